@@ -1,0 +1,70 @@
+using System.Text.RegularExpressions;
+using Molt.Engine.Checks;
+using Molt.Engine.Endpoints.Postgres;
+using Npgsql;
+
+namespace Molt.Engine.Endpoints.Cockroach;
+
+/// <summary>
+/// Checks a CockroachDB server (recognised by its <c>version()</c> string, e.g. "CockroachDB CCL v24.1.0 ...").
+/// Failback reads changes with a changefeed, which needs rangefeeds:
+/// https://www.cockroachlabs.com/docs/stable/create-changefeed (kv.rangefeed.enabled).
+/// </summary>
+public static partial class CockroachPrerequisites
+{
+    public static async Task<ConnectionReport> CheckAsync(NpgsqlConnection connection, EndpointAddress address, string versionText,
+        EndpointRole role, MigrationFlow flow, CancellationToken cancellationToken)
+    {
+        var version = ParseVersion(versionText);
+        var user = await PostgresPrerequisites.ScalarAsync<string>(connection, "SELECT current_user", cancellationToken).ConfigureAwait(false);
+        var server = new ServerInfo(EndpointKind.CockroachDb, version?.ToString() ?? "unknown", versionText, connection.Database, user);
+        var checks = new List<PrerequisiteCheck>
+        {
+            PrerequisiteCheck.Pass(role, address, "Connection", $"CockroachDB {server.Version} as '{user}' on database '{connection.Database}'"),
+            PrerequisiteCheck.Of(role, address, "ServerVersion", version is not null && version >= MinimumVersion,
+                $"version {server.Version}", $"Molt supports CockroachDB {MinimumVersion} and newer; upgrade the cluster."),
+        };
+        if (role == EndpointRole.Target)
+        {
+            checks.Add(await PostgresPrerequisites.StateSchemaAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (role == EndpointRole.Target && flow == MigrationFlow.Failback)
+        {
+            checks.Add(await RangefeedsAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new ConnectionReport(server, checks);
+    }
+
+    /// <summary>The oldest release whose COPY, UPSERT and changefeed behaviour the Cockroach dialect is written against.</summary>
+    public static Version MinimumVersion { get; } = new(23, 1);
+
+    public static Version? ParseVersion(string versionText)
+    {
+        var match = VersionPattern().Match(versionText);
+        return match.Success ? new Version(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value),
+            match.Groups[3].Success ? int.Parse(match.Groups[3].Value) : 0) : null;
+    }
+
+    private static async Task<PrerequisiteCheck> RangefeedsAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role,
+        CancellationToken cancellationToken)
+    {
+        const string remedy = "SET CLUSTER SETTING kv.rangefeed.enabled = true; (needs admin or the MODIFYCLUSTERSETTING privilege).";
+        try
+        {
+            var enabled = await PostgresPrerequisites.ScalarAsync<string>(connection, "SHOW CLUSTER SETTING kv.rangefeed.enabled", cancellationToken)
+                .ConfigureAwait(false);
+            return PrerequisiteCheck.Of(role, address, "Rangefeeds", enabled.Equals("true", StringComparison.OrdinalIgnoreCase),
+                $"kv.rangefeed.enabled = {enabled}", remedy);
+        }
+        catch (PostgresException ex)
+        {
+            return PrerequisiteCheck.Fail(role, address, "Rangefeeds", $"could not read kv.rangefeed.enabled: {ex.MessageText}",
+                "Grant the user VIEWCLUSTERSETTING (or admin), then " + remedy);
+        }
+    }
+
+    [GeneratedRegex(@"CockroachDB \w+ v(\d+)\.(\d+)(?:\.(\d+))?")]
+    private static partial Regex VersionPattern();
+}

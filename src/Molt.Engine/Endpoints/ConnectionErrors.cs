@@ -1,0 +1,68 @@
+using System.Net.Sockets;
+using MySqlConnector;
+using Npgsql;
+
+namespace Molt.Engine.Endpoints;
+
+/// <summary>Turns driver exceptions raised while connecting into errors that say what to do.</summary>
+public static class ConnectionErrors
+{
+    public static MoltException Translate(Exception exception, EndpointAddress address)
+    {
+        var where = $"{address.Kind.DisplayName()} at {address.Host}:{address.Port}";
+        switch (exception)
+        {
+            case MoltException molt:
+                return molt;
+            case PostgresException { SqlState: "28P01" or "28000" } pg:
+                return Auth(where, address, pg);
+            case PostgresException { SqlState: "3D000" } pg:
+                return new MoltException(MoltErrorKind.NotFound, "DatabaseNotFound",
+                    $"The database '{address.Database}' does not exist on {where}.",
+                    "Create it first, or name an existing database in the connection address.", pg) { Target = address.Display };
+            case MySqlException { ErrorCode: MySqlErrorCode.AccessDenied } my:
+                return Auth(where, address, my);
+            case MySqlException { ErrorCode: MySqlErrorCode.UnknownDatabase } my:
+                return new MoltException(MoltErrorKind.NotFound, "DatabaseNotFound",
+                    $"The database '{address.Database}' does not exist on {where}.",
+                    "Create it first, or name an existing database in the connection address.", my) { Target = address.Display };
+        }
+
+        if (FindInner<SocketException>(exception) is not null || FindInner<TimeoutException>(exception) is not null
+            || exception is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } || exception is NpgsqlException { InnerException: IOException })
+        {
+            return new MoltException(MoltErrorKind.ConnectionFailed, "ConnectionFailed",
+                $"Could not reach {where}: {FirstLine(exception)}",
+                "Check that the server is running, the host and port are right, and no firewall is in the way.", exception) { Target = address.Display };
+        }
+
+        return new MoltException(MoltErrorKind.ConnectionFailed, "ConnectionFailed",
+            $"Could not connect to {where}: {FirstLine(exception)}", null, exception) { Target = address.Display };
+    }
+
+    private static MoltException Auth(string where, EndpointAddress address, Exception inner) =>
+        new(MoltErrorKind.AuthenticationFailed, "AuthenticationFailed",
+            $"{where} refused the login of user '{address.User}': {FirstLine(inner)}",
+            "Check the user name and password (pass the password with -SourceCredential / -TargetCredential).", inner)
+        { Target = address.Display };
+
+    private static T? FindInner<T>(Exception exception) where T : Exception
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    private static string FirstLine(Exception exception)
+    {
+        var message = exception.Message;
+        var newline = message.IndexOfAny(['\r', '\n']);
+        return newline < 0 ? message : message[..newline];
+    }
+}

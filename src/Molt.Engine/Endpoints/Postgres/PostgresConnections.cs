@@ -1,0 +1,94 @@
+using Npgsql;
+
+namespace Molt.Engine.Endpoints.Postgres;
+
+/// <summary>Builds Npgsql connections for a pgwire address (PostgreSQL and CockroachDB).</summary>
+public static class PostgresConnections
+{
+    // URI query options in libpq spelling, and the Npgsql keyword each one sets.
+    private static readonly Dictionary<string, string> LibpqKeywords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["sslmode"] = "SSL Mode",
+        ["sslrootcert"] = "Root Certificate",
+        ["sslcert"] = "SSL Certificate",
+        ["sslkey"] = "SSL Key",
+        ["sslpassword"] = "SSL Password",
+        ["application_name"] = "Application Name",
+        ["connect_timeout"] = "Timeout",
+        ["target_session_attrs"] = "Target Session Attributes",
+    };
+
+    public static NpgsqlConnectionStringBuilder Builder(EndpointAddress address)
+    {
+        if (!address.Kind.IsPgWire())
+        {
+            throw new ArgumentException($"{address.Kind.DisplayName()} is not a pgwire database.", nameof(address));
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = address.Host,
+            Port = address.Port,
+            Database = address.Database,
+            ApplicationName = "molt",
+            // Long COPY streams and catalog reads must not be cut by the default 30 s command timeout.
+            CommandTimeout = 0,
+            Timeout = 15,
+        };
+        if (address.User is not null)
+        {
+            builder.Username = address.User;
+        }
+
+        if (address.Password is not null)
+        {
+            builder.Password = address.Password;
+        }
+
+        foreach (var (key, value) in address.Options)
+        {
+            var keyword = LibpqKeywords.GetValueOrDefault(key, key);
+            try
+            {
+                builder[keyword] = keyword.Equals("SSL Mode", StringComparison.OrdinalIgnoreCase) ? LibpqSslMode(value) : value;
+            }
+            catch (ArgumentException)
+            {
+                throw new MoltException(MoltErrorKind.InvalidArgument, "InvalidConnectionOption",
+                    $"The connection option '{key}={value}' is not one PostgreSQL connections accept.",
+                    "Check the spelling; libpq names (sslmode, sslrootcert, application_name, connect_timeout) and Npgsql keywords are accepted.");
+            }
+        }
+
+        return builder;
+    }
+
+    public static NpgsqlDataSource CreateDataSource(EndpointAddress address, int? maxPoolSize = null)
+    {
+        var builder = Builder(address);
+        if (maxPoolSize is { } size)
+        {
+            builder.MaxPoolSize = Math.Max(size, 1);
+        }
+
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    public static async Task<NpgsqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(Builder(address).ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw ConnectionErrors.Translate(ex, address);
+        }
+    }
+
+    // libpq spells the modes in lower case with hyphens (verify-full); Npgsql's enum names have none.
+    private static string LibpqSslMode(string value) => value.Replace("-", string.Empty, StringComparison.Ordinal);
+}

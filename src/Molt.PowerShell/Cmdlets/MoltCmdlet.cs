@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using Molt.Engine;
+using Molt.Engine.Logging;
+
+namespace Molt.PowerShell.Cmdlets;
+
+/// <summary>
+/// What every Molt cmdlet shares: engine work runs asynchronously while this (the pipeline) thread writes its
+/// objects, progress and log events; Ctrl+C cancels the work; engine errors become proper error records.
+/// </summary>
+public abstract class MoltCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource stopping = new();
+    private BlockingCollection<Action>? pipelineActions;
+
+    /// <summary>Also write the engine's log, as compact JSON lines, to this file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LogPath { get; set; }
+
+    protected CancellationToken Stopping => stopping.Token;
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    /// <summary>Opens the engine log for this invocation: Information and up feed -Verbose, Debug feeds -Debug.</summary>
+    protected MoltLogSession OpenLog()
+    {
+        var path = LogPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath);
+        return new MoltLogSession(OnLogEvent, path, WantsDebug() ? MoltLogLevel.Debug : MoltLogLevel.Information);
+    }
+
+    /// <summary>
+    /// Runs engine work to completion, pumping what it posts onto the pipeline thread meanwhile. An engine error
+    /// is rethrown as it was raised; callers turn it into an error record.
+    /// </summary>
+    protected void RunEngine(Func<CancellationToken, Task> work)
+    {
+        using var actions = new BlockingCollection<Action>();
+        pipelineActions = actions;
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await work(Stopping).ConfigureAwait(false);
+            }
+            finally
+            {
+                actions.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var action in actions.GetConsumingEnumerable())
+            {
+                action();
+            }
+        }
+        finally
+        {
+            pipelineActions = null;
+        }
+
+        task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs an action on the pipeline thread (where Write* is allowed), from engine callbacks on any thread.</summary>
+    protected void OnPipeline(Action action)
+    {
+        var actions = pipelineActions;
+        if (actions is null || actions.IsAddingCompleted)
+        {
+            action();
+            return;
+        }
+
+        try
+        {
+            actions.Add(action);
+        }
+        catch (InvalidOperationException)
+        {
+            // The work ended between the check and the add: nothing will pump the queue any more.
+        }
+    }
+
+    protected ErrorRecord ToErrorRecord(Exception exception, object? target = null)
+    {
+        if (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            exception = aggregate.InnerExceptions[0];
+        }
+
+        if (exception is MoltException molt)
+        {
+            var record = new ErrorRecord(molt, molt.ErrorId, Categorize(molt.Kind), target ?? molt.Target);
+            if (molt.Remedy is not null)
+            {
+                record.ErrorDetails = new ErrorDetails(molt.Message) { RecommendedAction = molt.Remedy };
+            }
+
+            return record;
+        }
+
+        if (exception is OperationCanceledException && Stopping.IsCancellationRequested)
+        {
+            return new ErrorRecord(exception, "OperationStopped", ErrorCategory.OperationStopped, target);
+        }
+
+        return new ErrorRecord(exception, "UnexpectedError", ErrorCategory.NotSpecified, target);
+    }
+
+    private static ErrorCategory Categorize(MoltErrorKind kind) => kind switch
+    {
+        MoltErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        MoltErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
+        MoltErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
+        MoltErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        MoltErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        MoltErrorKind.SchemaMismatch => ErrorCategory.MetadataError,
+        MoltErrorKind.UnsupportedType => ErrorCategory.InvalidType,
+        MoltErrorKind.DataRejected => ErrorCategory.InvalidData,
+        MoltErrorKind.InvalidState => ErrorCategory.InvalidOperation,
+        MoltErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    private void OnLogEvent(MoltLogEvent logEvent)
+    {
+        var text = logEvent.Exception is null ? logEvent.Message : $"{logEvent.Message} ({logEvent.Exception})";
+        switch (logEvent.Level)
+        {
+            case MoltLogLevel.Debug:
+                OnPipeline(() => WriteDebug(text));
+                break;
+            case MoltLogLevel.Warning:
+                OnPipeline(() => WriteWarning(text));
+                break;
+            default:
+                OnPipeline(() => WriteVerbose(text));
+                break;
+        }
+    }
+
+    private bool WantsDebug() =>
+        MyInvocation.BoundParameters.ContainsKey("Debug")
+        || GetVariableValue("DebugPreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
+}
