@@ -6,7 +6,7 @@
     Author               = 'Molt developers'
     Description          = 'Moves a PostgreSQL or MySQL/MariaDB database into CockroachDB with minimal downtime, and back again.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @('Molt.format.ps1xml')
+    FormatsToProcess     = @('Molt.Connection.format.ps1xml')
     CmdletsToExport      = @('Test-MoltConnection')
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -31,7 +31,8 @@ public sealed class MoltSession : IDisposable
     {
         get
         {
-            var path = Path.Combine(RepositoryRoot, "out", "Molt", "Molt.psd1");
+            var directory = Environment.GetEnvironmentVariable("MOLT_MODULE_DIR");
+            var path = Path.Combine(string.IsNullOrEmpty(directory) ? Path.Combine(RepositoryRoot, "out", "Molt") : directory, "Molt.psd1");
             return File.Exists(path) ? path : throw new FileNotFoundException($"The module is not built: {path} is missing. Run 'dotnet build Molt.sln' first.");
         }
     }

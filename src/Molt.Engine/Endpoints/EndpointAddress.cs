@@ -259,9 +259,9 @@ public sealed partial class EndpointAddress
     /// <summary>Removes the password from a connection URI or connection string, for messages about text we could not parse.</summary>
     public static string Redact(string text)
     {
-        var redacted = UriPassword().Replace(text, "$1:***@");
-        redacted = KeywordPassword().Replace(redacted, "$1=***");
-        return QueryPassword().Replace(redacted, "$1=***");
+        return SchemeSeparator().IsMatch(text.Trim())
+            ? QueryPassword().Replace(UriPassword().Replace(text, "$1:***@"), "$1=***")
+            : KeywordPassword().Replace(text, "$1=***");
     }
 
     private static MoltException Invalid(string message, string? remedy = null) =>

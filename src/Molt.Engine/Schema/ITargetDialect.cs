@@ -1,0 +1,70 @@
+using Molt.Engine.Endpoints;
+
+namespace Molt.Engine.Schema;
+
+/// <summary>
+/// What the load and apply engines need to know about the database they write to: how a source type is spelled
+/// there, and the exact SQL for creating, emptying and writing tables. One implementation per target
+/// (PostgreSQL, CockroachDB); every identifier it emits is quoted.
+/// </summary>
+public interface ITargetDialect
+{
+    EndpointKind Kind { get; }
+
+    string Quote(string identifier);
+
+    string Quote(TableName table);
+
+    /// <summary>
+    /// The target type for a source column. Overrides from the type-map file win. A type with no mapping throws
+    /// <see cref="MoltException"/> (<see cref="MoltErrorKind.UnsupportedType"/>) naming table.column, the source
+    /// type and the type-map entry that would fix it.
+    /// </summary>
+    TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides);
+
+    /// <summary>Statements that must run before CREATE TABLE (e.g. CREATE TYPE for enums); idempotent.</summary>
+    IReadOnlyList<string> CreateSupportingTypes(TablePlan plan);
+
+    /// <summary>CREATE TABLE with the copied columns, NOT NULL and the primary key only: the rest comes after the load.</summary>
+    string CreateTable(TablePlan plan);
+
+    string DropTableIfExists(TableName target);
+
+    string TruncateTable(TableName target);
+
+    /// <summary>Secondary indexes, unique constraints, checks and foreign keys, created after the data is in.</summary>
+    IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames);
+
+    /// <summary>An upsert of one row by its primary key, parameters named @p0..@pN in <paramref name="columns"/> order.</summary>
+    string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns);
+
+    /// <summary>A delete of one row by its primary key, parameters named @p0..@pN in <paramref name="keyColumns"/> order.</summary>
+    string DeleteByKey(TableName target, IReadOnlyList<string> keyColumns);
+
+    /// <summary>The DDL that creates Molt's state schema and tables in the target, idempotent.</summary>
+    IReadOnlyList<string> CreateStateSchema();
+}
+
+/// <summary>
+/// A target column type: its SQL spelling and whether values can pass from the source without conversion
+/// (identical binary representation, so a PostgreSQL binary COPY stream can be relayed as it is).
+/// </summary>
+public sealed record TargetType(string Sql, bool IsBinaryCompatible)
+{
+    /// <summary>Why the mapping is not exact (a widening, a fallback), shown with -WhatIf; null when exact.</summary>
+    public string? Note { get; init; }
+
+    public override string ToString() => Sql;
+}
+
+public sealed record TargetColumn(ColumnModel Source, string Name, TargetType Type, bool IsNullable);
+
+/// <summary>One source table as it will be created and loaded on the target.</summary>
+public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyList<TargetColumn> Columns, IReadOnlyList<string> PrimaryKey)
+{
+    /// <summary>True when every column can be relayed without conversion.</summary>
+    public bool IsBinaryCompatible => Columns.All(c => c.Type.IsBinaryCompatible);
+}
+
+/// <summary>A DDL statement with what it is for, or the reason it cannot be translated (then Sql is null).</summary>
+public sealed record DdlStatement(string Description, string? Sql, string? NotTranslatedReason = null);
