@@ -1,0 +1,52 @@
+namespace Molt.Testing;
+
+/// <summary>The public sample databases in the shared data folder (see its README), loaded as they are.</summary>
+public static class SampleData
+{
+    /// <summary>Overrides the folder, for programs that do not run from inside the repository.</summary>
+    public const string EnvironmentVariable = "MOLT_SHARED_DATA";
+
+    /// <summary>
+    /// $MOLT_SHARED_DATA when set, otherwise shared/data beside the repository folder (the first folder holding Molt.sln
+    /// above the running program).
+    /// </summary>
+    public static string DataDirectory
+    {
+        get
+        {
+            var overridden = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            if (!string.IsNullOrEmpty(overridden))
+            {
+                return Path.GetFullPath(overridden);
+            }
+
+            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            {
+                if (File.Exists(Path.Combine(folder.FullName, "Molt.sln")))
+                {
+                    var data = Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared", "data"));
+                    return Directory.Exists(data) ? data : throw new DirectoryNotFoundException($"{data} (sample data beside the repository) is missing.");
+                }
+            }
+
+            throw new DirectoryNotFoundException($"No Molt.sln above {AppContext.BaseDirectory}; set {EnvironmentVariable} to the sample data folder.");
+        }
+    }
+
+    /// <summary>Creates <paramref name="database"/> and loads the Pagila schema and data into it with psql.</summary>
+    public static async Task LoadPagilaAsync(PostgresServer server, string database = "pagila", CancellationToken ct = default)
+    {
+        var folder = Path.Combine(DataDirectory, "pagila");
+        await server.CreateDatabaseAsync(database, ct).ConfigureAwait(false);
+        await server.RunPsqlFileAsync(database, Path.Combine(folder, "pagila-schema.sql"), ct).ConfigureAwait(false);
+        await server.RunPsqlFileAsync(database, Path.Combine(folder, "pagila-data.sql"), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads Sakila with the mariadb client; the schema file creates the database `sakila`.</summary>
+    public static async Task LoadSakilaAsync(MariaDbServer server, CancellationToken ct = default)
+    {
+        var folder = Path.Combine(DataDirectory, "sakila");
+        await server.RunClientFileAsync(null, Path.Combine(folder, "sakila-schema.sql"), ct).ConfigureAwait(false);
+        await server.RunClientFileAsync(null, Path.Combine(folder, "sakila-data.sql"), ct).ConfigureAwait(false);
+    }
+}
