@@ -16,7 +16,7 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
         using var session = new MoltSession();
         var result = session.Invoke(CheckScript, Uri(servers.Postgres), AdminCredential(servers.Postgres), "Replication");
         Assert.Empty(result.Errors);
-        var checks = result.Objects<ConnectionCheck>().ToList();
+        var checks = Checks(result).ToList();
         Assert.Equal(["Connection", "ServerVersion", "SnapshotExport", "WalLevel", "ReplicationPrivilege", "ReplicationSlots", "WalSenders", "PublicationPrivilege"],
             checks.Select(c => c.Check));
         Assert.All(checks, c => Assert.True(c.Passed, c.ToString()));
@@ -31,7 +31,7 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
         var result = session.Invoke("Test-MoltConnection -Source $args[0] -SourceCredential $args[1] -Target $args[2] -TargetCredential $args[3]",
             Uri(servers.MariaDb), AdminCredential(servers.MariaDb), Uri(servers.Postgres), AdminCredential(servers.Postgres));
         Assert.Empty(result.Errors);
-        var checks = result.Objects<ConnectionCheck>().ToList();
+        var checks = Checks(result).ToList();
         var stateSchema = Assert.Single(checks, c => c.Check == "StateSchema");
         Assert.True(stateSchema.Passed);
         Assert.Equal("Target", stateSchema.Role);
@@ -46,7 +46,7 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
         using var session = new MoltSession();
         var result = session.Invoke(CheckScript, Uri(replica), MoltSession.Credential("app_reader", "Reader-pw-1"), "Replication");
         Assert.Empty(result.Errors);
-        var checks = result.Objects<ConnectionCheck>().ToDictionary(c => c.Check);
+        var checks = Checks(result).ToDictionary(c => c.Check);
         Assert.False(checks["WalLevel"].Passed);
         Assert.Equal("wal_level = replica", checks["WalLevel"].Detail);
         Assert.Contains("wal_level = logical", checks["WalLevel"].Remedy);
@@ -62,7 +62,7 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
         using var session = new MoltSession();
         var result = session.Invoke(CheckScript, Uri(servers.MariaDb), AdminCredential(servers.MariaDb), "Replication");
         Assert.Empty(result.Errors);
-        var checks = result.Objects<ConnectionCheck>().ToList();
+        var checks = Checks(result).ToList();
         Assert.Equal(["Connection", "ServerVersion", "ConsistentSnapshot", "BinaryLog", "BinlogFormat", "BinlogRowImage", "GtidMode", "ReplicationGrants"],
             checks.Select(c => c.Check));
         Assert.All(checks, c => Assert.True(c.Passed, c.ToString()));
@@ -82,7 +82,7 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
         using var session = new MoltSession();
         var result = session.Invoke(CheckScript, Uri(misconfigured), MoltSession.Credential("reader", "Reader-pw-1"), "Replication");
         Assert.Empty(result.Errors);
-        var failed = result.Objects<ConnectionCheck>().Where(c => !c.Passed).ToDictionary(c => c.Check);
+        var failed = Checks(result).Where(c => !c.Passed).ToDictionary(c => c.Check);
         Assert.Equal(["BinlogFormat", "BinlogRowImage", "GtidMode", "ReplicationGrants"], failed.Keys.Order());
         Assert.Equal("binlog_format = STATEMENT", failed["BinlogFormat"].Detail);
         Assert.Contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT", failed["ReplicationGrants"].Remedy);
@@ -176,6 +176,18 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(testsNpgsql));
         Assert.NotSame(testsNpgsql, molt.Assemblies.Single(a => a.GetName().Name == "Npgsql"));
     }
+
+    /// <summary>The module's output type is not referenced by the tests (it lives in the module's load context): read it by property.</summary>
+    private static IEnumerable<ConnectionCheck> Checks(PipelineResult result) =>
+        result.Output.Select(o =>
+        {
+            Assert.Equal("Molt.ConnectionCheck", o.TypeNames[0]);
+            return new ConnectionCheck((string)o.Properties["Role"].Value, (string)o.Properties["Server"].Value, (string)o.Properties["Version"].Value,
+                (string)o.Properties["Check"].Value, (bool)o.Properties["Passed"].Value, (string)o.Properties["Detail"].Value,
+                (string?)o.Properties["Remedy"].Value);
+        });
+
+    private sealed record ConnectionCheck(string Role, string Server, string Version, string Check, bool Passed, string Detail, string? Remedy);
 
     private static string Uri(PostgresServer server) => server.ConnectionUri(user: server.AdminUser, password: string.Empty).Replace(":@", "@");
 

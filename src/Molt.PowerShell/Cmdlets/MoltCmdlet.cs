@@ -19,7 +19,7 @@ public abstract class MoltCmdlet : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? LogPath { get; set; }
 
-    protected CancellationToken Stopping => stopping.Token;
+    protected CancellationToken StopToken => stopping.Token;
 
     protected override void StopProcessing() => stopping.Cancel();
 
@@ -42,7 +42,7 @@ public abstract class MoltCmdlet : PSCmdlet
         {
             try
             {
-                await work(Stopping).ConfigureAwait(false);
+                await work(StopToken).ConfigureAwait(false);
             }
             finally
             {
@@ -102,7 +102,7 @@ public abstract class MoltCmdlet : PSCmdlet
             return record;
         }
 
-        if (exception is OperationCanceledException && Stopping.IsCancellationRequested)
+        if (exception is OperationCanceledException && StopToken.IsCancellationRequested)
         {
             return new ErrorRecord(exception, "OperationStopped", ErrorCategory.OperationStopped, target);
         }
