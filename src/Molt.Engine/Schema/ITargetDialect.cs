@@ -40,16 +40,16 @@ public interface ITargetDialect
 
     /// <summary>A delete of one row by its primary key, parameters named @p0..@pN in <paramref name="keyColumns"/> order.</summary>
     string DeleteByKey(TableName target, IReadOnlyList<string> keyColumns);
-
-    /// <summary>The DDL that creates Molt's state schema and tables in the target, idempotent.</summary>
-    IReadOnlyList<string> CreateStateSchema();
 }
 
 /// <summary>
-/// A target column type: its SQL spelling and whether values can pass from the source without conversion
-/// (identical binary representation, so a PostgreSQL binary COPY stream can be relayed as it is).
+/// A target column type: its SQL spelling in the target's DDL; <paramref name="WireType"/>, the pgwire type name
+/// a binary COPY writes the value as (what Npgsql's <c>dataTypeName</c> takes: "integer", "numeric",
+/// "timestamp with time zone", "text[]", or a created enum's qualified name); and whether values can pass from
+/// the source without conversion (identical binary representation, so a PostgreSQL binary COPY stream can be
+/// relayed as it is).
 /// </summary>
-public sealed record TargetType(string Sql, bool IsBinaryCompatible)
+public sealed record TargetType(string Sql, string WireType, bool IsBinaryCompatible)
 {
     /// <summary>Why the mapping is not exact (a widening, a fallback), shown with -WhatIf; null when exact.</summary>
     public string? Note { get; init; }

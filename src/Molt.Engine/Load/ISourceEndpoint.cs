@@ -1,0 +1,53 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Schema;
+
+namespace Molt.Engine.Load;
+
+/// <summary>
+/// A database the load reads from. One implementation per source engine (Endpoints/Postgres, Endpoints/MySql);
+/// the load pipeline knows nothing else about the source.
+/// </summary>
+public interface ISourceEndpoint : IAsyncDisposable
+{
+    EndpointKind Kind { get; }
+
+    ICatalogReader Catalog { get; }
+
+    /// <summary>
+    /// Opens one consistent point in time that <paramref name="readers"/> connections all read from, and records
+    /// where change replication must start to continue exactly after it.
+    /// </summary>
+    Task<ISourceSnapshot> OpenSnapshotAsync(int readers, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A consistent snapshot of the source, held open (with its reader connections) until disposed. Its methods may
+/// be called concurrently, at most as many reads at once as the snapshot has readers.
+/// </summary>
+public interface ISourceSnapshot : IAsyncDisposable
+{
+    /// <summary>Where replication continues after this snapshot (a PostgreSQL LSN, a MySQL binlog file/position and GTID set).</summary>
+    SnapshotPosition Position { get; }
+
+    /// <summary>
+    /// Splits a table into up to <paramref name="count"/> primary-key ranges of similar size, as seen in the snapshot.
+    /// A table without a usable key (none, or a first key column that cannot be ranged) is one unbounded range.
+    /// </summary>
+    Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts reading one shard of a table in the snapshot: the rows of <paramref name="range"/> that satisfy
+    /// <paramref name="where"/> (a predicate in the source's SQL), columns in <see cref="TablePlan.Columns"/> order.
+    /// The returned data holds one of the snapshot's readers until it is disposed.
+    /// </summary>
+    Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken);
+}
+
+/// <summary>A source position that replication can start from, in the source's own notation.</summary>
+public sealed record SnapshotPosition(EndpointKind Source, string Value)
+{
+    /// <summary>MySQL/MariaDB: the GTID set executed at the snapshot; null for PostgreSQL.</summary>
+    public string? GtidSet { get; init; }
+
+    public override string ToString() => GtidSet is null ? Value : $"{Value} (GTID {GtidSet})";
+}

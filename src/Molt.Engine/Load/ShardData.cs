@@ -1,0 +1,59 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Molt.Engine.Load;
+
+/// <summary>
+/// The rows of one shard as a source produces them, in one of two shapes the pgwire bulk writer accepts.
+/// Disposing it ends the read and hands the snapshot's reader back.
+/// </summary>
+public abstract class ShardData : IAsyncDisposable
+{
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>
+/// A PostgreSQL binary COPY stream (header, tuples, trailer) whose columns already have the target's binary
+/// representation: relayed to the target's COPY FROM STDIN (FORMAT binary) without decoding a row.
+/// </summary>
+public sealed class BinaryCopyShard(Stream stream, Func<ValueTask> release) : ShardData
+{
+    public Stream Stream { get; } = stream;
+
+    public override async ValueTask DisposeAsync()
+    {
+        await Stream.DisposeAsync().ConfigureAwait(false);
+        await release().ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// Rows read through a data reader and converted column by column: <see cref="Writers"/>[i] writes column i of the
+/// current row into the target's binary import, in the target column's type.
+/// </summary>
+public sealed class RowShard(DbDataReader reader, IReadOnlyList<ColumnWriter> writers, Func<ValueTask> release) : ShardData
+{
+    public DbDataReader Reader { get; } = reader;
+
+    public IReadOnlyList<ColumnWriter> Writers { get; } = writers;
+
+    public override async ValueTask DisposeAsync()
+    {
+        await Reader.DisposeAsync().ConfigureAwait(false);
+        await release().ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// Writes column <paramref name="ordinal"/> of the reader's current row into the import (NULL included). Throws
+/// <see cref="RowRejectedException"/> for a value that must not be loaded (e.g. a zero date under the reject option).
+/// </summary>
+public delegate ValueTask ColumnWriter(DbDataReader reader, int ordinal, NpgsqlBinaryImporter importer, CancellationToken cancellationToken);
+
+/// <summary>A source row that cannot be loaded as it is: recorded in the exceptions table, the shard fails, others go on.</summary>
+public sealed class RowRejectedException(string column, string reason) : Exception($"column {column}: {reason}")
+{
+    public string Column { get; } = column;
+
+    public string Reason { get; } = reason;
+}
