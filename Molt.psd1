@@ -6,8 +6,8 @@
     Author               = 'Molt developers'
     Description          = 'Moves a PostgreSQL or MySQL/MariaDB database into CockroachDB with minimal downtime, and back again.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @('Molt.Connection.format.ps1xml')
-    CmdletsToExport      = @('Test-MoltConnection')
+    FormatsToProcess     = @('Molt.Connection.format.ps1xml', 'Molt.Load.format.ps1xml')
+    CmdletsToExport      = @('Test-MoltConnection', 'Start-MoltBulkLoad', 'Get-MoltFetchStatus')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -62,6 +62,9 @@ public sealed record TargetColumn(ColumnModel Source, string Name, TargetType Ty
 /// <summary>One source table as it will be created and loaded on the target.</summary>
 public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyList<TargetColumn> Columns, IReadOnlyList<string> PrimaryKey)
 {
+    /// <summary>The engine the source table lives in: what its expressions and index definitions are written for.</summary>
+    public EndpointKind SourceKind { get; init; } = EndpointKind.Postgres;
+
     /// <summary>True when every column can be relayed without conversion.</summary>
     public bool IsBinaryCompatible => Columns.All(c => c.Type.IsBinaryCompatible);
 }

@@ -113,7 +113,7 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
             ORDER BY a.attrelid, a.attnum
             """;
         var columns = new Dictionary<uint, List<ColumnModel>>();
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = oids } } };
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = oids, DataTypeName = "oid[]" } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -203,7 +203,7 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
             ORDER BY c.conrelid, c.conname
             """;
         var sets = new Dictionary<uint, ConstraintSet>();
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = oids } } };
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = oids, DataTypeName = "oid[]" } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -270,7 +270,7 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
             ORDER BY i.indrelid, ic.relname
             """;
         var indexes = new Dictionary<uint, List<IndexModel>>();
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = oids } } };
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = oids, DataTypeName = "oid[]" } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

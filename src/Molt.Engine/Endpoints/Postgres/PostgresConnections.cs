@@ -34,6 +34,9 @@ public static class PostgresConnections
             // Long COPY streams and catalog reads must not be cut by the default 30 s command timeout.
             CommandTimeout = 0,
             Timeout = 15,
+            // A rejected row is recorded with the server's detail ("Failing row contains (...)", "Key (id)=(5)"),
+            // which Npgsql otherwise withholds; it carries row values, never connection secrets.
+            IncludeErrorDetail = true,
         };
         if (address.User is not null)
         {

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using Molt.Testing;
+
+// Bulk-load benchmark (issues 3 and 4): one table of N rows (bigint PK, int, text, numeric(12,2), timestamptz) copied
+// between two throwaway servers by Molt and by its peers, in the same run, on the same machine.
+//   dotnet run -c Release --project bench/load -- --rows 5000000 [--source postgres|mariadb] [--only molt]
+// Molt runs in a child process (this program with --molt-child) so that its peak memory is its own.
+if (args.Length > 0 && args[0] == "--molt-child")
+{
+    return MoltChild.Run(args[1], args[2], args[3], args[4]);
+}
+
+var rows = long.Parse(Option("--rows", "5000000"), CultureInfo.InvariantCulture);
+var sourceKind = Option("--source", "postgres");
+var only = Option("--only", "all");
+var settings = new Dictionary<string, string> { ["max_wal_size"] = "8GB", ["checkpoint_timeout"] = "30min", ["shared_buffers"] = "512MB" };
+Console.WriteLine($"# {rows:N0} rows from {sourceKind}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+await using var target = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
+var results = new List<(string Name, TimeSpan Time, long PeakKb)>();
+if (sourceKind == "postgres")
+{
+    await using var source = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
+    await source.CreateDatabaseAsync("bench");
+    await source.ExecuteAsync("bench", $"""
+        CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL);
+        INSERT INTO bench SELECT g, (g * 7919) % 1000003, md5(g::text) || ' ' || g, (g % 100000) / 100.0, '2024-01-01'::timestamptz + g * interval '1 second'
+        FROM generate_series(1, {rows}) g;
+        VACUUM ANALYZE bench;
+        """);
+    // The test servers' passwords are letters and digits only, so they sit in a conninfo string without quoting.
+    var environment = new Dictionary<string, string> { ["PGSSLMODE"] = "disable" };
+    var src = $"host={source.Host} port={source.Port} user={source.AdminUser} password={source.AdminPassword} dbname=bench";
+    string Dst(string db) => $"host={target.Host} port={target.Port} user={target.AdminUser} password={target.AdminPassword} dbname={db}";
+
+    const string createTable = "CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL)";
+    if (only is "all" or "raw")
+    {
+        await target.CreateDatabaseAsync("raw");
+        await target.ExecuteAsync("raw", createTable);
+        results.Add(("raw COPY binary pipe (psql | psql)", await Time($"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' | psql \"{Dst("raw")}\" -qc 'COPY bench FROM STDIN (FORMAT binary)'", environment), 0));
+        await Check(target, "raw", rows);
+    }
+
+    if (only is "all" or "pgcopydb")
+    {
+        await target.CreateDatabaseAsync("pgcopydb");
+        var work = Directory.CreateTempSubdirectory("molt-bench-pgcopydb-").FullName;
+        results.Add(("pgcopydb clone --table-jobs 2 --index-jobs 2", await Time(
+            $"pgcopydb clone --source \"{src}\" --target \"{Dst("pgcopydb")}\" --dir {work}/w --table-jobs 2 --index-jobs 2 --no-owner --no-acl --skip-extensions --notice >/dev/null 2>{work}/log || (tail -20 {work}/log; exit 1)", environment), 0));
+        await Check(target, "pgcopydb", rows);
+        Directory.Delete(work, true);
+    }
+
+    if (only is "all" or "pg_dump")
+    {
+        await target.CreateDatabaseAsync("pgdump");
+        var dump = Path.Combine(Path.GetTempPath(), $"molt-bench-dump-{Guid.NewGuid():N}");
+        results.Add(("pg_dump -Fd -j2 + pg_restore -j2", await Time($"pg_dump \"{src}\" -Fd -j2 -f {dump} && pg_restore -j2 --no-owner -d \"{Dst("pgdump")}\" {dump}", environment), 0));
+        await Check(target, "pgdump", rows);
+        Directory.Delete(dump, true);
+    }
+
+    if (only is "all" or "molt")
+    {
+        await target.CreateDatabaseAsync("molt");
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt")));
+        await Check(target, "molt", rows);
+    }
+}
+else
+{
+    await using var source = await MariaDbServer.StartAsync();
+    await source.ExecuteAsync("", $"""
+        CREATE DATABASE bench;
+        CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL);
+        INSERT INTO bench.bench SELECT seq, (seq * 7919) % 1000003, concat(md5(seq), ' ', seq), (seq % 100000) / 100.0,
+            timestamp '2024-01-01' + interval seq second FROM seq_1_to_{rows};
+        ANALYZE TABLE bench.bench;
+        """);
+    if (only is "all" or "pgloader")
+    {
+        await target.CreateDatabaseAsync("pgloader");
+        var mysql = $"mysql://{source.AdminUser}:{Uri.EscapeDataString(source.AdminPassword)}@{source.Host}:{source.Port}/bench";
+        var pg = $"postgresql://{target.AdminUser}:{Uri.EscapeDataString(target.AdminPassword)}@{target.Host}:{target.Port}/pgloader";
+        results.Add(("pgloader (defaults)", await Time($"pgloader --quiet {mysql} {pg}", []), 0));
+        await Check(target, "pgloader", rows, "bench.bench");
+    }
+
+    if (only is "all" or "molt")
+    {
+        await target.CreateDatabaseAsync("molt");
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt")));
+        await Check(target, "molt", rows);
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("| tool | seconds | rows/s | peak RSS |");
+Console.WriteLine("|---|---:|---:|---:|");
+foreach (var (name, time, peak) in results)
+{
+    Console.WriteLine($"| {name} | {time.TotalSeconds:F1} | {rows / time.TotalSeconds:N0} | {(peak > 0 ? $"{peak / 1024} MB" : "-")} |");
+}
+
+return 0;
+
+string Option(string name, string fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+}
+
+static async Task<TimeSpan> Time(string command, Dictionary<string, string> environment)
+{
+    var start = new ProcessStartInfo("bash", ["-c", "set -o pipefail; " + command]) { RedirectStandardOutput = false };
+    foreach (var (key, value) in environment)
+    {
+        start.Environment[key] = value;
+    }
+
+    var clock = Stopwatch.StartNew();
+    using var process = Process.Start(start)!;
+    await process.WaitForExitAsync();
+    return process.ExitCode == 0 ? clock.Elapsed : throw new InvalidOperationException($"failed ({process.ExitCode}): {command}");
+}
+
+static async Task Check(PostgresServer server, string database, long expected, string table = "bench")
+{
+    var actual = await server.ScalarAsync<long>(database, $"SELECT count(*) FROM {table}");
+    if (actual != expected)
+    {
+        throw new InvalidOperationException($"{database}: {actual} rows, expected {expected}");
+    }
+}
+
+static async Task<(string, TimeSpan, long)> Molt(string source, string target)
+{
+    var self = Environment.ProcessPath!;
+    var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, "-TableHandling DropAndRecreate"]) { RedirectStandardOutput = true };
+    var clock = Stopwatch.StartNew();
+    using var process = Process.Start(start)!;
+    var output = await process.StandardOutput.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    var elapsed = clock.Elapsed;
+    Console.Write(output);
+    if (process.ExitCode != 0)
+    {
+        throw new InvalidOperationException("Molt failed");
+    }
+
+    var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-kb ", StringComparison.Ordinal))[8..], CultureInfo.InvariantCulture);
+    return ("Molt Start-MoltBulkLoad (process incl. PowerShell startup)", elapsed, peak);
+}
+
+static string Manifest()
+{
+    for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+    {
+        var path = Path.Combine(folder.FullName, "out", "Molt", "Molt.psd1");
+        if (File.Exists(path))
+        {
+            return path;
+        }
+    }
+
+    throw new FileNotFoundException("out/Molt/Molt.psd1 not found: build Molt.sln first.");
+}
+
+/// <summary>The Molt side of the benchmark: the module in the real PowerShell engine, as a user runs it.</summary>
+internal static class MoltChild
+{
+    public static int Run(string manifest, string source, string target, string extra)
+    {
+        using var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+        runspace.Open();
+        using var shell = PowerShell.Create();
+        shell.Runspace = runspace;
+        shell.AddScript($"Import-Module $args[0]; Start-MoltBulkLoad -Source $args[1] -Target $args[2] {extra} -Confirm:$false")
+            .AddArgument(manifest).AddArgument(source).AddArgument(target);
+        var output = shell.Invoke();
+        foreach (var error in shell.Streams.Error)
+        {
+            Console.Error.WriteLine(error);
+        }
+
+        foreach (var item in output.Where(o => o.TypeNames[0] == "Molt.BulkLoadSummary"))
+        {
+            Console.WriteLine($"molt: {item.Properties["Status"].Value}, {item.Properties["Rows"].Value} rows in {item.Properties["Duration"].Value}");
+        }
+
+        // VmHWM: the peak resident set of this process over its life.
+        var peak = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        Console.WriteLine("peak-kb " + new string(peak.Where(char.IsDigit).ToArray()));
+        return shell.HadErrors ? 1 : 0;
+    }
+}

@@ -1,0 +1,128 @@
+using Molt.Engine.Load;
+using Molt.Engine.Schema;
+using Npgsql;
+
+namespace Molt.Engine.Endpoints.Postgres;
+
+/// <summary>
+/// Writes shards into a pgwire target (PostgreSQL, CockroachDB) with COPY FROM STDIN (FORMAT binary), each shard in
+/// one transaction that also records it as done, so a shard is loaded entirely or not at all.
+/// </summary>
+public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dialect)
+{
+    private const int CopyBufferSize = 256 * 1024;
+    private const int ProgressEveryRows = 10_000;
+
+    /// <param name="onCommitting">Runs on the shard's connection and transaction after its rows are written, before the commit.</param>
+    /// <param name="progress">Receives the rows and bytes written so far, every few thousand rows.</param>
+    public async Task<ShardCopyResult> CopyAsync(TablePlan plan, ShardData data, Func<NpgsqlConnection, ShardCopyResult, Task> onCommitting,
+        Action<ShardCopyResult> progress, CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var copy = $"COPY {dialect.Quote(plan.Target)} ({string.Join(", ", plan.Columns.Select(c => dialect.Quote(c.Name)))}) FROM STDIN (FORMAT binary)";
+        var result = data switch
+        {
+            BinaryCopyShard binary => await RelayAsync(connection, copy, binary, progress, cancellationToken).ConfigureAwait(false),
+            RowShard rows => await ImportAsync(connection, copy, rows, progress, cancellationToken).ConfigureAwait(false),
+            _ => throw new ArgumentException($"Unknown shard data {data.GetType().Name}.", nameof(data)),
+        };
+        await onCommitting(connection, result).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private static async Task<ShardCopyResult> RelayAsync(NpgsqlConnection connection, string copy, BinaryCopyShard data, Action<ShardCopyResult> progress,
+        CancellationToken cancellationToken)
+    {
+        var counter = new BinaryCopyCounter();
+        var buffer = new byte[CopyBufferSize];
+        var reported = 0L;
+        await using (var destination = await connection.BeginRawBinaryCopyAsync(copy, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                int read;
+                while ((read = await data.Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    counter.Observe(buffer.AsSpan(0, read));
+                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    if (counter.Tuples - reported >= ProgressEveryRows)
+                    {
+                        reported = counter.Tuples;
+                        progress(new ShardCopyResult(counter.Tuples, counter.Bytes));
+                    }
+                }
+            }
+            catch
+            {
+                await CancelQuietlyAsync(destination).ConfigureAwait(false);
+                throw;
+            }
+
+            if (!counter.SawTrailer)
+            {
+                await CancelQuietlyAsync(destination).ConfigureAwait(false);
+                throw new InvalidDataException("The source's COPY stream ended without its trailer; the shard is not loaded.");
+            }
+        }
+
+        return new ShardCopyResult(counter.Tuples, counter.Bytes);
+    }
+
+    // Cancelling fails when the connection is already gone; the error that got us here is the one to report.
+    private static async Task CancelQuietlyAsync(NpgsqlRawCopyStream destination)
+    {
+        try
+        {
+            await destination.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, Action<ShardCopyResult> progress,
+        CancellationToken cancellationToken)
+    {
+        var rows = 0L;
+        await using var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken).ConfigureAwait(false);
+        var reader = data.Reader;
+        var writers = data.Writers;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < writers.Count; i++)
+            {
+                try
+                {
+                    await writers[i](reader, i, importer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RowRejectedException ex)
+                {
+                    throw new ShardRowRejectedException(rows + 1, ex);
+                }
+            }
+
+            if (++rows % ProgressEveryRows == 0)
+            {
+                progress(new ShardCopyResult(rows, 0));
+            }
+        }
+
+        await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        return new ShardCopyResult(rows, 0);
+    }
+}
+
+/// <summary>Rows and bytes of one shard (bytes are known only for a relayed binary stream).</summary>
+public sealed record ShardCopyResult(long Rows, long Bytes);
+
+/// <summary>A source row a column writer refused, with its position in the shard.</summary>
+public sealed class ShardRowRejectedException(long rowNumber, RowRejectedException inner)
+    : Exception($"row {rowNumber} of the shard was rejected: {inner.Message}", inner)
+{
+    public long RowNumber { get; } = rowNumber;
+
+    public RowRejectedException Rejection { get; } = inner;
+}

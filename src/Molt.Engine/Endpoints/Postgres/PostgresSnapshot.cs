@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Molt.Engine.Load;
+using Molt.Engine.Schema;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Serilog;
+using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+
+namespace Molt.Engine.Endpoints.Postgres;
+
+/// <summary>
+/// One exported PostgreSQL snapshot: a REPEATABLE READ transaction (or a replication slot's exported snapshot) that
+/// every reader connection adopts with SET TRANSACTION SNAPSHOT, so all tables and shards are read at one point.
+/// </summary>
+internal sealed class PostgresSnapshot : ISourceSnapshot
+{
+    private static readonly HashSet<string> RangeableKeyTypes = ["smallint", "integer", "bigint"];
+
+    private readonly IAsyncDisposable exporter;
+    private readonly List<NpgsqlConnection> readers;
+    private readonly Channel<NpgsqlConnection> idle;
+
+    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SnapshotPosition position)
+    {
+        this.exporter = exporter;
+        this.readers = readers;
+        Position = position;
+        idle = Channel.CreateUnbounded<NpgsqlConnection>();
+        foreach (var reader in readers)
+        {
+            idle.Writer.TryWrite(reader);
+        }
+    }
+
+    public SnapshotPosition Position { get; }
+
+    public static async Task<PostgresSnapshot> OpenAsync(EndpointAddress address, NpgsqlDataSource dataSource, string? slotName, int readerCount,
+        ILogger log, CancellationToken cancellationToken)
+    {
+        var (exporter, snapshotName, lsn) = slotName is null
+            ? await ExportFromTransactionAsync(dataSource, cancellationToken).ConfigureAwait(false)
+            : await ExportFromSlotAsync(address, slotName, cancellationToken).ConfigureAwait(false);
+        var readers = new List<NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < Math.Max(readerCount, 1); i++)
+            {
+                var reader = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                readers.Add(reader);
+                await ExecuteAsync(reader, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(reader, $"SET TRANSACTION SNAPSHOT {Literal(snapshotName)}", cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            foreach (var reader in readers)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await exporter.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        log.Information("Source snapshot {Snapshot} at LSN {Lsn} shared by {Readers} readers", snapshotName, lsn, readers.Count);
+        return new PostgresSnapshot(exporter, readers, new SnapshotPosition(EndpointKind.Postgres, lsn));
+    }
+
+    public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
+    {
+        if (count <= 1 || !table.HasPrimaryKey || !RangeableKeyTypes.Contains(table.Column(table.PrimaryKey[0]).Type.Name))
+        {
+            return [KeyRange.All];
+        }
+
+        var key = table.PrimaryKey[0];
+        var sql = $"SELECT min({Quote(key)})::bigint, max({Quote(key)})::bigint FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}";
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
+        }
+        finally
+        {
+            idle.Writer.TryWrite(connection);
+        }
+    }
+
+    public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
+    {
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var select = SelectSql(plan, range, where);
+        try
+        {
+            // A failed or abandoned read aborts the transaction; rolling back to this savepoint keeps the snapshot usable.
+            await ExecuteAsync(connection, "SAVEPOINT molt_shard", cancellationToken).ConfigureAwait(false);
+            var raw = await connection.BeginRawBinaryCopyAsync($"COPY ({select}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false);
+            var stream = new CopyOutStream(raw);
+            return new BinaryCopyShard(stream, async () =>
+            {
+                if (!stream.Ended)
+                {
+                    // Disposing an unfinished COPY would read the rest of the table: cancel it on the server instead.
+                    await raw.CancelAsync().ConfigureAwait(false);
+                }
+
+                await DisposeQuietlyAsync(raw).ConfigureAwait(false);
+                await ReleaseAsync(connection, stream.Ended).ConfigureAwait(false);
+            });
+        }
+        catch
+        {
+            await ReleaseAsync(connection, completed: false).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async ValueTask ReleaseAsync(NpgsqlConnection connection, bool completed)
+    {
+        try
+        {
+            await ExecuteAsync(connection, completed ? "RELEASE SAVEPOINT molt_shard" : "ROLLBACK TO SAVEPOINT molt_shard", CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            // The reader is broken (its connection dropped): later reads on it fail with their own error.
+        }
+
+        idle.Writer.TryWrite(connection);
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    {
+        try
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException)
+        {
+            // A cancelled COPY ends with an error by design.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var reader in readers)
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await exporter.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal static string SelectSql(TablePlan plan, KeyRange range, string? where)
+    {
+        var conditions = new List<string>();
+        if (range.Lower is not null)
+        {
+            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(range.Lower)}");
+        }
+
+        if (range.Upper is not null)
+        {
+            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(range.Upper)}");
+        }
+
+        if (where is not null)
+        {
+            conditions.Add($"({where})");
+        }
+
+        // A column whose target type differs is cast on the source to the target's wire type (a type both sides know,
+        // or the type-map override's), so every shard is still relayed as binary COPY without decoding a row here.
+        var columns = string.Join(", ", plan.Columns.Select(c => c.Type.IsBinaryCompatible ? Quote(c.Source.Name) : $"CAST({Quote(c.Source.Name)} AS {CastType(c.Type.WireType)})"));
+        return $"SELECT {columns} FROM {Quote(plan.Source.Name)}" + (conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions));
+    }
+
+    // A created type's wire name is schema-qualified ("public.mood"): quoted part by part; built-in names are SQL as they are.
+    private static string CastType(string wireType)
+    {
+        var array = wireType.EndsWith("[]", StringComparison.Ordinal) ? "[]" : "";
+        var name = wireType[..^array.Length];
+        return (name.Split('.') is [var schema, var type] ? $"{Quote(schema)}.{Quote(type)}" : name) + array;
+    }
+
+    // Bounds are integers the snapshot computed itself, so they are written as literals (COPY takes no parameters).
+    private static string Bound(object value) => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+
+    private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn)> ExportFromTransactionAsync(NpgsqlDataSource dataSource,
+        CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT pg_export_snapshot(), pg_current_wal_insert_lsn()::text", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return (connection, reader.GetString(0), reader.GetString(1));
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn)> ExportFromSlotAsync(EndpointAddress address, string slotName,
+        CancellationToken cancellationToken)
+    {
+        // The exported snapshot lives as long as the replication connection stays idle after creating the slot.
+        var replication = new LogicalReplicationConnection(PostgresConnections.Builder(address).ConnectionString);
+        try
+        {
+            await replication.Open(cancellationToken).ConfigureAwait(false);
+            var slot = await replication.CreatePgOutputReplicationSlot(slotName, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (replication, slot.SnapshotName!, slot.ConsistentPoint.ToString());
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateObject)
+        {
+            await replication.DisposeAsync().ConfigureAwait(false);
+            throw new MoltException(MoltErrorKind.InvalidState, "ReplicationSlotExists", $"The replication slot '{slotName}' already exists on the source.",
+                $"Drop it (SELECT pg_drop_replication_slot('{slotName}')) if no replication uses it, or choose another -ReplicationSlot name.");
+        }
+        catch
+        {
+            await replication.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Notes when the COPY stream was read to its end.</summary>
+    private sealed class CopyOutStream(NpgsqlRawCopyStream inner) : Stream
+    {
+        public bool Ended { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Ended |= read == 0;
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

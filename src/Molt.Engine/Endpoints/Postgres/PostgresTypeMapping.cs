@@ -1,0 +1,110 @@
+using Molt.Engine.Schema;
+
+namespace Molt.Engine.Endpoints.Postgres;
+
+/// <summary>
+/// Source column types spelled for a PostgreSQL target. A PostgreSQL source keeps its types (binary compatible, so
+/// its COPY stream is relayed as it is); MySQL/MariaDB types map losslessly as the README's table documents.
+/// </summary>
+internal static class PostgresTypeMapping
+{
+    private static readonly Dictionary<string, string> WireAliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["int"] = "integer", ["int4"] = "integer", ["int2"] = "smallint", ["int8"] = "bigint", ["bool"] = "boolean", ["float4"] = "real",
+        ["float8"] = "double precision", ["decimal"] = "numeric", ["varchar"] = "character varying", ["char"] = "character",
+        ["timestamptz"] = "timestamp with time zone", ["timestamp"] = "timestamp without time zone", ["timetz"] = "time with time zone",
+        ["time"] = "time without time zone", ["varbit"] = "bit varying",
+    };
+
+    public static TargetType Map(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides)
+    {
+        if (overrides.Find(table.Name, column) is { } overridden)
+        {
+            var same = sourceKind == EndpointKind.Postgres && string.Equals(overridden, column.Type.Declared, StringComparison.OrdinalIgnoreCase);
+            return new TargetType(overridden, WireType(overridden), same) { Note = "from the type-map file" };
+        }
+
+        return sourceKind.IsMySqlFamily() ? FromMySql(table, column) : FromPostgres(table, column);
+    }
+
+    /// <summary>The pgwire type name of a type as SQL spells it: modifiers dropped, aliases resolved.</summary>
+    public static string WireType(string sql)
+    {
+        var array = sql.EndsWith("[]", StringComparison.Ordinal) ? "[]" : "";
+        var name = sql[..^array.Length];
+        var parenthesis = name.IndexOf('(', StringComparison.Ordinal);
+        if (parenthesis >= 0)
+        {
+            var close = name.IndexOf(')', parenthesis);
+            name = (name[..parenthesis] + (close >= 0 ? name[(close + 1)..] : "")).Trim();
+        }
+
+        return WireAliases.GetValueOrDefault(name.Trim(), name.Trim().ToLowerInvariant()) + array;
+    }
+
+    private static TargetType FromPostgres(TableModel table, ColumnModel column)
+    {
+        var type = column.Type;
+        var array = type.IsArray ? "[]" : "";
+        switch (type.UserTypeKind)
+        {
+            case "enum":
+                return new TargetType(PostgresSyntax.Quote(type.UserTypeName!) + array, type.UserTypeName!.ToString() + array, true);
+            case "domain":
+                var baseType = type.DomainBase!;
+                return new TargetType(baseType.Declared + array, baseType.Name + array, true)
+                {
+                    Note = $"domain {type.UserTypeName} becomes its base type; its constraints are not copied",
+                };
+            case "range" or "multirange" when type.UserTypeName!.Schema == "pg_catalog":
+                return new TargetType(type.Declared, type.Name + array, true);
+            case "composite" or "range" or "multirange":
+                throw Unsupported(table, column, $"a {type.UserTypeKind} type");
+            default:
+                return new TargetType(type.Declared, type.Name + array, true);
+        }
+    }
+
+    private static TargetType FromMySql(TableModel table, ColumnModel column)
+    {
+        var type = column.Type;
+        var unsigned = type.IsUnsigned;
+        return type.Name.ToLowerInvariant() switch
+        {
+            "tinyint" or "year" => Exact("smallint"),
+            "smallint" => Exact(unsigned ? "integer" : "smallint"),
+            "mediumint" => Exact("integer"),
+            "int" or "integer" => Exact(unsigned ? "bigint" : "integer"),
+            "bigint" => unsigned ? new TargetType("numeric(20,0)", "numeric", false) : Exact("bigint"),
+            "decimal" or "numeric" => new TargetType($"numeric({type.Precision ?? 10},{type.Scale ?? 0})", "numeric", false),
+            "float" => Exact("real"),
+            "double" or "real" => Exact("double precision"),
+            "bit" => new TargetType($"bit varying({type.Length ?? type.Precision ?? 1})", "bit varying", false),
+            "date" => Exact("date"),
+            "datetime" => new TargetType($"timestamp({Fsp(type)}) without time zone", "timestamp without time zone", false),
+            "timestamp" => new TargetType($"timestamp({Fsp(type)}) with time zone", "timestamp with time zone", false),
+            "time" => new TargetType("interval", "interval", false) { Note = "MySQL TIME spans -838:59:59 to 838:59:59" },
+            "char" or "varchar" => new TargetType($"character varying({type.Length ?? 255})", "character varying", false),
+            "tinytext" or "text" or "mediumtext" or "longtext" => Exact("text"),
+            "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob" => Exact("bytea"),
+            "enum" => new TargetType("text", "text", false) { Note = "with a CHECK of the ENUM's members" },
+            "set" => new TargetType("text", "text", false) { Note = "members comma-separated, as MySQL returns them" },
+            "json" => Exact("jsonb"),
+            "geometry" or "point" or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" =>
+                throw Unsupported(table, column, "a spatial type (PostGIS is not assumed on the target)", "bytea"),
+            _ => throw Unsupported(table, column, "a type Molt has no mapping for"),
+        };
+
+        static TargetType Exact(string name) => new(name, name, false);
+    }
+
+    private static int Fsp(ColumnType type) => Math.Clamp(type.Precision ?? 0, 0, 6);
+
+    private static MoltException Unsupported(TableModel table, ColumnModel column, string what, string suggested = "text") =>
+        new(MoltErrorKind.UnsupportedType, "UnsupportedColumnType",
+            $"Column {table.Name}.{column.Name} has type {column.Type.Declared}, {what}, which the target cannot hold as it is.",
+            $"Map it with a -TypeMapFile entry such as {TypeMapOverrides.SuggestedEntry(table.Name, column, suggested)} (the value is cast on the source), or leave the table out with -ExcludeTable.")
+        {
+            Target = $"{table.Name}.{column.Name}",
+        };
+}

@@ -1,0 +1,40 @@
+using Molt.Engine.Schema;
+
+namespace Molt.Engine.Load;
+
+/// <summary>What to do with a target table before loading it.</summary>
+public enum TableHandling
+{
+    /// <summary>The table must exist with every source column; rows are appended.</summary>
+    None,
+
+    /// <summary>Drop the table if it exists and create it from the source's definition.</summary>
+    DropAndRecreate,
+
+    /// <summary>Empty the existing table first.</summary>
+    TruncateIfExists,
+}
+
+public sealed record BulkLoadOptions
+{
+    public TableFilter Filter { get; init; } = TableFilter.All;
+
+    public TableHandling TableHandling { get; init; } = TableHandling.None;
+
+    public TypeMapOverrides TypeMap { get; init; } = TypeMapOverrides.None;
+
+    /// <summary>Row filters: a table ("schema.table" or "table", case-insensitive) to a predicate in the source's SQL.</summary>
+    public IReadOnlyDictionary<string, string> Where { get; init; } = new Dictionary<string, string>();
+
+    public int TableConcurrency { get; init; } = 4;
+
+    public int ShardsPerTable { get; init; } = 4;
+
+    /// <summary>The run to continue; with <see cref="Resume"/> false a new run gets this id.</summary>
+    public string? FetchId { get; init; }
+
+    public bool Resume { get; init; }
+
+    /// <summary>The target schema for a MySQL/MariaDB source's tables (a PostgreSQL source keeps its schemas).</summary>
+    public string TargetSchema { get; init; } = "public";
+}

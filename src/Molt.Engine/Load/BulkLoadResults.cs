@@ -1,0 +1,34 @@
+using Molt.Engine.Schema;
+
+namespace Molt.Engine.Load;
+
+/// <summary>A table as the load will treat it: its plan, the DDL before and after the data, and the shards' filter.</summary>
+public sealed record PlannedTable(TablePlan Plan, string? Where, IReadOnlyList<string> PreLoad, IReadOnlyList<DdlStatement> PostLoad)
+{
+    /// <summary>Why the table is loaded in a lesser way (no primary key: one shard, and replication will need a key).</summary>
+    public string? Warning { get; init; }
+}
+
+/// <summary>What a load would do: shown by -WhatIf, then executed.</summary>
+public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect);
+
+/// <summary>Progress of one table while it loads.</summary>
+public sealed record TableProgress(TableName Table, long Rows, long EstimatedRows, long Bytes, TimeSpan Elapsed)
+{
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Rows / Elapsed.TotalSeconds : 0;
+}
+
+public static class TableLoadStatus
+{
+    public const string Succeeded = "Succeeded";
+    public const string Failed = "Failed";
+    public const string Interrupted = "Interrupted";
+}
+
+/// <summary>One table's outcome. Rows and Bytes include shards an earlier attempt of a resumed run loaded.</summary>
+public sealed record TableLoadResult(string FetchId, TableName Table, TableName TargetTable, long Rows, long Bytes, TimeSpan Duration, string Status,
+    string? Error, int Shards);
+
+/// <summary>The outcome of a whole run.</summary>
+public sealed record BulkLoadSummary(string FetchId, string Status, SnapshotPosition? SnapshotPosition, int Tables, long Rows, long Bytes,
+    TimeSpan Duration, IReadOnlyList<TableName> FailedTables);

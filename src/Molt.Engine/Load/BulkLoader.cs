@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Schema;
+using Molt.Engine.State;
+using Npgsql;
+using Serilog;
+
+namespace Molt.Engine.Load;
+
+/// <summary>Callbacks a host receives while a load runs; they are called from worker threads.</summary>
+public sealed record BulkLoadCallbacks
+{
+    public Action<TableProgress>? Progress { get; init; }
+
+    public Action<TableLoadResult>? TableFinished { get; init; }
+}
+
+/// <summary>
+/// The bulk load: plan the tables, prepare the target, copy every shard of every table from one source snapshot
+/// (tables and shards in parallel), then create what comes after the data. State in the target makes it resumable.
+/// </summary>
+public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLoadOptions options, ILogger log)
+{
+    /// <summary>Reads the source catalog and decides everything the load will do, checking the target before writing anything.</summary>
+    public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
+    {
+        var resumed = options.Resume ? await FindResumedRunAsync(cancellationToken).ConfigureAwait(false) : null;
+        var tables = await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false);
+        if (tables.Count == 0)
+        {
+            throw new MoltException(MoltErrorKind.NotFound, "NoTablesMatched", $"No source table matches {options.Filter}.",
+                "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
+        }
+
+        var plans = PlanTables(tables);
+        if (options.TableHandling != TableHandling.DropAndRecreate)
+        {
+            await TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, cancellationToken).ConfigureAwait(false);
+        }
+
+        var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
+            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
+        {
+            Warning = plan.Source.HasPrimaryKey ? null
+                : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key.",
+        }).ToList();
+        var fetchId = resumed?.FetchId ?? options.FetchId ?? Guid.NewGuid().ToString("D");
+        return new LoadPlan(fetchId, resumed is not null, planned, target.Dialect.Kind.DisplayName());
+    }
+
+    /// <summary>Runs the plan. Tables the host declined (for -Confirm) are left out by the caller before this.</summary>
+    public async Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var state = new LoadStateStore(target.DataSource);
+        await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var readers = Math.Max(1, options.TableConcurrency) * Math.Max(1, options.ShardsPerTable);
+        await using var snapshot = await source.OpenSnapshotAsync(readers, cancellationToken).ConfigureAwait(false);
+        var position = await StartRunAsync(state, plan, snapshot.Position, cancellationToken).ConfigureAwait(false);
+
+        var results = new ConcurrentBag<TableLoadResult>();
+        var interrupted = false;
+        try
+        {
+            var prepared = await PrepareTablesAsync(state, plan, cancellationToken).ConfigureAwait(false);
+            await Parallel.ForEachAsync(prepared,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.TableConcurrency), CancellationToken = cancellationToken },
+                async (table, ct) =>
+                {
+                    var result = await LoadTableAsync(state, plan.FetchId, table, snapshot, callbacks, ct).ConfigureAwait(false);
+                    results.Add(result);
+                    if (result.Status != TableLoadStatus.Interrupted)
+                    {
+                        callbacks.TableFinished?.Invoke(result);
+                    }
+                }).ConfigureAwait(false);
+            await RunPostLoadAsync(state, plan, results, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            interrupted = true;
+            await state.SetRunStatusAsync(plan.FetchId, RunStatus.Interrupted, finished: false, CancellationToken.None).ConfigureAwait(false);
+            log.Warning("Load {FetchId} interrupted; continue it with -FetchId {FetchId} -Resume", plan.FetchId, plan.FetchId);
+            throw;
+        }
+        finally
+        {
+            if (!interrupted && !cancellationToken.IsCancellationRequested)
+            {
+                var failed = results.Any(r => r.Status != TableLoadStatus.Succeeded) || results.Count < plan.Tables.Count;
+                await state.SetRunStatusAsync(plan.FetchId, failed ? RunStatus.Failed : RunStatus.Succeeded, finished: true, CancellationToken.None)
+                    .ConfigureAwait(false);
+            }
+        }
+
+        var failedTables = results.Where(r => r.Status != TableLoadStatus.Succeeded).Select(r => r.Table).Order().ToList();
+        return new BulkLoadSummary(plan.FetchId, failedTables.Count == 0 ? RunStatus.Succeeded : RunStatus.Failed, position, results.Count,
+            results.Sum(r => r.Rows), results.Sum(r => r.Bytes), clock.Elapsed, failedTables);
+    }
+
+    private async Task<LoadRun> FindResumedRunAsync(CancellationToken cancellationToken)
+    {
+        if (options.FetchId is null)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "ResumeNeedsFetchId", "-Resume continues an earlier run and needs its -FetchId.",
+                "Get-MoltFetchStatus lists the runs recorded in the target, with their ids.");
+        }
+
+        var run = await new LoadStateStore(target.DataSource).FindRunAsync(options.FetchId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MoltException(MoltErrorKind.NotFound, "FetchRunNotFound", $"The target has no load run with id '{options.FetchId}'.",
+                "Get-MoltFetchStatus lists the runs recorded in the target, with their ids.") { Target = options.FetchId };
+        if (run.Status == RunStatus.Succeeded)
+        {
+            throw new MoltException(MoltErrorKind.InvalidState, "FetchRunAlreadySucceeded", $"The load run '{run.FetchId}' already finished successfully.",
+                "Nothing is left to resume; start a new run without -Resume to load again.") { Target = run.FetchId };
+        }
+
+        return run;
+    }
+
+    private List<TablePlan> PlanTables(IReadOnlyList<TableModel> tables)
+    {
+        var plans = new List<TablePlan>();
+        var errors = new List<MoltException>();
+        foreach (var table in tables)
+        {
+            try
+            {
+                plans.Add(TablePlanner.Plan(table, TargetName(table.Name), target.Dialect, source.Kind, options.TypeMap));
+            }
+            catch (MoltException ex) when (ex.Kind == MoltErrorKind.UnsupportedType)
+            {
+                errors.Add(ex);
+            }
+        }
+
+        return errors.Count switch
+        {
+            0 => plans,
+            1 => throw errors[0],
+            _ => throw new MoltException(MoltErrorKind.UnsupportedType, "UnsupportedColumnTypes",
+                "Some columns have no type mapping:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)),
+                "Add the entries shown to a -TypeMapFile, or leave those tables out with -ExcludeTable."),
+        };
+    }
+
+    private TableName TargetName(TableName name) =>
+        source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
+
+    private static Dictionary<TableName, TableName> TargetNames(IEnumerable<TablePlan> plans) => plans.ToDictionary(p => p.Source.Name, p => p.Target);
+
+    private string? WhereFor(TableName table) =>
+        options.Where.FirstOrDefault(w => string.Equals(w.Key, table.ToString(), StringComparison.OrdinalIgnoreCase)
+            || string.Equals(w.Key, table.Name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    private List<string> PreLoadStatements(TablePlan plan) => options.TableHandling switch
+    {
+        TableHandling.DropAndRecreate => [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.DropTableIfExists(plan.Target), target.Dialect.CreateTable(plan)],
+        TableHandling.TruncateIfExists => [target.Dialect.TruncateTable(plan.Target)],
+        _ => [],
+    };
+
+    private async Task<SnapshotPosition> StartRunAsync(LoadStateStore state, LoadPlan plan, SnapshotPosition position, CancellationToken cancellationToken)
+    {
+        var existing = await state.FindRunAsync(plan.FetchId, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            await state.CreateRunAsync(new LoadRun(plan.FetchId, DateTimeOffset.UtcNow, target.SourceDisplay, source.Kind.DisplayName(), RunStatus.Running,
+                position.Value, position.GtidSet, options.TableHandling.ToString()), cancellationToken).ConfigureAwait(false);
+            return position;
+        }
+
+        if (!plan.Resuming)
+        {
+            throw new MoltException(MoltErrorKind.InvalidState, "FetchIdInUse", $"The target already has a load run with id '{plan.FetchId}'.",
+                "Add -Resume to continue it, or choose another -FetchId (or none, and Molt picks one).") { Target = plan.FetchId };
+        }
+
+        // Shards redone now read a later snapshot than the first attempt; replication must start from the earliest
+        // position, whose changes it re-applies idempotently, so the run keeps its original one.
+        await state.SetRunStatusAsync(plan.FetchId, RunStatus.Running, finished: false, cancellationToken).ConfigureAwait(false);
+        log.Information("Resuming load {FetchId}; replication position stays {Position}", plan.FetchId, existing.SnapshotPosition);
+        return new SnapshotPosition(source.Kind, existing.SnapshotPosition ?? position.Value) { GtidSet = existing.GtidSet };
+    }
+
+    /// <summary>Runs every table's DDL, one statement at a time (types shared by tables must not be created twice at once).</summary>
+    private async Task<List<PlannedTable>> PrepareTablesAsync(LoadStateStore state, LoadPlan plan, CancellationToken cancellationToken)
+    {
+        var recorded = plan.Resuming
+            ? (await state.ReadShardsAsync(plan.FetchId, null, cancellationToken).ConfigureAwait(false)).Select(s => s.SourceTable).ToHashSet()
+            : [];
+        await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in plan.Tables.Where(t => !recorded.Contains(t.Plan.Source.Name.ToString())))
+        {
+            foreach (var sql in table.PreLoad)
+            {
+                log.Debug("Target: {Sql}", sql);
+                await using var command = new NpgsqlCommand(sql, connection);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return plan.Tables.ToList();
+    }
+
+    private async Task<TableLoadResult> LoadTableAsync(LoadStateStore state, string fetchId, PlannedTable table, ISourceSnapshot snapshot,
+        BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var plan = table.Plan;
+        var name = plan.Source.Name;
+        if (table.Warning is not null)
+        {
+            log.Warning("{Warning}", table.Warning);
+        }
+
+        var ranges = await snapshot.SplitAsync(plan.Source, plan.Source.HasPrimaryKey ? options.ShardsPerTable : 1, table.Where, cancellationToken)
+            .ConfigureAwait(false);
+        var shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(), ranges, cancellationToken).ConfigureAwait(false);
+        var progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
+        var errors = new ConcurrentQueue<string>();
+        log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done", name, plan.Target, shards.Count, shards.Count(s => s.IsDone));
+        try
+        {
+            await Parallel.ForEachAsync(shards.Where(s => !s.IsDone),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
+                async (shard, ct) =>
+                {
+                    var error = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
+                    if (error is not null)
+                    {
+                        errors.Enqueue(error);
+                    }
+                }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, TableLoadStatus.Interrupted,
+                "interrupted", shards.Count);
+        }
+
+        var status = errors.IsEmpty ? TableLoadStatus.Succeeded : TableLoadStatus.Failed;
+        log.Information("{Table}: {Status}, {Rows} rows in {Seconds:F1} s", name, status, progress.Rows, clock.Elapsed.TotalSeconds);
+        return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
+            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count);
+    }
+
+    /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>
+    private async Task<string?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
+        TableCounter counter, Stopwatch clock, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        var plan = table.Plan;
+        var sourceTable = plan.Source.Name.ToString();
+        var before = (Rows: 0L, Bytes: 0L);
+        void Report(ShardCopyResult sofar)
+        {
+            var (rows, bytes) = counter.Add(sofar.Rows - before.Rows, sofar.Bytes - before.Bytes);
+            before = (sofar.Rows, sofar.Bytes);
+            callbacks.Progress?.Invoke(new TableProgress(plan.Source.Name, rows, plan.Source.EstimatedRows, bytes, clock.Elapsed));
+        }
+
+        try
+        {
+            await using var data = await snapshot.ReadAsync(plan, shard.Range, table.Where, cancellationToken).ConfigureAwait(false);
+            var result = await target.Writer.CopyAsync(plan, data,
+                (connection, copied) => LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, copied.Rows, copied.Bytes, cancellationToken),
+                Report, cancellationToken).ConfigureAwait(false);
+            Report(result);
+            return null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            counter.Add(-before.Rows, -before.Bytes);
+            await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Interrupted, "interrupted", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or ShardRowRejectedException or InvalidDataException or MoltException
+                                       || ex.GetType().Namespace?.StartsWith("MySqlConnector", StringComparison.Ordinal) == true)
+        {
+            counter.Add(-before.Rows, -before.Bytes);
+            var failure = ShardFailure.From(ex);
+            log.Error("{Table} shard {Shard} ({Range}) failed: {Error}", sourceTable, shard.Shard, shard.Range, failure.Message);
+            await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
+            await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
+                failure.RowKey), CancellationToken.None).ConfigureAwait(false);
+            return failure.Message;
+        }
+    }
+
+    /// <summary>Secondary indexes, constraints and foreign keys, once every table's data is in; tables that failed get none.</summary>
+    private async Task RunPostLoadAsync(LoadStateStore state, LoadPlan plan, IEnumerable<TableLoadResult> results, CancellationToken cancellationToken)
+    {
+        var loaded = results.Where(r => r.Status == TableLoadStatus.Succeeded).Select(r => r.Table).ToHashSet();
+        await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in plan.Tables.Where(t => loaded.Contains(t.Plan.Source.Name)))
+        {
+            foreach (var statement in table.PostLoad)
+            {
+                var sourceTable = table.Plan.Source.Name.ToString();
+                if (statement.Sql is null)
+                {
+                    log.Warning("{Table}: {Description} was not created: {Reason}", sourceTable, statement.Description, statement.NotTranslatedReason);
+                    await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, null,
+                        $"{statement.Description} not created: {statement.NotTranslatedReason}", null), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    log.Debug("Target: {Sql}", statement.Sql);
+                    await using var command = new NpgsqlCommand(statement.Sql, connection);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException ex)
+                {
+                    log.Warning("{Table}: {Description} failed: {Error}", sourceTable, statement.Description, ex.MessageText);
+                    await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, ex.SqlState,
+                        $"{statement.Description} failed: {ex.MessageText}", null), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Rows and bytes of one table, summed over its shards from several threads.</summary>
+    private sealed class TableCounter(long rows, long bytes)
+    {
+        private long rows = rows;
+        private long bytes = bytes;
+
+        public long Rows => Interlocked.Read(ref rows);
+
+        public long Bytes => Interlocked.Read(ref bytes);
+
+        public (long Rows, long Bytes) Add(long addedRows, long addedBytes) =>
+            (Interlocked.Add(ref rows, addedRows), Interlocked.Add(ref bytes, addedBytes));
+    }
+}

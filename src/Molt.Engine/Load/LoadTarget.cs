@@ -1,0 +1,47 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Schema;
+using Npgsql;
+
+namespace Molt.Engine.Load;
+
+/// <summary>The pgwire database a load writes to, with the dialect its server speaks.</summary>
+public sealed class LoadTarget : IAsyncDisposable
+{
+    private LoadTarget(NpgsqlDataSource dataSource, ITargetDialect dialect, string sourceDisplay)
+    {
+        DataSource = dataSource;
+        Dialect = dialect;
+        SourceDisplay = sourceDisplay;
+        Writer = new PgWireBulkWriter(dataSource, dialect);
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public ITargetDialect Dialect { get; }
+
+    public PgWireBulkWriter Writer { get; }
+
+    /// <summary>The source endpoint without its password, as recorded in the run's state.</summary>
+    public string SourceDisplay { get; }
+
+    /// <summary>
+    /// Connects (failing before anything is written when the target is unreachable or refuses the login) and picks the
+    /// dialect from what the server says it is, whatever scheme the address used.
+    /// </summary>
+    public static async Task<LoadTarget> OpenAsync(EndpointAddress address, EndpointAddress source, Func<EndpointKind, ITargetDialect> dialects,
+        CancellationToken cancellationToken)
+    {
+        string version;
+        await using (var connection = await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false))
+        {
+            await using var command = new NpgsqlCommand("SELECT version()", connection);
+            version = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        var kind = version.Contains("CockroachDB", StringComparison.Ordinal) ? EndpointKind.CockroachDb : EndpointKind.Postgres;
+        return new LoadTarget(PostgresConnections.CreateDataSource(address), dialects(kind), source.Display);
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}

@@ -1,0 +1,23 @@
+using Molt.Engine.Endpoints.Postgres;
+using Npgsql;
+
+namespace Molt.Engine.Load;
+
+/// <summary>What a failed shard records: a message, the SQLSTATE and, when the error names one, the rejected row's key.</summary>
+internal sealed record ShardFailure(string Message, string? SqlState, string? RowKey)
+{
+    public static ShardFailure From(Exception exception) => exception switch
+    {
+        PostgresException pg => new ShardFailure(
+            pg.Where is null ? pg.MessageText : $"{pg.MessageText} ({pg.Where})", pg.SqlState, RowKeyOf(pg)),
+        ShardRowRejectedException rejected => new ShardFailure(rejected.Message, null, $"row {rejected.RowNumber} of the shard"),
+        _ => new ShardFailure(exception.Message, null, null),
+    };
+
+    // PostgreSQL names the offending row in the detail of constraint errors: "Key (id)=(5) already exists.",
+    // "Failing row contains (5, null)."; COPY errors say which input line in Where.
+    private static string? RowKeyOf(PostgresException exception) =>
+        exception.Detail is { } detail && (detail.StartsWith("Key ", StringComparison.Ordinal) || detail.StartsWith("Failing row", StringComparison.Ordinal))
+            ? detail
+            : exception.Where;
+}

@@ -1,0 +1,29 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Postgres;
+using Serilog;
+
+namespace Molt.Engine.Load;
+
+/// <summary>Endpoint-specific settings of a load; each endpoint reads the ones that concern it.</summary>
+public sealed record SourceOptions
+{
+    /// <summary>PostgreSQL: the logical replication slot to create with the load's snapshot.</summary>
+    public string? ReplicationSlot { get; init; }
+
+    /// <summary>CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused.</summary>
+    public bool AllowMissingPrimaryKey { get; init; }
+}
+
+/// <summary>Opens the load source for an address, by the database it names.</summary>
+public static class SourceEndpoints
+{
+    public static async Task<ISourceEndpoint> OpenAsync(EndpointAddress address, SourceOptions options, ILogger log, CancellationToken cancellationToken) =>
+        address.Kind switch
+        {
+            EndpointKind.Postgres => await PostgresSourceEndpoint.OpenAsync(address, new PostgresSourceOptions { ReplicationSlot = options.ReplicationSlot },
+                log, cancellationToken).ConfigureAwait(false),
+            _ => throw new MoltException(MoltErrorKind.InvalidArgument, "UnsupportedSource",
+                $"{address.Kind.DisplayName()} cannot be a bulk-load source.",
+                "Load from PostgreSQL, MySQL or MariaDB; to replicate CockroachDB back to the source use Invoke-MoltFailback."),
+        };
+}

@@ -1,0 +1,229 @@
+using Molt.Engine.Load;
+using Npgsql;
+
+namespace Molt.Engine.State;
+
+/// <summary>
+/// The load's state in the target's <c>_molt</c> schema: one row per run, one per table shard, one per exception.
+/// The SQL is the common spelling of PostgreSQL and CockroachDB. A shard is marked done inside the transaction that
+/// loaded it, so a crash leaves either its rows and "done", or neither.
+/// </summary>
+public sealed class LoadStateStore(NpgsqlDataSource target)
+{
+    public const string Schema = "_molt";
+
+    private static readonly string[] SchemaDdl =
+    [
+        $"CREATE SCHEMA IF NOT EXISTS \"{Schema}\"",
+        $"""
+        CREATE TABLE IF NOT EXISTS "{Schema}"."fetch_runs" (
+            fetch_id TEXT PRIMARY KEY,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            source TEXT NOT NULL,
+            source_kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            snapshot_position TEXT,
+            gtid_set TEXT,
+            table_handling TEXT NOT NULL)
+        """,
+        $"""
+        CREATE TABLE IF NOT EXISTS "{Schema}"."fetch_shards" (
+            fetch_id TEXT NOT NULL,
+            source_table TEXT NOT NULL,
+            target_table TEXT NOT NULL,
+            shard INT NOT NULL,
+            key_column TEXT,
+            lower_bound TEXT,
+            upper_bound TEXT,
+            status TEXT NOT NULL,
+            rows_loaded BIGINT NOT NULL DEFAULT 0,
+            bytes_loaded BIGINT NOT NULL DEFAULT 0,
+            error TEXT,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (fetch_id, source_table, shard))
+        """,
+        $"""
+        CREATE TABLE IF NOT EXISTS "{Schema}"."fetch_exceptions" (
+            id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+            fetch_id TEXT NOT NULL,
+            source_table TEXT,
+            shard INT,
+            stage TEXT NOT NULL,
+            sql_state TEXT,
+            message TEXT NOT NULL,
+            row_key TEXT,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now())
+        """,
+    ];
+
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var statement in SchemaDdl)
+        {
+            await using var command = new NpgsqlCommand(statement, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task CreateRunAsync(LoadRun run, CancellationToken cancellationToken) => ExecuteAsync(
+        $"""INSERT INTO "{Schema}"."fetch_runs" (fetch_id, started_at, source, source_kind, status, snapshot_position, gtid_set, table_handling) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        cancellationToken, run.FetchId, run.StartedAt, run.Source, run.SourceKind, run.Status, run.SnapshotPosition, run.GtidSet, run.TableHandling);
+
+    public Task SetRunStatusAsync(string fetchId, string status, bool finished, CancellationToken cancellationToken) => ExecuteAsync(
+        $"""UPDATE "{Schema}"."fetch_runs" SET status = $2, finished_at = CASE WHEN $3 THEN now() END WHERE fetch_id = $1""",
+        cancellationToken, fetchId, status, finished);
+
+    public async Task<LoadRun?> FindRunAsync(string fetchId, CancellationToken cancellationToken) =>
+        (await ReadRunsAsync("WHERE fetch_id = $1", cancellationToken, fetchId).ConfigureAwait(false)).FirstOrDefault();
+
+    public Task<IReadOnlyList<LoadRun>> ListRunsAsync(CancellationToken cancellationToken) =>
+        ReadRunsAsync("ORDER BY started_at DESC", cancellationToken);
+
+    /// <summary>Records a table's shards as pending, keeping those an earlier attempt of the same run already recorded.</summary>
+    public async Task<IReadOnlyList<ShardState>> RecordShardsAsync(string fetchId, string sourceTable, string targetTable, IReadOnlyList<KeyRange> ranges,
+        CancellationToken cancellationToken)
+    {
+        var existing = await ReadShardsAsync(fetchId, sourceTable, cancellationToken).ConfigureAwait(false);
+        if (existing.Count > 0)
+        {
+            return existing;
+        }
+
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                $"""INSERT INTO "{Schema}"."fetch_shards" (fetch_id, source_table, target_table, shard, key_column, lower_bound, upper_bound, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')""",
+                fetchId, sourceTable, targetTable, i, ranges[i].KeyColumn, BoundText(ranges[i].Lower), BoundText(ranges[i].Upper)));
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadShardsAsync(fetchId, sourceTable, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ShardState>> ReadShardsAsync(string fetchId, string? sourceTable, CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            $"""SELECT source_table, target_table, shard, key_column, lower_bound, upper_bound, status, rows_loaded, bytes_loaded, error FROM "{Schema}"."fetch_shards" WHERE fetch_id = $1 AND ($2::text IS NULL OR source_table = $2) ORDER BY source_table, shard""",
+            fetchId, sourceTable);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var shards = new List<ShardState>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            shards.Add(new ShardState(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
+                new KeyRange(NullableString(reader, 3), ParseBound(NullableString(reader, 4)), ParseBound(NullableString(reader, 5))),
+                reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), NullableString(reader, 9)));
+        }
+
+        return shards;
+    }
+
+    /// <summary>Marks a shard done on the connection and transaction that loaded its rows.</summary>
+    public static async Task MarkShardDoneAsync(NpgsqlConnection connection, string fetchId, string sourceTable, int shard, long rows, long bytes,
+        CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            $"""UPDATE "{Schema}"."fetch_shards" SET status = 'done', rows_loaded = $4, bytes_loaded = $5, error = NULL, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3""",
+            fetchId, sourceTable, shard, rows, bytes);
+        command.Connection = connection;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task MarkShardFailedAsync(string fetchId, string sourceTable, int shard, string status, string error, CancellationToken cancellationToken) => ExecuteAsync(
+        $"""UPDATE "{Schema}"."fetch_shards" SET status = $4, error = $5, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3""",
+        cancellationToken, fetchId, sourceTable, shard, status, error);
+
+    public Task RecordExceptionAsync(LoadException exception, CancellationToken cancellationToken) => ExecuteAsync(
+        $"""INSERT INTO "{Schema}"."fetch_exceptions" (fetch_id, source_table, shard, stage, sql_state, message, row_key) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        cancellationToken, exception.FetchId, exception.SourceTable, exception.Shard, exception.Stage, exception.SqlState, exception.Message, exception.RowKey);
+
+    public async Task<IReadOnlyList<LoadException>> ReadExceptionsAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            $"""SELECT fetch_id, source_table, shard, stage, sql_state, message, row_key FROM "{Schema}"."fetch_exceptions" WHERE fetch_id = $1 ORDER BY created_at""",
+            fetchId);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var exceptions = new List<LoadException>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            exceptions.Add(new LoadException(reader.GetString(0), NullableString(reader, 1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetString(3),
+                NullableString(reader, 4), reader.GetString(5), NullableString(reader, 6)));
+        }
+
+        return exceptions;
+    }
+
+    private async Task<IReadOnlyList<LoadRun>> ReadRunsAsync(string clause, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var exists = new NpgsqlCommand($"SELECT to_regclass('\"{Schema}\".\"fetch_runs\"') IS NOT NULL", connection);
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+        {
+            return [];
+        }
+
+        await using var command = Command(
+            $"""SELECT fetch_id, started_at, finished_at, source, source_kind, status, snapshot_position, gtid_set, table_handling FROM "{Schema}"."fetch_runs" {clause}""",
+            parameters);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var runs = new List<LoadRun>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            runs.Add(new LoadRun(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                NullableString(reader, 6), NullableString(reader, 7), reader.GetString(8))
+            {
+                FinishedAt = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+            });
+        }
+
+        return runs;
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(sql, parameters);
+        command.Connection = connection;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlCommand Command(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return command;
+    }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return command;
+    }
+
+    private static string? NullableString(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static string? BoundText(object? bound) => bound is null ? null : Convert.ToString(bound, System.Globalization.CultureInfo.InvariantCulture);
+
+    // Shard bounds are integers (long) or, for an unsigned 64-bit key, decimals.
+    private static object? ParseBound(string? text) =>
+        text is null ? null
+        : long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
+        : decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+}

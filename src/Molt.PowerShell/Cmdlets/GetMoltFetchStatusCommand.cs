@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using Molt.Engine.Endpoints;
+using Molt.Engine.State;
+
+namespace Molt.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Lists the bulk-load runs recorded in the target's _molt schema, with their failed tables and exceptions.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "MoltFetchStatus")]
+[OutputType(typeof(FetchRunStatus))]
+public sealed class GetMoltFetchStatusCommand : MoltCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = string.Empty;
+
+    [Parameter]
+    [Credential]
+    public PSCredential? TargetCredential { get; set; }
+
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? FetchId { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var address = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            IReadOnlyList<FetchRunReport> reports = [];
+            RunEngine(async ct => reports = await FetchStatusReader.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
+            var statuses = reports.Select(report => new FetchRunStatus
+            {
+                FetchId = report.Run.FetchId,
+                Status = report.Run.Status,
+                Started = report.Run.StartedAt,
+                Finished = report.Run.FinishedAt,
+                Source = report.Run.Source,
+                SourceKind = report.Run.SourceKind,
+                SnapshotPosition = report.Run.SnapshotPosition,
+                TableHandling = report.Run.TableHandling,
+                Tables = report.Shards.Select(s => s.SourceTable).Distinct().Count(),
+                ShardsDone = report.Shards.Count(s => s.IsDone),
+                ShardsTotal = report.Shards.Count,
+                Rows = report.Shards.Sum(s => s.Rows),
+                FailedTables = report.Shards.Where(s => !s.IsDone).Select(s => s.SourceTable).Distinct().ToArray(),
+                Exceptions = report.Exceptions.Select(e => $"{e.SourceTable} [{e.Stage}] {e.Message}{(e.RowKey is null ? "" : $" (row: {e.RowKey})")}").ToArray(),
+            }).ToList();
+            if (FetchId is not null && statuses.Count == 0)
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException($"The target has no load run with id '{FetchId}'."), "FetchRunNotFound",
+                    ErrorCategory.ObjectNotFound, FetchId));
+                return;
+            }
+
+            foreach (var status in statuses)
+            {
+                WriteObject(status);
+            }
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteError(ToErrorRecord(ex, Target));
+        }
+    }
+}

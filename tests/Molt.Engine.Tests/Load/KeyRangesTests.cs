@@ -1,0 +1,32 @@
+using Molt.Engine.Load;
+
+namespace Molt.Engine.Tests.Load;
+
+public sealed class KeyRangesTests
+{
+    [Theory]
+    [InlineData(1, 100, 4)]
+    [InlineData(-50, 49, 3)]
+    [InlineData(long.MinValue, long.MaxValue, 8)]
+    [InlineData(10, 12, 8)]
+    public void RangesCoverEveryKeyExactlyOnce(long min, long max, int count)
+    {
+        var ranges = KeyRanges.Split("id", min, max, count);
+        Assert.InRange(ranges.Count, 1, count);
+        Assert.Null(ranges[0].Lower);
+        Assert.Null(ranges[^1].Upper);
+        for (var i = 1; i < ranges.Count; i++)
+        {
+            Assert.Equal(ranges[i - 1].Upper, ranges[i].Lower);
+            Assert.True((long)ranges[i].Lower! > (ranges[i - 1].Lower as long? ?? long.MinValue) || i == 1);
+        }
+
+        foreach (var key in new[] { min, max, min + ((max - min) / 2), long.MinValue, long.MaxValue })
+        {
+            Assert.Single(ranges, r => (r.Lower is null || key >= (long)r.Lower) && (r.Upper is null || key < (long)r.Upper));
+        }
+    }
+
+    [Fact]
+    public void OneKeyIsOneUnboundedRange() => Assert.True(Assert.Single(KeyRanges.Split("id", 5, 5, 4)).IsAll);
+}

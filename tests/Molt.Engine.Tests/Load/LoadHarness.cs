@@ -1,0 +1,33 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Load;
+using Molt.Engine.Logging;
+using Molt.Testing;
+
+namespace Molt.Engine.Tests.Load;
+
+/// <summary>Runs a real load from one database of a throwaway server into another, and checks what arrived.</summary>
+internal static class LoadHarness
+{
+    public static async Task<(LoadPlan Plan, Engine.Load.BulkLoadSummary Summary, List<TableLoadResult> Tables, List<string> Log)> LoadAsync(
+        string sourceUri, string targetUri, BulkLoadOptions options, CancellationToken ct = default, Action<TableProgress>? progress = null,
+        SourceOptions? sourceOptions = null)
+    {
+        var log = new List<string>();
+        using var session = new MoltLogSession(e => { lock (log) { log.Add($"{e.Level}: {e.Message}"); } }, minimumLevel: MoltLogLevel.Debug);
+        await using var loader = await BulkLoadSession.OpenAsync(EndpointAddress.Parse(sourceUri), EndpointAddress.Parse(targetUri), options,
+            sourceOptions ?? new SourceOptions(), session, ct);
+        var plan = await loader.PlanAsync(ct);
+        var tables = new List<TableLoadResult>();
+        var summary = await loader.ExecuteAsync(plan, new BulkLoadCallbacks
+        {
+            Progress = progress,
+            TableFinished = r => { lock (tables) { tables.Add(r); } },
+        }, ct);
+        return (plan, summary, tables, log);
+    }
+
+    /// <summary>Row count and an order-independent digest of a table's rows in their text form.</summary>
+    public static Task<string?> DigestAsync(PostgresServer server, string database, string table) =>
+        server.ScalarAsync<string>(database,
+            $"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM {table} t");
+}
