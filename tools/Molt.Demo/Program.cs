@@ -39,15 +39,27 @@ Console.WriteLine("PS> Test-MoltConnection -Source $source -SourceCredential $s 
 var checks = Run(runspace, credentialScript + "Test-MoltConnection -Source $args[0] -SourceCredential $s -Target $args[1] -TargetCredential $t -For Replication", arguments);
 Console.WriteLine(ObjectTable.Render(checks, "Role", "Server", "Check", "Passed", "Detail"));
 
-if (Run(runspace, "Get-Command Start-MoltBulkLoad -ErrorAction SilentlyContinue", []).Count > 0)
+// Sakila's address.location is a GEOMETRY; without PostGIS on the target it is loaded as its WKB bytes.
+var typeMap = Path.Combine(Path.GetTempPath(), $"molt-demo-typemap-{Environment.ProcessId}.json");
+File.WriteAllText(typeMap, """[{"table": "sakila.address", "column_type_map": [{"column": "location", "target_type": "bytea"}]}]""");
+var succeeded = false;
+try
 {
-    Console.WriteLine("PS> Start-MoltBulkLoad -Source $source -SourceCredential $s -Target $target -TargetCredential $t -TableHandling DropAndRecreate");
-    var results = Run(runspace, credentialScript + "Start-MoltBulkLoad -Source $args[0] -SourceCredential $s -Target $args[1] -TargetCredential $t -TableHandling DropAndRecreate -Confirm:$false", arguments);
-    Console.WriteLine(ObjectTable.Render(results.Where(r => r.Properties["Table"] is not null).ToList(), "Table", "Rows", "Duration", "RowsPerSecond", "Status"));
+    Console.WriteLine("PS> Start-MoltBulkLoad -Source $source -SourceCredential $s -Target $target -TargetCredential $t -TableHandling DropAndRecreate -TypeMapFile typemap.json");
+    var results = Run(runspace, credentialScript + "Start-MoltBulkLoad -Source $args[0] -SourceCredential $s -Target $args[1] -TargetCredential $t -TableHandling DropAndRecreate -TypeMapFile $args[4] -Confirm:$false",
+        [.. arguments, typeMap]);
+    Console.WriteLine(ObjectTable.Render(results.Where(r => r.TypeNames[0] == "Molt.BulkLoadTableResult").ToList(), "Table", "Rows", "Shards", "RowsPerSecond", "Status"));
+    var summary = results.Where(r => r.TypeNames[0] == "Molt.BulkLoadSummary").ToList();
+    Console.WriteLine(ObjectTable.Render(summary, "Status", "Tables", "Rows", "SnapshotPosition", "GtidSet"));
+    succeeded = summary.Count == 1 && (string)summary[0].Properties["Status"].Value == "succeeded";
+}
+finally
+{
+    File.Delete(typeMap);
 }
 
-Console.WriteLine($"Demo finished in {clock.Elapsed.TotalSeconds:F1} s; the throwaway servers are being stopped.");
-return 0;
+Console.WriteLine($"Demo {(succeeded ? "finished" : "FAILED")} in {clock.Elapsed.TotalSeconds:F1} s; the throwaway servers are being stopped.");
+return succeeded ? 0 : 1;
 
 static List<PSObject> Run(Runspace runspace, string script, object[] arguments)
 {

@@ -30,6 +30,9 @@ public sealed record BulkLoadOptions
 
     public int ShardsPerTable { get; init; } = 4;
 
+    /// <summary>A table is split only into shards of at least this many (estimated) rows: small tables are one shard.</summary>
+    public long MinRowsPerShard { get; init; } = 10_000;
+
     /// <summary>The run to continue; with <see cref="Resume"/> false a new run gets this id.</summary>
     public string? FetchId { get; init; }
 

@@ -213,10 +213,10 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var name = plan.Source.Name;
         if (table.Warning is not null)
         {
-            log.Warning("{Warning}", table.Warning);
+            log.Warning("{Warning:l}", table.Warning);
         }
 
-        var ranges = await snapshot.SplitAsync(plan.Source, plan.Source.HasPrimaryKey ? options.ShardsPerTable : 1, table.Where, cancellationToken)
+        var ranges = await snapshot.SplitAsync(plan.Source, ShardCount(plan.Source), table.Where, cancellationToken)
             .ConfigureAwait(false);
         var shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(), ranges, cancellationToken).ConfigureAwait(false);
         var progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
@@ -246,6 +246,12 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
             errors.IsEmpty ? null : string.Join("; ", errors), shards.Count);
     }
+
+    // A table never analysed has no estimate (0): it is split as asked, which costs an empty table nothing.
+    private int ShardCount(TableModel table) =>
+        !table.HasPrimaryKey ? 1
+        : table.EstimatedRows <= 0 ? Math.Max(1, options.ShardsPerTable)
+        : (int)Math.Clamp(table.EstimatedRows / Math.Max(1, options.MinRowsPerShard), 1, Math.Max(1, options.ShardsPerTable));
 
     /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>
     private async Task<string?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
@@ -281,7 +287,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         {
             counter.Add(-before.Rows, -before.Bytes);
             var failure = ShardFailure.From(ex);
-            log.Error("{Table} shard {Shard} ({Range}) failed: {Error}", sourceTable, shard.Shard, shard.Range, failure.Message);
+            log.Error("{Table:l} shard {Shard} ({Range}) failed: {Error:l}", sourceTable, shard.Shard, shard.Range, failure.Message);
             await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
             await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
                 failure.RowKey), CancellationToken.None).ConfigureAwait(false);
@@ -301,7 +307,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 var sourceTable = table.Plan.Source.Name.ToString();
                 if (statement.Sql is null)
                 {
-                    log.Warning("{Table}: {Description} was not created: {Reason}", sourceTable, statement.Description, statement.NotTranslatedReason);
+                    log.Warning("{Table:l}: {Description:l} was not created: {Reason:l}", sourceTable, statement.Description, statement.NotTranslatedReason);
                     await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, null,
                         $"{statement.Description} not created: {statement.NotTranslatedReason}", null), cancellationToken).ConfigureAwait(false);
                     continue;
@@ -315,7 +321,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 }
                 catch (PostgresException ex)
                 {
-                    log.Warning("{Table}: {Description} failed: {Error}", sourceTable, statement.Description, ex.MessageText);
+                    log.Warning("{Table:l}: {Description:l} failed: {Error:l}", sourceTable, statement.Description, ex.MessageText);
                     await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, ex.SqlState,
                         $"{statement.Description} failed: {ex.MessageText}", null), cancellationToken).ConfigureAwait(false);
                 }

@@ -10,7 +10,7 @@ internal sealed record ShardFailure(string Message, string? SqlState, string? Ro
     {
         PostgresException pg => new ShardFailure(
             pg.Where is null ? pg.MessageText : $"{pg.MessageText} ({pg.Where})", pg.SqlState, RowKeyOf(pg)),
-        ShardRowRejectedException rejected => new ShardFailure(rejected.Message, null, $"row {rejected.RowNumber} of the shard"),
+        ShardRowRejectedException rejected => new ShardFailure(rejected.Message, null, rejected.RowKey),
         _ => new ShardFailure(exception.Message, null, null),
     };
 

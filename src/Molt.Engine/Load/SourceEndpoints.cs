@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Endpoints.Postgres;
 using Serilog;
 
@@ -12,6 +13,9 @@ public sealed record SourceOptions
 
     /// <summary>CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused.</summary>
     public bool AllowMissingPrimaryKey { get; init; }
+
+    /// <summary>MySQL/MariaDB: what a zero date ('0000-00-00', '2024-00-10') becomes.</summary>
+    public ZeroDateHandling ZeroDates { get; init; } = ZeroDateHandling.Null;
 }
 
 /// <summary>Opens the load source for an address, by the database it names.</summary>
@@ -22,6 +26,8 @@ public static class SourceEndpoints
         {
             EndpointKind.Postgres => await PostgresSourceEndpoint.OpenAsync(address, new PostgresSourceOptions { ReplicationSlot = options.ReplicationSlot },
                 log, cancellationToken).ConfigureAwait(false),
+            EndpointKind.MySql or EndpointKind.MariaDb => await MySqlSourceEndpoint.OpenAsync(address, options.ZeroDates, log, cancellationToken)
+                .ConfigureAwait(false),
             _ => throw new MoltException(MoltErrorKind.InvalidArgument, "UnsupportedSource",
                 $"{address.Kind.DisplayName()} cannot be a bulk-load source.",
                 "Load from PostgreSQL, MySQL or MariaDB; to replicate CockroachDB back to the source use Invoke-MoltFailback."),

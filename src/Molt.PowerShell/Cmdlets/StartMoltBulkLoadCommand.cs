@@ -83,6 +83,10 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     [ValidateNotNullOrEmpty]
     public string TargetSchema { get; set; } = "public";
 
+    /// <summary>MySQL/MariaDB source: what a zero date becomes (NULL, or a rejected row).</summary>
+    [Parameter]
+    public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
+
     /// <summary>CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused.</summary>
     [Parameter]
     public SwitchParameter AllowMissingPrimaryKey { get; set; }
@@ -113,7 +117,12 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 RunEngine(async ct =>
                 {
                     session = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, options,
-                        new SourceOptions { ReplicationSlot = ReplicationSlot, AllowMissingPrimaryKey = AllowMissingPrimaryKey }, log, ct).ConfigureAwait(false);
+                        new SourceOptions
+                        {
+                            ReplicationSlot = ReplicationSlot,
+                            AllowMissingPrimaryKey = AllowMissingPrimaryKey,
+                            ZeroDates = (Engine.Endpoints.MySql.ZeroDateHandling)(int)ZeroDateHandling,
+                        }, log, ct).ConfigureAwait(false);
                     plan = await session.PlanAsync(ct).ConfigureAwait(false);
                 });
                 var approved = Approve(plan!);

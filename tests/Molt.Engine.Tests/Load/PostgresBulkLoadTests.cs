@@ -13,7 +13,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
     public async Task PagilaArrivesWholeAndEveryTableMatchesTheSource()
     {
         var target = await fixture.NewDatabaseAsync("pagila_copy");
-        var (plan, summary, tables, _) = await LoadHarness.LoadAsync(Uri("pagila"), Uri(target), Recreate with { ShardsPerTable = 3 });
+        var (plan, summary, tables, _) = await LoadHarness.LoadAsync(Uri("pagila"), Uri(target), Recreate with { ShardsPerTable = 3, MinRowsPerShard = 1 });
 
         Assert.Equal(RunStatus.Succeeded, summary.Status);
         Assert.Empty(summary.FailedTables);

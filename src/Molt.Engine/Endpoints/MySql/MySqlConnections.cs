@@ -72,9 +72,12 @@ public static class MySqlConnections
         return builder;
     }
 
-    public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
+    /// <param name="pooled">False for sessions that hold locks or long transactions, which must end when the connection closes.</param>
+    public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken, bool pooled = true)
     {
-        var connection = new MySqlConnection(Builder(address).ConnectionString);
+        var builder = Builder(address);
+        builder.Pooling = pooled;
+        var connection = new MySqlConnection(builder.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);

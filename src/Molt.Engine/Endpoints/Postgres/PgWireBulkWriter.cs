@@ -24,7 +24,7 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         var result = data switch
         {
             BinaryCopyShard binary => await RelayAsync(connection, copy, binary, progress, cancellationToken).ConfigureAwait(false),
-            RowShard rows => await ImportAsync(connection, copy, rows, progress, cancellationToken).ConfigureAwait(false),
+            RowShard rows => await ImportAsync(connection, copy, rows, plan, progress, cancellationToken).ConfigureAwait(false),
             _ => throw new ArgumentException($"Unknown shard data {data.GetType().Name}.", nameof(data)),
         };
         await onCommitting(connection, result).ConfigureAwait(false);
@@ -82,9 +82,13 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         }
     }
 
-    private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, Action<ShardCopyResult> progress,
-        CancellationToken cancellationToken)
+    private static int[] KeyOrdinals(TablePlan plan) =>
+        plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Source.Name == k)).Where(i => i >= 0).ToArray();
+
+    private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, TablePlan plan,
+        Action<ShardCopyResult> progress, CancellationToken cancellationToken)
     {
+        var keyOrdinals = KeyOrdinals(plan);
         var rows = 0L;
         await using var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken).ConfigureAwait(false);
         var reader = data.Reader;
@@ -100,7 +104,10 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
                 }
                 catch (RowRejectedException ex)
                 {
-                    throw new ShardRowRejectedException(rows + 1, ex);
+                    var key = keyOrdinals.Length == 0
+                        ? $"row {rows + 1} of the shard"
+                        : string.Join(", ", keyOrdinals.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));
+                    throw new ShardRowRejectedException(key, ex);
                 }
             }
 
@@ -118,11 +125,11 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
 /// <summary>Rows and bytes of one shard (bytes are known only for a relayed binary stream).</summary>
 public sealed record ShardCopyResult(long Rows, long Bytes);
 
-/// <summary>A source row a column writer refused, with its position in the shard.</summary>
-public sealed class ShardRowRejectedException(long rowNumber, RowRejectedException inner)
-    : Exception($"row {rowNumber} of the shard was rejected: {inner.Message}", inner)
+/// <summary>A source row a column writer refused, with its primary key (or its position in the shard when it has none).</summary>
+public sealed class ShardRowRejectedException(string rowKey, RowRejectedException inner)
+    : Exception($"the row {rowKey} was rejected: {inner.Message}", inner)
 {
-    public long RowNumber { get; } = rowNumber;
+    public string RowKey { get; } = rowKey;
 
     public RowRejectedException Rejection { get; } = inner;
 }

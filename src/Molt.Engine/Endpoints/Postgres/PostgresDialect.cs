@@ -65,8 +65,10 @@ public sealed class PostgresDialect : ITargetDialect
         var statements = new List<DdlStatement>();
         foreach (var unique in source.UniqueConstraints)
         {
+            // MySQL names keys per table; PostgreSQL names their indexes per schema, so the table's name goes first.
+            var name = fromPostgres ? unique.Name : $"{plan.Target.Name}_{unique.Name}";
             statements.Add(new($"unique constraint {unique.Name}",
-                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, unique.Name))} UNIQUE ({QuoteList(unique.Columns)})"));
+                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, name))} UNIQUE ({QuoteList(unique.Columns)})"));
         }
 
         foreach (var index in source.Indexes)

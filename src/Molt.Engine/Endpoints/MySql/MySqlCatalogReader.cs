@@ -1,0 +1,243 @@
+using System.Data.Common;
+using Molt.Engine.Schema;
+using MySqlConnector;
+
+namespace Molt.Engine.Endpoints.MySql;
+
+/// <summary>
+/// Reads tables from MySQL's or MariaDB's information_schema. A database is a schema; with no -Schema filter only
+/// the database the address names is read (all user databases when it names none).
+/// </summary>
+public sealed class MySqlCatalogReader(string connectionString, string? defaultDatabase) : ICatalogReader
+{
+    private const string SystemSchemas = "('mysql', 'information_schema', 'performance_schema', 'sys', '_molt')";
+
+    public async Task<IReadOnlyList<TableModel>> ReadTablesAsync(TableFilter filter, CancellationToken cancellationToken)
+    {
+        await using var connection = new MySqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var onlyDefault = filter.SchemaPatterns.Count == 0 && !string.IsNullOrEmpty(defaultDatabase);
+        var tables = (await ReadTableListAsync(connection, cancellationToken).ConfigureAwait(false))
+            .Where(t => (!onlyDefault || t.Name.Schema == defaultDatabase) && filter.Matches(t.Name)).ToList();
+        if (tables.Count == 0)
+        {
+            return [];
+        }
+
+        var wanted = tables.Select(t => t.Name).ToHashSet();
+        var jsonColumns = await ReadJsonChecksAsync(connection, cancellationToken).ConfigureAwait(false);
+        var columns = await ReadColumnsAsync(connection, wanted, jsonColumns, cancellationToken).ConfigureAwait(false);
+        var indexes = await ReadIndexesAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
+        var foreignKeys = await ReadForeignKeysAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
+        return tables.Select(t =>
+        {
+            var keys = indexes.GetValueOrDefault(t.Name) ?? [];
+            var primary = keys.FirstOrDefault(k => k.Name == "PRIMARY");
+            return new TableModel(t.Name, columns.GetValueOrDefault(t.Name) ?? [], primary?.Columns ?? [])
+            {
+                UniqueConstraints = keys.Where(k => k.IsUnique && k.Name != "PRIMARY").Select(k => new UniqueConstraintModel(k.Name, k.Columns)).ToList(),
+                Indexes = keys.Where(k => !k.IsUnique).Select(k => new IndexModel(k.Name, k.Columns, false)
+                {
+                    Method = k.Type is "BTREE" or "HASH" ? null : k.Type.ToLowerInvariant(),
+                }).ToList(),
+                ForeignKeys = foreignKeys.GetValueOrDefault(t.Name) ?? [],
+                EstimatedRows = t.Rows,
+                EstimatedBytes = t.Bytes,
+            };
+        }).OrderBy(t => t.Name).ToList();
+    }
+
+    private sealed record TableEntry(TableName Name, long Rows, long Bytes);
+
+    private sealed record KeyEntry(string Name, bool IsUnique, string Type, List<string> Columns);
+
+    private static async Task<List<TableEntry>> ReadTableListAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        const string sql = $"""
+            SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_ROWS, 0), COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0)
+            FROM information_schema.TABLES
+            WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN {SystemSchemas}
+            ORDER BY TABLE_SCHEMA, TABLE_NAME
+            """;
+        var tables = new List<TableEntry>();
+        await using var command = new MySqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tables.Add(new TableEntry(new TableName(reader.GetString(0), reader.GetString(1)), Convert.ToInt64(reader.GetValue(2)), Convert.ToInt64(reader.GetValue(3))));
+        }
+
+        return tables;
+    }
+
+    /// <summary>MariaDB stores JSON as LONGTEXT with a json_valid() check named after the column.</summary>
+    private static async Task<HashSet<(string Schema, string Table, string Column)>> ReadJsonChecksAsync(MySqlConnection connection,
+        CancellationToken cancellationToken)
+    {
+        var json = new HashSet<(string, string, string)>();
+        if (!connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase))
+        {
+            return json;
+        }
+
+        const string sql = $"""
+            SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+            WHERE CONSTRAINT_SCHEMA NOT IN {SystemSchemas} AND CHECK_CLAUSE LIKE 'json_valid(%'
+            """;
+        await using var command = new MySqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var clause = reader.GetString(3);
+            if (clause == $"json_valid({MySqlSyntax.Quote(reader.GetString(2))})")
+            {
+                json.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        return json;
+    }
+
+    private static async Task<Dictionary<TableName, List<ColumnModel>>> ReadColumnsAsync(MySqlConnection connection, HashSet<TableName> wanted,
+        HashSet<(string, string, string)> jsonColumns, CancellationToken cancellationToken)
+    {
+        const string sql = $"""
+            SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, IS_NULLABLE = 'YES', LOWER(DATA_TYPE), COLUMN_TYPE,
+                   CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_SET_NAME, COLUMN_DEFAULT, EXTRA,
+                   GENERATION_EXPRESSION
+            FROM information_schema.COLUMNS
+            WHERE TABLE_SCHEMA NOT IN {SystemSchemas}
+            ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
+            """;
+        var columns = new Dictionary<TableName, List<ColumnModel>>();
+        await using var command = new MySqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var table = new TableName(reader.GetString(0), reader.GetString(1));
+            if (!wanted.Contains(table))
+            {
+                continue;
+            }
+
+            var name = reader.GetString(2);
+            var dataType = reader.GetString(5);
+            var declared = reader.GetString(6);
+            if (jsonColumns.Contains((table.Schema, table.Name, name)))
+            {
+                dataType = "json";
+            }
+
+            var extra = reader.IsDBNull(13) ? "" : reader.GetString(13);
+            var generation = reader.IsDBNull(14) ? null : reader.GetString(14);
+            var type = new ColumnType(dataType, declared)
+            {
+                Length = dataType is "bit" ? NullableInt(reader, 8) : NullableInt(reader, 7),
+                Precision = dataType is "datetime" or "timestamp" or "time" ? NullableInt(reader, 10) : NullableInt(reader, 8),
+                Scale = NullableInt(reader, 9),
+                IsUnsigned = declared.Contains("unsigned", StringComparison.OrdinalIgnoreCase),
+                EnumValues = dataType is "enum" or "set" ? MySqlEnumValues.Parse(declared) : null,
+                CharacterSet = reader.IsDBNull(11) ? null : reader.GetString(11),
+            };
+            var column = new ColumnModel(name, Convert.ToInt32(reader.GetValue(3)), type, reader.GetBoolean(4))
+            {
+                DefaultExpression = reader.IsDBNull(12) ? null : reader.GetString(12),
+                GenerationExpression = extra.Contains("GENERATED", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(generation) ? generation : null,
+                Identity = extra.Contains("auto_increment", StringComparison.OrdinalIgnoreCase) ? IdentityKind.AutoIncrement : IdentityKind.None,
+            };
+            if (!columns.TryGetValue(table, out var list))
+            {
+                columns[table] = list = [];
+            }
+
+            list.Add(column);
+        }
+
+        return columns;
+    }
+
+    private static async Task<Dictionary<TableName, List<KeyEntry>>> ReadIndexesAsync(MySqlConnection connection, HashSet<TableName> wanted,
+        CancellationToken cancellationToken)
+    {
+        const string sql = $"""
+            SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE = 0, INDEX_TYPE, COLUMN_NAME
+            FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA NOT IN {SystemSchemas}
+            ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+            """;
+        var indexes = new Dictionary<TableName, List<KeyEntry>>();
+        await using var command = new MySqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var table = new TableName(reader.GetString(0), reader.GetString(1));
+            if (!wanted.Contains(table) || reader.IsDBNull(5))
+            {
+                continue;
+            }
+
+            if (!indexes.TryGetValue(table, out var list))
+            {
+                indexes[table] = list = [];
+            }
+
+            var name = reader.GetString(2);
+            var entry = list.FirstOrDefault(k => k.Name == name);
+            if (entry is null)
+            {
+                list.Add(entry = new KeyEntry(name, reader.GetBoolean(3), reader.GetString(4), []));
+            }
+
+            entry.Columns.Add(reader.GetString(5));
+        }
+
+        return indexes;
+    }
+
+    private static async Task<Dictionary<TableName, List<ForeignKeyModel>>> ReadForeignKeysAsync(MySqlConnection connection, HashSet<TableName> wanted,
+        CancellationToken cancellationToken)
+    {
+        const string sql = $"""
+            SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,
+                   k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE
+            FROM information_schema.KEY_COLUMN_USAGE k
+            JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+                 AND r.TABLE_NAME = k.TABLE_NAME
+            WHERE k.TABLE_SCHEMA NOT IN {SystemSchemas} AND k.REFERENCED_TABLE_NAME IS NOT NULL
+            ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
+            """;
+        var keys = new Dictionary<(TableName Table, string Name), (List<string> Columns, TableName Referenced, List<string> ReferencedColumns, string OnDelete, string OnUpdate)>();
+        await using (var command = new MySqlCommand(sql, connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var table = new TableName(reader.GetString(0), reader.GetString(1));
+                if (!wanted.Contains(table))
+                {
+                    continue;
+                }
+
+                var key = (table, reader.GetString(2));
+                if (!keys.TryGetValue(key, out var entry))
+                {
+                    keys[key] = entry = ([], new TableName(reader.GetString(4), reader.GetString(5)), [], reader.GetString(7), reader.GetString(8));
+                }
+
+                entry.Columns.Add(reader.GetString(3));
+                entry.ReferencedColumns.Add(reader.GetString(6));
+            }
+        }
+
+        return keys.GroupBy(k => k.Key.Table).ToDictionary(g => g.Key, g => g.Select(k =>
+            new ForeignKeyModel(k.Key.Name, k.Value.Columns, k.Value.Referenced, k.Value.ReferencedColumns)
+            {
+                OnDelete = k.Value.OnDelete,
+                OnUpdate = k.Value.OnUpdate,
+            }).ToList());
+    }
+
+    // LONGTEXT's maximum length (4294967295) does not fit an int, and no length is needed for it.
+    private static int? NullableInt(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) || Convert.ToInt64(reader.GetValue(ordinal)) is var value && value > int.MaxValue ? null : (int)Convert.ToInt64(reader.GetValue(ordinal));
+}

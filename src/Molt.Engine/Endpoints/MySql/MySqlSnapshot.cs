@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Molt.Engine.Load;
+using Molt.Engine.Schema;
+using MySqlConnector;
+using Serilog;
+using static Molt.Engine.Endpoints.MySql.MySqlSyntax;
+
+namespace Molt.Engine.Endpoints.MySql;
+
+/// <summary>
+/// One point in time of a MySQL/MariaDB server shared by every reader while the source stays writable: under a
+/// global read lock held for milliseconds, each reader starts a consistent-snapshot transaction and the binlog
+/// position and GTID set of that moment are read; then the lock is released.
+/// </summary>
+internal sealed class MySqlSnapshot : ISourceSnapshot
+{
+    private static readonly HashSet<string> RangeableKeyTypes = ["tinyint", "smallint", "mediumint", "int", "integer", "bigint"];
+    // ER_SPECIFIC_ACCESS_DENIED_ERROR: the user lacks a privilege the statement needs (RELOAD for the lock).
+    private const int AccessDenied = 1227;
+
+    private readonly List<MySqlConnection> readers;
+    private readonly Channel<MySqlConnection> idle = Channel.CreateUnbounded<MySqlConnection>();
+    private readonly ZeroDateHandling zeroDates;
+
+    private MySqlSnapshot(List<MySqlConnection> readers, SnapshotPosition position, ZeroDateHandling zeroDates)
+    {
+        this.readers = readers;
+        this.zeroDates = zeroDates;
+        Position = position;
+        foreach (var reader in readers)
+        {
+            idle.Writer.TryWrite(reader);
+        }
+    }
+
+    public SnapshotPosition Position { get; }
+
+    public static async Task<MySqlSnapshot> OpenAsync(EndpointAddress address, int readerCount, ZeroDateHandling zeroDates, ILogger log,
+        CancellationToken cancellationToken)
+    {
+        var readers = new List<MySqlConnection>();
+        try
+        {
+            await using var control = await MySqlConnections.OpenAsync(address, cancellationToken, pooled: false).ConfigureAwait(false);
+            var locked = await TryLockAsync(control, log, cancellationToken).ConfigureAwait(false);
+            // Without the lock only one reader can be trusted to see the position read beside it.
+            for (var i = 0; i < (locked ? Math.Max(readerCount, 1) : 1); i++)
+            {
+                var reader = await MySqlConnections.OpenAsync(address, cancellationToken, pooled: false).ConfigureAwait(false);
+                readers.Add(reader);
+                await ExecuteAsync(reader, "SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600",
+                    cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(reader, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(reader, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", cancellationToken).ConfigureAwait(false);
+            }
+
+            var position = await ReadPositionAsync(locked ? control : readers[0], locked, cancellationToken).ConfigureAwait(false);
+            if (locked)
+            {
+                await ExecuteAsync(control, "UNLOCK TABLES", cancellationToken).ConfigureAwait(false);
+            }
+
+            log.Information("Source snapshot at binlog {Position} shared by {Readers} readers", position, readers.Count);
+            return new MySqlSnapshot(readers, position, zeroDates);
+        }
+        catch
+        {
+            foreach (var reader in readers)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
+    {
+        if (count <= 1 || !table.HasPrimaryKey || !RangeableKeyTypes.Contains(table.Column(table.PrimaryKey[0]).Type.Name))
+        {
+            return [KeyRange.All];
+        }
+
+        var key = table.PrimaryKey[0];
+        var sql = $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}";
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new MySqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // An unsigned BIGINT beyond long's range is read as one range.
+            return !reader.IsDBNull(0)
+                   && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
+                   && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
+                ? KeyRanges.Split(key, min, max, count)
+                : [KeyRange.All];
+        }
+        finally
+        {
+            idle.Writer.TryWrite(connection);
+        }
+    }
+
+    public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
+    {
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writers = plan.Columns.Select(c => MySqlColumnWriters.For(c, zeroDates)).ToList();
+            var command = new MySqlCommand(SelectSql(plan, range, where), connection);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return new RowShard(reader, writers, async () =>
+            {
+                await command.DisposeAsync().ConfigureAwait(false);
+                idle.Writer.TryWrite(connection);
+            });
+        }
+        catch
+        {
+            idle.Writer.TryWrite(connection);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var reader in readers)
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static string SelectSql(TablePlan plan, KeyRange range, string? where)
+    {
+        var conditions = new List<string>();
+        if (range.Lower is not null)
+        {
+            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(range.Lower)}");
+        }
+
+        if (range.Upper is not null)
+        {
+            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(range.Upper)}");
+        }
+
+        if (where is not null)
+        {
+            conditions.Add($"({where})");
+        }
+
+        return $"SELECT {QuoteList(plan.Columns.Select(c => c.Source.Name))} FROM {Quote(plan.Source.Name)}"
+               + (conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions));
+    }
+
+    private static string Bound(object value) => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+
+    private static async Task<bool> TryLockAsync(MySqlConnection control, ILogger log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExecuteAsync(control, "FLUSH TABLES WITH READ LOCK", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (MySqlException ex) when (ex.Number == AccessDenied)
+        {
+            log.Warning("The source user lacks RELOAD, so no global read lock can align several snapshots: all shards are read through one " +
+                        "consistent snapshot, one at a time. Grant RELOAD for parallel reads.");
+            return false;
+        }
+    }
+
+    private static async Task<SnapshotPosition> ReadPositionAsync(MySqlConnection connection, bool locked, CancellationToken cancellationToken)
+    {
+        var mariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        string? file = null;
+        string? offset = null;
+        // MariaDB reports the position of the reader's own snapshot; under the lock the server's binlog position is the same point.
+        var sql = !locked && mariaDb
+            ? "SELECT (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_FILE'), " +
+              "(SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'BINLOG_SNAPSHOT_POSITION')"
+            : "SHOW MASTER STATUS";
+        await using (var command = new MySqlCommand(sql, connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0))
+            {
+                file = reader.GetValue(0).ToString();
+                offset = reader.GetValue(1).ToString();
+            }
+        }
+
+        if (file is null)
+        {
+            throw new MoltException(MoltErrorKind.InvalidState, "BinaryLogDisabled", "The source has no binary log, so no replication position can be recorded.",
+                "Enable log_bin (with binlog_format=ROW and binlog_row_image=FULL) on the source; Test-MoltConnection -For Replication checks it.");
+        }
+
+        await using var gtid = new MySqlCommand(mariaDb ? "SELECT @@gtid_binlog_pos" : "SELECT @@GLOBAL.gtid_executed", connection);
+        var gtidSet = Convert.ToString(await gtid.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        return new SnapshotPosition(mariaDb ? EndpointKind.MariaDb : EndpointKind.MySql, $"{file}:{offset}")
+        {
+            GtidSet = string.IsNullOrEmpty(gtidSet) ? null : gtidSet.Replace("\n", string.Empty, StringComparison.Ordinal),
+        };
+    }
+
+    private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

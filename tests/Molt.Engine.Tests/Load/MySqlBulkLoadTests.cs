@@ -1,0 +1,184 @@
+using Molt.Engine.Endpoints.MySql;
+using Molt.Engine.Load;
+using Molt.Engine.Schema;
+using Molt.Engine.State;
+
+namespace Molt.Engine.Tests.Load;
+
+[Collection(MySqlSourceCollection.Name)]
+public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
+{
+    private static readonly TypeMapOverrides SakilaSpatial =
+        TypeMapOverrides.Parse("""[{"table": "sakila.address", "column_type_map": [{"column": "location", "target_type": "bytea"}]}]""");
+
+    [Fact]
+    public async Task SakilaArrivesWholeWithItsKeysAndEveryTableMatchesTheSource()
+    {
+        var target = await fixture.NewTargetAsync("sakila");
+        var (plan, summary, tables, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri("sakila"), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, TypeMap = SakilaSpatial, ShardsPerTable = 3 });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Matches(@"^.+\.\d+:\d+$", summary.SnapshotPosition!.Value);
+        Assert.Matches(@"^\d+-\d+-\d+", summary.SnapshotPosition.GtidSet);
+        Assert.Equal(16, plan.Tables.Count);
+        foreach (var table in plan.Tables)
+        {
+            var name = table.Plan.Source.Name.Name;
+            Assert.Equal(await fixture.Source.ScalarAsync<long>("sakila", $"SELECT COUNT(*) FROM `{name}`"),
+                await fixture.Target.ScalarAsync<long>(target, $"SELECT count(*) FROM public.\"{name}\""));
+        }
+
+        Assert.Equal(await fixture.Source.ScalarAsync<decimal>("sakila", "SELECT SUM(amount) FROM payment"),
+            await fixture.Target.ScalarAsync<decimal>(target, "SELECT sum(amount) FROM payment"));
+        Assert.Equal(await fixture.Source.ScalarAsync<string>("sakila", "SELECT GROUP_CONCAT(special_features ORDER BY film_id SEPARATOR '|') FROM film WHERE film_id <= 5"),
+            await fixture.Target.ScalarAsync<string>(target, "SELECT string_agg(special_features, '|' ORDER BY film_id) FROM film WHERE film_id <= 5"));
+        Assert.Equal(await fixture.Source.ScalarAsync<string>("sakila", "SELECT DATE_FORMAT(MAX(rental_date), '%Y-%m-%d %H:%i:%s') FROM rental"),
+            await fixture.Target.ScalarAsync<string>(target, "SELECT to_char(max(rental_date), 'YYYY-MM-DD HH24:MI:SS') FROM rental"));
+        Assert.Equal(await fixture.Source.ScalarAsync<long>("sakila", "SELECT SUM(LENGTH(picture)) FROM staff"),
+            await fixture.Target.ScalarAsync<long>(target, "SELECT sum(length(picture)) FROM staff"));
+        // Foreign keys and the ENUM check came after the data, and identities continue after the loaded rows.
+        Assert.True(await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") >= 20);
+        await Assert.ThrowsAnyAsync<Exception>(() => fixture.Target.ExecuteAsync(target, "UPDATE film SET rating = 'X' WHERE film_id = 1"));
+        Assert.Equal(await fixture.Source.ScalarAsync<long>("sakila", "SELECT MAX(actor_id) + 1 FROM actor"),
+            await fixture.Target.ScalarAsync<long>(target, "SELECT nextval(pg_get_serial_sequence('public.actor', 'actor_id'))"));
+    }
+
+    [Fact]
+    public async Task EveryMySqlTypeArrivesValueByValue()
+    {
+        var database = $"torture_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET time_zone = '+05:30';
+            CREATE TABLE `Torture` (
+              id INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, su SMALLINT UNSIGNED, mi MEDIUMINT, mu MEDIUMINT UNSIGNED,
+              i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, flag TINYINT(1), d DECIMAL(65,30), dm DECIMAL(5,2), f FLOAT, db DOUBLE,
+              b BIT(10), y YEAR, dt DATE, dtm DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), c CHAR(4), vc VARCHAR(20) CHARACTER SET utf8mb4,
+              l1 VARCHAR(20) CHARACTER SET latin1, tx TEXT, bin BINARY(4), vb VARBINARY(10), bl BLOB, e ENUM('small','Large','it''s'),
+              st SET('a','b','c'), j JSON) ENGINE=InnoDB;
+            INSERT INTO `Torture` VALUES
+              (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295, -9223372036854775808, 18446744073709551615, 2,
+               12345678901234567.0123456789, -999.99, 3.5, 1.7976931348623157e308, b'1000000001', 2155, '9999-12-31', '1000-01-01 00:00:00.000001',
+               '2038-01-19 03:14:07.999999', '-838:59:59.000000', 'ab', 'héllo 😀', 'café', 'line1\nline2', 'a\0b', 0x00FF00, 0x000102030405,
+               'it''s', 'a,c', '{"k": [1, 2.5, null], "e": "😀"}'),
+              (2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'0', 1901, '1000-01-01', '9999-12-31 23:59:59.999999', '1970-01-02 00:00:01',
+               '838:59:59.000000', '', '', '', '', '', '', '', 'small', '', '[]'),
+              (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            """);
+        var target = await fixture.NewTargetAsync("torture");
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate });
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+
+        async Task<string?> Row(int id, string expression) =>
+            await fixture.Target.ScalarAsync<string>(target, $"SELECT ({expression})::text FROM \"Torture\" WHERE id = {id}");
+        Assert.Equal("-128|255|-32768|65535|-8388608|16777215|-2147483648|4294967295|-9223372036854775808|18446744073709551615|2",
+            await Row(1, "concat_ws('|', ti, tu, si, su, mi, mu, i, iu, bi, bu, flag)"));
+        Assert.Equal("12345678901234567.012345678900000000000000000000", await Row(1, "d"));
+        Assert.Equal("-999.99", await Row(1, "dm"));
+        Assert.Equal("3.5", await Row(1, "f"));
+        Assert.Equal("1.7976931348623157e+308", await Row(1, "db"));
+        Assert.Equal("1000000001", await Row(1, "b"));
+        Assert.Equal("2155", await Row(1, "y"));
+        Assert.Equal("9999-12-31", await Row(1, "dt"));
+        Assert.Equal("1000-01-01 00:00:00.000001", await Row(1, "dtm"));
+        Assert.Equal("2038-01-18 21:44:07.999999+00", await Row(1, "ts AT TIME ZONE 'UTC' || '+00'"));
+        Assert.Equal("-838:59:59", await Row(1, "tm"));
+        Assert.Equal("838:59:59", await Row(2, "tm"));
+        Assert.Equal("ab|héllo 😀|café|line1\nline2", await Row(1, "concat_ws('|', c, vc, l1, tx)"));
+        Assert.Equal("\\x61006200|\\x00ff00|\\x000102030405", await Row(1, "concat_ws('|', bin, vb, bl)"));
+        Assert.Equal("it's|a,c", await Row(1, "concat_ws('|', e, st)"));
+        Assert.Equal("😀", await Row(1, "j->>'e'"));
+        Assert.Equal("[1, 2.5, null]", await Row(1, "j->'k'"));
+        Assert.Equal("0000000000", await Row(2, "b"));
+        Assert.Equal("9999-12-31 23:59:59.999999", await Row(2, "dtm"));
+        Assert.Equal("0", await Row(3, "num_nonnulls(ti, tu, si, su, mi, mu, i, iu, bi, bu, flag, d, dm, f, db, b, y, dt, dtm, ts, tm, c, vc, l1, tx, bin, vb, bl, e, st, j)"));
+    }
+
+    [Theory]
+    [InlineData(ZeroDateHandling.Null)]
+    [InlineData(ZeroDateHandling.Reject)]
+    public async Task ZeroDatesFollowTheChosenHandling(ZeroDateHandling handling)
+    {
+        var database = $"zero_{handling}_{Guid.NewGuid():N}"[..24];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            CREATE TABLE events (id INT PRIMARY KEY, happened DATETIME NULL, day DATE NULL);
+            INSERT INTO events VALUES (1, '2024-05-01 10:00:00', '2024-05-01'), (2, '0000-00-00 00:00:00', '2024-00-10'), (3, NULL, NULL);
+            CREATE TABLE others (id INT PRIMARY KEY);
+            INSERT INTO others VALUES (1), (2);
+            """);
+        var target = await fixture.NewTargetAsync("zero");
+        var (_, summary, tables, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, FetchId = $"zero-{handling}" },
+            sourceOptions: new SourceOptions { ZeroDates = handling });
+
+        Assert.Equal(TableLoadStatus.Succeeded, tables.Single(t => t.Table.Name == "others").Status);
+        if (handling == ZeroDateHandling.Null)
+        {
+            Assert.Equal(RunStatus.Succeeded, summary.Status);
+            Assert.Equal("2|2", await fixture.Target.ScalarAsync<string>(target, "SELECT count(*) FILTER (WHERE happened IS NULL) || '|' || count(*) FILTER (WHERE day IS NULL) FROM events"));
+        }
+        else
+        {
+            Assert.Equal(RunStatus.Failed, summary.Status);
+            // The rejected row's shard is not loaded; the run says so and names the row.
+            Assert.Equal(0L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM events WHERE id = 2"));
+            var message = await fixture.Target.ScalarAsync<string>(target, $"SELECT message FROM _molt.fetch_exceptions WHERE fetch_id = 'zero-{handling}'");
+            Assert.Contains("zero date 0000-00-00", message);
+            Assert.Contains("column happened", message);
+            Assert.Equal("id=2", await fixture.Target.ScalarAsync<string>(target, $"SELECT row_key FROM _molt.fetch_exceptions WHERE fetch_id = 'zero-{handling}'"));
+        }
+    }
+
+    [Fact]
+    public async Task WritesDuringTheLoadDoNotLeakIntoTheSnapshot()
+    {
+        var database = $"live_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            CREATE TABLE ledger (id BIGINT PRIMARY KEY, amount INT NOT NULL);
+            INSERT INTO ledger SELECT seq, 1 FROM seq_1_to_200000;
+            """);
+        var target = await fixture.NewTargetAsync("live");
+        using var stop = new CancellationTokenSource();
+        var writes = 0;
+        // A writer keeps moving amounts between rows (the total stays 200000) and inserting new rows while the load runs.
+        var writer = Task.Run(async () =>
+        {
+            var random = new Random(7);
+            while (!stop.IsCancellationRequested)
+            {
+                var from = random.Next(1, 200_000);
+                await fixture.Source.ExecuteAsync(database,
+                    $"START TRANSACTION; UPDATE ledger SET amount = amount - 1 WHERE id = {from}; UPDATE ledger SET amount = amount + 1 WHERE id = {from + 1}; " +
+                    $"INSERT INTO ledger VALUES ({1_000_000 + writes}, 0); COMMIT;");
+                writes++;
+            }
+        });
+        try
+        {
+            var (_, summary, tables, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+                new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, ShardsPerTable = 4 });
+            Assert.Equal(RunStatus.Succeeded, summary.Status);
+            var loaded = Assert.Single(tables).Rows;
+            // Every shard saw the same moment: the transfers balance, and the inserted rows are all-or-nothing per transaction.
+            Assert.Equal(200_000L, await fixture.Target.ScalarAsync<long>(target, "SELECT sum(amount) FROM ledger"));
+            Assert.Equal(loaded - 200_000, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM ledger WHERE id >= 1000000"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+
+        Assert.True(writes > 0);
+    }
+
+    [Fact]
+    public async Task TheEnumValuesOfAColumnTypeAreParsedWithTheirQuotes() =>
+        Assert.Equal(["a", "it's", "x,y", "back\\slash"], MySqlEnumValues.Parse("enum('a','it''s','x,y','back\\\\slash')"));
+}
