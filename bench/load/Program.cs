@@ -16,6 +16,7 @@ if (args.Length > 0 && args[0] == "--molt-child")
 var rows = long.Parse(Option("--rows", "5000000"), CultureInfo.InvariantCulture);
 var sourceKind = Option("--source", "postgres");
 var only = Option("--only", "all");
+var moltArguments = "-TableHandling DropAndRecreate " + Option("--molt-args", "");
 var settings = new Dictionary<string, string> { ["max_wal_size"] = "8GB", ["checkpoint_timeout"] = "30min", ["shared_buffers"] = "512MB" };
 Console.WriteLine($"# {rows:N0} rows from {sourceKind}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 await using var target = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
@@ -66,7 +67,7 @@ if (sourceKind == "postgres")
     if (only is "all" or "molt")
     {
         await target.CreateDatabaseAsync("molt");
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt")));
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), moltArguments));
         await Check(target, "molt", rows);
     }
 }
@@ -77,7 +78,7 @@ else
         CREATE DATABASE bench;
         CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL);
         INSERT INTO bench.bench SELECT seq, (seq * 7919) % 1000003, concat(md5(seq), ' ', seq), (seq % 100000) / 100.0,
-            timestamp '2024-01-01' + interval seq second FROM seq_1_to_{rows};
+            TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_{rows};
         ANALYZE TABLE bench.bench;
         """);
     if (only is "all" or "pgloader")
@@ -92,7 +93,7 @@ else
     if (only is "all" or "molt")
     {
         await target.CreateDatabaseAsync("molt");
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt")));
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), moltArguments));
         await Check(target, "molt", rows);
     }
 }
@@ -136,10 +137,10 @@ static async Task Check(PostgresServer server, string database, long expected, s
     }
 }
 
-static async Task<(string, TimeSpan, long)> Molt(string source, string target)
+static async Task<(string, TimeSpan, long)> Molt(string source, string target, string arguments)
 {
     var self = Environment.ProcessPath!;
-    var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, "-TableHandling DropAndRecreate"]) { RedirectStandardOutput = true };
+    var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, arguments]) { RedirectStandardOutput = true };
     var clock = Stopwatch.StartNew();
     using var process = Process.Start(start)!;
     var output = await process.StandardOutput.ReadToEndAsync();
@@ -152,7 +153,7 @@ static async Task<(string, TimeSpan, long)> Molt(string source, string target)
     }
 
     var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-kb ", StringComparison.Ordinal))[8..], CultureInfo.InvariantCulture);
-    return ("Molt Start-MoltBulkLoad (process incl. PowerShell startup)", elapsed, peak);
+    return ($"Molt Start-MoltBulkLoad {arguments} (whole process)", elapsed, peak);
 }
 
 static string Manifest()

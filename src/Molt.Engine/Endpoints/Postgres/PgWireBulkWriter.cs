@@ -43,7 +43,7 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
             try
             {
                 int read;
-                while ((read = await data.Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                while ((read = await FillAsync(data.Stream, buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     counter.Observe(buffer.AsSpan(0, read));
                     await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
@@ -68,6 +68,22 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         }
 
         return new ShardCopyResult(counter.Tuples, counter.Bytes);
+    }
+
+    /// <summary>
+    /// Reads until the buffer is full or the stream ends: a COPY stream returns one row per read, and writing row by
+    /// row would cost a call per row on the way out.
+    /// </summary>
+    private static async ValueTask<int> FillAsync(Stream source, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await source.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            filled += read;
+        }
+
+        return filled;
     }
 
     // Cancelling fails when the connection is already gone; the error that got us here is the one to report.

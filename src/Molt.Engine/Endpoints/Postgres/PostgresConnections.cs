@@ -37,6 +37,9 @@ public static class PostgresConnections
             // A rejected row is recorded with the server's detail ("Failing row contains (...)", "Key (id)=(5)"),
             // which Npgsql otherwise withholds; it carries row values, never connection secrets.
             IncludeErrorDetail = true,
+            // COPY streams move megabytes: larger socket buffers mean fewer system calls per row.
+            ReadBufferSize = 64 * 1024,
+            WriteBufferSize = 64 * 1024,
         };
         if (address.User is not null)
         {
