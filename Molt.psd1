@@ -6,8 +6,8 @@
     Author               = 'Molt developers'
     Description          = 'Moves a PostgreSQL or MySQL/MariaDB database into CockroachDB with minimal downtime, and back again.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @('Molt.Connection.format.ps1xml', 'Molt.Load.format.ps1xml')
-    CmdletsToExport      = @('Test-MoltConnection', 'Start-MoltBulkLoad', 'Get-MoltFetchStatus')
+    FormatsToProcess     = @('Molt.Connection.format.ps1xml', 'Molt.Load.format.ps1xml', 'Molt.Verify.format.ps1xml')
+    CmdletsToExport      = @('Test-MoltConnection', 'Start-MoltBulkLoad', 'Get-MoltFetchStatus', 'Compare-MoltData')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

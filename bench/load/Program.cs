@@ -74,8 +74,8 @@ if (sourceKind == "postgres")
 else
 {
     await using var source = await MariaDbServer.StartAsync();
-    await source.ExecuteAsync("", $"""
-        CREATE DATABASE bench;
+    await source.CreateDatabaseAsync("bench");
+    await source.ExecuteAsync("bench", $"""
         CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL);
         INSERT INTO bench.bench SELECT seq, (seq * 7919) % 1000003, concat(md5(seq), ' ', seq), (seq % 100000) / 100.0,
             TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_{rows};

@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Molt.Engine.Endpoints;
+using Molt.Engine.Schema;
+using Serilog;
+
+namespace Molt.Engine.Verify;
+
+/// <summary>
+/// Compares source and target tables row by row: both sides stream in primary-key order and are merged, so memory
+/// stays bounded however large the tables; a table without a primary key is compared as a multiset of row hashes.
+/// </summary>
+internal sealed class DataComparer(VerifySide source, VerifySide target, CompareOptions options, ILogger log)
+{
+    public async Task<IReadOnlyList<TableComparison>> CompareAsync(CompareCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        var tables = await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false);
+        if (tables.Count == 0)
+        {
+            throw new MoltException(MoltErrorKind.NotFound, "NoTablesMatched", $"No source table matches {options.Filter}.",
+                "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
+        }
+
+        var targetNames = tables.ToDictionary(t => t.Name, t => TargetName(t.Name));
+        var targetSchemas = targetNames.Values.Select(n => n.Schema).Distinct().ToList();
+        var targetTables = (await target.Catalog.ReadTablesAsync(new TableFilter(targetSchemas), cancellationToken).ConfigureAwait(false))
+            .ToDictionary(t => t.Name);
+        var results = new ConcurrentBag<TableComparison>();
+        await Parallel.ForEachAsync(tables,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.TableConcurrency), CancellationToken = cancellationToken },
+            async (table, ct) =>
+            {
+                var clock = Stopwatch.StartNew();
+                var targetName = targetNames[table.Name];
+                TableComparison result;
+                if (!targetTables.TryGetValue(targetName, out var targetTable))
+                {
+                    result = new TableComparison(table.Name, targetName, 0, 0, 0, 0, 0, ComparisonStatus.Error, clock.Elapsed, $"the target has no table {targetName}");
+                }
+                else
+                {
+                    result = await CompareTableAsync(table, targetTable, callbacks, ct).ConfigureAwait(false) with { Duration = clock.Elapsed };
+                }
+
+                log.Information("{Table}: {Status} ({SourceRows} source rows, {Missing} missing, {Extra} extra, {Mismatched} mismatched)",
+                    table.Name, result.Status, result.SourceRows, result.Missing, result.Extra, result.Mismatched);
+                results.Add(result);
+                callbacks.TableCompared?.Invoke(result);
+            }).ConfigureAwait(false);
+        return results.OrderBy(r => r.Table).ToList();
+    }
+
+    private TableName TargetName(TableName name) => source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
+
+    private async Task<TableComparison> CompareTableAsync(TableModel table, TableModel targetTable, CompareCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        var targetColumns = targetTable.Columns.Select(c => c.Name).ToHashSet();
+        var key = table.PrimaryKey.Select(table.Column).ToList();
+        var columns = table.CopiedColumns.Where(c => targetColumns.Contains(c.Name) && !table.PrimaryKey.Contains(c.Name)).ToList();
+        var lacking = table.CopiedColumns.Where(c => !targetColumns.Contains(c.Name)).Select(c => c.Name).ToList();
+        var note = lacking.Count == 0 ? null : $"the target lacks column(s) {string.Join(", ", lacking)}";
+        var targetKey = key.Select(k => targetTable.Column(k.Name)).ToList();
+        var targetValueColumns = columns.Select(c => targetTable.Column(c.Name)).ToList();
+        var kinds = columns.Select(Kind).ToList();
+        var keyKinds = key.Select(Kind).ToList();
+        // Two PostgreSQL sides compare each value's text form, which is exact for every type they share.
+        var asText = !source.Kind.IsMySqlFamily() && !target.Kind.IsMySqlFamily();
+        var counts = new Counts();
+        var sink = new DifferenceSink(table.Name, columns.Select(c => c.Name).ToList(), options, callbacks, counts);
+        await using (var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, cancellationToken).ConfigureAwait(false))
+        await using (var targetRows = await target.OpenOrderedAsync(targetTable.Name, targetKey, targetValueColumns, asText, cancellationToken).ConfigureAwait(false))
+        {
+            if (key.Count == 0)
+            {
+                await CompareAsMultisetAsync(sourceRows, targetRows, kinds, counts, cancellationToken).ConfigureAwait(false);
+                note = Join(note, "no primary key: compared as a multiset of row hashes");
+            }
+            else
+            {
+                await MergeAsync(table, sourceRows, targetRows, key, kinds, keyKinds, counts, sink, callbacks, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (options.Live && sink.Candidates.Count > 0)
+        {
+            await RecheckAsync(table, targetTable.Name, key, targetKey, columns, targetValueColumns, kinds, asText, sink, cancellationToken).ConfigureAwait(false);
+        }
+
+        sink.Flush();
+        var different = counts.Missing + counts.Extra + counts.Mismatched > 0 || lacking.Count > 0;
+        return new TableComparison(table.Name, targetTable.Name, counts.SourceRows, counts.TargetRows, counts.Missing, counts.Extra, counts.Mismatched,
+            different ? ComparisonStatus.Different : ComparisonStatus.Equal, TimeSpan.Zero, note);
+    }
+
+    private async Task MergeAsync(TableModel table, DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnModel> key,
+        IReadOnlyList<ColumnKind> kinds, IReadOnlyList<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks,
+        CancellationToken cancellationToken)
+    {
+        var keyCount = key.Count;
+        var hasSource = await sourceRows.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var hasTarget = await targetRows.ReadAsync(cancellationToken).ConfigureAwait(false);
+        while (hasSource || hasTarget)
+        {
+            var order = !hasSource ? 1 : !hasTarget ? -1 : KeyComparer.Compare(sourceRows, targetRows, keyCount);
+            if (order < 0)
+            {
+                counts.SourceRows++;
+                counts.Missing++;
+                sink.Add(DifferenceKind.Missing, KeyText(sourceRows, key, keyKinds), Row(sourceRows, keyCount, kinds), null, KeyValues(sourceRows, keyCount));
+                hasSource = await sourceRows.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else if (order > 0)
+            {
+                counts.TargetRows++;
+                counts.Extra++;
+                sink.Add(DifferenceKind.Extra, KeyText(targetRows, key, keyKinds), null, Row(targetRows, keyCount, kinds), KeyValues(targetRows, keyCount));
+                hasTarget = await targetRows.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                counts.SourceRows++;
+                counts.TargetRows++;
+                var sourceValues = Row(sourceRows, keyCount, kinds);
+                var targetValues = Row(targetRows, keyCount, kinds);
+                if (!Enumerable.Range(0, kinds.Count).All(i => ValueNormalizer.Same(sourceValues[i], targetValues[i], kinds[i], options.FloatTolerance)))
+                {
+                    counts.Mismatched++;
+                    sink.Add(DifferenceKind.Mismatch, KeyText(sourceRows, key, keyKinds), sourceValues, targetValues, KeyValues(sourceRows, keyCount));
+                }
+
+                hasSource = await sourceRows.ReadAsync(cancellationToken).ConfigureAwait(false);
+                hasTarget = await targetRows.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if ((counts.SourceRows + counts.TargetRows) % 20_000 == 0)
+            {
+                callbacks.Progress?.Invoke(new CompareProgress(table.Name, counts.SourceRows, table.EstimatedRows));
+            }
+        }
+    }
+
+    private async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,
+        CancellationToken cancellationToken)
+    {
+        var balance = new Dictionary<UInt128, long>();
+        while (await sourceRows.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.SourceRows++;
+            var hash = RowHash(Row(sourceRows, 0, kinds));
+            balance[hash] = balance.GetValueOrDefault(hash) + 1;
+        }
+
+        while (await targetRows.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.TargetRows++;
+            var hash = RowHash(Row(targetRows, 0, kinds));
+            balance[hash] = balance.GetValueOrDefault(hash) - 1;
+        }
+
+        counts.Missing = balance.Values.Where(v => v > 0).Sum();
+        counts.Extra = -balance.Values.Where(v => v < 0).Sum();
+    }
+
+    /// <summary>Live mode: reads each differing row again from both sides, a few times after a delay, and keeps only what stays different.</summary>
+    private async Task RecheckAsync(TableModel table, TableName targetName, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> targetKey,
+        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, IReadOnlyList<ColumnKind> kinds, bool asText, DifferenceSink sink,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < options.LiveRetries && sink.Candidates.Count > 0; attempt++)
+        {
+            await Task.Delay(options.LiveDelay, cancellationToken).ConfigureAwait(false);
+            foreach (var candidate in sink.Candidates.ToList())
+            {
+                var sourceRow = await source.ReadRowAsync(table.Name, key, columns, asText, candidate.KeyValues, cancellationToken).ConfigureAwait(false);
+                var targetRow = await target.ReadRowAsync(targetName, targetKey, targetColumns, asText, candidate.KeyValues, cancellationToken).ConfigureAwait(false);
+                var resolved = (sourceRow, targetRow) switch
+                {
+                    (null, null) => true,
+                    ({ } s, { } t) => Enumerable.Range(0, kinds.Count).All(i => ValueNormalizer.Same(
+                        ValueNormalizer.Normalize(s[key.Count + i], kinds[i]), ValueNormalizer.Normalize(t[key.Count + i], kinds[i]), kinds[i], options.FloatTolerance)),
+                    _ => false,
+                };
+                if (resolved)
+                {
+                    sink.Resolve(candidate);
+                }
+            }
+        }
+    }
+
+    private static ColumnKind Kind(ColumnModel column) => new(
+        column.Type.Name is "json" or "jsonb",
+        column.Type.Name is "float" or "double" or "real" or "double precision",
+        column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null);
+
+    private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)
+    {
+        var values = new string?[kinds.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = reader.IsDBNull(offset + i) ? null : ValueNormalizer.Normalize(reader.GetValue(offset + i), kinds[i]);
+        }
+
+        return values;
+    }
+
+    private static object?[] KeyValues(DbDataReader reader, int keyCount) => Enumerable.Range(0, keyCount).Select(reader.GetValue).ToArray();
+
+    private static string KeyText(DbDataReader reader, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnKind> kinds) =>
+        string.Join(", ", key.Select((k, i) => $"{k.Name}={ValueNormalizer.Normalize(reader.GetValue(i), kinds[i])}"));
+
+    private static UInt128 RowHash(string?[] values)
+    {
+        var text = string.Join("\u0001", values.Select(v => v is null ? "\u0000" : v));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        return new UInt128(BitConverter.ToUInt64(hash, 0), BitConverter.ToUInt64(hash, 8));
+    }
+
+    private static string? Join(string? first, string second) => first is null ? second : $"{first}; {second}";
+
+    internal sealed class Counts
+    {
+        public long SourceRows { get; set; }
+
+        public long TargetRows { get; set; }
+
+        public long Missing { get; set; }
+
+        public long Extra { get; set; }
+
+        public long Mismatched { get; set; }
+    }
+}

@@ -1,0 +1,36 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace Molt.Engine.Verify;
+
+/// <summary>Orders primary-key values the way both sides' ORDER BY does: numbers by value, text by code point.</summary>
+internal static class KeyComparer
+{
+    public static int Compare(DbDataReader left, DbDataReader right, int keyCount)
+    {
+        for (var i = 0; i < keyCount; i++)
+        {
+            var order = Compare(left.IsDBNull(i) ? null : left.GetValue(i), right.IsDBNull(i) ? null : right.GetValue(i));
+            if (order != 0)
+            {
+                return order;
+            }
+        }
+
+        return 0;
+    }
+
+    public static int Compare(object? left, object? right) => (left, right) switch
+    {
+        (null, null) => 0,
+        (null, _) => -1,
+        (_, null) => 1,
+        (string a, string b) => CodePointComparer.Instance.Compare(a, b),
+        _ when IsNumber(left) && IsNumber(right) => Convert.ToDecimal(left, CultureInfo.InvariantCulture).CompareTo(Convert.ToDecimal(right, CultureInfo.InvariantCulture)),
+        (DateTime a, DateTime b) => a.CompareTo(b),
+        (byte[] a, byte[] b) => a.AsSpan().SequenceCompareTo(b),
+        _ => CodePointComparer.Instance.Compare(ValueNormalizer.Normalize(left, ColumnKind.Plain), ValueNormalizer.Normalize(right, ColumnKind.Plain)),
+    };
+
+    private static bool IsNumber(object value) => value is sbyte or byte or short or ushort or int or uint or long or ulong or decimal;
+}

@@ -1,0 +1,152 @@
+using System.Collections;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Molt.Engine.Verify;
+
+/// <summary>
+/// Turns a value read from either engine into one canonical text, so that a MySQL DATETIME equals the PostgreSQL
+/// timestamp it was loaded as, DECIMAL equals numeric whatever their scales, JSON equals jsonb by meaning, and so on.
+/// </summary>
+public static class ValueNormalizer
+{
+    public static string? Normalize(object? value, ColumnKind kind) => value switch
+    {
+        null or DBNull => null,
+        MySqlConnector.MySqlDateTime { IsValidDateTime: false } => null,
+        MySqlConnector.MySqlDateTime valid => Timestamp(valid.GetDateTime()),
+        DateTime dateTime => Timestamp(dateTime),
+        DateTimeOffset offset => Timestamp(offset.UtcDateTime),
+        DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly time => Duration(time.ToTimeSpan()),
+        TimeSpan span => Duration(span),
+        decimal number => Decimal(number),
+        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        float number => number.ToString("R", CultureInfo.InvariantCulture),
+        bool flag => flag ? "1" : "0",
+        ulong bits when kind.BitLength is { } length => Bits(bits, length),
+        BitArray bits => Bits(bits),
+        byte[] bytes => Convert.ToHexString(bytes),
+        Guid guid => guid.ToString("D"),
+        string text when kind.IsJson => Json(text),
+        string text => text,
+        Array array => "{" + string.Join(",", array.Cast<object?>().Select(e => Normalize(e, kind) ?? "NULL")) + "}",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    /// <summary>Whether two canonical values are equal, floating-point ones within a relative tolerance when one is given.</summary>
+    public static bool Same(string? source, string? target, ColumnKind kind, double tolerance)
+    {
+        if (string.Equals(source, target, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        if (tolerance <= 0 || !kind.IsFloat || source is null || target is null
+            || !double.TryParse(source, NumberStyles.Float, CultureInfo.InvariantCulture, out var a)
+            || !double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out var b))
+        {
+            return false;
+        }
+
+        return Math.Abs(a - b) <= tolerance * Math.Max(Math.Abs(a), Math.Abs(b));
+    }
+
+    private static string Timestamp(DateTime value) => value.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+
+    private static string Duration(TimeSpan span) =>
+        (span < TimeSpan.Zero ? "-" : "") + ((long)Math.Abs(span.TotalHours)).ToString(CultureInfo.InvariantCulture)
+        + span.Duration().ToString(@"\:mm\:ss\.ffffff", CultureInfo.InvariantCulture);
+
+    private static string Decimal(decimal number)
+    {
+        var text = number.ToString(CultureInfo.InvariantCulture);
+        return text.Contains('.', StringComparison.Ordinal) ? text.TrimEnd('0').TrimEnd('.') : text;
+    }
+
+    private static string Bits(ulong value, int length)
+    {
+        var text = new StringBuilder(length);
+        for (var i = length - 1; i >= 0; i--)
+        {
+            text.Append(((value >> i) & 1) == 1 ? '1' : '0');
+        }
+
+        return text.ToString();
+    }
+
+    private static string Bits(BitArray bits)
+    {
+        var text = new StringBuilder(bits.Length);
+        foreach (bool bit in bits)
+        {
+            text.Append(bit ? '1' : '0');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>JSON by meaning: object keys sorted, whitespace dropped, numbers compared by value.</summary>
+    private static string Json(string text)
+    {
+        try
+        {
+            var node = JsonNode.Parse(text);
+            var output = new StringBuilder();
+            Write(node, output);
+            return output.ToString();
+        }
+        catch (JsonException)
+        {
+            return text;
+        }
+    }
+
+    private static void Write(JsonNode? node, StringBuilder output)
+    {
+        switch (node)
+        {
+            case null:
+                output.Append("null");
+                break;
+            case JsonObject obj:
+                output.Append('{');
+                var first = true;
+                foreach (var (key, child) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    output.Append(first ? "" : ",").Append(JsonSerializer.Serialize(key)).Append(':');
+                    Write(child, output);
+                    first = false;
+                }
+
+                output.Append('}');
+                break;
+            case JsonArray array:
+                output.Append('[');
+                for (var i = 0; i < array.Count; i++)
+                {
+                    output.Append(i == 0 ? "" : ",");
+                    Write(array[i], output);
+                }
+
+                output.Append(']');
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.Number:
+                var raw = value.ToJsonString();
+                output.Append(decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? Decimal(number) : raw);
+                break;
+            default:
+                output.Append(node.ToJsonString());
+                break;
+        }
+    }
+}
+
+/// <summary>What the normalizer needs to know about a column beyond its values.</summary>
+public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength)
+{
+    public static ColumnKind Plain { get; } = new(false, false, null);
+}

@@ -1,0 +1,152 @@
+using System.Data;
+using System.Data.Common;
+using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.MySql;
+using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Schema;
+using MySqlConnector;
+using Npgsql;
+
+namespace Molt.Engine.Verify;
+
+/// <summary>
+/// One side of a comparison: reads a table's rows ordered by primary key in code-point order (the same on every
+/// engine), key columns first, and single rows by key for live re-checks. Each read holds its own connection.
+/// </summary>
+internal abstract class VerifySide : IAsyncDisposable
+{
+    public abstract EndpointKind Kind { get; }
+
+    public abstract ICatalogReader Catalog { get; }
+
+    /// <summary>Streams the rows, key values (typed) first, then the columns (as text when <paramref name="asText"/>).</summary>
+    public abstract Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        CancellationToken cancellationToken);
+
+    /// <summary>Reads one row by key, laid out as in <see cref="OpenOrderedAsync"/>; null when it does not exist.</summary>
+    public async Task<object?[]?> ReadRowAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        object?[] keyValues, CancellationToken cancellationToken)
+    {
+        await using var reader = await OpenAsync(table, key, columns, asText, keyValues, cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var row = new object?[reader.FieldCount];
+        for (var i = 0; i < row.Length; i++)
+        {
+            row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+        }
+
+        return row;
+    }
+
+    protected abstract Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        object?[] keyValues, CancellationToken cancellationToken);
+
+    public static VerifySide For(EndpointAddress address) =>
+        address.Kind.IsMySqlFamily() ? new MySqlVerifySide(address) : new PostgresVerifySide(address);
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    protected static bool IsText(ColumnModel column) =>
+        column.Type.Name is "text" or "character varying" or "character" or "varchar" or "char" or "tinytext" or "mediumtext" or "longtext" or "enum" or "set" or "citext";
+}
+
+internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
+{
+    private readonly NpgsqlDataSource catalogSource = PostgresConnections.CreateDataSource(address, maxPoolSize: 2);
+
+    public override EndpointKind Kind => address.Kind;
+
+    public override ICatalogReader Catalog => new PostgresCatalogReader(catalogSource);
+
+    public override ValueTask DisposeAsync() => catalogSource.DisposeAsync();
+
+    public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        CancellationToken cancellationToken)
+    {
+        var order = key.Count == 0 ? "" : " ORDER BY " + string.Join(", ", key.Select(k => PostgresSyntax.Quote(k.Name) + (IsText(k) ? " COLLATE \"C\"" : "")));
+        return ExecuteAsync(Select(table, key, columns, asText) + order, [], cancellationToken);
+    }
+
+    protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        object?[] keyValues, CancellationToken cancellationToken) =>
+        ExecuteAsync(Select(table, key, columns, asText) + " WHERE " + string.Join(" AND ", key.Select((k, i) => $"{PostgresSyntax.Quote(k.Name)} = ${i + 1}")),
+            keyValues, cancellationToken);
+
+    private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText) =>
+        "SELECT " + string.Join(", ", key.Select(k => PostgresSyntax.Quote(k.Name))
+            .Concat(columns.Select(c => asText ? $"{PostgresSyntax.Quote(c.Name)}::text" : PostgresSyntax.Quote(c.Name))))
+        + $" FROM {PostgresSyntax.Quote(table)}";
+
+    private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
+    {
+        var connection = await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var command = new NpgsqlCommand(sql, connection);
+            foreach (var parameter in parameters)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+            }
+
+            return await command.ExecuteReaderAsync(CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
+
+internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
+{
+    public override EndpointKind Kind => address.Kind;
+
+    public override ICatalogReader Catalog { get; } = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, address.Database);
+
+    public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        CancellationToken cancellationToken)
+    {
+        // Binary order of the utf8mb4 bytes is code-point order, as PostgreSQL's "C" collation.
+        var order = key.Count == 0 ? "" : " ORDER BY " + string.Join(", ", key.Select(k => IsText(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS BINARY)" : MySqlSyntax.Quote(k.Name)));
+        return ExecuteAsync(Select(table, key, columns) + order, [], cancellationToken);
+    }
+
+    protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
+        object?[] keyValues, CancellationToken cancellationToken) =>
+        ExecuteAsync(Select(table, key, columns) + " WHERE " + string.Join(" AND ", key.Select((k, i) => $"{MySqlSyntax.Quote(k.Name)} = @p{i}")), keyValues,
+            cancellationToken);
+
+    private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns) =>
+        $"SELECT {MySqlSyntax.QuoteList(key.Concat(columns).Select(c => c.Name))} FROM {MySqlSyntax.Quote(table)}";
+
+    private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
+    {
+        var connection = await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // TIMESTAMP values in UTC, as the load read them.
+            await using (var zone = new MySqlCommand("SET time_zone = '+00:00'", connection))
+            {
+                await zone.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var command = new MySqlCommand(sql, connection);
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                command.Parameters.AddWithValue($"@p{i}", parameters[i]);
+            }
+
+            return await command.ExecuteReaderAsync(CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
