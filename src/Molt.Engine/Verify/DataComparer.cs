@@ -194,7 +194,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
     private static ColumnKind Kind(ColumnModel column) => new(
         column.Type.Name is "json" or "jsonb",
         column.Type.Name is "float" or "double" or "real" or "double precision",
-        column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null);
+        column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
+        column.Type.Name == "date");
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)
     {

@@ -16,8 +16,8 @@ public static class ValueNormalizer
     {
         null or DBNull => null,
         MySqlConnector.MySqlDateTime { IsValidDateTime: false } => null,
-        MySqlConnector.MySqlDateTime valid => Timestamp(valid.GetDateTime()),
-        DateTime dateTime => Timestamp(dateTime),
+        MySqlConnector.MySqlDateTime valid => kind.IsDate ? Date(valid.GetDateTime()) : Timestamp(valid.GetDateTime()),
+        DateTime dateTime => kind.IsDate ? Date(dateTime) : Timestamp(dateTime),
         DateTimeOffset offset => Timestamp(offset.UtcDateTime),
         DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         TimeOnly time => Duration(time.ToTimeSpan()),
@@ -54,6 +54,8 @@ public static class ValueNormalizer
 
         return Math.Abs(a - b) <= tolerance * Math.Max(Math.Abs(a), Math.Abs(b));
     }
+
+    private static string Date(DateTime value) => value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Timestamp(DateTime value) => value.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
 
@@ -146,7 +148,7 @@ public static class ValueNormalizer
 }
 
 /// <summary>What the normalizer needs to know about a column beyond its values.</summary>
-public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength)
+public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false)
 {
     public static ColumnKind Plain { get; } = new(false, false, null);
 }
