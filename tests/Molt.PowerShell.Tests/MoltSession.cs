@@ -26,6 +26,9 @@ public sealed class MoltSession : IDisposable
 
     public RecordingHost Host { get; }
 
+    /// <summary>The session's runspace, for tests that drive a pipeline themselves (BeginInvoke, Stop).</summary>
+    public Runspace Runspace => runspace;
+
     /// <summary>The module folder the build lays out (dotnet build Molt.sln).</summary>
     public static string ModuleManifest
     {
