@@ -148,6 +148,7 @@ public sealed class MariaDbServer : IAsyncDisposable, IDisposable
             $"--socket={folder.File("mysqld.sock")}",
             $"--pid-file={folder.File("mariadbd.pid")}",
             $"--log-error={folder.File("error.log")}",
+            MariaDbTemplate.TempDirectory(folder),
             $"--server-id={Random.Shared.Next(1, int.MaxValue).ToString(CultureInfo.InvariantCulture)}",
             options.BinaryLog ? $"--log-bin={folder.File("binlog")}" : "--skip-log-bin",
             $"--binlog-format={options.BinlogFormat}",

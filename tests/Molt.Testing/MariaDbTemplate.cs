@@ -19,7 +19,7 @@ internal static class MariaDbTemplate
 
     /// <summary>
     /// What mariadb-install-db feeds the server, less the help tables, the GIS procedures and the sys schema: tests
-    /// need none of them, and a CI machine crashed the bootstrap while it created a sys schema view.
+    /// need none of them.
     /// </summary>
     private static readonly string[] Scripts = ["mysql_system_tables.sql", "mysql_performance_tables.sql", "mysql_system_tables_data.sql"];
 
@@ -27,6 +27,17 @@ internal static class MariaDbTemplate
 
     /// <summary>mariadbd refuses to run as root unless told to.</summary>
     public static IEnumerable<string> RunAs => Environment.IsPrivilegedProcess ? ["--user=root"] : [];
+
+    /// <summary>
+    /// Temporary tables in the server's own folder: every mariadbd deletes the "#sql*" files in its tmpdir when it starts,
+    /// so servers sharing /tmp destroy each other's temporary tables (seen in CI as a failed or crashed bootstrap).
+    /// </summary>
+    public static string TempDirectory(TempFolder folder)
+    {
+        var path = folder.File("tmp");
+        Directory.CreateDirectory(path);
+        return $"--tmpdir={path}";
+    }
 
     /// <summary>The template's data directory.</summary>
     public static Task<string> GetAsync(CancellationToken ct) => Data.GetAsync(ct);
@@ -43,7 +54,7 @@ internal static class MariaDbTemplate
             var bootstrap = new Command(Server,
             [
                 "--no-defaults", "--bootstrap", $"--datadir={data}", "--log-warnings=0", "--enforce-storage-engine=",
-                "--max-allowed-packet=8M", "--net-buffer-length=16K", RedoLogSize, .. RunAs,
+                "--max-allowed-packet=8M", "--net-buffer-length=16K", RedoLogSize, TempDirectory(folder), .. RunAs,
             ]);
             (await bootstrap.RunAsync(standardInputPath: script).ConfigureAwait(false)).EnsureSuccess();
             return data;
