@@ -38,6 +38,12 @@ public sealed record BulkLoadOptions
 
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused
+    /// while planning.
+    /// </summary>
+    public bool AllowMissingPrimaryKey { get; init; }
+
     /// <summary>The target schema for a MySQL/MariaDB source's tables (a PostgreSQL source keeps its schemas).</summary>
     public string TargetSchema { get; init; } = "public";
 }

@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
@@ -22,13 +23,18 @@ public sealed class BulkLoadSession : IAsyncDisposable
         this.loader = loader;
     }
 
-    public static async Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
-        SourceOptions sourceOptions, MoltLogSession log, CancellationToken cancellationToken)
+    public static Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
+        SourceOptions sourceOptions, MoltLogSession log, CancellationToken cancellationToken) =>
+        OpenAsync(sourceAddress, targetAddress, options, sourceOptions, log, kind => Dialect(kind, options), cancellationToken);
+
+    /// <summary>Tests force a dialect here: the CockroachDB dialect's shared-spelling SQL runs against PostgreSQL.</summary>
+    internal static async Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
+        SourceOptions sourceOptions, MoltLogSession log, Func<EndpointKind, ITargetDialect> dialects, CancellationToken cancellationToken)
     {
         var source = await SourceEndpoints.OpenAsync(sourceAddress, sourceOptions, log.Logger, cancellationToken).ConfigureAwait(false);
         try
         {
-            var target = await LoadTarget.OpenAsync(targetAddress, sourceAddress, Dialect, cancellationToken).ConfigureAwait(false);
+            var target = await LoadTarget.OpenAsync(targetAddress, sourceAddress, dialects, cancellationToken).ConfigureAwait(false);
             return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger));
         }
         catch
@@ -49,10 +55,8 @@ public sealed class BulkLoadSession : IAsyncDisposable
         await source.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static ITargetDialect Dialect(EndpointKind kind) =>
+    private static ITargetDialect Dialect(EndpointKind kind, BulkLoadOptions options) =>
         kind == EndpointKind.CockroachDb
-            ? throw new MoltException(MoltErrorKind.InvalidArgument, "CockroachTargetUnavailable",
-                "This build of Molt cannot load into CockroachDB yet: its dialect (issue 6) has not landed.",
-                "Load into PostgreSQL, or use a Molt build whose README lists CockroachDB as a bulk-load target.")
+            ? new CockroachDialect(options.AllowMissingPrimaryKey ? MissingPrimaryKey.AddRowId : MissingPrimaryKey.Refuse)
             : new PostgresDialect();
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using Molt.Engine.State;
 using Npgsql;
@@ -23,6 +24,11 @@ public sealed record BulkLoadCallbacks
 /// </summary>
 public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLoadOptions options, ILogger log)
 {
+    /// <summary>Bounds the shard rows kept in _molt.fetch_shards however small the target's transaction limit.</summary>
+    private const int MaxShardsPerTable = 10_000;
+
+    private readonly TransactionRetry retry = new();
+
     /// <summary>Reads the source catalog and decides everything the load will do, checking the target before writing anything.</summary>
     public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
     {
@@ -44,7 +50,8 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
         {
             Warning = plan.Source.HasPrimaryKey ? null
-                : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key.",
+                : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
+                  (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
         }).ToList();
         var fetchId = resumed?.FetchId ?? options.FetchId ?? Guid.NewGuid().ToString("D");
         return new LoadPlan(fetchId, resumed is not null, planned, target.Dialect.Kind.DisplayName());
@@ -130,7 +137,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             {
                 plans.Add(TablePlanner.Plan(table, TargetName(table.Name), target.Dialect, source.Kind, options.TypeMap));
             }
-            catch (MoltException ex) when (ex.Kind == MoltErrorKind.UnsupportedType)
+            catch (MoltException ex) when (ex.Kind is MoltErrorKind.UnsupportedType or MoltErrorKind.SchemaMismatch)
             {
                 errors.Add(ex);
             }
@@ -140,9 +147,12 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         {
             0 => plans,
             1 => throw errors[0],
-            _ => throw new MoltException(MoltErrorKind.UnsupportedType, "UnsupportedColumnTypes",
+            _ when errors.All(e => e.Kind == MoltErrorKind.UnsupportedType) => throw new MoltException(MoltErrorKind.UnsupportedType, "UnsupportedColumnTypes",
                 "Some columns have no type mapping:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)),
                 "Add the entries shown to a -TypeMapFile, or leave those tables out with -ExcludeTable."),
+            _ => throw new MoltException(MoltErrorKind.SchemaMismatch, "TablesCannotBeLoaded",
+                "Some tables cannot be loaded as they are:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)),
+                string.Join(Environment.NewLine, errors.Select(e => e.Remedy).Where(r => r is not null).Distinct())),
         };
     }
 
@@ -248,10 +258,23 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     }
 
     // A table never analysed has no estimate (0): it is split as asked, which costs an empty table nothing.
-    private int ShardCount(TableModel table) =>
-        !table.HasPrimaryKey ? 1
-        : table.EstimatedRows <= 0 ? Math.Max(1, options.ShardsPerTable)
-        : (int)Math.Clamp(table.EstimatedRows / Math.Max(1, options.MinRowsPerShard), 1, Math.Max(1, options.ShardsPerTable));
+    /// <summary>
+    /// Enough shards to use the table's readers, few enough that none is tiny; more where the target caps the rows of one
+    /// transaction (splitting works on integer keys only: see KeyRanges).
+    /// </summary>
+    private int ShardCount(TableModel table)
+    {
+        if (!table.HasPrimaryKey)
+        {
+            return 1;
+        }
+
+        var shards = table.EstimatedRows <= 0 ? Math.Max(1, options.ShardsPerTable)
+            : (int)Math.Clamp(table.EstimatedRows / Math.Max(1, options.MinRowsPerShard), 1, Math.Max(1, options.ShardsPerTable));
+        return target.Dialect.MaxRowsPerTransaction is { } limit
+            ? (int)Math.Min(Math.Max(shards, (table.EstimatedRows + limit - 1) / limit), MaxShardsPerTable)
+            : shards;
+    }
 
     /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>
     private async Task<string?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
@@ -269,10 +292,22 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
         try
         {
-            await using var data = await snapshot.ReadAsync(plan, shard.Range, table.Where, cancellationToken).ConfigureAwait(false);
-            var result = await target.Writer.CopyAsync(plan, data,
-                (connection, copied) => LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, copied.Rows, copied.Bytes, cancellationToken),
-                Report, cancellationToken).ConfigureAwait(false);
+            // A serialization failure (CockroachDB's 40001) aborts the whole shard transaction: the shard is read again from
+            // the same snapshot and copied again.
+            var (result, attempts) = await retry.RunAsync(async ct =>
+            {
+                counter.Add(-before.Rows, -before.Bytes);
+                before = (0, 0);
+                await using var data = await snapshot.ReadAsync(plan, shard.Range, table.Where, ct).ConfigureAwait(false);
+                return await target.Writer.CopyAsync(plan, data,
+                    (connection, copied) => LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, copied.Rows, copied.Bytes, ct),
+                    Report, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            if (attempts > 1)
+            {
+                log.Information("{Table:l} shard {Shard} was copied on attempt {Attempts} after serialization failures", sourceTable, shard.Shard, attempts);
+            }
+
             Report(result);
             return null;
         }

@@ -11,9 +11,6 @@ public sealed record SourceOptions
     /// <summary>PostgreSQL: the logical replication slot to create with the load's snapshot.</summary>
     public string? ReplicationSlot { get; init; }
 
-    /// <summary>CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused.</summary>
-    public bool AllowMissingPrimaryKey { get; init; }
-
     /// <summary>MySQL/MariaDB: what a zero date ('0000-00-00', '2024-00-10') becomes.</summary>
     public ZeroDateHandling ZeroDates { get; init; } = ZeroDateHandling.Null;
 }

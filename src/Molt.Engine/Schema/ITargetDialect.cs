@@ -22,6 +22,18 @@ public interface ITargetDialect
     /// </summary>
     TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides);
 
+    /// <summary>
+    /// Refuses, while planning and before any data moves, a source table this target cannot be given as it is
+    /// (<see cref="MoltErrorKind.SchemaMismatch"/>), e.g. a table without a primary key where the target needs one.
+    /// </summary>
+    void CheckTable(TableModel table);
+
+    /// <summary>
+    /// The most rows one shard may hold, because a shard is copied in one transaction; null when the target has no such
+    /// limit worth splitting for.
+    /// </summary>
+    long? MaxRowsPerTransaction { get; }
+
     /// <summary>Statements that must run before CREATE TABLE (e.g. CREATE TYPE for enums); idempotent.</summary>
     IReadOnlyList<string> CreateSupportingTypes(TablePlan plan);
 
@@ -35,11 +47,20 @@ public interface ITargetDialect
     /// <summary>Secondary indexes, unique constraints, checks and foreign keys, created after the data is in.</summary>
     IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames);
 
-    /// <summary>An upsert of one row by its primary key, parameters named @p0..@pN in <paramref name="columns"/> order.</summary>
-    string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns);
+    /// <summary>The binary COPY that loads the plan's columns.</summary>
+    string CopyFromStdin(TablePlan plan);
 
-    /// <summary>A delete of one row by its primary key, parameters named @p0..@pN in <paramref name="keyColumns"/> order.</summary>
-    string DeleteByKey(TableName target, IReadOnlyList<string> keyColumns);
+    /// <summary>
+    /// An upsert of <paramref name="rows"/> rows by their primary key; parameters named @p0..@pN, row by row, each row's
+    /// values in <paramref name="columns"/> order.
+    /// </summary>
+    string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows);
+
+    /// <summary>
+    /// A delete of <paramref name="rows"/> rows by their primary key; parameters named @p0..@pN, row by row, each row's
+    /// key in <paramref name="keyColumns"/> order.
+    /// </summary>
+    string DeleteByKeys(TableName target, IReadOnlyList<string> keyColumns, int rows);
 }
 
 /// <summary>

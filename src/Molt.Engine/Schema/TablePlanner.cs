@@ -11,6 +11,7 @@ public static class TablePlanner
     /// </summary>
     public static TablePlan Plan(TableModel source, TableName target, ITargetDialect dialect, EndpointKind sourceKind, TypeMapOverrides overrides)
     {
+        dialect.CheckTable(source);
         var columns = new List<TargetColumn>();
         var errors = new List<MoltException>();
         foreach (var column in source.CopiedColumns)

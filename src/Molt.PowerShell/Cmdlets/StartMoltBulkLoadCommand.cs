@@ -108,6 +108,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 FetchId = FetchId,
                 Resume = Resume,
                 TargetSchema = TargetSchema,
+                AllowMissingPrimaryKey = AllowMissingPrimaryKey,
             };
             using var log = OpenLog();
             BulkLoadSession? session = null;
@@ -120,7 +121,6 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                         new SourceOptions
                         {
                             ReplicationSlot = ReplicationSlot,
-                            AllowMissingPrimaryKey = AllowMissingPrimaryKey,
                             ZeroDates = (Engine.Endpoints.MySql.ZeroDateHandling)(int)ZeroDateHandling,
                         }, log, ct).ConfigureAwait(false);
                     plan = await session.PlanAsync(ct).ConfigureAwait(false);

@@ -26,8 +26,11 @@ internal static class LoadHarness
         return (plan, summary, tables, log);
     }
 
-    /// <summary>Row count and an order-independent digest of a table's rows in their text form.</summary>
+    /// <summary>
+    /// Row count and an order-independent digest of a table's rows in their text form. The alias must not be a column
+    /// name: a column "t" of table t made "t::text" digest that column alone.
+    /// </summary>
     public static Task<string?> DigestAsync(PostgresServer server, string database, string table) =>
         server.ScalarAsync<string>(database,
-            $"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM {table} t");
+            $"SELECT count(*) || ':' || coalesce(md5(string_agg(whole_row::text, E'\\n' ORDER BY whole_row::text)), '') FROM {table} AS whole_row");
 }

@@ -49,14 +49,9 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
     {
         var database = $"torture_{Guid.NewGuid():N}"[..20];
         await fixture.Source.CreateDatabaseAsync(database);
-        await fixture.Source.ExecuteAsync(database, """
+        await fixture.Source.ExecuteAsync(database, $$"""
             SET time_zone = '+05:30';
-            CREATE TABLE `Torture` (
-              id INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, su SMALLINT UNSIGNED, mi MEDIUMINT, mu MEDIUMINT UNSIGNED,
-              i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, flag TINYINT(1), d DECIMAL(65,30), dm DECIMAL(5,2), f FLOAT, db DOUBLE,
-              b BIT(10), y YEAR, dt DATE, dtm DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), c CHAR(4), vc VARCHAR(20) CHARACTER SET utf8mb4,
-              l1 VARCHAR(20) CHARACTER SET latin1, tx TEXT, bin BINARY(4), vb VARBINARY(10), bl BLOB, e ENUM('small','Large','it''s'),
-              st SET('a','b','c'), j JSON) ENGINE=InnoDB;
+            {{TortureTables.MySql}}
             INSERT INTO `Torture` VALUES
               (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295, -9223372036854775808, 18446744073709551615, 2,
                12345678901234567.0123456789, -999.99, 3.5, 1.7976931348623157e308, b'1000000001', 2155, '9999-12-31', '1000-01-01 00:00:00.000001',

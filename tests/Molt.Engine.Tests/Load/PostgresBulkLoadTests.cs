@@ -44,14 +44,8 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
     public async Task EveryTypeRoundTripsWithNullsAndExtremes()
     {
         var source = await fixture.NewDatabaseAsync("torture_src");
-        await fixture.Server.ExecuteAsync(source, """
-            CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-            CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
-            CREATE TABLE "Torture Table" (
-              id bigint PRIMARY KEY, s smallint, i integer, b bigint, n numeric(38,10), nu numeric, r real, d double precision,
-              m money, t text, vc varchar(20), c char(5), "MixedCase" text, by bytea, bo boolean, da date, ti time(6), tz timetz,
-              ts timestamp(6), tstz timestamptz, iv interval, u uuid, j json, jb jsonb, x xml, inet_ inet, cidr_ cidr, mac macaddr,
-              bi bit(4), vb varbit(8), ia integer[], ta text[], mo mood, po positive, i4r int4range, pt point, tsv tsvector, ol oid);
+        await fixture.Server.ExecuteAsync(source, $$$"""
+            {{{TortureTables.Postgres}}}
             INSERT INTO "Torture Table" VALUES
               (1, 32767, 2147483647, 9223372036854775807, 1234567890123456789012345678.0123456789, 1e-30, 3.4e38, 1.7976931348623157e308,
                92233720368547758.07, 'héllo 😀 "quoted" \ back', 'x', 'ab', 'Case', '\x00ff00'::bytea, true, '4713-01-01 BC', '23:59:59.999999',
@@ -71,6 +65,8 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
         Assert.Equal(3, Assert.Single(tables).Rows);
         Assert.Equal(await LoadHarness.DigestAsync(fixture.Server, source, "public.\"Torture Table\""),
             await LoadHarness.DigestAsync(fixture.Server, target, "public.\"Torture Table\""));
+        const string columns = "SELECT string_agg(column_name::text, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'Torture Table'";
+        Assert.Equal(await fixture.Server.ScalarAsync<string>(source, columns), await fixture.Server.ScalarAsync<string>(target, columns));
         Assert.Equal("mood", await fixture.Server.ScalarAsync<string>(target,
             "SELECT udt_name::text FROM information_schema.columns WHERE table_name = 'Torture Table' AND column_name = 'mo'"));
     }

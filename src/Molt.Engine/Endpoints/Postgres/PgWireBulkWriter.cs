@@ -20,7 +20,7 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var copy = $"COPY {dialect.Quote(plan.Target)} ({string.Join(", ", plan.Columns.Select(c => dialect.Quote(c.Name)))}) FROM STDIN (FORMAT binary)";
+        var copy = dialect.CopyFromStdin(plan);
         var result = data switch
         {
             BinaryCopyShard binary => await RelayAsync(connection, copy, binary, progress, cancellationToken).ConfigureAwait(false),

@@ -87,11 +87,12 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
     private static async Task<Dictionary<uint, List<ColumnModel>>> ReadColumnsAsync(NpgsqlConnection connection, uint[] oids,
         CancellationToken cancellationToken)
     {
-        // For a domain the base type is read too; for an array, its element type.
+        // For a domain the base type is read too; for an array, its element type. Only category 'A' types are arrays:
+        // point, box, name and a few others have a typelem too, for subscripting.
         const string sql = """
             SELECT a.attrelid, a.attname, a.attnum, NOT a.attnotnull,
                    format_type(a.atttypid, a.atttypmod),
-                   format_type(coalesce(nullif(t.typelem, 0), t.oid), NULL) AS base_name,
+                   format_type(et.oid, NULL) AS base_name,
                    t.typcategory = 'A' AS is_array,
                    a.atttypmod,
                    et.typtype, etn.nspname, et.typname,
@@ -105,7 +106,7 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
                    CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN co.collname END
             FROM pg_attribute a
             JOIN pg_type t ON t.oid = a.atttypid
-            JOIN pg_type et ON et.oid = coalesce(nullif(t.typelem, 0), t.oid) AND (t.typcategory = 'A' OR et.oid = t.oid)
+            JOIN pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END
             JOIN pg_namespace etn ON etn.oid = et.typnamespace
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             LEFT JOIN pg_collation co ON co.oid = a.attcollation

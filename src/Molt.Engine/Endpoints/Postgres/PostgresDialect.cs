@@ -3,174 +3,46 @@ using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres;
 
-/// <summary>
-/// PostgreSQL as a target: tables are created with their primary key only, and what slows a load down (secondary
-/// indexes, unique constraints, checks, foreign keys, identity restarts) follows the data.
-/// </summary>
-public sealed class PostgresDialect : ITargetDialect
+/// <summary>PostgreSQL as a target: a PostgreSQL source keeps its own types, index definitions and collations.</summary>
+public sealed class PostgresDialect : PgWireDialect
 {
-    private const int MaxIdentifierLength = 63;
+    public override EndpointKind Kind => EndpointKind.Postgres;
 
-    public EndpointKind Kind => EndpointKind.Postgres;
+    public override long? MaxRowsPerTransaction => null;
 
-    public string Quote(string identifier) => PostgresSyntax.Quote(identifier);
+    /// <summary>PostgreSQL takes any table: one without a primary key is loaded unsharded.</summary>
+    public override void CheckTable(TableModel table)
+    {
+    }
 
-    public string Quote(TableName table) => PostgresSyntax.Quote(table);
-
-    public TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
+    public override TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
         PostgresTypeMapping.Map(table, column, sourceKind, overrides);
 
-    public IReadOnlyList<string> CreateSupportingTypes(TablePlan plan)
+    public override string CopyFromStdin(TablePlan plan) => $"COPY {Quote(plan.Target)} ({QuoteList(plan.Columns.Select(c => c.Name))}) FROM STDIN (FORMAT binary)";
+
+    public override string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows)
     {
-        var statements = new List<string> { $"CREATE SCHEMA IF NOT EXISTS {Quote(plan.Target.Schema)}" };
-        foreach (var type in plan.Columns.Select(c => c.Source.Type).Where(t => t.UserTypeKind == "enum" && t.EnumValues is not null && t.UserTypeName is not null)
-                     .DistinctBy(t => t.UserTypeName))
-        {
-            // CREATE TYPE has no IF NOT EXISTS; a type that already exists (another table uses it, or an earlier run made it) is kept.
-            statements.Add($"CREATE SCHEMA IF NOT EXISTS {Quote(type.UserTypeName!.Schema)}");
-            statements.Add($"DO $molt$ BEGIN CREATE TYPE {Quote(type.UserTypeName!)} AS ENUM ({string.Join(", ", type.EnumValues!.Select(Literal))}); " +
-                           "EXCEPTION WHEN duplicate_object THEN NULL; END $molt$");
-        }
-
-        return statements;
-    }
-
-    public string CreateTable(TablePlan plan)
-    {
-        var definitions = plan.Columns.Select(ColumnDefinition).ToList();
-        if (IsPostgresSource(plan))
-        {
-            // Generated columns are not copied: PostgreSQL computes them again from the same expression.
-            definitions.AddRange(plan.Source.Columns.Where(c => c.IsGenerated)
-                .Select(c => $"{Quote(c.Name)} {c.Type.Declared} GENERATED ALWAYS AS ({c.GenerationExpression}) STORED"));
-        }
-
-        if (plan.PrimaryKey.Count > 0)
-        {
-            definitions.Add($"PRIMARY KEY ({QuoteList(plan.PrimaryKey)})");
-        }
-
-        return $"CREATE TABLE {Quote(plan.Target)} ({string.Join(", ", definitions)})";
-    }
-
-    public string DropTableIfExists(TableName target) => $"DROP TABLE IF EXISTS {Quote(target)} CASCADE";
-
-    public string TruncateTable(TableName target) => $"TRUNCATE TABLE {Quote(target)}";
-
-    public IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames)
-    {
-        var source = plan.Source;
-        var target = Quote(plan.Target);
-        var fromPostgres = IsPostgresSource(plan);
-        var statements = new List<DdlStatement>();
-        foreach (var unique in source.UniqueConstraints)
-        {
-            // MySQL names keys per table; PostgreSQL names their indexes per schema, so the table's name goes first.
-            var name = fromPostgres ? unique.Name : $"{plan.Target.Name}_{unique.Name}";
-            statements.Add(new($"unique constraint {unique.Name}",
-                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, name))} UNIQUE ({QuoteList(unique.Columns)})"));
-        }
-
-        foreach (var index in source.Indexes)
-        {
-            statements.Add(Index(plan, index, fromPostgres));
-        }
-
-        foreach (var check in source.Checks)
-        {
-            statements.Add(fromPostgres
-                ? new($"check constraint {check.Name}", $"ALTER TABLE {target} ADD CONSTRAINT {Quote(check.Name)} {CheckClause(check.Expression)}")
-                : new($"check constraint {check.Name}", null, "MySQL check expressions are not translated; recreate it in PostgreSQL's SQL"));
-        }
-
-        foreach (var column in plan.Columns.Where(c => c.Source.Type.Name == "enum" && !fromPostgres && c.Source.Type.EnumValues is { Count: > 0 }))
-        {
-            statements.Add(new($"ENUM members of {column.Name}",
-                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, $"{plan.Target.Name}_{column.Name}_enum"))} CHECK ({Quote(column.Name)} IN ({string.Join(", ", column.Source.Type.EnumValues!.Select(Literal))}))"));
-        }
-
-        foreach (var column in source.Columns.Where(c => c.IsGenerated && !fromPostgres))
-        {
-            statements.Add(new($"generated column {column.Name}", null, $"its MySQL expression ({column.GenerationExpression}) is not translated; add the column in PostgreSQL's SQL"));
-        }
-
-        foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None))
-        {
-            // The load wrote explicit values; new rows must continue after the largest.
-            statements.Add(new($"identity of {column.Name} restarted after the loaded rows",
-                $"SELECT setval(pg_get_serial_sequence({Literal(target)}, {Literal(column.Name)}), coalesce(max({Quote(column.Name)}), 0) + 1, false) FROM {target}"));
-            if (column.Source.Identity == IdentityKind.Always)
-            {
-                statements.Add(new($"identity of {column.Name} made GENERATED ALWAYS", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET GENERATED ALWAYS"));
-            }
-        }
-
-        foreach (var column in plan.Columns.Where(c => fromPostgres && c.Source.Identity == IdentityKind.None && c.Source.DefaultExpression is not null))
-        {
-            statements.Add(new($"default of {column.Name}", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET DEFAULT {column.Source.DefaultExpression}"));
-        }
-
-        foreach (var foreignKey in source.ForeignKeys)
-        {
-            statements.Add(targetNames.TryGetValue(foreignKey.ReferencedTable, out var referenced)
-                ? new($"foreign key {foreignKey.Name}",
-                    $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, foreignKey.Name))} FOREIGN KEY ({QuoteList(foreignKey.Columns)}) " +
-                    $"REFERENCES {Quote(referenced)} ({QuoteList(foreignKey.ReferencedColumns)}) ON DELETE {foreignKey.OnDelete} ON UPDATE {foreignKey.OnUpdate}")
-                : new($"foreign key {foreignKey.Name}", null, $"the referenced table {foreignKey.ReferencedTable} is not part of this load"));
-        }
-
-        return statements;
-    }
-
-    public string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns)
-    {
-        var values = string.Join(", ", columns.Select((_, i) => $"@p{i}"));
         var updates = columns.Where(c => !keyColumns.Contains(c)).Select(c => $"{Quote(c)} = EXCLUDED.{Quote(c)}").ToList();
         var action = updates.Count == 0 ? "DO NOTHING" : "DO UPDATE SET " + string.Join(", ", updates);
-        return $"INSERT INTO {Quote(target)} ({QuoteList(columns)}) VALUES ({values}) ON CONFLICT ({QuoteList(keyColumns)}) {action}";
+        return $"INSERT INTO {Quote(target)} ({QuoteList(columns)}) VALUES {DmlParameters.Rows(columns.Count, rows)} ON CONFLICT ({QuoteList(keyColumns)}) {action}";
     }
 
-    public string DeleteByKey(TableName target, IReadOnlyList<string> keyColumns) =>
-        $"DELETE FROM {Quote(target)} WHERE {string.Join(" AND ", keyColumns.Select((c, i) => $"{Quote(c)} = @p{i}"))}";
+    /// <summary>CREATE TYPE has no IF NOT EXISTS in PostgreSQL.</summary>
+    protected override string CreateEnumIfNotExists(TableName type, string labels) =>
+        $"DO $molt$ BEGIN CREATE TYPE {Quote(type)} AS ENUM ({labels}); EXCEPTION WHEN duplicate_object THEN NULL; END $molt$";
 
-    private string ColumnDefinition(TargetColumn column)
-    {
-        var definition = $"{Quote(column.Name)} {column.Type.Sql}";
-        if (column.Source.Identity != IdentityKind.None)
-        {
-            // BY DEFAULT while loading, so the source's values are kept (COPY cannot override GENERATED ALWAYS).
-            definition += " GENERATED BY DEFAULT AS IDENTITY";
-        }
+    protected override string CollationClause(TargetColumn column) =>
+        column.Source.Collation is { } collation && column.Type.IsBinaryCompatible ? $" COLLATE {Quote(collation)}" : "";
 
-        if (column.Source.Collation is { } collation && column.Type.IsBinaryCompatible)
-        {
-            definition += $" COLLATE {Quote(collation)}";
-        }
-
-        return column.IsNullable ? definition : definition + " NOT NULL";
-    }
-
-    private DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres)
+    protected override DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres)
     {
         if (fromPostgres && index.SourceDefinition is not null && plan.Target == plan.Source.Name)
         {
             return new($"index {index.Name}", index.SourceDefinition);
         }
 
-        if (index.HasExpressions || index.Predicate is not null || index.Method is "fulltext" or "spatial" or "FULLTEXT" or "SPATIAL")
-        {
-            return new($"index {index.Name}", null, $"a {index.Method ?? "expression"} index is not translated: {index.SourceDefinition ?? string.Join(", ", index.Columns)}");
-        }
-
-        var name = fromPostgres ? index.Name : $"{plan.Target.Name}_{index.Name}";
-        return new($"index {index.Name}",
-            $"CREATE {(index.IsUnique ? "UNIQUE " : "")}INDEX {Quote(Name(plan, name))} ON {Quote(plan.Target)} ({QuoteList(index.Columns)})");
+        return index.HasExpressions || index.Predicate is not null || index.Method is "fulltext" or "spatial" or "FULLTEXT" or "SPATIAL"
+            ? NotTranslated(index)
+            : ColumnIndex(plan, index, fromPostgres, "INDEX");
     }
-
-    private static bool IsPostgresSource(TablePlan plan) => plan.SourceKind == EndpointKind.Postgres;
-
-    private static string CheckClause(string expression) =>
-        expression.StartsWith("CHECK", StringComparison.OrdinalIgnoreCase) ? expression : $"CHECK ({expression})";
-
-    private static string Name(TablePlan plan, string name) => name.Length <= MaxIdentifierLength ? name : name[..MaxIdentifierLength];
 }

@@ -1,0 +1,93 @@
+using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Schema;
+using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+
+namespace Molt.Engine.Endpoints.Cockroach;
+
+/// <summary>What a CockroachDB target does with a source table that has no primary key.</summary>
+public enum MissingPrimaryKey
+{
+    /// <summary>Refuse the table while planning, before any data moves.</summary>
+    Refuse,
+
+    /// <summary>
+    /// Create it without one: CockroachDB then adds a hidden <c>rowid INT8 DEFAULT unique_rowid()</c> primary key
+    /// (https://www.cockroachlabs.com/docs/stable/primary-key).
+    /// </summary>
+    AddRowId,
+}
+
+/// <summary>
+/// CockroachDB as a target. What it shares with PostgreSQL (DROP/TRUNCATE, constraints and foreign keys after the data,
+/// identity columns, https://www.cockroachlabs.com/docs/stable/create-table#identity-columns) comes from
+/// <see cref="PgWireDialect"/>; what differs is here: its types, enum creation, inverted indexes, binary COPY's older
+/// spelling, UPSERT, a primary key required by choice, and shards sized for its transactions.
+/// </summary>
+public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
+{
+    /// <summary>
+    /// A shard is copied inside one explicit transaction, so its COPY commits atomically
+    /// (https://www.cockroachlabs.com/docs/stable/copy); CockroachDB splits mutations into 4 MiB batches under a
+    /// 64 MiB Raft command limit but keeps every intent of a transaction until it commits, and large transactions are
+    /// the ones contention and retries hurt most. 100,000 rows keeps a shard of rows up to a few hundred bytes in the
+    /// tens of megabytes.
+    /// </summary>
+    public const long RowsPerTransaction = 100_000;
+
+    public override EndpointKind Kind => EndpointKind.CockroachDb;
+
+    public override long? MaxRowsPerTransaction => RowsPerTransaction;
+
+    public override void CheckTable(TableModel table)
+    {
+        if (!table.HasPrimaryKey && missingPrimaryKey == MissingPrimaryKey.Refuse)
+        {
+            throw new MoltException(MoltErrorKind.SchemaMismatch, "MissingPrimaryKey",
+                $"Table {table.Name} has no primary key. CockroachDB distributes and looks up rows by their primary key; without one it adds a hidden rowid column, and replication and verification cannot match rows.",
+                "Add a primary key on the source (best), pass -AllowMissingPrimaryKey to accept CockroachDB's hidden rowid key, or leave the table out with -ExcludeTable.")
+            {
+                Target = table.Name.ToString(),
+            };
+        }
+    }
+
+    public override TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
+        CockroachTypeMapping.Map(table, column, sourceKind, overrides);
+
+    /// <summary>
+    /// The COPY page lists BINARY as a bare option ("WITH BINARY"), PostgreSQL's pre-9.0 spelling, which PostgreSQL still
+    /// accepts; PostgreSQL's "(FORMAT binary)" list is not in CockroachDB's grammar.
+    /// </summary>
+    public override string CopyFromStdin(TablePlan plan) => $"COPY {Quote(plan.Target)} ({QuoteList(plan.Columns.Select(c => c.Name))}) FROM STDIN WITH BINARY";
+
+    /// <summary>
+    /// UPSERT writes whole rows by primary key without reading them first when every column is given
+    /// (https://www.cockroachlabs.com/docs/stable/upsert); INSERT ... ON CONFLICT would read each row.
+    /// </summary>
+    public override string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows) =>
+        $"UPSERT INTO {Quote(target)} ({QuoteList(columns)}) VALUES {DmlParameters.Rows(columns.Count, rows)}";
+
+    /// <summary>CockroachDB's CREATE TYPE takes IF NOT EXISTS (https://www.cockroachlabs.com/docs/stable/create-type).</summary>
+    protected override string CreateEnumIfNotExists(TableName type, string labels) => $"CREATE TYPE IF NOT EXISTS {Quote(type)} AS ENUM ({labels})";
+
+    /// <summary>
+    /// Collations are dropped: CockroachDB's are ICU locales named differently from PostgreSQL's and MySQL's
+    /// (https://www.cockroachlabs.com/docs/stable/collate), and a collated string is a distinct type there.
+    /// </summary>
+    protected override string CollationClause(TargetColumn column) => "";
+
+    /// <summary>
+    /// Plain indexes are rebuilt from their columns; GIN and GiST become inverted indexes
+    /// (https://www.cockroachlabs.com/docs/stable/inverted-indexes). Expression and partial indexes exist in CockroachDB,
+    /// but their expressions are in the source's SQL, so they are reported rather than guessed at.
+    /// </summary>
+    protected override DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres)
+    {
+        if (index.HasExpressions || index.Predicate is not null || index.Method is "fulltext" or "spatial" or "FULLTEXT" or "SPATIAL")
+        {
+            return NotTranslated(index);
+        }
+
+        return ColumnIndex(plan, index, fromPostgres, index.Method is "gin" or "gist" ? "INVERTED INDEX" : "INDEX");
+    }
+}

@@ -1,0 +1,177 @@
+using System.Text.RegularExpressions;
+using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Schema;
+
+namespace Molt.Engine.Endpoints.Cockroach;
+
+/// <summary>
+/// Source column types spelled for CockroachDB, from its data-type reference
+/// (https://www.cockroachlabs.com/docs/stable/data-types). Types are written in the spelling CockroachDB and PostgreSQL
+/// share (INT4, FLOAT8, TEXT for STRING, BYTEA for BYTES: both aliases are listed on the STRING and BYTES pages), so the
+/// DDL also runs on the PostgreSQL server the tests use. A type CockroachDB lacks becomes a lossless text or decimal
+/// form, cast on the source and noted in the plan; one with no such form is refused before any data moves.
+/// The wire type is always PostgreSQL's name for the value written by binary COPY; CockroachDB uses PostgreSQL's OIDs
+/// and binary encodings for its built-in types.
+/// </summary>
+internal static partial class CockroachTypeMapping
+{
+    /// <summary>
+    /// In CockroachDB, INT and INTEGER are INT8 (https://www.cockroachlabs.com/docs/stable/int, default_int_size = 8),
+    /// STRING is TEXT and BYTES is BYTEA: a type-map file may use either spelling.
+    /// </summary>
+    private static readonly Dictionary<string, string> WireAliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["int"] = "bigint", ["integer"] = "bigint", ["int64"] = "bigint", ["string"] = "text", ["bytes"] = "bytea", ["blob"] = "bytea",
+        ["float"] = "double precision", ["json"] = "jsonb", ["geometry"] = "geometry", ["geography"] = "geography",
+    };
+
+    public static TargetType Map(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides)
+    {
+        if (overrides.Find(table.Name, column) is { } overridden)
+        {
+            return new TargetType(overridden, WireType(overridden), false) { Note = "from the type-map file" };
+        }
+
+        return sourceKind.IsMySqlFamily() ? FromMySql(table, column) : FromPostgres(table, column);
+    }
+
+    /// <summary>The pgwire type name of a type as CockroachDB spells it.</summary>
+    public static string WireType(string sql)
+    {
+        var array = sql.EndsWith("[]", StringComparison.Ordinal) ? "[]" : "";
+        var name = Modifier().Replace(sql[..^array.Length], "").Trim();
+        return (WireAliases.TryGetValue(name, out var alias) ? alias : PostgresTypeMapping.WireType(name)) + array;
+    }
+
+    private static TargetType FromPostgres(TableModel table, ColumnModel column)
+    {
+        var type = column.Type;
+        var mapped = type.UserTypeKind switch
+        {
+            // https://www.cockroachlabs.com/docs/stable/enum: CREATE TYPE ... AS ENUM; labels travel as text in binary COPY.
+            "enum" => new TargetType(PostgresSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true),
+            // No CREATE DOMAIN in CockroachDB (https://www.cockroachlabs.com/docs/stable/sql-feature-support): the base type.
+            "domain" => Scalar(table, column, type.DomainBase!) with
+            {
+                Note = $"domain {type.UserTypeName} becomes its base type; its constraints are not copied",
+            },
+            "range" or "multirange" => AsText($"a {type.UserTypeKind} ({type.Name}), which CockroachDB lacks, is kept in its text form"),
+            "composite" => AsText($"a composite type ({type.UserTypeName}), which CockroachDB lacks, is kept in its record text form"),
+            _ => Scalar(table, column, type),
+        };
+        return type.IsArray ? Array(mapped) : mapped;
+    }
+
+    /// <summary>
+    /// One-dimensional arrays of any non-array type (https://www.cockroachlabs.com/docs/stable/array). A value with more
+    /// dimensions is refused by CockroachDB row by row and lands in _molt.fetch_exceptions: PostgreSQL's catalog does not
+    /// say how many dimensions a column's values have.
+    /// </summary>
+    private static TargetType Array(TargetType element) =>
+        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible)
+        {
+            // JSONB[] arrived in v23.2 (https://www.cockroachlabs.com/docs/v23.2/jsonb); older clusters refuse the CREATE TABLE.
+            Note = element.WireType == "jsonb" ? "JSONB[] needs CockroachDB v23.2 or newer" : element.Note,
+        };
+
+    private static TargetType Scalar(TableModel table, ColumnModel column, ColumnType type)
+    {
+        var modifier = ModifierOf(type.Declared);
+        return type.Name switch
+        {
+            "smallint" => Same("INT2", "smallint"),
+            "integer" => Same("INT4", "integer"),
+            "bigint" => Same("INT8", "bigint"),
+            "real" => Same("FLOAT4", "real"),
+            "double precision" => Same("FLOAT8", "double precision"),
+            "numeric" => Same("DECIMAL" + modifier, "numeric"),
+            // https://www.cockroachlabs.com/docs/stable/sql-feature-support lists MONEY as unsupported; DECIMAL holds every value.
+            "money" => new TargetType("DECIMAL", "numeric", false) { Note = "MONEY becomes DECIMAL: the amount is kept, its currency formatting is not" },
+            "boolean" => Same("BOOL", "boolean"),
+            "character varying" => Same("VARCHAR" + modifier, "character varying"),
+            "character" => Same("CHAR" + modifier, "character"),
+            "text" => Same("TEXT", "text"),
+            "name" or "\"char\"" or "char" => new TargetType("TEXT", "text", false),
+            "citext" => new TargetType("TEXT", "text", false) { Note = "citext becomes TEXT: comparisons become case-sensitive" },
+            "bytea" => Same("BYTEA", "bytea"),
+            "date" => Same("DATE", "date"),
+            "time without time zone" => Same("TIME" + modifier, "time without time zone"),
+            "time with time zone" => Same("TIMETZ" + modifier, "time with time zone"),
+            "timestamp without time zone" => Same("TIMESTAMP" + modifier, "timestamp without time zone"),
+            "timestamp with time zone" => Same("TIMESTAMPTZ" + modifier, "timestamp with time zone"),
+            "interval" => Same("INTERVAL", "interval"),
+            "uuid" => Same("UUID", "uuid"),
+            "jsonb" => Same("JSONB", "jsonb"),
+            // CockroachDB's JSON is JSONB (https://www.cockroachlabs.com/docs/stable/jsonb).
+            "json" => new TargetType("JSONB", "jsonb", false) { Note = "JSON becomes JSONB: key order, duplicate keys and whitespace are normalised" },
+            "inet" => Same("INET", "inet"),
+            "cidr" => new TargetType("INET", "inet", false) { Note = "CIDR becomes INET (CockroachDB has no CIDR); address and mask are kept" },
+            "bit" => Same("BIT" + modifier, "bit"),
+            "bit varying" => Same("VARBIT" + modifier, "bit varying"),
+            "oid" => Same("OID", "oid"),
+            // https://www.cockroachlabs.com/docs/stable/tsvector (v23.1+).
+            "tsvector" => Same("TSVECTOR", "tsvector"),
+            "tsquery" => Same("TSQUERY", "tsquery"),
+            // PostGIS types: https://www.cockroachlabs.com/docs/stable/spatial-data-overview; both send EWKB in binary.
+            "geometry" => Same("GEOMETRY", "geometry"),
+            "geography" => Same("GEOGRAPHY", "geography"),
+            "xml" or "macaddr" or "macaddr8" or "point" or "line" or "lseg" or "box" or "path" or "polygon" or "circle" or "pg_lsn" or "txid_snapshot"
+                or "int4range" or "int8range" or "numrange" or "tsrange" or "tstzrange" or "daterange" =>
+                AsText($"{type.Name}, which CockroachDB lacks, is kept in its text form"),
+            _ => throw Unsupported(table, column, "a type Molt has no CockroachDB mapping for"),
+        };
+    }
+
+    private static TargetType FromMySql(TableModel table, ColumnModel column)
+    {
+        var type = column.Type;
+        var unsigned = type.IsUnsigned;
+        return type.Name.ToLowerInvariant() switch
+        {
+            // CockroachDB has no unsigned integers: each becomes the next signed size that holds its whole range.
+            "tinyint" or "year" => Exact("INT2", "smallint"),
+            "smallint" => unsigned ? Exact("INT4", "integer") : Exact("INT2", "smallint"),
+            "mediumint" => Exact("INT4", "integer"),
+            "int" or "integer" => unsigned ? Exact("INT8", "bigint") : Exact("INT4", "integer"),
+            "bigint" => unsigned ? Exact("DECIMAL(20,0)", "numeric") : Exact("INT8", "bigint"),
+            "decimal" or "numeric" => Exact($"DECIMAL({type.Precision ?? 10},{type.Scale ?? 0})", "numeric"),
+            "float" => Exact("FLOAT4", "real"),
+            "double" or "real" => Exact("FLOAT8", "double precision"),
+            "bit" => Exact($"VARBIT({type.Length ?? type.Precision ?? 1})", "bit varying"),
+            "date" => Exact("DATE", "date"),
+            "datetime" => Exact($"TIMESTAMP({Fsp(type)})", "timestamp without time zone"),
+            "timestamp" => Exact($"TIMESTAMPTZ({Fsp(type)})", "timestamp with time zone"),
+            "time" => new TargetType("INTERVAL", "interval", false) { Note = "MySQL TIME spans -838:59:59 to 838:59:59" },
+            "char" or "varchar" => Exact($"VARCHAR({type.Length ?? 255})", "character varying"),
+            "tinytext" or "text" or "mediumtext" or "longtext" => Exact("TEXT", "text"),
+            "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob" => Exact("BYTEA", "bytea"),
+            "enum" => new TargetType("TEXT", "text", false) { Note = "with a CHECK of the ENUM's members" },
+            "set" => new TargetType("TEXT", "text", false) { Note = "members comma-separated, as MySQL returns them" },
+            "json" => Exact("JSONB", "jsonb"),
+            "geometry" or "point" or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" =>
+                throw Unsupported(table, column, "a MySQL spatial value (stored with its SRID in MySQL's own layout)", "bytea"),
+            _ => throw Unsupported(table, column, "a type Molt has no CockroachDB mapping for"),
+        };
+
+        static TargetType Exact(string sql, string wire) => new(sql, wire, false);
+    }
+
+    private static TargetType Same(string sql, string wire) => new(sql, wire, true);
+
+    private static TargetType AsText(string note) => new("TEXT", "text", false) { Note = note };
+
+    private static string ModifierOf(string declared) => Modifier().Match(declared) is { Success: true } match ? match.Value.Replace(" ", "", StringComparison.Ordinal) : "";
+
+    private static int Fsp(ColumnType type) => Math.Clamp(type.Precision ?? 0, 0, 6);
+
+    private static MoltException Unsupported(TableModel table, ColumnModel column, string what, string suggested = "text") =>
+        new(MoltErrorKind.UnsupportedType, "UnsupportedColumnType",
+            $"Column {table.Name}.{column.Name} has type {column.Type.Declared}, {what}, which CockroachDB cannot hold as it is.",
+            $"Map it with a -TypeMapFile entry such as {TypeMapOverrides.SuggestedEntry(table.Name, column, suggested)} (the value is cast on the source), or leave the table out with -ExcludeTable.")
+        {
+            Target = $"{table.Name}.{column.Name}",
+        };
+
+    [GeneratedRegex(@"\(\s*\d+(\s*,\s*-?\d+)?\s*\)")]
+    private static partial Regex Modifier();
+}

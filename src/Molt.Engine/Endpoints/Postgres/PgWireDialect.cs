@@ -1,0 +1,174 @@
+using Molt.Engine.Schema;
+using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+
+namespace Molt.Engine.Endpoints.Postgres;
+
+/// <summary>
+/// The SQL that PostgreSQL and CockroachDB spell alike: tables are created with their primary key only, and what slows a
+/// load down (secondary indexes, unique constraints, checks, foreign keys, identity restarts) follows the data. Each
+/// target overrides what it spells its own way.
+/// </summary>
+public abstract class PgWireDialect : ITargetDialect
+{
+    private const int MaxIdentifierLength = 63;
+
+    public abstract EndpointKind Kind { get; }
+
+    public abstract long? MaxRowsPerTransaction { get; }
+
+    public string Quote(string identifier) => PostgresSyntax.Quote(identifier);
+
+    public string Quote(TableName table) => PostgresSyntax.Quote(table);
+
+    public abstract void CheckTable(TableModel table);
+
+    public abstract TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides);
+
+    public abstract string CopyFromStdin(TablePlan plan);
+
+    public abstract string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows);
+
+    public IReadOnlyList<string> CreateSupportingTypes(TablePlan plan)
+    {
+        var statements = new List<string> { $"CREATE SCHEMA IF NOT EXISTS {Quote(plan.Target.Schema)}" };
+        foreach (var type in plan.Columns.Select(c => c.Source.Type).Where(t => t.UserTypeKind == "enum" && t.EnumValues is not null && t.UserTypeName is not null)
+                     .DistinctBy(t => t.UserTypeName))
+        {
+            statements.Add($"CREATE SCHEMA IF NOT EXISTS {Quote(type.UserTypeName!.Schema)}");
+            statements.Add(CreateEnumIfNotExists(type.UserTypeName!, string.Join(", ", type.EnumValues!.Select(Literal))));
+        }
+
+        return statements.Distinct().ToList();
+    }
+
+    public string CreateTable(TablePlan plan)
+    {
+        var definitions = plan.Columns.Select(ColumnDefinition).ToList();
+        if (IsPostgresSource(plan))
+        {
+            // Generated columns are not copied: PostgreSQL computes them again from the same expression.
+            definitions.AddRange(plan.Source.Columns.Where(c => c.IsGenerated)
+                .Select(c => $"{Quote(c.Name)} {c.Type.Declared} GENERATED ALWAYS AS ({c.GenerationExpression}) STORED"));
+        }
+
+        if (plan.PrimaryKey.Count > 0)
+        {
+            definitions.Add($"PRIMARY KEY ({QuoteList(plan.PrimaryKey)})");
+        }
+
+        return $"CREATE TABLE {Quote(plan.Target)} ({string.Join(", ", definitions)})";
+    }
+
+    public string DropTableIfExists(TableName target) => $"DROP TABLE IF EXISTS {Quote(target)} CASCADE";
+
+    public string TruncateTable(TableName target) => $"TRUNCATE TABLE {Quote(target)}";
+
+    public IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames)
+    {
+        var source = plan.Source;
+        var target = Quote(plan.Target);
+        var fromPostgres = IsPostgresSource(plan);
+        var statements = new List<DdlStatement>();
+        foreach (var unique in source.UniqueConstraints)
+        {
+            // MySQL names keys per table; PostgreSQL names their indexes per schema, so the table's name goes first.
+            var name = fromPostgres ? unique.Name : $"{plan.Target.Name}_{unique.Name}";
+            statements.Add(new($"unique constraint {unique.Name}",
+                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, name))} UNIQUE ({QuoteList(unique.Columns)})"));
+        }
+
+        foreach (var index in source.Indexes)
+        {
+            statements.Add(Index(plan, index, fromPostgres));
+        }
+
+        foreach (var check in source.Checks)
+        {
+            statements.Add(fromPostgres
+                ? new($"check constraint {check.Name}", $"ALTER TABLE {target} ADD CONSTRAINT {Quote(check.Name)} {CheckClause(check.Expression)}")
+                : new($"check constraint {check.Name}", null, "MySQL check expressions are not translated; recreate it in PostgreSQL's SQL"));
+        }
+
+        foreach (var column in plan.Columns.Where(c => c.Source.Type.Name == "enum" && !fromPostgres && c.Source.Type.EnumValues is { Count: > 0 }))
+        {
+            statements.Add(new($"ENUM members of {column.Name}",
+                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, $"{plan.Target.Name}_{column.Name}_enum"))} CHECK ({Quote(column.Name)} IN ({string.Join(", ", column.Source.Type.EnumValues!.Select(Literal))}))"));
+        }
+
+        foreach (var column in source.Columns.Where(c => c.IsGenerated && !fromPostgres))
+        {
+            statements.Add(new($"generated column {column.Name}", null, $"its MySQL expression ({column.GenerationExpression}) is not translated; add the column in PostgreSQL's SQL"));
+        }
+
+        foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None))
+        {
+            // The load wrote explicit values; new rows must continue after the largest.
+            statements.Add(new($"identity of {column.Name} restarted after the loaded rows",
+                $"SELECT setval(pg_get_serial_sequence({Literal(target)}, {Literal(column.Name)}), coalesce(max({Quote(column.Name)}), 0) + 1, false) FROM {target}"));
+            if (column.Source.Identity == IdentityKind.Always)
+            {
+                statements.Add(new($"identity of {column.Name} made GENERATED ALWAYS", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET GENERATED ALWAYS"));
+            }
+        }
+
+        foreach (var column in plan.Columns.Where(c => fromPostgres && c.Source.Identity == IdentityKind.None && c.Source.DefaultExpression is not null))
+        {
+            statements.Add(new($"default of {column.Name}", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET DEFAULT {column.Source.DefaultExpression}"));
+        }
+
+        foreach (var foreignKey in source.ForeignKeys)
+        {
+            statements.Add(targetNames.TryGetValue(foreignKey.ReferencedTable, out var referenced)
+                ? new($"foreign key {foreignKey.Name}",
+                    $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, foreignKey.Name))} FOREIGN KEY ({QuoteList(foreignKey.Columns)}) " +
+                    $"REFERENCES {Quote(referenced)} ({QuoteList(foreignKey.ReferencedColumns)}) ON DELETE {foreignKey.OnDelete} ON UPDATE {foreignKey.OnUpdate}")
+                : new($"foreign key {foreignKey.Name}", null, $"the referenced table {foreignKey.ReferencedTable} is not part of this load"));
+        }
+
+        return statements;
+    }
+
+    public string DeleteByKeys(TableName target, IReadOnlyList<string> keyColumns, int rows) =>
+        $"DELETE FROM {Quote(target)} WHERE ({QuoteList(keyColumns)}) IN ({DmlParameters.Rows(keyColumns.Count, rows)})";
+
+    /// <summary>An enum type, kept when it already exists (another table uses it, or an earlier run made it).</summary>
+    protected abstract string CreateEnumIfNotExists(TableName type, string labels);
+
+    /// <summary>A column's collation clause, or empty.</summary>
+    protected abstract string CollationClause(TargetColumn column);
+
+    /// <summary>A secondary index of the source, translated.</summary>
+    protected abstract DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres);
+
+    protected string ColumnDefinition(TargetColumn column)
+    {
+        var definition = $"{Quote(column.Name)} {column.Type.Sql}";
+        if (column.Source.Identity != IdentityKind.None)
+        {
+            // BY DEFAULT while loading, so the source's values are kept (COPY cannot override GENERATED ALWAYS).
+            definition += " GENERATED BY DEFAULT AS IDENTITY";
+        }
+
+        definition += CollationClause(column);
+        return column.IsNullable ? definition : definition + " NOT NULL";
+    }
+
+    /// <summary>CREATE [UNIQUE] INDEX (or another kind, e.g. INVERTED INDEX) on the index's plain columns.</summary>
+    protected DdlStatement ColumnIndex(TablePlan plan, IndexModel index, bool fromPostgres, string kind)
+    {
+        // MySQL names indexes per table; PostgreSQL and CockroachDB per schema, so the table's name goes first.
+        var name = fromPostgres ? index.Name : $"{plan.Target.Name}_{index.Name}";
+        return new($"index {index.Name}",
+            $"CREATE {(index.IsUnique ? "UNIQUE " : "")}{kind} {Quote(Name(plan, name))} ON {Quote(plan.Target)} ({QuoteList(index.Columns)})");
+    }
+
+    protected static DdlStatement NotTranslated(IndexModel index) =>
+        new($"index {index.Name}", null, $"a {index.Method ?? "expression"} index is not translated: {index.SourceDefinition ?? string.Join(", ", index.Columns)}");
+
+    protected static bool IsPostgresSource(TablePlan plan) => plan.SourceKind == EndpointKind.Postgres;
+
+    private static string CheckClause(string expression) =>
+        expression.StartsWith("CHECK", StringComparison.OrdinalIgnoreCase) ? expression : $"CHECK ({expression})";
+
+    protected static string Name(TablePlan plan, string name) => name.Length <= MaxIdentifierLength ? name : name[..MaxIdentifierLength];
+}

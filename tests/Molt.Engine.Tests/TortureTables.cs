@@ -1,0 +1,26 @@
+namespace Molt.Engine.Tests;
+
+/// <summary>The type-torture tables: every column type the sources are tested with, for the load and the dialect tests.</summary>
+internal static class TortureTables
+{
+    /// <summary>PostgreSQL: an enum, a domain and table "Torture Table" with every built-in type family.</summary>
+    public const string Postgres = """
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+        CREATE TABLE "Torture Table" (
+          id bigint PRIMARY KEY, s smallint, i integer, b bigint, n numeric(38,10), nu numeric, r real, d double precision,
+          m money, t text, vc varchar(20), c char(5), "MixedCase" text, by bytea, bo boolean, da date, ti time(6), tz timetz,
+          ts timestamp(6), tstz timestamptz, iv interval, u uuid, j json, jb jsonb, x xml, inet_ inet, cidr_ cidr, mac macaddr,
+          bi bit(4), vb varbit(8), ia integer[], ta text[], mo mood, po positive, i4r int4range, pt point, tsv tsvector, ol oid);
+        """;
+
+    /// <summary>MySQL/MariaDB: table `Torture` with every type, signed and unsigned.</summary>
+    public const string MySql = """
+        CREATE TABLE `Torture` (
+          id INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, su SMALLINT UNSIGNED, mi MEDIUMINT, mu MEDIUMINT UNSIGNED,
+          i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, flag TINYINT(1), d DECIMAL(65,30), dm DECIMAL(5,2), f FLOAT, db DOUBLE,
+          b BIT(10), y YEAR, dt DATE, dtm DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), c CHAR(4), vc VARCHAR(20) CHARACTER SET utf8mb4,
+          l1 VARCHAR(20) CHARACTER SET latin1, tx TEXT, bin BINARY(4), vb VARBINARY(10), bl BLOB, e ENUM('small','Large','it''s'),
+          st SET('a','b','c'), j JSON) ENGINE=InnoDB;
+        """;
+}
