@@ -1,6 +1,7 @@
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
+using Molt.Engine.Schema;
 using Molt.Testing;
 
 namespace Molt.Engine.Tests.Load;
@@ -10,12 +11,15 @@ internal static class LoadHarness
 {
     public static async Task<(LoadPlan Plan, Engine.Load.BulkLoadSummary Summary, List<TableLoadResult> Tables, List<string> Log)> LoadAsync(
         string sourceUri, string targetUri, BulkLoadOptions options, CancellationToken ct = default, Action<TableProgress>? progress = null,
-        SourceOptions? sourceOptions = null)
+        SourceOptions? sourceOptions = null, ITargetDialect? dialect = null)
     {
         var log = new List<string>();
         using var session = new MoltLogSession(e => { lock (log) { log.Add($"{e.Level}: {e.Message}"); } }, minimumLevel: MoltLogLevel.Debug);
-        await using var loader = await BulkLoadSession.OpenAsync(EndpointAddress.Parse(sourceUri), EndpointAddress.Parse(targetUri), options,
-            sourceOptions ?? new SourceOptions(), session, ct);
+        var source = EndpointAddress.Parse(sourceUri);
+        var target = EndpointAddress.Parse(targetUri);
+        await using var loader = dialect is null
+            ? await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, ct)
+            : await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, _ => dialect, ct);
         var plan = await loader.PlanAsync(ct);
         var tables = new List<TableLoadResult>();
         var summary = await loader.ExecuteAsync(plan, new BulkLoadCallbacks
