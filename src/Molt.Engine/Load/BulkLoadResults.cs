@@ -5,6 +5,9 @@ namespace Molt.Engine.Load;
 /// <summary>A table as the load will treat it: its plan, the DDL before and after the data, and the shards' filter.</summary>
 public sealed record PlannedTable(TablePlan Plan, string? Where, IReadOnlyList<string> PreLoad, IReadOnlyList<DdlStatement> PostLoad)
 {
+    /// <summary>The primary key, added as soon as the table's rows are in (before any foreign key needs it); null when created with the table.</summary>
+    public string? PrimaryKeyAfterLoad { get; init; }
+
     /// <summary>Why the table is loaded in a lesser way (no primary key: one shard, and replication will need a key).</summary>
     public string? Warning { get; init; }
 }

@@ -49,6 +49,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
             options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
         {
+            PrimaryKeyAfterLoad = options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
             Warning = plan.Source.HasPrimaryKey ? null
                 : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
                   (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
@@ -251,6 +252,11 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 "interrupted", shards.Count);
         }
 
+        if (errors.IsEmpty && table.PrimaryKeyAfterLoad is { } addKey)
+        {
+            await AddPrimaryKeyAsync(state, fetchId, name, addKey, errors, cancellationToken).ConfigureAwait(false);
+        }
+
         var status = errors.IsEmpty ? TableLoadStatus.Succeeded : TableLoadStatus.Failed;
         log.Information("{Table}: {Status}, {Rows} rows in {Seconds:F1} s", name, status, progress.Rows, clock.Elapsed.TotalSeconds);
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
@@ -327,6 +333,26 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
                 failure.RowKey), CancellationToken.None).ConfigureAwait(false);
             return failure.Message;
+        }
+    }
+
+    private async Task AddPrimaryKeyAsync(LoadStateStore state, string fetchId, TableName table, string sql, ConcurrentQueue<string> errors,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            log.Debug("Target: {Sql}", sql);
+            await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex)
+        {
+            var message = $"primary key not added: {ex.MessageText}";
+            log.Error("{Table:l}: {Message:l}", table, message);
+            errors.Enqueue(message);
+            await state.RecordExceptionAsync(new LoadException(fetchId, table.ToString(), null, LoadStage.PostLoad, ex.SqlState, message, null),
+                CancellationToken.None).ConfigureAwait(false);
         }
     }
 

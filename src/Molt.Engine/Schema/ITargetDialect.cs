@@ -37,8 +37,17 @@ public interface ITargetDialect
     /// <summary>Statements that must run before CREATE TABLE (e.g. CREATE TYPE for enums); idempotent.</summary>
     IReadOnlyList<string> CreateSupportingTypes(TablePlan plan);
 
-    /// <summary>CREATE TABLE with the copied columns, NOT NULL and the primary key only: the rest comes after the load.</summary>
+    /// <summary>
+    /// CREATE TABLE with the copied columns and NOT NULL, and the primary key unless <see cref="AddPrimaryKey"/> adds it
+    /// after the data: everything else comes after the load.
+    /// </summary>
     string CreateTable(TablePlan plan);
+
+    /// <summary>
+    /// The primary key, added (idempotently) once the table's rows are in, where the target builds it faster from the whole
+    /// table than row by row; null where CREATE TABLE declares it.
+    /// </summary>
+    string? AddPrimaryKey(TablePlan plan);
 
     string DropTableIfExists(TableName target);
 

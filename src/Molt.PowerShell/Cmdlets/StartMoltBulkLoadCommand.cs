@@ -197,6 +197,11 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             text.AppendLine().Append("  before: ").Append(sql);
         }
 
+        if (table.PrimaryKeyAfterLoad is not null)
+        {
+            text.AppendLine().Append("  after its rows: ").Append(table.PrimaryKeyAfterLoad);
+        }
+
         foreach (var statement in table.PostLoad)
         {
             text.AppendLine().Append("  after: ").Append(statement.Sql ?? $"-- {statement.Description} not created: {statement.NotTranslatedReason}");

@@ -67,6 +67,9 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
             await LoadHarness.DigestAsync(fixture.Server, target, "public.\"Torture Table\""));
         const string columns = "SELECT string_agg(column_name::text, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'Torture Table'";
         Assert.Equal(await fixture.Server.ScalarAsync<string>(source, columns), await fixture.Server.ScalarAsync<string>(target, columns));
+        // The primary key is built once the rows are in.
+        Assert.Equal("PRIMARY KEY (id)", await fixture.Server.ScalarAsync<string>(target,
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '\"Torture Table\"'::regclass AND contype = 'p'"));
         Assert.Equal("mood", await fixture.Server.ScalarAsync<string>(target,
             "SELECT udt_name::text FROM information_schema.columns WHERE table_name = 'Torture Table' AND column_name = 'mo'"));
     }

@@ -51,6 +51,12 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
         }
     }
 
+    /// <summary>
+    /// The primary key is how CockroachDB stores and splits a table: it is declared with the table, and changing it
+    /// later rewrites the table (https://www.cockroachlabs.com/docs/stable/alter-table#alter-primary-key).
+    /// </summary>
+    public override string? AddPrimaryKey(TablePlan plan) => null;
+
     public override TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
         CockroachTypeMapping.Map(table, column, sourceKind, overrides);
 

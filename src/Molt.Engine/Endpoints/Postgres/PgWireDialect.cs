@@ -51,13 +51,15 @@ public abstract class PgWireDialect : ITargetDialect
                 .Select(c => $"{Quote(c.Name)} {c.Type.Declared} GENERATED ALWAYS AS ({c.GenerationExpression}) STORED"));
         }
 
-        if (plan.PrimaryKey.Count > 0)
+        if (plan.PrimaryKey.Count > 0 && AddPrimaryKey(plan) is null)
         {
             definitions.Add($"PRIMARY KEY ({QuoteList(plan.PrimaryKey)})");
         }
 
         return $"CREATE TABLE {Quote(plan.Target)} ({string.Join(", ", definitions)})";
     }
+
+    public abstract string? AddPrimaryKey(TablePlan plan);
 
     public string DropTableIfExists(TableName target) => $"DROP TABLE IF EXISTS {Quote(target)} CASCADE";
 
