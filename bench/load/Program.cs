@@ -4,8 +4,9 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using Molt.Testing;
 
-// Bulk-load benchmark (issues 3 and 4): one table of N rows (bigint PK, int, text, numeric(12,2), timestamptz) copied
-// between two throwaway servers by Molt and by its peers, in the same run, on the same machine.
+// Bulk-load benchmark (issues 3, 4 and 5): one table of N rows (bigint PK, int, text, numeric(12,2), timestamptz) copied
+// between two throwaway servers by Molt and by its peers, in the same run, on the same machine; then Compare-MoltData
+// verifies Molt's copy against the source.
 //   dotnet run -c Release --project bench/load -- --rows 5000000 [--source postgres|mariadb] [--only molt]
 // Molt runs in a child process (this program with --molt-child) so that its peak memory is its own.
 if (args.Length > 0 && args[0] == "--molt-child")
@@ -67,8 +68,9 @@ if (sourceKind == "postgres")
     if (only is "all" or "molt")
     {
         await target.CreateDatabaseAsync("molt");
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), moltArguments));
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
         await Check(target, "molt", rows);
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), "Compare-MoltData"));
     }
 }
 else
@@ -93,8 +95,9 @@ else
     if (only is "all" or "molt")
     {
         await target.CreateDatabaseAsync("molt");
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), moltArguments));
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
         await Check(target, "molt", rows);
+        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), "Compare-MoltData"));
     }
 }
 
@@ -137,10 +140,10 @@ static async Task Check(PostgresServer server, string database, long expected, s
     }
 }
 
-static async Task<(string, TimeSpan, long)> Molt(string source, string target, string arguments)
+static async Task<(string, TimeSpan, long)> Molt(string source, string target, string commandLine)
 {
     var self = Environment.ProcessPath!;
-    var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, arguments]) { RedirectStandardOutput = true };
+    var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, commandLine]) { RedirectStandardOutput = true };
     var clock = Stopwatch.StartNew();
     using var process = Process.Start(start)!;
     var output = await process.StandardOutput.ReadToEndAsync();
@@ -153,7 +156,7 @@ static async Task<(string, TimeSpan, long)> Molt(string source, string target, s
     }
 
     var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-kb ", StringComparison.Ordinal))[8..], CultureInfo.InvariantCulture);
-    return ($"Molt Start-MoltBulkLoad {arguments} (whole process)", elapsed, peak);
+    return ($"Molt {commandLine.Trim()} (whole process)", elapsed, peak);
 }
 
 static string Manifest()
@@ -173,13 +176,14 @@ static string Manifest()
 /// <summary>The Molt side of the benchmark: the module in the real PowerShell engine, as a user runs it.</summary>
 internal static class MoltChild
 {
-    public static int Run(string manifest, string source, string target, string extra)
+    /// <param name="commandLine">The cmdlet and its extra parameters, e.g. "Start-MoltBulkLoad -TableHandling DropAndRecreate".</param>
+    public static int Run(string manifest, string source, string target, string commandLine)
     {
         using var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
         runspace.Open();
         using var shell = PowerShell.Create();
         shell.Runspace = runspace;
-        shell.AddScript($"Import-Module $args[0]; Start-MoltBulkLoad -Source $args[1] -Target $args[2] {extra} -Confirm:$false")
+        shell.AddScript($"Import-Module $args[0]; {commandLine} -Source $args[1] -Target $args[2]")
             .AddArgument(manifest).AddArgument(source).AddArgument(target);
         var output = shell.Invoke();
         foreach (var error in shell.Streams.Error)
@@ -190,6 +194,15 @@ internal static class MoltChild
         foreach (var item in output.Where(o => o.TypeNames[0] == "Molt.BulkLoadSummary"))
         {
             Console.WriteLine($"molt: {item.Properties["Status"].Value}, {item.Properties["Rows"].Value} rows in {item.Properties["Duration"].Value}");
+        }
+
+        foreach (var item in output.Where(o => o.TypeNames[0] == "Molt.TableComparison"))
+        {
+            Console.WriteLine($"compare: {item.Properties["Table"].Value} {item.Properties["Status"].Value}, {item.Properties["SourceRows"].Value} rows in {item.Properties["Duration"].Value}");
+            if ((string)item.Properties["Status"].Value != "Equal")
+            {
+                return 1;
+            }
         }
 
         // VmHWM: the peak resident set of this process over its life.
