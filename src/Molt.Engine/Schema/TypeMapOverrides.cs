@@ -77,6 +77,15 @@ public sealed class TypeMapOverrides
             new TableEntry { Table = table.ToString(), ColumnTypeMap = [new ColumnEntry { Column = column.Name, SourceType = column.Type.Name, TargetType = targetType }] },
         });
 
+    /// <summary>The error for a column a target cannot hold, with the type-map entry that would fix it.</summary>
+    public static MoltException Unsupported(TableModel table, ColumnModel column, string what, string targetName, string suggested) =>
+        new(MoltErrorKind.UnsupportedType, "UnsupportedColumnType",
+            $"Column {table.Name}.{column.Name} has type {column.Type.Declared}, {what}, which {targetName} cannot hold as it is.",
+            $"Map it with a -TypeMapFile entry such as {SuggestedEntry(table.Name, column, suggested)} (the value is cast on the source), or leave the table out with -ExcludeTable.")
+        {
+            Target = $"{table.Name}.{column.Name}",
+        };
+
     private static bool TableMatches(string pattern, TableName table) =>
         pattern == "*" || pattern == table.ToString() || pattern == table.Name;
 

@@ -101,10 +101,5 @@ internal static class PostgresTypeMapping
     private static int Fsp(ColumnType type) => Math.Clamp(type.Precision ?? 0, 0, 6);
 
     private static MoltException Unsupported(TableModel table, ColumnModel column, string what, string suggested = "text") =>
-        new(MoltErrorKind.UnsupportedType, "UnsupportedColumnType",
-            $"Column {table.Name}.{column.Name} has type {column.Type.Declared}, {what}, which the target cannot hold as it is.",
-            $"Map it with a -TypeMapFile entry such as {TypeMapOverrides.SuggestedEntry(table.Name, column, suggested)} (the value is cast on the source), or leave the table out with -ExcludeTable.")
-        {
-            Target = $"{table.Name}.{column.Name}",
-        };
+        TypeMapOverrides.Unsupported(table, column, what, "the target", suggested);
 }
