@@ -8,6 +8,8 @@ using Molt.Testing;
 // between two throwaway servers by Molt and by its peers, in the same run, on the same machine; then Compare-MoltData
 // verifies Molt's copy against the source.
 //   dotnet run -c Release --project bench/load -- --rows 5000000 [--source postgres|mariadb] [--only molt]
+//       [--molt-args "-ShardsPerTable 2"] [--molt-variants "-DeferPrimaryKey;-ShardsPerTable 2"]
+// Each variant is one more Molt load (into a database of its own) with those extra parameters, in the same run.
 // Molt runs in a child process (this program with --molt-child) so that its peak memory is its own.
 if (args.Length > 0 && args[0] == "--molt-child")
 {
@@ -17,11 +19,13 @@ if (args.Length > 0 && args[0] == "--molt-child")
 var rows = long.Parse(Option("--rows", "5000000"), CultureInfo.InvariantCulture);
 var sourceKind = Option("--source", "postgres");
 var only = Option("--only", "all");
-var moltArguments = "-TableHandling DropAndRecreate " + Option("--molt-args", "");
+var moltArguments = ("-TableHandling DropAndRecreate " + Option("--molt-args", "")).Trim();
+var moltVariants = Option("--molt-variants", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var settings = new Dictionary<string, string> { ["max_wal_size"] = "8GB", ["checkpoint_timeout"] = "30min", ["shared_buffers"] = "512MB" };
 Console.WriteLine($"# {rows:N0} rows from {sourceKind}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 await using var target = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
-var results = new List<(string Name, TimeSpan Time, long PeakKb)>();
+// Time is the whole process; InSession, for Molt, is Import-Module plus the cmdlet in an already open PowerShell.
+var results = new List<(string Name, TimeSpan Time, TimeSpan? InSession, long PeakKb)>();
 if (sourceKind == "postgres")
 {
     await using var source = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
@@ -42,7 +46,7 @@ if (sourceKind == "postgres")
     {
         await target.CreateDatabaseAsync("raw");
         await target.ExecuteAsync("raw", createTable);
-        results.Add(("raw COPY binary pipe (psql | psql)", await Time($"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' | psql \"{Dst("raw")}\" -qc 'COPY bench FROM STDIN (FORMAT binary)'", environment), 0));
+        results.Add(("raw COPY binary pipe (psql | psql)", await Time($"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' | psql \"{Dst("raw")}\" -qc 'COPY bench FROM STDIN (FORMAT binary)'", environment), null, 0));
         await Check(target, "raw", rows);
     }
 
@@ -51,7 +55,7 @@ if (sourceKind == "postgres")
         await target.CreateDatabaseAsync("pgcopydb");
         var work = Directory.CreateTempSubdirectory("molt-bench-pgcopydb-").FullName;
         results.Add(("pgcopydb clone --table-jobs 2 --index-jobs 2", await Time(
-            $"pgcopydb clone --source \"{src}\" --target \"{Dst("pgcopydb")}\" --dir {work}/w --table-jobs 2 --index-jobs 2 --no-owner --no-acl --skip-extensions --notice >/dev/null 2>{work}/log || (tail -20 {work}/log; exit 1)", environment), 0));
+            $"pgcopydb clone --source \"{src}\" --target \"{Dst("pgcopydb")}\" --dir {work}/w --table-jobs 2 --index-jobs 2 --no-owner --no-acl --skip-extensions --notice >/dev/null 2>{work}/log || (tail -20 {work}/log; exit 1)", environment), null, 0));
         await Check(target, "pgcopydb", rows);
         Directory.Delete(work, true);
     }
@@ -60,17 +64,14 @@ if (sourceKind == "postgres")
     {
         await target.CreateDatabaseAsync("pgdump");
         var dump = Path.Combine(Path.GetTempPath(), $"molt-bench-dump-{Guid.NewGuid():N}");
-        results.Add(("pg_dump -Fd -j2 + pg_restore -j2", await Time($"pg_dump \"{src}\" -Fd -j2 -f {dump} && pg_restore -j2 --no-owner -d \"{Dst("pgdump")}\" {dump}", environment), 0));
+        results.Add(("pg_dump -Fd -j2 + pg_restore -j2", await Time($"pg_dump \"{src}\" -Fd -j2 -f {dump} && pg_restore -j2 --no-owner -d \"{Dst("pgdump")}\" {dump}", environment), null, 0));
         await Check(target, "pgdump", rows);
         Directory.Delete(dump, true);
     }
 
     if (only is "all" or "molt")
     {
-        await target.CreateDatabaseAsync("molt");
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
-        await Check(target, "molt", rows);
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), "Compare-MoltData"));
+        await RunMolt(source.ConnectionUri("bench"));
     }
 }
 else
@@ -88,28 +89,41 @@ else
         await target.CreateDatabaseAsync("pgloader");
         var mysql = $"mysql://{source.AdminUser}:{Uri.EscapeDataString(source.AdminPassword)}@{source.Host}:{source.Port}/bench";
         var pg = $"postgresql://{target.AdminUser}:{Uri.EscapeDataString(target.AdminPassword)}@{target.Host}:{target.Port}/pgloader";
-        results.Add(("pgloader (defaults)", await Time($"pgloader --quiet {mysql} {pg}", []), 0));
+        results.Add(("pgloader (defaults)", await Time($"pgloader --quiet {mysql} {pg}", []), null, 0));
         await Check(target, "pgloader", rows, "bench.bench");
     }
 
     if (only is "all" or "molt")
     {
-        await target.CreateDatabaseAsync("molt");
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
-        await Check(target, "molt", rows);
-        results.Add(await Molt(source.ConnectionUri("bench"), target.ConnectionUri("molt"), "Compare-MoltData"));
+        await RunMolt(source.ConnectionUri("bench"));
     }
 }
 
 Console.WriteLine();
-Console.WriteLine("| tool | seconds | rows/s | peak RSS |");
-Console.WriteLine("|---|---:|---:|---:|");
-foreach (var (name, time, peak) in results)
+Console.WriteLine("| tool | seconds | rows/s | in an open PowerShell: seconds, rows/s | peak RSS |");
+Console.WriteLine("|---|---:|---:|---:|---:|");
+foreach (var (name, time, inSession, peak) in results)
 {
-    Console.WriteLine($"| {name} | {time.TotalSeconds:F1} | {rows / time.TotalSeconds:N0} | {(peak > 0 ? $"{peak / 1024} MB" : "-")} |");
+    var session = inSession is { } t ? $"{t.TotalSeconds:F1}, {rows / t.TotalSeconds:N0}" : "-";
+    Console.WriteLine($"| {name} | {time.TotalSeconds:F1} | {rows / time.TotalSeconds:N0} | {session} | {(peak > 0 ? $"{peak / 1024} MB" : "-")} |");
 }
 
 return 0;
+
+// Molt with the given arguments, then Compare-MoltData on what it loaded, then each variant.
+async Task RunMolt(string source)
+{
+    await target.CreateDatabaseAsync("molt");
+    results.Add(await Molt(source, target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
+    await Check(target, "molt", rows);
+    results.Add(await Molt(source, target.ConnectionUri("molt"), "Compare-MoltData"));
+    for (var i = 0; i < moltVariants.Length; i++)
+    {
+        await target.CreateDatabaseAsync($"molt{i}");
+        results.Add(await Molt(source, target.ConnectionUri($"molt{i}"), $"Start-MoltBulkLoad {moltArguments} {moltVariants[i]} -Confirm:$false"));
+        await Check(target, $"molt{i}", rows);
+    }
+}
 
 string Option(string name, string fallback)
 {
@@ -140,7 +154,7 @@ static async Task Check(PostgresServer server, string database, long expected, s
     }
 }
 
-static async Task<(string, TimeSpan, long)> Molt(string source, string target, string commandLine)
+static async Task<(string, TimeSpan, TimeSpan?, long)> Molt(string source, string target, string commandLine)
 {
     var self = Environment.ProcessPath!;
     var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, commandLine]) { RedirectStandardOutput = true };
@@ -156,7 +170,8 @@ static async Task<(string, TimeSpan, long)> Molt(string source, string target, s
     }
 
     var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-kb ", StringComparison.Ordinal))[8..], CultureInfo.InvariantCulture);
-    return ($"Molt {commandLine.Trim()} (whole process)", elapsed, peak);
+    var invoke = long.Parse(output.Split('\n').Single(l => l.StartsWith("invoke-ms ", StringComparison.Ordinal))[10..], CultureInfo.InvariantCulture);
+    return ($"Molt {commandLine.Trim()}", elapsed, TimeSpan.FromMilliseconds(invoke), peak);
 }
 
 static string Manifest()
@@ -185,7 +200,9 @@ internal static class MoltChild
         shell.Runspace = runspace;
         shell.AddScript($"Import-Module $args[0]; {commandLine} -Source $args[1] -Target $args[2]")
             .AddArgument(manifest).AddArgument(source).AddArgument(target);
+        var clock = Stopwatch.StartNew();
         var output = shell.Invoke();
+        Console.WriteLine($"invoke-ms {clock.ElapsedMilliseconds}");
         foreach (var error in shell.Streams.Error)
         {
             Console.Error.WriteLine(error);

@@ -39,6 +39,13 @@ public sealed record BulkLoadOptions
     public bool Resume { get; init; }
 
     /// <summary>
+    /// With <see cref="TableHandling.DropAndRecreate"/> on PostgreSQL: create tables without their primary key and build
+    /// it once each table's rows are in (as pgcopydb and pg_restore do), which is faster; by default the key is created
+    /// with the table. CockroachDB refuses it: a table's primary key is how it stores the rows.
+    /// </summary>
+    public bool DeferPrimaryKey { get; init; }
+
+    /// <summary>
     /// CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused
     /// while planning.
     /// </summary>

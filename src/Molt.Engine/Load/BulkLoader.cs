@@ -32,6 +32,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     /// <summary>Reads the source catalog and decides everything the load will do, checking the target before writing anything.</summary>
     public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
     {
+        CheckDeferPrimaryKey();
         var resumed = options.Resume ? await FindResumedRunAsync(cancellationToken).ConfigureAwait(false) : null;
         var tables = await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false);
         if (tables.Count == 0)
@@ -49,7 +50,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
             options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
         {
-            PrimaryKeyAfterLoad = options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
+            PrimaryKeyAfterLoad = options.DeferPrimaryKey && options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
             Warning = plan.Source.HasPrimaryKey ? null
                 : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
                   (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
@@ -106,6 +107,23 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var failedTables = results.Where(r => r.Status != TableLoadStatus.Succeeded).Select(r => r.Table).Order().ToList();
         return new BulkLoadSummary(plan.FetchId, failedTables.Count == 0 ? RunStatus.Succeeded : RunStatus.Failed, position, results.Count,
             results.Sum(r => r.Rows), results.Sum(r => r.Bytes), clock.Elapsed, failedTables);
+    }
+
+    private void CheckDeferPrimaryKey()
+    {
+        if (options.DeferPrimaryKey && options.TableHandling != TableHandling.DropAndRecreate)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNeedsRecreate",
+                "-DeferPrimaryKey changes how tables are created, and only -TableHandling DropAndRecreate creates them.",
+                "Add -TableHandling DropAndRecreate, or leave -DeferPrimaryKey out.");
+        }
+
+        if (options.DeferPrimaryKey && target.Dialect.Kind == EndpointKind.CockroachDb)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNotSupported",
+                "CockroachDB stores a table's rows by its primary key, so the key must be declared with the table; adding it later rewrites the table.",
+                "Leave -DeferPrimaryKey out when the target is CockroachDB.");
+        }
     }
 
     private async Task<LoadRun> FindResumedRunAsync(CancellationToken cancellationToken)
@@ -168,7 +186,8 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
     private List<string> PreLoadStatements(TablePlan plan) => options.TableHandling switch
     {
-        TableHandling.DropAndRecreate => [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.DropTableIfExists(plan.Target), target.Dialect.CreateTable(plan)],
+        TableHandling.DropAndRecreate =>
+            [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.DropTableIfExists(plan.Target), target.Dialect.CreateTable(plan, options.DeferPrimaryKey)],
         TableHandling.TruncateIfExists => [target.Dialect.TruncateTable(plan.Target)],
         _ => [],
     };

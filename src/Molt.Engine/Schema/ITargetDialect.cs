@@ -38,14 +38,14 @@ public interface ITargetDialect
     IReadOnlyList<string> CreateSupportingTypes(TablePlan plan);
 
     /// <summary>
-    /// CREATE TABLE with the copied columns and NOT NULL, and the primary key unless <see cref="AddPrimaryKey"/> adds it
-    /// after the data: everything else comes after the load.
+    /// CREATE TABLE with the copied columns, NOT NULL and the primary key (unless <paramref name="deferPrimaryKey"/> and
+    /// the target can add it later): everything else comes after the load.
     /// </summary>
-    string CreateTable(TablePlan plan);
+    string CreateTable(TablePlan plan, bool deferPrimaryKey = false);
 
     /// <summary>
-    /// The primary key, added (idempotently) once the table's rows are in, where the target builds it faster from the whole
-    /// table than row by row; null where CREATE TABLE declares it.
+    /// The primary key, added (idempotently) once the table's rows are in, for a target that can build it from the whole
+    /// table (faster than row by row); null where it must be declared with the table.
     /// </summary>
     string? AddPrimaryKey(TablePlan plan);
 

@@ -87,6 +87,13 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     [Parameter]
     public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
 
+    /// <summary>
+    /// With -TableHandling DropAndRecreate on PostgreSQL: build each table's primary key once its rows are in, which is
+    /// faster than maintaining it through the load.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter DeferPrimaryKey { get; set; }
+
     /// <summary>CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused.</summary>
     [Parameter]
     public SwitchParameter AllowMissingPrimaryKey { get; set; }
@@ -109,6 +116,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 Resume = Resume,
                 TargetSchema = TargetSchema,
                 AllowMissingPrimaryKey = AllowMissingPrimaryKey,
+                DeferPrimaryKey = DeferPrimaryKey,
             };
             using var log = OpenLog();
             BulkLoadSession? session = null;

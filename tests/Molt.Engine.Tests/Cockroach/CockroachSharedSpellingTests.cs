@@ -106,6 +106,14 @@ public sealed class CockroachPostgresSharedSpellingTests(PostgresSourceFixture f
     }
 
     [Fact]
+    public async Task APrimaryKeyCannotBeDeferredOnCockroachDb()
+    {
+        var error = await Assert.ThrowsAsync<MoltException>(() => LoadHarness.LoadAsync(Uri("pagila"), Uri("postgres"),
+            Recreate with { DeferPrimaryKey = true }, dialect: new CockroachDialect(MissingPrimaryKey.Refuse)));
+        Assert.Equal(("DeferPrimaryKeyNotSupported", MoltErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
+    }
+
+    [Fact]
     public async Task BatchedDeletesRemoveExactlyTheRowsByTheirCompositeKey()
     {
         var database = await fixture.NewDatabaseAsync("crdb_delete");

@@ -38,13 +38,16 @@ internal static class MySqlColumnWriters
             // All in the interval's time part (no days), so '-838:59:59' reads back as it was written.
             ("time", _) => Nullable((reader, i) => new NpgsqlTypes.NpgsqlInterval(0, 0, reader.GetFieldValue<TimeSpan>(i).Ticks / TimeSpan.TicksPerMicrosecond), wire),
             ("bit", _) => Nullable((reader, i) => Bits(Convert.ToUInt64(reader.GetValue(i), CultureInfo.InvariantCulture), source.Length ?? 64), wire),
-            (_, "smallint") => Nullable((reader, i) => Convert.ToInt16(reader.GetValue(i), CultureInfo.InvariantCulture), wire),
-            (_, "integer") => Nullable((reader, i) => Convert.ToInt32(reader.GetValue(i), CultureInfo.InvariantCulture), wire),
-            (_, "bigint") => Nullable((reader, i) => Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture), wire),
+            // Typed getters (MySqlConnector converts between integer widths with range checks): no boxing per value.
+            (_, "smallint") => Nullable((reader, i) => reader.GetInt16(i), wire),
+            (_, "integer") => Nullable((reader, i) => reader.GetInt32(i), wire),
+            (_, "bigint") => Nullable((reader, i) => reader.GetInt64(i), wire),
             (_, "numeric") => Nullable((reader, i) => Decimal(reader, i, name), wire),
             (_, "real") => Nullable((reader, i) => reader.GetFloat(i), wire),
             (_, "double precision") => Nullable((reader, i) => reader.GetDouble(i), wire),
-            (_, "bytea") => Nullable((reader, i) => (byte[])reader.GetValue(i), wire),
+            (_, "bytea") => Nullable((reader, i) => reader.GetFieldValue<byte[]>(i), wire),
+            ("char" or "varchar" or "tinytext" or "text" or "mediumtext" or "longtext", "text" or "character varying") =>
+                Nullable((reader, i) => reader.GetString(i), wire),
             (_, "text" or "character varying" or "jsonb" or "json") => Nullable((reader, i) => Text(reader.GetValue(i)), wire),
             _ => Nullable((reader, i) => Text(reader.GetValue(i)), wire),
         };
@@ -84,7 +87,9 @@ internal static class MySqlColumnWriters
     {
         try
         {
-            return Convert.ToDecimal(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+            // DECIMAL reads without boxing; BIGINT UNSIGNED (to numeric(20,0)) arrives as a UInt64.
+            return reader.GetFieldType(ordinal) == typeof(decimal) ? reader.GetDecimal(ordinal)
+                : Convert.ToDecimal(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
         }
         catch (OverflowException)
         {

@@ -41,7 +41,7 @@ public abstract class PgWireDialect : ITargetDialect
         return statements.Distinct().ToList();
     }
 
-    public string CreateTable(TablePlan plan)
+    public string CreateTable(TablePlan plan, bool deferPrimaryKey = false)
     {
         var definitions = plan.Columns.Select(ColumnDefinition).ToList();
         if (IsPostgresSource(plan))
@@ -51,7 +51,7 @@ public abstract class PgWireDialect : ITargetDialect
                 .Select(c => $"{Quote(c.Name)} {c.Type.Declared} GENERATED ALWAYS AS ({c.GenerationExpression}) STORED"));
         }
 
-        if (plan.PrimaryKey.Count > 0 && AddPrimaryKey(plan) is null)
+        if (plan.PrimaryKey.Count > 0 && !(deferPrimaryKey && AddPrimaryKey(plan) is not null))
         {
             definitions.Add($"PRIMARY KEY ({QuoteList(plan.PrimaryKey)})");
         }
