@@ -23,4 +23,17 @@ internal static class TortureTables
           l1 VARCHAR(20) CHARACTER SET latin1, tx TEXT, bin BINARY(4), vb VARBINARY(10), bl BLOB, e ENUM('small','Large','it''s'),
           st SET('a','b','c'), j JSON) ENGINE=InnoDB;
         """;
+
+    /// <summary>Three rows of `Torture`: the extremes of every type, zeros and empties, and all NULLs.</summary>
+    public const string MySqlRows = """
+        INSERT INTO `Torture` VALUES
+          (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295, -9223372036854775808, 18446744073709551615, 2,
+           12345678901234567.0123456789, -999.99, 3.5, 1.7976931348623157e308, b'1000000001', 2155, '9999-12-31', '1000-01-01 00:00:00.000001',
+           '2038-01-19 03:14:07.999999', '-838:59:59.000000', 'ab', 'héllo 😀', 'café', 'line1\nline2', 'a\0b', 0x00FF00, 0x000102030405,
+           'it''s', 'a,c', '{"k": [1, 2.5, null], "e": "😀"}'),
+          (2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'0', 1901, '1000-01-01', '9999-12-31 23:59:59.999999', '1970-01-02 00:00:01',
+           '838:59:59.000000', '', '', '', '', '', '', '', 'small', '', '[]'),
+          (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        """;
 }

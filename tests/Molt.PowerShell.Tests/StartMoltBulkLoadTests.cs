@@ -73,6 +73,24 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
         Assert.DoesNotContain(wrong, session.Host.Text);
     }
 
+    [Theory]
+    [InlineData("-ImportUrl http://h:3000", "ImportNeedsPath")]
+    [InlineData("-ImportPath ./files", "ImportNeedsUrl")]
+    [InlineData("-ImportPath ./files -ImportUrl http://h:3000 -TableHandling DropAndRecreate", "ImportIntoNotSupported")]
+    [InlineData("-DeferPrimaryKey", "DeferPrimaryKeyNeedsRecreate")]
+    public async Task ParametersThatCannotWorkTogetherAreRefusedBeforeAnythingIsWritten(string parameters, string errorId)
+    {
+        var (source, target) = await DatabasesAsync($"ps_{errorId.ToLowerInvariant()[..12]}");
+        using var session = new MoltSession();
+        var result = session.Invoke($"Start-MoltBulkLoad -Source $args[0] -Target $args[1] -SourceCredential $args[2] -TargetCredential $args[2] {parameters} -Confirm:$false",
+            Uri(source), Uri(target), Credential());
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith(errorId + ",", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.Empty(result.Output);
+        Assert.Equal(0L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM pg_namespace WHERE nspname = '_molt'"));
+    }
+
     private async Task<(string Source, string Target)> DatabasesAsync(string prefix)
     {
         var source = $"{prefix}_src";

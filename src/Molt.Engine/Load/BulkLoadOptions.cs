@@ -51,6 +51,9 @@ public sealed record BulkLoadOptions
     /// </summary>
     public bool AllowMissingPrimaryKey { get; init; }
 
+    /// <summary>CockroachDB target: load through IMPORT INTO from CSV files instead of COPY; null for COPY.</summary>
+    public ImportIntoOptions? Import { get; init; }
+
     /// <summary>The target schema for a MySQL/MariaDB source's tables (a PostgreSQL source keeps its schemas).</summary>
     public string TargetSchema { get; init; } = "public";
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Replication;
 using Molt.Engine.Schema;
@@ -33,6 +34,13 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
     {
         CheckDeferPrimaryKey();
+        if (options.Import is not null && target.Dialect.Kind != EndpointKind.CockroachDb)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "ImportIntoNotSupported",
+                $"IMPORT INTO is CockroachDB's; the target is {target.Dialect.Kind.DisplayName()}, which loads with COPY.",
+                "Leave -ImportPath, -ImportUrl and -ImportListenAddress out for this target.");
+        }
+
         var resumed = options.Resume ? await FindResumedRunAsync(cancellationToken).ConfigureAwait(false) : null;
         var tables = await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false);
         if (tables.Count == 0)
@@ -69,6 +77,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         await using var snapshot = await source.OpenSnapshotAsync(readers, cancellationToken).ConfigureAwait(false);
         var position = await StartRunAsync(state, plan, snapshot.Position, cancellationToken).ConfigureAwait(false);
 
+        await using var fileServer = options.Import is { ListenAddress: { } listen } import ? ImportFileServer.Start(import.Directory, listen) : null;
         var results = new ConcurrentBag<TableLoadResult>();
         var interrupted = false;
         try
@@ -251,19 +260,33 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(), ranges, cancellationToken).ConfigureAwait(false);
         var progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
         var errors = new ConcurrentQueue<string>();
+        void Report((long Rows, long Bytes) sofar) =>
+            callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed));
         log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done", name, plan.Target, shards.Count, shards.Count(s => s.IsDone));
         try
         {
-            await Parallel.ForEachAsync(shards.Where(s => !s.IsDone),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
-                async (shard, ct) =>
+            if (options.Import is { } import)
+            {
+                var error = await new TableImporter(target, import, log).ImportAsync(state, fetchId, table, shards, snapshot, options.ShardsPerTable,
+                    (rows, bytes) => Report(progress.Add(rows, bytes)), cancellationToken).ConfigureAwait(false);
+                if (error is not null)
                 {
-                    var error = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
-                    if (error is not null)
+                    errors.Enqueue(error);
+                }
+            }
+            else
+            {
+                await Parallel.ForEachAsync(shards.Where(s => !s.IsDone),
+                    new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
+                    async (shard, ct) =>
                     {
-                        errors.Enqueue(error);
-                    }
-                }).ConfigureAwait(false);
+                        var error = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
+                        if (error is not null)
+                        {
+                            errors.Enqueue(error);
+                        }
+                    }).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -41,6 +41,9 @@ public interface ISourceSnapshot : IAsyncDisposable
     /// The returned data holds one of the snapshot's readers until it is disposed.
     /// </summary>
     Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken);
+
+    /// <summary>The same rows as <see cref="ReadAsync"/>, as CSV for IMPORT INTO.</summary>
+    Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken);
 }
 
 /// <summary>A source position that replication can start from, in the source's own notation.</summary>

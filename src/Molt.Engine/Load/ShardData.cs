@@ -57,3 +57,17 @@ public sealed class RowRejectedException(string column, string reason) : Excepti
 
     public string Reason { get; } = reason;
 }
+
+/// <summary>
+/// The rows of one shard as CSV for CockroachDB's IMPORT INTO (https://www.cockroachlabs.com/docs/stable/import-into):
+/// RFC 4180 quoting, UTF-8, NULL written as an unquoted <see cref="Null"/>, bytes as \x hex, every other value in the
+/// text form the target type parses.
+/// </summary>
+public abstract class CsvShard : ShardData
+{
+    /// <summary>The NULL marker: unquoted it is NULL; a value that reads the same is written quoted.</summary>
+    public const string Null = "\\N";
+
+    /// <summary>Writes every row, one line each (quoted values may span lines); returns how many rows.</summary>
+    public abstract Task<long> WriteToAsync(TextWriter destination, CancellationToken cancellationToken);
+}

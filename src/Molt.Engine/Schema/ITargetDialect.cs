@@ -56,6 +56,12 @@ public interface ITargetDialect
     /// <summary>Secondary indexes, unique constraints, checks and foreign keys, created after the data is in.</summary>
     IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames);
 
+    /// <summary>
+    /// The statement that loads CSV files (<see cref="Load.CsvShard"/>'s format) into the plan's table, or null where the
+    /// target has no such bulk import.
+    /// </summary>
+    string? ImportInto(TablePlan plan, IReadOnlyList<string> fileUrls);
+
     /// <summary>The binary COPY that loads the plan's columns.</summary>
     string CopyFromStdin(TablePlan plan);
 

@@ -94,6 +94,21 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     [Parameter]
     public SwitchParameter DeferPrimaryKey { get; set; }
 
+    /// <summary>CockroachDB target: load through IMPORT INTO from CSV files written into this folder, instead of COPY.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ImportPath { get; set; }
+
+    /// <summary>Where the CockroachDB nodes read -ImportPath's files: http(s) or cloud storage URL.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ImportUrl { get; set; }
+
+    /// <summary>host:port on which Molt serves -ImportPath over HTTP during the load.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ImportListenAddress { get; set; }
+
     /// <summary>CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused.</summary>
     [Parameter]
     public SwitchParameter AllowMissingPrimaryKey { get; set; }
@@ -117,6 +132,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 TargetSchema = TargetSchema,
                 AllowMissingPrimaryKey = AllowMissingPrimaryKey,
                 DeferPrimaryKey = DeferPrimaryKey,
+                Import = ImportIntoOptions.From(
+                    ImportPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ImportPath), ImportUrl, ImportListenAddress),
             };
             using var log = OpenLog();
             BulkLoadSession? session = null;

@@ -38,7 +38,8 @@ internal static class DialectScript
             }
 
             foreach (var statement in dialect.CreateSupportingTypes(plan).Append(dialect.DropTableIfExists(plan.Target)).Append(dialect.CreateTable(plan))
-                         .Append(dialect.TruncateTable(plan.Target)).Append(dialect.CopyFromStdin(plan)))
+                         .Append(dialect.TruncateTable(plan.Target)).Append(dialect.CopyFromStdin(plan))
+                         .Concat(dialect.ImportInto(plan, [$"http://molt-host:3000/run/{plan.Target.Name}.0.csv"]) is { } import ? [import] : []))
             {
                 script.Append(statement).Append(";\n");
             }

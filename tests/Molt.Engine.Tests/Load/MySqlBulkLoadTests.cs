@@ -33,15 +33,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
         await fixture.Source.ExecuteAsync(database, $$"""
             SET time_zone = '+05:30';
             {{TortureTables.MySql}}
-            INSERT INTO `Torture` VALUES
-              (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295, -9223372036854775808, 18446744073709551615, 2,
-               12345678901234567.0123456789, -999.99, 3.5, 1.7976931348623157e308, b'1000000001', 2155, '9999-12-31', '1000-01-01 00:00:00.000001',
-               '2038-01-19 03:14:07.999999', '-838:59:59.000000', 'ab', 'héllo 😀', 'café', 'line1\nline2', 'a\0b', 0x00FF00, 0x000102030405,
-               'it''s', 'a,c', '{"k": [1, 2.5, null], "e": "😀"}'),
-              (2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'0', 1901, '1000-01-01', '9999-12-31 23:59:59.999999', '1970-01-02 00:00:01',
-               '838:59:59.000000', '', '', '', '', '', '', '', 'small', '', '[]'),
-              (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            {{TortureTables.MySqlRows}}
             """);
         var target = await fixture.NewTargetAsync("torture");
         var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),

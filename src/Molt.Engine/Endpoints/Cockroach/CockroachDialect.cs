@@ -67,6 +67,15 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     public override string CopyFromStdin(TablePlan plan) => $"COPY {Quote(plan.Target)} ({QuoteList(plan.Columns.Select(c => c.Name))}) FROM STDIN WITH BINARY";
 
     /// <summary>
+    /// IMPORT INTO an existing table from CSV files (https://www.cockroachlabs.com/docs/stable/import-into): the files
+    /// quote as RFC 4180 and write NULL as an unquoted \N, which nullif names. The table is offline while it runs and
+    /// keeps its earlier rows if the import fails.
+    /// </summary>
+    public override string ImportInto(TablePlan plan, IReadOnlyList<string> fileUrls) =>
+        $"IMPORT INTO {Quote(plan.Target)} ({QuoteList(plan.Columns.Select(c => c.Name))}) CSV DATA ({string.Join(", ", fileUrls.Select(Literal))}) " +
+        $"WITH nullif = {Literal(Load.CsvShard.Null)}";
+
+    /// <summary>
     /// UPSERT writes whole rows by primary key without reading them first when every column is given
     /// (https://www.cockroachlabs.com/docs/stable/upsert); INSERT ... ON CONFLICT would read each row.
     /// </summary>

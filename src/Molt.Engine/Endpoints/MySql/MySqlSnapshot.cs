@@ -105,13 +105,28 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
 
     public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
+        var writers = plan.Columns.Select(c => MySqlColumnWriters.For(c, zeroDates)).ToList();
+        var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
+        return new RowShard(reader, writers, release);
+    }
+
+    public async Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
+    {
+        var values = plan.Columns.Select(c => MySqlCsvValues.For(c, zeroDates)).ToList();
+        var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
+        return new MySqlCsvShard(reader, values, release);
+    }
+
+    /// <summary>Runs the shard's SELECT on an idle reader; the release disposes the command and hands the reader back.</summary>
+    private async Task<(MySqlDataReader Reader, Func<ValueTask> Release)> OpenReaderAsync(TablePlan plan, KeyRange range, string? where,
+        CancellationToken cancellationToken)
+    {
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var writers = plan.Columns.Select(c => MySqlColumnWriters.For(c, zeroDates)).ToList();
             var command = new MySqlCommand(SelectSql(plan, range, where), connection);
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return new RowShard(reader, writers, async () =>
+            return (reader, async () =>
             {
                 await command.DisposeAsync().ConfigureAwait(false);
                 idle.Writer.TryWrite(connection);

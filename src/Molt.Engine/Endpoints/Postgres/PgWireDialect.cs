@@ -26,6 +26,8 @@ public abstract class PgWireDialect : ITargetDialect
 
     public abstract string CopyFromStdin(TablePlan plan);
 
+    public abstract string? ImportInto(TablePlan plan, IReadOnlyList<string> fileUrls);
+
     public abstract string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows);
 
     public IReadOnlyList<string> CreateSupportingTypes(TablePlan plan)

@@ -26,6 +26,9 @@ public sealed class PostgresDialect : PgWireDialect
         : $"DO $molt$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {Literal(Quote(plan.Target))}::regclass AND contype = 'p') THEN " +
           $"ALTER TABLE {Quote(plan.Target)} ADD PRIMARY KEY ({QuoteList(plan.PrimaryKey)}); END IF; END $molt$";
 
+    /// <summary>PostgreSQL has no IMPORT INTO; it loads with COPY only.</summary>
+    public override string? ImportInto(TablePlan plan, IReadOnlyList<string> fileUrls) => null;
+
     public override string CopyFromStdin(TablePlan plan) => $"COPY {Quote(plan.Target)} ({QuoteList(plan.Columns.Select(c => c.Name))}) FROM STDIN (FORMAT binary)";
 
     public override string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows)

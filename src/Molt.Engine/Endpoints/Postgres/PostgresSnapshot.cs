@@ -120,6 +120,24 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
+    /// <summary>PostgreSQL writes the CSV itself; the shard's columns are already cast to the target's types.</summary>
+    public async Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
+    {
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, "SAVEPOINT molt_shard", cancellationToken).ConfigureAwait(false);
+            var export = (NpgsqlCopyTextReader)await connection.BeginTextExportAsync(
+                $"COPY ({SelectSql(plan, range, where)}) TO STDOUT (FORMAT csv, NULL {PostgresSyntax.Literal(CsvShard.Null)})", cancellationToken).ConfigureAwait(false);
+            return new PostgresCsvShard(export, completed => ReleaseAsync(connection, completed));
+        }
+        catch
+        {
+            await ReleaseAsync(connection, completed: false).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private async ValueTask ReleaseAsync(NpgsqlConnection connection, bool completed)
     {
         try

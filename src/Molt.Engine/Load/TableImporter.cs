@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Molt.Engine.Schema;
+using Molt.Engine.State;
+using Npgsql;
+using Serilog;
+
+namespace Molt.Engine.Load;
+
+/// <summary>
+/// The IMPORT INTO path for one table: its unfinished shards are written from the snapshot as CSV files, then one
+/// IMPORT INTO loads them all, and only then are the shards marked done. IMPORT INTO is all or nothing for the table,
+/// so a failed or interrupted table is exported and imported again on resume.
+/// </summary>
+internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import, ILogger log)
+{
+    /// <summary>Exports and imports the table's unfinished shards; returns the error, or null.</summary>
+    /// <param name="progress">Receives rows and bytes as they are exported (taken back, negative, when the import fails).</param>
+    public async Task<string?> ImportAsync(LoadStateStore state, string fetchId, PlannedTable table, IReadOnlyList<ShardState> shards,
+        ISourceSnapshot snapshot, int parallelism, Action<long, long> progress, CancellationToken cancellationToken)
+    {
+        var plan = table.Plan;
+        var sourceTable = plan.Source.Name.ToString();
+        var folder = Path.Combine(import.Directory, fetchId);
+        Directory.CreateDirectory(folder);
+        var files = new ConcurrentDictionary<int, (string Name, long Rows, long Bytes)>();
+        var pending = shards.Where(s => !s.IsDone).ToList();
+        try
+        {
+            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken },
+                async (shard, ct) =>
+                {
+                    var name = $"{FileStem(plan)}.{shard.Shard}.csv";
+                    var (rows, bytes) = await ExportAsync(snapshot, table, shard, Path.Combine(folder, name), ct).ConfigureAwait(false);
+                    files[shard.Shard] = (name, rows, bytes);
+                    progress(rows, bytes);
+                }).ConfigureAwait(false);
+
+            var urls = pending.Select(s => import.UrlOf($"{fetchId}/{files[s.Shard].Name}")).ToList();
+            var sql = target.Dialect.ImportInto(plan, urls)!;
+            await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            log.Debug("Target: {Sql}", sql);
+            // IMPORT INTO runs as a job outside any explicit transaction (only its DETACHED form may run inside one), so
+            // the shards are marked done right after it: a crash between the two is the one window in which a resumed
+            // run would import the table's rows a second time (README says so).
+            await using (var command = new NpgsqlCommand(sql, connection))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var shard in pending)
+            {
+                var file = files[shard.Shard];
+                await LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, file.Rows, file.Bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or RowRejectedException or MoltException or IOException
+                                       || ex.GetType().Namespace?.StartsWith("MySqlConnector", StringComparison.Ordinal) == true)
+        {
+            // Nothing of the table was loaded: the exported rows no longer count.
+            progress(-files.Values.Sum(f => f.Rows), -files.Values.Sum(f => f.Bytes));
+            var failure = ShardFailure.From(ex);
+            var message = $"IMPORT INTO failed: {failure.Message}";
+            log.Error("{Table:l}: {Message:l} (the files stay in {Folder} for inspection)", sourceTable, message, folder);
+            await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, null, LoadStage.DataLoad, failure.SqlState, message, failure.RowKey),
+                CancellationToken.None).ConfigureAwait(false);
+            return message;
+        }
+
+        foreach (var file in files.Values)
+        {
+            File.Delete(Path.Combine(folder, file.Name));
+        }
+
+        return null;
+    }
+
+    private static async Task<(long Rows, long Bytes)> ExportAsync(ISourceSnapshot snapshot, PlannedTable table, ShardState shard, string path,
+        CancellationToken cancellationToken)
+    {
+        await using var data = await snapshot.ReadCsvAsync(table.Plan, shard.Range, table.Where, cancellationToken).ConfigureAwait(false);
+        await using var file = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16);
+        var rows = await data.WriteToAsync(file, cancellationToken).ConfigureAwait(false);
+        await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return (rows, file.BaseStream.Length);
+    }
+
+    /// <summary>A file name that says which table it holds and is safe in any URL: letters and digits kept, the rest hex-escaped.</summary>
+    private static string FileStem(TablePlan plan) =>
+        string.Concat($"{plan.Target.Schema}.{plan.Target.Name}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c.ToString() : $"~{(int)c:x4}"));
+}
