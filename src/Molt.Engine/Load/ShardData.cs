@@ -68,6 +68,9 @@ public abstract class CsvShard : ShardData
     /// <summary>The NULL marker: unquoted it is NULL; a value that reads the same is written quoted.</summary>
     public const string Null = "\\N";
 
-    /// <summary>Writes every row, one line each (quoted values may span lines); returns how many rows.</summary>
-    public abstract Task<long> WriteToAsync(TextWriter destination, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes every row, one line each (quoted values may span lines); returns how many rows. <paramref name="progress"/>
+    /// hears the rows written so far every few thousand rows.
+    /// </summary>
+    public abstract Task<long> WriteToAsync(TextWriter destination, Action<long>? progress, CancellationToken cancellationToken);
 }

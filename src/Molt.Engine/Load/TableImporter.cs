@@ -83,7 +83,7 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
     {
         await using var data = await snapshot.ReadCsvAsync(table.Plan, shard.Range, table.Where, cancellationToken).ConfigureAwait(false);
         await using var file = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16);
-        var rows = await data.WriteToAsync(file, cancellationToken).ConfigureAwait(false);
+        var rows = await data.WriteToAsync(file, progress: null, cancellationToken).ConfigureAwait(false);
         await file.FlushAsync(cancellationToken).ConfigureAwait(false);
         return (rows, file.BaseStream.Length);
     }

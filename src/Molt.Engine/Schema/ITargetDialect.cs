@@ -65,6 +65,9 @@ public interface ITargetDialect
     /// <summary>The binary COPY that loads the plan's columns.</summary>
     string CopyFromStdin(TablePlan plan);
 
+    /// <summary>The CSV COPY that loads the plan's columns from <see cref="Load.CsvShard"/>'s format.</summary>
+    string CopyCsvFromStdin(TablePlan plan);
+
     /// <summary>
     /// An upsert of <paramref name="rows"/> rows by their primary key; parameters named @p0..@pN, row by row, each row's
     /// values in <paramref name="columns"/> order.

@@ -195,7 +195,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         column.Type.Name is "json" or "jsonb",
         column.Type.Name is "float" or "double" or "real" or "double precision",
         column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
-        column.Type.Name == "date");
+        column.Type.Name == "date",
+        IsDecimal: VerifySide.IsDecimal(column));
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)
     {

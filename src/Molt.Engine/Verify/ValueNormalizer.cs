@@ -31,6 +31,7 @@ public static class ValueNormalizer
         byte[] bytes => Convert.ToHexString(bytes),
         Guid guid => guid.ToString("D"),
         string text when kind.IsJson => Json(text),
+        string text when kind.IsDecimal => DecimalText(text),
         string text => text,
         Array array => "{" + string.Join(",", array.Cast<object?>().Select(e => Normalize(e, kind) ?? "NULL")) + "}",
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
@@ -67,6 +68,13 @@ public static class ValueNormalizer
     {
         var text = number.ToString(CultureInfo.InvariantCulture);
         return text.Contains('.', StringComparison.Ordinal) ? text.TrimEnd('0').TrimEnd('.') : text;
+    }
+
+    /// <summary>A decimal's text without trailing fractional zeros, so 1.50 (numeric(5,2)) equals 1.5 (DECIMAL(6,1)).</summary>
+    private static string DecimalText(string text)
+    {
+        var trimmed = text.Contains('.', StringComparison.Ordinal) ? text.TrimEnd('0').TrimEnd('.') : text;
+        return trimmed is "-0" ? "0" : trimmed;
     }
 
     private static string Bits(ulong value, int length)
@@ -148,7 +156,8 @@ public static class ValueNormalizer
 }
 
 /// <summary>What the normalizer needs to know about a column beyond its values.</summary>
-public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false)
+/// <param name="IsDecimal">An exact decimal, read as text (beyond 28 digits it fits no .NET type) and compared by value.</param>
+public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false)
 {
     public static ColumnKind Plain { get; } = new(false, false, null);
 }

@@ -50,6 +50,9 @@ internal abstract class VerifySide : IAsyncDisposable
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>DECIMAL and numeric: selected as text on both sides, every digit kept.</summary>
+    public static bool IsDecimal(ColumnModel column) => column.Type.Name is "numeric" or "decimal" && !column.Type.IsArray;
+
     protected static bool IsText(ColumnModel column) =>
         column.Type.Name is "text" or "character varying" or "character" or "varchar" or "char" or "tinytext" or "mediumtext" or "longtext" or "enum" or "set" or "citext";
 }
@@ -78,7 +81,7 @@ internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText) =>
         "SELECT " + string.Join(", ", key.Select(k => PostgresSyntax.Quote(k.Name))
-            .Concat(columns.Select(c => asText ? $"{PostgresSyntax.Quote(c.Name)}::text" : PostgresSyntax.Quote(c.Name))))
+            .Concat(columns.Select(c => asText || IsDecimal(c) ? $"{PostgresSyntax.Quote(c.Name)}::text" : PostgresSyntax.Quote(c.Name))))
         + $" FROM {PostgresSyntax.Quote(table)}";
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
@@ -122,7 +125,8 @@ internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
             cancellationToken);
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns) =>
-        $"SELECT {MySqlSyntax.QuoteList(key.Concat(columns).Select(c => c.Name))} FROM {MySqlSyntax.Quote(table)}";
+        $"SELECT {string.Join(", ", key.Select(k => MySqlSyntax.Quote(k.Name))
+            .Concat(columns.Select(c => IsDecimal(c) ? $"CAST({MySqlSyntax.Quote(c.Name)} AS CHAR)" : MySqlSyntax.Quote(c.Name))))} FROM {MySqlSyntax.Quote(table)}";
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
     {

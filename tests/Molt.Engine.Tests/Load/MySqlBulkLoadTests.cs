@@ -68,6 +68,67 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
     [Theory]
     [InlineData(ZeroDateHandling.Null)]
     [InlineData(ZeroDateHandling.Reject)]
+    public async Task DecimalsWiderThan28DigitsArriveWithEveryDigitAndZeroDatesStillFollowTheOption(ZeroDateHandling handling)
+    {
+        var database = $"wide_{handling}_{Guid.NewGuid():N}"[..24];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            CREATE TABLE wide (id INT PRIMARY KEY, d DECIMAL(65,30), at DATETIME(6) NULL, note VARCHAR(20));
+            INSERT INTO wide VALUES (1, 12345678901234567890123456789012345.123456789012345678901234567890, '2024-02-29 23:59:59.000001', 'a,"b"'),
+              (2, -99999999999999999999999999999999999.999999999999999999999999999999, '0000-00-00 00:00:00', '\\N'), (3, NULL, NULL, NULL);
+            """);
+        var target = await fixture.NewTargetAsync("wide");
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, FetchId = $"wide-{handling}" }, sourceOptions: new SourceOptions { ZeroDates = handling });
+
+        if (handling == ZeroDateHandling.Null)
+        {
+            Assert.Equal(RunStatus.Succeeded, summary.Status);
+            Assert.Equal("1|12345678901234567890123456789012345.123456789012345678901234567890|2024-02-29 23:59:59.000001|a,\"b\" " +
+                         "2|-99999999999999999999999999999999999.999999999999999999999999999999|\\N 3",
+                await fixture.Target.ScalarAsync<string>(target, "SELECT string_agg(concat_ws('|', id, d, at, note), ' ' ORDER BY id) FROM wide"));
+
+            // Compare-MoltData reads every digit too: equal, then one digit changed in the 30th decimal place is found.
+            var (equal, _) = await Verify.CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target), new Engine.Verify.CompareOptions());
+            Assert.Equal("Equal", Assert.Single(equal).Status);
+            await fixture.Target.ExecuteAsync(target, "UPDATE wide SET d = d + 0.000000000000000000000000000001 WHERE id = 1");
+            var (changed, differences) = await Verify.CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target), new Engine.Verify.CompareOptions());
+            Assert.Equal(1L, Assert.Single(changed).Mismatched);
+            Assert.Equal(["d"], Assert.Single(differences).Columns);
+        }
+        else
+        {
+            Assert.Equal(RunStatus.Failed, summary.Status);
+            Assert.Equal("id=2", await fixture.Target.ScalarAsync<string>(target, "SELECT row_key FROM _molt.fetch_exceptions WHERE fetch_id = 'wide-Reject'"));
+        }
+    }
+
+    [Fact]
+    public async Task OutOfRangeTimesAndNonUtf8BytesInLatin1ArriveAsTheSourceHoldsThem()
+    {
+        var database = $"odd_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        // Outside strict mode MariaDB clamps an out-of-range TIME to its limit; latin1 holds any byte, each a character.
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            CREATE TABLE odd (id INT PRIMARY KEY, tm TIME, l1 VARCHAR(10) CHARACTER SET latin1);
+            INSERT INTO odd VALUES (1, '900:00:00', UNHEX('E9FF80C3')), (2, '-1000:00:00', UNHEX('41')), (3, '24:00:01', NULL);
+            """);
+        var target = await fixture.NewTargetAsync("odd");
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal("838:59:59|-838:59:59|24:00:01", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT string_agg(tm::text, '|' ORDER BY id) FROM odd"));
+        // 0xE9 0xFF 0x80 0xC3 in latin1 (MariaDB's latin1 is cp1252: 0x80 is the euro sign) are 'éÿ€Ã'.
+        Assert.Equal("éÿ€Ã|A|", await fixture.Target.ScalarAsync<string>(target, "SELECT string_agg(coalesce(l1, ''), '|' ORDER BY id) FROM odd"));
+    }
+
+    [Theory]
+    [InlineData(ZeroDateHandling.Null)]
+    [InlineData(ZeroDateHandling.Reject)]
     public async Task ZeroDatesFollowTheChosenHandling(ZeroDateHandling handling)
     {
         var database = $"zero_{handling}_{Guid.NewGuid():N}"[..24];

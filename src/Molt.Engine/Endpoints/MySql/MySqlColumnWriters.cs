@@ -42,7 +42,7 @@ internal static class MySqlColumnWriters
             (_, "smallint") => Nullable((reader, i) => reader.GetInt16(i), wire),
             (_, "integer") => Nullable((reader, i) => reader.GetInt32(i), wire),
             (_, "bigint") => Nullable((reader, i) => reader.GetInt64(i), wire),
-            (_, "numeric") => Nullable((reader, i) => Decimal(reader, i, name), wire),
+            (_, "numeric") => Nullable(Decimal, wire),
             (_, "real") => Nullable((reader, i) => reader.GetFloat(i), wire),
             (_, "double precision") => Nullable((reader, i) => reader.GetDouble(i), wire),
             (_, "bytea") => Nullable((reader, i) => reader.GetFieldValue<byte[]>(i), wire),
@@ -83,21 +83,9 @@ internal static class MySqlColumnWriters
         };
     }
 
-    private static decimal Decimal(DbDataReader reader, int ordinal, string column)
-    {
-        try
-        {
-            // DECIMAL reads without boxing; BIGINT UNSIGNED (to numeric(20,0)) arrives as a UInt64.
-            return reader.GetFieldType(ordinal) == typeof(decimal) ? reader.GetDecimal(ordinal)
-                : Convert.ToDecimal(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
-        }
-        catch (OverflowException)
-        {
-            // .NET's decimal holds 28-29 significant digits; MySQL's DECIMAL holds up to 65.
-            var text = reader is MySqlDataReader mysql ? mysql.GetMySqlDecimal(ordinal).ToString() : "?";
-            throw new RowRejectedException(column, $"the DECIMAL {text} has more significant digits than Molt can carry (28)");
-        }
-    }
+    /// <summary>DECIMAL reads without boxing; BIGINT UNSIGNED (to numeric(20,0)) arrives as a UInt64. Wider DECIMALs go as CSV.</summary>
+    private static decimal Decimal(DbDataReader reader, int ordinal) =>
+        reader.GetFieldType(ordinal) == typeof(decimal) ? reader.GetDecimal(ordinal) : Convert.ToDecimal(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
     /// <summary>BIT(n) arrives as an unsigned integer whose lowest n bits are the value, most significant first.</summary>
     private static BitArray Bits(ulong value, int length)

@@ -1,15 +1,21 @@
 using System.Data.Common;
+using System.Text;
+using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Load;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.Endpoints.MySql;
 
-/// <summary>MySQL/MariaDB rows written as CSV, one formatter per column.</summary>
-internal sealed class MySqlCsvShard(DbDataReader reader, IReadOnlyList<Func<DbDataReader, int, string?>> values, Func<ValueTask> release) : CsvShard
+/// <summary>MySQL/MariaDB rows written as CSV, one formatter per column; a refused value names its row by primary key.</summary>
+internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOnlyList<Func<DbDataReader, int, string?>> values, Func<ValueTask> release)
+    : CsvShard
 {
-    public override async Task<long> WriteToAsync(TextWriter destination, CancellationToken cancellationToken)
+    private const int ProgressEveryRows = 8192;
+
+    public override async Task<long> WriteToAsync(TextWriter destination, Action<long>? progress, CancellationToken cancellationToken)
     {
         var rows = 0L;
-        var line = new System.Text.StringBuilder();
+        var line = new StringBuilder();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             line.Clear();
@@ -20,13 +26,22 @@ internal sealed class MySqlCsvShard(DbDataReader reader, IReadOnlyList<Func<DbDa
                     line.Append(',');
                 }
 
-                var value = await reader.IsDBNullAsync(i, cancellationToken).ConfigureAwait(false) ? null : values[i](reader, i);
-                CsvField.Append(line, value);
+                try
+                {
+                    CsvField.Append(line, reader.IsDBNull(i) ? null : values[i](reader, i));
+                }
+                catch (RowRejectedException ex)
+                {
+                    throw new ShardRowRejectedException(RowKey(rows), ex);
+                }
             }
 
             line.Append('\n');
             await destination.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            rows++;
+            if (++rows % ProgressEveryRows == 0)
+            {
+                progress?.Invoke(rows);
+            }
         }
 
         return rows;
@@ -36,5 +51,13 @@ internal sealed class MySqlCsvShard(DbDataReader reader, IReadOnlyList<Func<DbDa
     {
         await reader.DisposeAsync().ConfigureAwait(false);
         await release().ConfigureAwait(false);
+    }
+
+    private string RowKey(long rowsBefore)
+    {
+        var keys = plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Source.Name == k)).Where(i => i >= 0).ToList();
+        return keys.Count == 0
+            ? $"row {rowsBefore + 1} of the shard"
+            : string.Join(", ", keys.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));
     }
 }

@@ -15,6 +15,9 @@ namespace Molt.Engine.Endpoints.MySql;
 /// </summary>
 internal sealed class MySqlSnapshot : ISourceSnapshot
 {
+    /// <summary>Every DECIMAL(p,s) with p up to 28 fits .NET's decimal exactly.</summary>
+    private const int MaxBinaryDecimalDigits = 28;
+
     private static readonly HashSet<string> RangeableKeyTypes = ["tinyint", "smallint", "mediumint", "int", "integer", "bigint"];
     // ER_SPECIFIC_ACCESS_DENIED_ERROR: the user lacks a privilege the statement needs (RELOAD for the lock).
     private const int AccessDenied = 1227;
@@ -103,8 +106,17 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
         }
     }
 
+    /// <summary>
+    /// Binary COPY rows, converted per column (the faster path); a table with a DECIMAL wider than .NET's decimal
+    /// (28 digits) goes as CSV text instead, so that every digit arrives.
+    /// </summary>
     public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
+        if (plan.Columns.Any(c => c.Type.WireType == "numeric" && c.Source.Type.Precision > MaxBinaryDecimalDigits))
+        {
+            return await ReadCsvAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
+        }
+
         var writers = plan.Columns.Select(c => MySqlColumnWriters.For(c, zeroDates)).ToList();
         var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
         return new RowShard(reader, writers, release);
@@ -114,7 +126,7 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
     {
         var values = plan.Columns.Select(c => MySqlCsvValues.For(c, zeroDates)).ToList();
         var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
-        return new MySqlCsvShard(reader, values, release);
+        return new MySqlCsvShard(reader, plan, values, release);
     }
 
     /// <summary>Runs the shard's SELECT on an idle reader; the release disposes the command and hands the reader back.</summary>

@@ -25,6 +25,7 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         {
             BinaryCopyShard binary => await RelayAsync(connection, copy, binary, progress, cancellationToken).ConfigureAwait(false),
             RowShard rows => await ImportAsync(connection, copy, rows, plan, progress, cancellationToken).ConfigureAwait(false),
+            CsvShard csv => await CopyCsvAsync(connection, dialect.CopyCsvFromStdin(plan), csv, progress, cancellationToken).ConfigureAwait(false),
             _ => throw new ArgumentException($"Unknown shard data {data.GetType().Name}.", nameof(data)),
         };
         await onCommitting(connection, result).ConfigureAwait(false);
@@ -96,6 +97,33 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)
         {
         }
+    }
+
+    private static async Task<ShardCopyResult> CopyCsvAsync(NpgsqlConnection connection, string copy, CsvShard data, Action<ShardCopyResult> progress,
+        CancellationToken cancellationToken)
+    {
+        var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
+        long rows;
+        try
+        {
+            rows = await data.WriteToAsync(writer, sofar => progress(new ShardCopyResult(sofar, 0)), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Disposing the writer would end the COPY as if complete: cancel it, so the server discards the shard.
+            try
+            {
+                await writer.CancelAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+
+            throw;
+        }
+
+        await writer.DisposeAsync().ConfigureAwait(false);
+        return new ShardCopyResult(rows, 0);
     }
 
     private static int[] KeyOrdinals(TablePlan plan) =>

@@ -26,6 +26,13 @@ public abstract class PgWireDialect : ITargetDialect
 
     public abstract string CopyFromStdin(TablePlan plan);
 
+    /// <summary>
+    /// The option list without parentheses: PostgreSQL's older spelling, the only one CockroachDB's COPY takes
+    /// (https://www.cockroachlabs.com/docs/stable/copy lists CSV and NULL).
+    /// </summary>
+    public string CopyCsvFromStdin(TablePlan plan) =>
+        $"COPY {Quote(plan.Target)} ({QuoteList(plan.Columns.Select(c => c.Name))}) FROM STDIN WITH CSV NULL {Literal(Load.CsvShard.Null)}";
+
     public abstract string? ImportInto(TablePlan plan, IReadOnlyList<string> fileUrls);
 
     public abstract string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows);

@@ -8,7 +8,7 @@ internal sealed class PostgresCsvShard(NpgsqlCopyTextReader export, Func<bool, V
 {
     private bool ended;
 
-    public override async Task<long> WriteToAsync(TextWriter destination, CancellationToken cancellationToken)
+    public override async Task<long> WriteToAsync(TextWriter destination, Action<long>? progress, CancellationToken cancellationToken)
     {
         var buffer = new char[64 * 1024];
         var rows = new CsvRowCounter();
@@ -17,6 +17,7 @@ internal sealed class PostgresCsvShard(NpgsqlCopyTextReader export, Func<bool, V
         {
             rows.Count(buffer.AsSpan(0, read));
             await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            progress?.Invoke(rows.Rows);
         }
 
         ended = true;
