@@ -54,6 +54,9 @@ public sealed record BulkLoadOptions
     /// <summary>CockroachDB target: load through IMPORT INTO from CSV files instead of COPY; null for COPY.</summary>
     public ImportIntoOptions? Import { get; init; }
 
+    /// <summary>MySQL/MariaDB source: table and column names as they are, or lower-cased.</summary>
+    public IdentifierCase IdentifierCase { get; init; } = IdentifierCase.Preserve;
+
     /// <summary>The target schema for a MySQL/MariaDB source's tables (a PostgreSQL source keeps its schemas).</summary>
     public string TargetSchema { get; init; } = "public";
 }

@@ -34,6 +34,13 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
     {
         CheckDeferPrimaryKey();
+        if (options.IdentifierCase != IdentifierCase.Preserve && !source.Kind.IsMySqlFamily())
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "IdentifierCaseNeedsMySqlSource",
+                "A PostgreSQL source's names are copied as they are: its expressions, defaults and index definitions name them.",
+                "Leave -IdentifierCase out for a PostgreSQL source.");
+        }
+
         if (options.Import is not null && target.Dialect.Kind != EndpointKind.CockroachDb)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "ImportIntoNotSupported",
@@ -163,7 +170,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         {
             try
             {
-                plans.Add(TablePlanner.Plan(table, TargetName(table.Name), target.Dialect, source.Kind, options.TypeMap));
+                plans.Add(TablePlanner.Plan(table, TargetName(table.Name), target.Dialect, source.Kind, options.TypeMap, options.IdentifierCase));
             }
             catch (MoltException ex) when (ex.Kind is MoltErrorKind.UnsupportedType or MoltErrorKind.SchemaMismatch)
             {
@@ -185,7 +192,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     }
 
     private TableName TargetName(TableName name) =>
-        source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
+        source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, options.IdentifierCase.Apply(name.Name)) : name;
 
     private static Dictionary<TableName, TableName> TargetNames(IEnumerable<TablePlan> plans) => plans.ToDictionary(p => p.Source.Name, p => p.Target);
 

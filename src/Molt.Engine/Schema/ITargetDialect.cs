@@ -104,6 +104,12 @@ public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyLis
     /// <summary>The engine the source table lives in: what its expressions and index definitions are written for.</summary>
     public EndpointKind SourceKind { get; init; } = EndpointKind.Postgres;
 
+    /// <summary>How source names become target names: <see cref="PrimaryKey"/> and every column name in the plan are target names.</summary>
+    public IdentifierCase Names { get; init; } = IdentifierCase.Preserve;
+
+    /// <summary>A source column's name on the target (for columns named by constraints and indexes).</summary>
+    public string TargetColumn(string sourceColumn) => Names.Apply(sourceColumn);
+
     /// <summary>True when every column can be relayed without conversion.</summary>
     public bool IsBinaryCompatible => Columns.All(c => c.Type.IsBinaryCompatible);
 }

@@ -9,7 +9,8 @@ public static class TablePlanner
     /// Maps every copied column; when several have no mapping, one error lists them all so a single -TypeMapFile fixes
     /// the whole table.
     /// </summary>
-    public static TablePlan Plan(TableModel source, TableName target, ITargetDialect dialect, EndpointKind sourceKind, TypeMapOverrides overrides)
+    public static TablePlan Plan(TableModel source, TableName target, ITargetDialect dialect, EndpointKind sourceKind, TypeMapOverrides overrides,
+        IdentifierCase names = IdentifierCase.Preserve)
     {
         dialect.CheckTable(source);
         var columns = new List<TargetColumn>();
@@ -18,7 +19,7 @@ public static class TablePlanner
         {
             try
             {
-                columns.Add(new TargetColumn(column, column.Name, dialect.MapType(source, column, sourceKind, overrides), column.IsNullable));
+                columns.Add(new TargetColumn(column, names.Apply(column.Name), dialect.MapType(source, column, sourceKind, overrides), column.IsNullable));
             }
             catch (MoltException ex) when (ex.Kind == MoltErrorKind.UnsupportedType)
             {
@@ -28,7 +29,7 @@ public static class TablePlanner
 
         return errors.Count switch
         {
-            0 => new TablePlan(source, target, columns, source.PrimaryKey) { SourceKind = sourceKind },
+            0 => new TablePlan(source, target, columns, source.PrimaryKey.Select(k => names.Apply(k)).ToList()) { SourceKind = sourceKind, Names = names },
             1 => throw errors[0],
             _ => throw new MoltException(MoltErrorKind.UnsupportedType, "UnsupportedColumnTypes",
                 string.Join(Environment.NewLine, errors.Select(e => e.Message)), string.Join(Environment.NewLine, errors.Select(e => e.Remedy))),

@@ -36,7 +36,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 var clock = Stopwatch.StartNew();
                 var targetName = targetNames[table.Name];
                 TableComparison result;
-                if (!targetTables.TryGetValue(targetName, out var targetTable))
+                if (Find(targetTables.Values, targetName) is not { } targetTable)
                 {
                     result = new TableComparison(table.Name, targetName, 0, 0, 0, 0, 0, ComparisonStatus.Error, clock.Elapsed, $"the target has no table {targetName}");
                 }
@@ -57,13 +57,12 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
 
     private async Task<TableComparison> CompareTableAsync(TableModel table, TableModel targetTable, CompareCallbacks callbacks, CancellationToken cancellationToken)
     {
-        var targetColumns = targetTable.Columns.Select(c => c.Name).ToHashSet();
         var key = table.PrimaryKey.Select(table.Column).ToList();
-        var columns = table.CopiedColumns.Where(c => targetColumns.Contains(c.Name) && !table.PrimaryKey.Contains(c.Name)).ToList();
-        var lacking = table.CopiedColumns.Where(c => !targetColumns.Contains(c.Name)).Select(c => c.Name).ToList();
+        var columns = table.CopiedColumns.Where(c => Find(targetTable, c.Name) is not null && !table.PrimaryKey.Contains(c.Name)).ToList();
+        var lacking = table.CopiedColumns.Where(c => Find(targetTable, c.Name) is null).Select(c => c.Name).ToList();
         var note = lacking.Count == 0 ? null : $"the target lacks column(s) {string.Join(", ", lacking)}";
-        var targetKey = key.Select(k => targetTable.Column(k.Name)).ToList();
-        var targetValueColumns = columns.Select(c => targetTable.Column(c.Name)).ToList();
+        var targetKey = key.Select(k => Find(targetTable, k.Name) ?? targetTable.Column(k.Name)).ToList();
+        var targetValueColumns = columns.Select(c => Find(targetTable, c.Name)!).ToList();
         var kinds = columns.Select(Kind).ToList();
         var keyKinds = key.Select(Kind).ToList();
         // Two PostgreSQL sides compare each value's text form, which is exact for every type they share.
@@ -190,6 +189,21 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
             }
         }
     }
+
+    /// <summary>
+    /// The target's table of that name; failing that, the one name differing only in case (a load with
+    /// -IdentifierCase Lower), when exactly one does.
+    /// </summary>
+    private static TableModel? Find(IEnumerable<TableModel> tables, TableName name) =>
+        tables.FirstOrDefault(t => t.Name == name) is { } exact ? exact
+        : tables.Where(t => t.Name.Schema == name.Schema && string.Equals(t.Name.Name, name.Name, StringComparison.OrdinalIgnoreCase)).ToList() is [var only] ? only
+        : null;
+
+    /// <summary>The target column of that name, or the one differing only in case.</summary>
+    private static ColumnModel? Find(TableModel table, string column) =>
+        table.Columns.FirstOrDefault(c => c.Name == column) is { } exact ? exact
+        : table.Columns.Where(c => string.Equals(c.Name, column, StringComparison.OrdinalIgnoreCase)).ToList() is [var only] ? only
+        : null;
 
     private static ColumnKind Kind(ColumnModel column) => new(
         column.Type.Name is "json" or "jsonb",

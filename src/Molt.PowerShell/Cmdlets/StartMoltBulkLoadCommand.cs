@@ -83,6 +83,10 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     [ValidateNotNullOrEmpty]
     public string TargetSchema { get; set; } = "public";
 
+    /// <summary>MySQL/MariaDB source: table and column names as they are (default), or lower-cased.</summary>
+    [Parameter]
+    public Molt.IdentifierCase IdentifierCase { get; set; } = Molt.IdentifierCase.Preserve;
+
     /// <summary>MySQL/MariaDB source: what a zero date becomes (NULL, or a rejected row).</summary>
     [Parameter]
     public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
@@ -132,6 +136,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 TargetSchema = TargetSchema,
                 AllowMissingPrimaryKey = AllowMissingPrimaryKey,
                 DeferPrimaryKey = DeferPrimaryKey,
+                IdentifierCase = (Engine.Schema.IdentifierCase)(int)IdentifierCase,
                 Import = ImportIntoOptions.From(
                     ImportPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ImportPath), ImportUrl, ImportListenAddress),
             };

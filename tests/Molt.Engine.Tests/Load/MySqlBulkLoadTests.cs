@@ -104,6 +104,39 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(IdentifierCase.Preserve, "\"CustomerOrders\"", "\"OrderId\"", "\"Customers\"")]
+    [InlineData(IdentifierCase.Lower, "customerorders", "orderid", "customers")]
+    public async Task CamelCaseNamesArriveQuotedOrLowerCasedAsChosen(IdentifierCase names, string orders, string orderId, string customers)
+    {
+        var database = $"case_{names}_{Guid.NewGuid():N}"[..24];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            CREATE TABLE `Customers` (`CustomerId` INT PRIMARY KEY, `EMail` VARCHAR(50), UNIQUE KEY `UqEMail` (`EMail`));
+            CREATE TABLE `CustomerOrders` (`OrderId` INT AUTO_INCREMENT PRIMARY KEY, `CustomerId` INT NOT NULL, `Total` DECIMAL(8,2),
+              KEY `IxTotal` (`Total`), CONSTRAINT `FkCustomer` FOREIGN KEY (`CustomerId`) REFERENCES `Customers` (`CustomerId`));
+            INSERT INTO `Customers` VALUES (1, 'a@x'), (2, 'b@x');
+            INSERT INTO `CustomerOrders` (`CustomerId`, `Total`) VALUES (1, 9.99), (2, 20), (1, 0.5);
+            """);
+        var target = await fixture.NewTargetAsync("case");
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, IdentifierCase = names, FetchId = $"case-{names}" });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal("", await fixture.Target.ScalarAsync<string>(target,
+            $"SELECT coalesce(string_agg(message, ' | '), '') FROM _molt.fetch_exceptions WHERE fetch_id = 'case-{names}'"));
+        Assert.Equal("3|30.49", await fixture.Target.ScalarAsync<string>(target, $"SELECT count(*) || '|' || sum(t.\"{names.Apply("Total")}\") FROM {orders} t"));
+        // Key, unique constraint, index, foreign key and identity, all on the target's names.
+        Assert.Equal(5L, await fixture.Target.ScalarAsync<long>(target,
+            $"SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid IN ('{orders}'::regclass, '{customers}'::regclass)) + (SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%IxTotal')"));
+        Assert.Equal(4L, await fixture.Target.ScalarAsync<long>(target, $"SELECT nextval(pg_get_serial_sequence('{orders}', '{orderId.Trim('"')}'))"));
+
+        var (compared, _) = await Verify.CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new Engine.Verify.CompareOptions());
+        Assert.All(compared, c => Assert.Equal("Equal", c.Status));
+        Assert.Equal(2, compared.Count);
+    }
+
     [Fact]
     public async Task OutOfRangeTimesAndNonUtf8BytesInLatin1ArriveAsTheSourceHoldsThem()
     {

@@ -55,7 +55,7 @@ internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOn
 
     private string RowKey(long rowsBefore)
     {
-        var keys = plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Source.Name == k)).Where(i => i >= 0).ToList();
+        var keys = plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k)).Where(i => i >= 0).ToList();
         return keys.Count == 0
             ? $"row {rowsBefore + 1} of the shard"
             : string.Join(", ", keys.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));

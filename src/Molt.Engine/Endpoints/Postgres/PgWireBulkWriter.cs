@@ -127,7 +127,7 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
     }
 
     private static int[] KeyOrdinals(TablePlan plan) =>
-        plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Source.Name == k)).Where(i => i >= 0).ToArray();
+        plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k)).Where(i => i >= 0).ToArray();
 
     private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, TablePlan plan,
         Action<ShardCopyResult> progress, CancellationToken cancellationToken)

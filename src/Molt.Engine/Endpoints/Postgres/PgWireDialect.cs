@@ -85,7 +85,7 @@ public abstract class PgWireDialect : ITargetDialect
             // MySQL names keys per table; PostgreSQL names their indexes per schema, so the table's name goes first.
             var name = fromPostgres ? unique.Name : $"{plan.Target.Name}_{unique.Name}";
             statements.Add(new($"unique constraint {unique.Name}",
-                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, name))} UNIQUE ({QuoteList(unique.Columns)})"));
+                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, name))} UNIQUE ({QuoteList(unique.Columns.Select(plan.TargetColumn))})"));
         }
 
         foreach (var index in source.Indexes)
@@ -131,8 +131,8 @@ public abstract class PgWireDialect : ITargetDialect
         {
             statements.Add(targetNames.TryGetValue(foreignKey.ReferencedTable, out var referenced)
                 ? new($"foreign key {foreignKey.Name}",
-                    $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, foreignKey.Name))} FOREIGN KEY ({QuoteList(foreignKey.Columns)}) " +
-                    $"REFERENCES {Quote(referenced)} ({QuoteList(foreignKey.ReferencedColumns)}) ON DELETE {foreignKey.OnDelete} ON UPDATE {foreignKey.OnUpdate}")
+                    $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, foreignKey.Name))} FOREIGN KEY ({QuoteList(foreignKey.Columns.Select(plan.TargetColumn))}) " +
+                    $"REFERENCES {Quote(referenced)} ({QuoteList(foreignKey.ReferencedColumns.Select(plan.TargetColumn))}) ON DELETE {foreignKey.OnDelete} ON UPDATE {foreignKey.OnUpdate}")
                 : new($"foreign key {foreignKey.Name}", null, $"the referenced table {foreignKey.ReferencedTable} is not part of this load"));
         }
 
@@ -170,7 +170,7 @@ public abstract class PgWireDialect : ITargetDialect
         // MySQL names indexes per table; PostgreSQL and CockroachDB per schema, so the table's name goes first.
         var name = fromPostgres ? index.Name : $"{plan.Target.Name}_{index.Name}";
         return new($"index {index.Name}",
-            $"CREATE {(index.IsUnique ? "UNIQUE " : "")}{kind} {Quote(Name(plan, name))} ON {Quote(plan.Target)} ({QuoteList(index.Columns)})");
+            $"CREATE {(index.IsUnique ? "UNIQUE " : "")}{kind} {Quote(Name(plan, name))} ON {Quote(plan.Target)} ({QuoteList(index.Columns.Select(plan.TargetColumn))})");
     }
 
     protected static DdlStatement NotTranslated(IndexModel index) =>
