@@ -21,7 +21,11 @@ var sourceKind = Option("--source", "postgres");
 var only = Option("--only", "all");
 var moltArguments = ("-TableHandling DropAndRecreate " + Option("--molt-args", "")).Trim();
 var moltVariants = Option("--molt-variants", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-var settings = new Dictionary<string, string> { ["max_wal_size"] = "8GB", ["checkpoint_timeout"] = "30min", ["shared_buffers"] = "512MB" };
+// No autovacuum, and a CHECKPOINT before each tool: one tool's writes must not be flushed or vacuumed during the next one's run.
+var settings = new Dictionary<string, string>
+{
+    ["max_wal_size"] = "8GB", ["checkpoint_timeout"] = "30min", ["shared_buffers"] = "512MB", ["autovacuum"] = "off",
+};
 Console.WriteLine($"# {rows:N0} rows from {sourceKind}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 await using var target = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
 // Time is the whole process; InSession, for Molt, is Import-Module plus the cmdlet in an already open PowerShell.
@@ -46,6 +50,7 @@ if (sourceKind == "postgres")
     {
         await target.CreateDatabaseAsync("raw");
         await target.ExecuteAsync("raw", createTable);
+        await Settle();
         results.Add(("raw COPY binary pipe (psql | psql)", await Time($"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' | psql \"{Dst("raw")}\" -qc 'COPY bench FROM STDIN (FORMAT binary)'", environment), null, 0));
         await Check(target, "raw", rows);
     }
@@ -54,6 +59,7 @@ if (sourceKind == "postgres")
     {
         await target.CreateDatabaseAsync("pgcopydb");
         var work = Directory.CreateTempSubdirectory("molt-bench-pgcopydb-").FullName;
+        await Settle();
         results.Add(("pgcopydb clone --table-jobs 2 --index-jobs 2", await Time(
             $"pgcopydb clone --source \"{src}\" --target \"{Dst("pgcopydb")}\" --dir {work}/w --table-jobs 2 --index-jobs 2 --no-owner --no-acl --skip-extensions --notice >/dev/null 2>{work}/log || (tail -20 {work}/log; exit 1)", environment), null, 0));
         await Check(target, "pgcopydb", rows);
@@ -64,6 +70,7 @@ if (sourceKind == "postgres")
     {
         await target.CreateDatabaseAsync("pgdump");
         var dump = Path.Combine(Path.GetTempPath(), $"molt-bench-dump-{Guid.NewGuid():N}");
+        await Settle();
         results.Add(("pg_dump -Fd -j2 + pg_restore -j2", await Time($"pg_dump \"{src}\" -Fd -j2 -f {dump} && pg_restore -j2 --no-owner -d \"{Dst("pgdump")}\" {dump}", environment), null, 0));
         await Check(target, "pgdump", rows);
         Directory.Delete(dump, true);
@@ -89,6 +96,7 @@ else
         await target.CreateDatabaseAsync("pgloader");
         var mysql = $"mysql://{source.AdminUser}:{Uri.EscapeDataString(source.AdminPassword)}@{source.Host}:{source.Port}/bench";
         var pg = $"postgresql://{target.AdminUser}:{Uri.EscapeDataString(target.AdminPassword)}@{target.Host}:{target.Port}/pgloader";
+        await Settle();
         results.Add(("pgloader (defaults)", await Time($"pgloader --quiet {mysql} {pg}", []), null, 0));
         await Check(target, "pgloader", rows, "bench.bench");
     }
@@ -110,16 +118,21 @@ foreach (var (name, time, inSession, peak) in results)
 
 return 0;
 
+async Task Settle() => await target.ExecuteAsync("postgres", "CHECKPOINT");
+
 // Molt with the given arguments, then Compare-MoltData on what it loaded, then each variant.
 async Task RunMolt(string source)
 {
     await target.CreateDatabaseAsync("molt");
+    await Settle();
     results.Add(await Molt(source, target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
     await Check(target, "molt", rows);
+    await Settle();
     results.Add(await Molt(source, target.ConnectionUri("molt"), "Compare-MoltData"));
     for (var i = 0; i < moltVariants.Length; i++)
     {
         await target.CreateDatabaseAsync($"molt{i}");
+        await Settle();
         results.Add(await Molt(source, target.ConnectionUri($"molt{i}"), $"Start-MoltBulkLoad {moltArguments} {moltVariants[i]} -Confirm:$false"));
         await Check(target, $"molt{i}", rows);
     }
