@@ -372,8 +372,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Interrupted, "interrupted", CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-        catch (Exception ex) when (ex is NpgsqlException or ShardRowRejectedException or InvalidDataException or MoltException
-                                       || ex.GetType().Namespace?.StartsWith("MySqlConnector", StringComparison.Ordinal) == true)
+        catch (Exception ex) when (ShardFailure.IsShardFailure(ex))
         {
             counter.Add(-before.Rows, -before.Bytes);
             var failure = ShardFailure.From(ex);

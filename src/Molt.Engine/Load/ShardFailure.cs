@@ -6,6 +6,14 @@ namespace Molt.Engine.Load;
 /// <summary>What a failed shard records: a message, the SQLSTATE and, when the error names one, the rejected row's key.</summary>
 internal sealed record ShardFailure(string Message, string? SqlState, string? RowKey)
 {
+    /// <summary>
+    /// Whether an exception is a shard's own failure (recorded, the table fails, other tables go on) rather than a bug:
+    /// a server or driver error, a rejected row, a broken stream or file, or Molt's own error.
+    /// </summary>
+    public static bool IsShardFailure(Exception exception) =>
+        exception is NpgsqlException or ShardRowRejectedException or RowRejectedException or InvalidDataException or IOException or MoltException
+        || exception.GetType().Namespace?.StartsWith("MySqlConnector", StringComparison.Ordinal) == true;
+
     public static ShardFailure From(Exception exception) => exception switch
     {
         PostgresException pg => new ShardFailure(

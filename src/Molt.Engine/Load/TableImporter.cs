@@ -57,8 +57,7 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or RowRejectedException or MoltException or IOException
-                                       || ex.GetType().Namespace?.StartsWith("MySqlConnector", StringComparison.Ordinal) == true)
+        catch (Exception ex) when (ShardFailure.IsShardFailure(ex))
         {
             // Nothing of the table was loaded: the exported rows no longer count.
             progress(-files.Values.Sum(f => f.Rows), -files.Values.Sum(f => f.Bytes));

@@ -110,6 +110,9 @@ public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyLis
     /// <summary>A source column's name on the target (for columns named by constraints and indexes).</summary>
     public string TargetColumn(string sourceColumn) => Names.Apply(sourceColumn);
 
+    /// <summary>The positions in <see cref="Columns"/> of the primary key's columns, for naming a row.</summary>
+    public IReadOnlyList<int> KeyOrdinals => PrimaryKey.Select(k => Columns.ToList().FindIndex(c => c.Name == k)).Where(i => i >= 0).ToList();
+
     /// <summary>True when every column can be relayed without conversion.</summary>
     public bool IsBinaryCompatible => Columns.All(c => c.Type.IsBinaryCompatible);
 }

@@ -21,11 +21,12 @@ internal static class ImportHarness
 
     /// <summary>Loads by COPY into one database and by the import path into another; returns the import's summary and files.</summary>
     public static async Task<(BulkLoadSummary Summary, List<TableLoadResult> Tables, string[] Files)> ExportAsync(string sourceUri, string targetUri,
-        BulkLoadOptions options)
+        BulkLoadOptions options, SourceOptions? sourceOptions = null)
     {
         var folder = Directory.CreateTempSubdirectory("molt-import-").FullName;
         var import = ImportIntoOptions.From(folder, "https://files.example/molt?AUTH=implicit", null);
-        var (_, summary, tables, _) = await LoadHarness.LoadAsync(sourceUri, targetUri, options with { Import = import }, dialect: Dialect);
+        var (_, summary, tables, _) = await LoadHarness.LoadAsync(sourceUri, targetUri, options with { Import = import }, sourceOptions: sourceOptions,
+            dialect: Dialect);
         return (summary, tables, Directory.GetFiles(folder, "*.csv", SearchOption.AllDirectories).Order().ToArray());
     }
 
@@ -136,6 +137,32 @@ public sealed class MySqlImportIntoTests(MySqlSourceFixture fixture)
             Assert.Equal(await LoadHarness.DigestAsync(fixture.Target, copied, $"public.\"{table}\""),
                 await LoadHarness.DigestAsync(fixture.Target, imported, $"public.\"{table}\""));
         }
+    }
+}
+
+[Collection(MySqlSourceCollection.Name)]
+public sealed class MySqlImportRejectionTests(MySqlSourceFixture fixture)
+{
+    [Fact]
+    public async Task ARowRefusedDuringTheExportFailsItsTableWithTheRowsKey()
+    {
+        const string database = "import_reject";
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            CREATE TABLE events (id INT PRIMARY KEY, happened DATETIME NULL);
+            INSERT INTO events VALUES (1, '2024-05-01 10:00:00'), (2, '0000-00-00 00:00:00');
+            CREATE TABLE others (id INT PRIMARY KEY);
+            """);
+        var target = await fixture.NewTargetAsync("import_reject");
+        var (summary, tables, _) = await ImportHarness.ExportAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, FetchId = "import-reject" },
+            new SourceOptions { ZeroDates = Engine.Endpoints.MySql.ZeroDateHandling.Reject });
+
+        Assert.Equal(RunStatus.Failed, summary.Status);
+        Assert.Contains("zero date", tables.Single(t => t.Table.Name == "events").Error);
+        Assert.Equal("id=2", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT row_key FROM _molt.fetch_exceptions WHERE fetch_id = 'import-reject' AND source_table LIKE '%events'"));
     }
 }
 

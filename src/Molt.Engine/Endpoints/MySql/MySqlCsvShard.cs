@@ -32,7 +32,7 @@ internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOn
                 }
                 catch (RowRejectedException ex)
                 {
-                    throw new ShardRowRejectedException(RowKey(rows), ex);
+                    throw ShardRowRejectedException.At(plan, reader, rows, ex);
                 }
             }
 
@@ -51,13 +51,5 @@ internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOn
     {
         await reader.DisposeAsync().ConfigureAwait(false);
         await release().ConfigureAwait(false);
-    }
-
-    private string RowKey(long rowsBefore)
-    {
-        var keys = plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k)).Where(i => i >= 0).ToList();
-        return keys.Count == 0
-            ? $"row {rowsBefore + 1} of the shard"
-            : string.Join(", ", keys.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));
     }
 }

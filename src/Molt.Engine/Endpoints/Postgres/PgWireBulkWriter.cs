@@ -126,13 +126,9 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         return new ShardCopyResult(rows, 0);
     }
 
-    private static int[] KeyOrdinals(TablePlan plan) =>
-        plan.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k)).Where(i => i >= 0).ToArray();
-
     private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, TablePlan plan,
         Action<ShardCopyResult> progress, CancellationToken cancellationToken)
     {
-        var keyOrdinals = KeyOrdinals(plan);
         var rows = 0L;
         await using var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken).ConfigureAwait(false);
         var reader = data.Reader;
@@ -148,10 +144,7 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
                 }
                 catch (RowRejectedException ex)
                 {
-                    var key = keyOrdinals.Length == 0
-                        ? $"row {rows + 1} of the shard"
-                        : string.Join(", ", keyOrdinals.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));
-                    throw new ShardRowRejectedException(key, ex);
+                    throw ShardRowRejectedException.At(plan, reader, rows, ex);
                 }
             }
 
@@ -176,4 +169,14 @@ public sealed class ShardRowRejectedException(string rowKey, RowRejectedExceptio
     public string RowKey { get; } = rowKey;
 
     public RowRejectedException Rejection { get; } = inner;
+
+    /// <summary>The rejection of the reader's current row, named by its primary key (or its position among <paramref name="rowsBefore"/>).</summary>
+    public static ShardRowRejectedException At(TablePlan plan, System.Data.Common.DbDataReader reader, long rowsBefore, RowRejectedException rejection)
+    {
+        var keys = plan.KeyOrdinals;
+        var key = keys.Count == 0
+            ? $"row {rowsBefore + 1} of the shard"
+            : string.Join(", ", keys.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));
+        return new ShardRowRejectedException(key, rejection);
+    }
 }
