@@ -33,21 +33,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     /// <summary>Reads the source catalog and decides everything the load will do, checking the target before writing anything.</summary>
     public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
     {
-        CheckDeferPrimaryKey();
-        if (options.IdentifierCase != IdentifierCase.Preserve && !source.Kind.IsMySqlFamily())
-        {
-            throw new MoltException(MoltErrorKind.InvalidArgument, "IdentifierCaseNeedsMySqlSource",
-                "A PostgreSQL source's names are copied as they are: its expressions, defaults and index definitions name them.",
-                "Leave -IdentifierCase out for a PostgreSQL source.");
-        }
-
-        if (options.Import is not null && target.Dialect.Kind != EndpointKind.CockroachDb)
-        {
-            throw new MoltException(MoltErrorKind.InvalidArgument, "ImportIntoNotSupported",
-                $"IMPORT INTO is CockroachDB's; the target is {target.Dialect.Kind.DisplayName()}, which loads with COPY.",
-                "Leave -ImportPath, -ImportUrl and -ImportListenAddress out for this target.");
-        }
-
+        CheckOptions();
         var resumed = options.Resume ? await FindResumedRunAsync(cancellationToken).ConfigureAwait(false) : null;
         var tables = await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false);
         if (tables.Count == 0)
@@ -125,8 +111,23 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             results.Sum(r => r.Rows), results.Sum(r => r.Bytes), clock.Elapsed, failedTables);
     }
 
-    private void CheckDeferPrimaryKey()
+    /// <summary>Refuses options that cannot work together or with these endpoints, before anything is read or written.</summary>
+    private void CheckOptions()
     {
+        if (options.IdentifierCase != IdentifierCase.Preserve && !source.Kind.IsMySqlFamily())
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "IdentifierCaseNeedsMySqlSource",
+                "A PostgreSQL source's names are copied as they are: its expressions, defaults and index definitions name them.",
+                "Leave -IdentifierCase out for a PostgreSQL source.");
+        }
+
+        if (options.Import is not null && target.Dialect.Kind != EndpointKind.CockroachDb)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "ImportIntoNotSupported",
+                $"IMPORT INTO is CockroachDB's; the target is {target.Dialect.Kind.DisplayName()}, which loads with COPY.",
+                "Leave -ImportPath, -ImportUrl and -ImportListenAddress out for this target.");
+        }
+
         if (options.DeferPrimaryKey && options.TableHandling != TableHandling.DropAndRecreate)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNeedsRecreate",
@@ -312,10 +313,10 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             errors.IsEmpty ? null : string.Join("; ", errors), shards.Count);
     }
 
-    // A table never analysed has no estimate (0): it is split as asked, which costs an empty table nothing.
     /// <summary>
     /// Enough shards to use the table's readers, few enough that none is tiny; more where the target caps the rows of one
-    /// transaction (splitting works on integer keys only: see KeyRanges).
+    /// transaction (splitting works on integer keys only: see KeyRanges). A table never analysed has no estimate (0): it
+    /// is split as asked, which costs an empty table nothing.
     /// </summary>
     private int ShardCount(TableModel table)
     {

@@ -57,13 +57,13 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
             }
             catch
             {
-                await CancelQuietlyAsync(destination).ConfigureAwait(false);
+                await CancelQuietlyAsync(destination.CancelAsync).ConfigureAwait(false);
                 throw;
             }
 
             if (!counter.SawTrailer)
             {
-                await CancelQuietlyAsync(destination).ConfigureAwait(false);
+                await CancelQuietlyAsync(destination.CancelAsync).ConfigureAwait(false);
                 throw new InvalidDataException("The source's COPY stream ended without its trailer; the shard is not loaded.");
             }
         }
@@ -88,11 +88,11 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
     }
 
     // Cancelling fails when the connection is already gone; the error that got us here is the one to report.
-    private static async Task CancelQuietlyAsync(NpgsqlRawCopyStream destination)
+    private static async Task CancelQuietlyAsync(Func<Task> cancel)
     {
         try
         {
-            await destination.CancelAsync().ConfigureAwait(false);
+            await cancel().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)
         {
@@ -102,28 +102,17 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
     private static async Task<ShardCopyResult> CopyCsvAsync(NpgsqlConnection connection, string copy, CsvShard data, Action<ShardCopyResult> progress,
         CancellationToken cancellationToken)
     {
-        var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
-        long rows;
+        await using var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
         try
         {
-            rows = await data.WriteToAsync(writer, sofar => progress(new ShardCopyResult(sofar, 0)), cancellationToken).ConfigureAwait(false);
+            return new ShardCopyResult(await data.WriteToAsync(writer, sofar => progress(new ShardCopyResult(sofar, 0)), cancellationToken).ConfigureAwait(false), 0);
         }
         catch
         {
             // Disposing the writer would end the COPY as if complete: cancel it, so the server discards the shard.
-            try
-            {
-                await writer.CancelAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
-
+            await CancelQuietlyAsync(writer.CancelAsync).ConfigureAwait(false);
             throw;
         }
-
-        await writer.DisposeAsync().ConfigureAwait(false);
-        return new ShardCopyResult(rows, 0);
     }
 
     private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, TablePlan plan,
