@@ -102,17 +102,22 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
     private static async Task<ShardCopyResult> CopyCsvAsync(NpgsqlConnection connection, string copy, CsvShard data, Action<ShardCopyResult> progress,
         CancellationToken cancellationToken)
     {
-        await using var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
+        var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
+        long rows;
         try
         {
-            return new ShardCopyResult(await data.WriteToAsync(writer, sofar => progress(new ShardCopyResult(sofar, 0)), cancellationToken).ConfigureAwait(false), 0);
+            rows = await data.WriteToAsync(writer, sofar => progress(new ShardCopyResult(sofar, 0)), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            // Disposing the writer would end the COPY as if complete: cancel it, so the server discards the shard.
+            // Disposing the writer would end the COPY as if complete: cancel it, so the server discards the shard. A
+            // cancelled writer is not disposed: it would flush what it buffered into the ended COPY and hide this error.
             await CancelQuietlyAsync(writer.CancelAsync).ConfigureAwait(false);
             throw;
         }
+
+        await writer.DisposeAsync().ConfigureAwait(false);
+        return new ShardCopyResult(rows, 0);
     }
 
     private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, TablePlan plan,
