@@ -28,7 +28,13 @@ public sealed record BulkLoadOptions
 
     public int TableConcurrency { get; init; } = 4;
 
-    public int ShardsPerTable { get; init; } = 4;
+    public int ShardsPerTable { get; init; } = DefaultShardsPerTable;
+
+    /// <summary>
+    /// One stream per processor of this machine, from 2 to 4: each stream costs Molt a share of a core (converting rows,
+    /// or relaying them), and more streams than cores only contend (measured in bench/RESULTS.md).
+    /// </summary>
+    public static int DefaultShardsPerTable => Math.Clamp(Environment.ProcessorCount, 2, 4);
 
     /// <summary>A table is split only into shards of at least this many (estimated) rows: small tables are one shard.</summary>
     public long MinRowsPerShard { get; init; } = 10_000;

@@ -63,7 +63,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
 
     [Parameter]
     [ValidateRange(1, 64)]
-    public int ShardsPerTable { get; set; } = 4;
+    public int ShardsPerTable { get; set; } = BulkLoadOptions.DefaultShardsPerTable;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
