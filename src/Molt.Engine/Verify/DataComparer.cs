@@ -103,7 +103,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         var hasTarget = await targetRows.ReadAsync(cancellationToken).ConfigureAwait(false);
         while (hasSource || hasTarget)
         {
-            var order = !hasSource ? 1 : !hasTarget ? -1 : KeyComparer.Compare(sourceRows, targetRows, keyCount);
+            var order = !hasSource ? 1 : !hasTarget ? -1 : KeyComparer.Compare(sourceRows, targetRows, key);
             if (order < 0)
             {
                 counts.SourceRows++;

@@ -1,16 +1,23 @@
 using System.Data.Common;
 using System.Globalization;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.Verify;
 
-/// <summary>Orders primary-key values the way both sides' ORDER BY does: numbers by value, text by code point.</summary>
+/// <summary>
+/// Orders primary-key values the way both sides' ORDER BY does: numbers by value (DECIMAL keys arrive as text, every
+/// digit kept), text by code point.
+/// </summary>
 internal static class KeyComparer
 {
-    public static int Compare(DbDataReader left, DbDataReader right, int keyCount)
+    public static int Compare(DbDataReader left, DbDataReader right, IReadOnlyList<ColumnModel> key)
     {
-        for (var i = 0; i < keyCount; i++)
+        for (var i = 0; i < key.Count; i++)
         {
-            var order = Compare(left.IsDBNull(i) ? null : left.GetValue(i), right.IsDBNull(i) ? null : right.GetValue(i));
+            var (leftValue, rightValue) = (left.IsDBNull(i) ? null : left.GetValue(i), right.IsDBNull(i) ? null : right.GetValue(i));
+            var order = VerifySide.IsDecimal(key[i]) && leftValue is string leftText && rightValue is string rightText
+                ? DecimalTextComparer.Instance.Compare(leftText, rightText)
+                : Compare(leftValue, rightValue);
             if (order != 0)
             {
                 return order;

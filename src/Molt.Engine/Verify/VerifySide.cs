@@ -19,7 +19,10 @@ internal abstract class VerifySide : IAsyncDisposable
 
     public abstract ICatalogReader Catalog { get; }
 
-    /// <summary>Streams the rows, key values (typed) first, then the columns (as text when <paramref name="asText"/>).</summary>
+    /// <summary>
+    /// Streams the rows, key values first (typed, but DECIMAL keys as text), then the columns (as text when
+    /// <paramref name="asText"/>).
+    /// </summary>
     public abstract Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         CancellationToken cancellationToken);
 
@@ -70,17 +73,20 @@ internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
     public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         CancellationToken cancellationToken)
     {
-        var order = key.Count == 0 ? "" : " ORDER BY " + string.Join(", ", key.Select(k => PostgresSyntax.Quote(k.Name) + (IsText(k) ? " COLLATE \"C\"" : "")));
+        // Qualified, the key is the table's column, not the text a DECIMAL key is selected as (which would order as text).
+        var order = key.Count == 0 ? ""
+            : " ORDER BY " + string.Join(", ", key.Select(k => $"{PostgresSyntax.Quote(table)}.{PostgresSyntax.Quote(k.Name)}" + (IsText(k) ? " COLLATE \"C\"" : "")));
         return ExecuteAsync(Select(table, key, columns, asText) + order, [], cancellationToken);
     }
 
     protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         object?[] keyValues, CancellationToken cancellationToken) =>
-        ExecuteAsync(Select(table, key, columns, asText) + " WHERE " + string.Join(" AND ", key.Select((k, i) => $"{PostgresSyntax.Quote(k.Name)} = ${i + 1}")),
+        ExecuteAsync(Select(table, key, columns, asText) + " WHERE "
+            + string.Join(" AND ", key.Select((k, i) => $"{PostgresSyntax.Quote(k.Name)} = ${i + 1}{(IsDecimal(k) ? "::numeric" : "")}")),
             keyValues, cancellationToken);
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText) =>
-        "SELECT " + string.Join(", ", key.Select(k => PostgresSyntax.Quote(k.Name))
+        "SELECT " + string.Join(", ", key.Select(k => IsDecimal(k) ? $"{PostgresSyntax.Quote(k.Name)}::text" : PostgresSyntax.Quote(k.Name))
             .Concat(columns.Select(c => asText || IsDecimal(c) ? $"{PostgresSyntax.Quote(c.Name)}::text" : PostgresSyntax.Quote(c.Name))))
         + $" FROM {PostgresSyntax.Quote(table)}";
 
@@ -121,11 +127,12 @@ internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
 
     protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         object?[] keyValues, CancellationToken cancellationToken) =>
-        ExecuteAsync(Select(table, key, columns) + " WHERE " + string.Join(" AND ", key.Select((k, i) => $"{MySqlSyntax.Quote(k.Name)} = @p{i}")), keyValues,
-            cancellationToken);
+        ExecuteAsync(Select(table, key, columns) + " WHERE "
+            + string.Join(" AND ", key.Select((k, i) => $"{MySqlSyntax.Quote(k.Name)} = {(IsDecimal(k) ? $"CAST(@p{i} AS DECIMAL(65,30))" : $"@p{i}")}")),
+            keyValues, cancellationToken);
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns) =>
-        $"SELECT {string.Join(", ", key.Select(k => MySqlSyntax.Quote(k.Name))
+        $"SELECT {string.Join(", ", key.Select(k => IsDecimal(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS CHAR)" : MySqlSyntax.Quote(k.Name))
             .Concat(columns.Select(c => IsDecimal(c) ? $"CAST({MySqlSyntax.Quote(c.Name)} AS CHAR)" : MySqlSyntax.Quote(c.Name))))} FROM {MySqlSyntax.Quote(table)}";
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)

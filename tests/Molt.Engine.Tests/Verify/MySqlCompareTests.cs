@@ -83,4 +83,32 @@ public sealed class MySqlCompareTests(MySqlSourceFixture fixture)
         Assert.Equal((0L, 0L, 1L), (words.Missing, words.Extra, words.Mismatched));
         Assert.Equal("word=Zebra", Assert.Single(differences).Key);
     }
+
+    // DECIMAL(65,30) keys hold more digits than .NET's decimal: they are compared, and looked up again live, as text.
+    [Fact]
+    public async Task WideDecimalKeysOrderByValueAndAreRecheckedLive()
+    {
+        var database = $"vdec_{Guid.NewGuid():N}"[..16];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            CREATE TABLE amounts (id DECIMAL(65,30) PRIMARY KEY, n INT);
+            INSERT INTO amounts VALUES (-5.5, 1), (9, 2), (10.000000000000000000000000000001, 3), (12345678901234567890123456789012345.1, 4);
+            """);
+        var target = await fixture.NewTargetAsync("vdec");
+        await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate });
+        await fixture.Target.ExecuteAsync(target, """
+            DELETE FROM amounts WHERE id = 9;
+            UPDATE amounts SET n = 30 WHERE id = 10.000000000000000000000000000001;
+            INSERT INTO amounts VALUES (10.000000000000000000000000000002, 5);
+            """);
+
+        var (tables, differences) = await CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new CompareOptions { Live = true, LiveRetries = 1, LiveDelay = TimeSpan.FromMilliseconds(10) });
+        var amounts = Assert.Single(tables);
+        Assert.Equal((1L, 1L, 1L, 4L), (amounts.Missing, amounts.Extra, amounts.Mismatched, amounts.SourceRows));
+        Assert.Equal(
+            ["Extra id=10.000000000000000000000000000002", "Mismatch id=10.000000000000000000000000000001", "Missing id=9"],
+            differences.Select(d => $"{d.Kind} {d.Key}").Order(StringComparer.Ordinal));
+    }
 }
