@@ -315,8 +315,8 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
     /// <summary>
     /// Enough shards to use the table's readers, few enough that none is tiny; more where the target caps the rows of one
-    /// transaction (splitting works on integer keys only: see KeyRanges). A table never analysed has no estimate (0): it
-    /// is split as asked, which costs an empty table nothing.
+    /// transaction (a source may read a key type it cannot split as one range: see its SplitAsync). A table never
+    /// analysed has no estimate (0): it is split as asked, which costs an empty table nothing.
     /// </summary>
     private int ShardCount(TableModel table)
     {

@@ -1,6 +1,8 @@
+using System.Globalization;
+
 namespace Molt.Engine.Load;
 
-/// <summary>Splits an integer key interval into ranges of equal width.</summary>
+/// <summary>Splits a key into shard ranges.</summary>
 public static class KeyRanges
 {
     /// <summary>
@@ -17,10 +19,43 @@ public static class KeyRanges
         }
 
         var ranges = new List<KeyRange>(shards);
-        object? lower = null;
+        string? lower = null;
         for (var i = 1; i < shards; i++)
         {
-            var upper = (long)(min + decimal.Floor(span * i / shards));
+            var upper = ((long)(min + decimal.Floor(span * i / shards))).ToString(CultureInfo.InvariantCulture);
+            ranges.Add(new KeyRange(keyColumn, lower, upper));
+            lower = upper;
+        }
+
+        ranges.Add(new KeyRange(keyColumn, lower, null));
+        return ranges;
+    }
+
+    /// <summary>
+    /// Ranges that start at each of <paramref name="starts"/>, the first key of each of a table's equal parts as the
+    /// source orders them (the first part needs no start: the first range is open below). A key value that spans
+    /// several parts gives one range, so every row still lands in exactly one.
+    /// </summary>
+    public static IReadOnlyList<KeyRange> FromStarts(string keyColumn, IEnumerable<string> starts)
+    {
+        var bounds = new List<string>();
+        foreach (var start in starts)
+        {
+            if (bounds.Count == 0 || bounds[^1] != start)
+            {
+                bounds.Add(start);
+            }
+        }
+
+        if (bounds.Count == 0)
+        {
+            return [KeyRange.All];
+        }
+
+        var ranges = new List<KeyRange>(bounds.Count + 1);
+        string? lower = null;
+        foreach (var upper in bounds)
+        {
             ranges.Add(new KeyRange(keyColumn, lower, upper));
             lower = upper;
         }

@@ -97,7 +97,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         {
             batch.BatchCommands.Add(BatchCommand(
                 $"""INSERT INTO "{Schema}"."fetch_shards" (fetch_id, source_table, target_table, shard, key_column, lower_bound, upper_bound, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')""",
-                fetchId, sourceTable, targetTable, i, ranges[i].KeyColumn, BoundText(ranges[i].Lower), BoundText(ranges[i].Upper)));
+                fetchId, sourceTable, targetTable, i, ranges[i].KeyColumn, ranges[i].Lower, ranges[i].Upper));
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -116,7 +116,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             shards.Add(new ShardState(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
-                new KeyRange(NullableString(reader, 3), ParseBound(NullableString(reader, 4)), ParseBound(NullableString(reader, 5))),
+                new KeyRange(NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5)),
                 reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), NullableString(reader, 9)));
         }
 
@@ -218,12 +218,4 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     }
 
     private static string? NullableString(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static string? BoundText(object? bound) => bound is null ? null : Convert.ToString(bound, System.Globalization.CultureInfo.InvariantCulture);
-
-    // Shard bounds are integers (long) or, for an unsigned 64-bit key, decimals.
-    private static object? ParseBound(string? text) =>
-        text is null ? null
-        : long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
-        : decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 }

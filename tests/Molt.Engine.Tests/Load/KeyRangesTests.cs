@@ -18,15 +18,27 @@ public sealed class KeyRangesTests
         for (var i = 1; i < ranges.Count; i++)
         {
             Assert.Equal(ranges[i - 1].Upper, ranges[i].Lower);
-            Assert.True((long)ranges[i].Lower! > (ranges[i - 1].Lower as long? ?? long.MinValue) || i == 1);
+            Assert.True(i == 1 || long.Parse(ranges[i].Lower!) > long.Parse(ranges[i - 1].Lower!));
         }
 
         foreach (var key in new[] { min, max, min + ((max - min) / 2), long.MinValue, long.MaxValue })
         {
-            Assert.Single(ranges, r => (r.Lower is null || key >= (long)r.Lower) && (r.Upper is null || key < (long)r.Upper));
+            Assert.Single(ranges, r => (r.Lower is null || key >= long.Parse(r.Lower)) && (r.Upper is null || key < long.Parse(r.Upper)));
         }
     }
 
     [Fact]
     public void OneKeyIsOneUnboundedRange() => Assert.True(Assert.Single(KeyRanges.Split("id", 5, 5, 4)).IsAll);
+
+    [Fact]
+    public void PartStartsBecomeRangesAndAKeyValueSpanningPartsIsOneBound()
+    {
+        var ranges = KeyRanges.FromStarts("code", ["b", "m", "m", "x"]);
+        Assert.Equal(
+            [new KeyRange("code", null, "b"), new KeyRange("code", "b", "m"), new KeyRange("code", "m", "x"), new KeyRange("code", "x", null)],
+            ranges);
+    }
+
+    [Fact]
+    public void NoPartStartsIsTheWholeTable() => Assert.True(Assert.Single(KeyRanges.FromStarts("code", [])).IsAll);
 }

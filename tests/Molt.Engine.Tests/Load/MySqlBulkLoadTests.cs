@@ -2,6 +2,8 @@ using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Molt.Engine.State;
+using Molt.Engine.Tests.Verify;
+using Molt.Engine.Verify;
 
 namespace Molt.Engine.Tests.Load;
 
@@ -194,6 +196,34 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             Assert.Contains("column happened", message);
             Assert.Equal("id=2", await fixture.Target.ScalarAsync<string>(target, $"SELECT row_key FROM _molt.fetch_exceptions WHERE fetch_id = 'zero-{handling}'"));
         }
+    }
+
+    // A key that is not an integer is split by its values in the source's own order (the column's collation for strings),
+    // and each bound comes back as a literal of the key's type: quotes and backslashes, NUL bytes, 30 decimal places.
+    [Theory]
+    [InlineData("VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", @"CONCAT(ELT(seq % 3 + 1, 'É', 'e''\\', 'a'), MD5(seq))")]
+    [InlineData("VARCHAR(40) CHARACTER SET latin1", "CONCAT(IF(seq % 2 = 0, 'Ä', 'a'), MD5(seq))")]
+    [InlineData("VARBINARY(17)", "UNHEX(CONCAT(IF(seq % 2 = 0, '00', 'FF'), MD5(seq)))")]
+    [InlineData("DECIMAL(65,30)", "seq + 0.000000000000000000000000000001 * (seq % 7)")]
+    public async Task AKeyThatIsNotAnIntegerIsSplitByItsValuesAndEveryRowArrivesOnce(string keyType, string key)
+    {
+        var database = $"parted_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, $"""
+            CREATE TABLE parted (id {keyType} PRIMARY KEY, v INT NOT NULL);
+            INSERT INTO parted SELECT {key}, seq FROM seq_1_to_30000;
+            """);
+        var target = await fixture.NewTargetAsync("parted");
+        var (_, summary, tables, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, ShardsPerTable = 4, MinRowsPerShard = 1 });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal(4, Assert.Single(tables).Shards);
+        Assert.Equal(30_000L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM parted"));
+        Assert.Equal(30_000L * 30_001 / 2, await fixture.Target.ScalarAsync<long>(target, "SELECT sum(v) FROM parted"));
+        var (compared, differences) = await CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new CompareOptions());
+        Assert.True(Assert.Single(compared).Status == ComparisonStatus.Equal, string.Join("; ", differences.Take(3).Select(d => $"{d.Kind} {d.Key}")));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
@@ -13,12 +14,14 @@ namespace Molt.Engine.Endpoints.MySql;
 /// global read lock held for milliseconds, each reader starts a consistent-snapshot transaction and the binlog
 /// position and GTID set of that moment are read; then the lock is released.
 /// </summary>
-internal sealed class MySqlSnapshot : ISourceSnapshot
+internal sealed partial class MySqlSnapshot : ISourceSnapshot
 {
     /// <summary>Every DECIMAL(p,s) with p up to 28 fits .NET's decimal exactly.</summary>
     private const int MaxBinaryDecimalDigits = 28;
 
-    private static readonly HashSet<string> RangeableKeyTypes = ["tinyint", "smallint", "mediumint", "int", "integer", "bigint"];
+    private static readonly HashSet<string> IntegerKeyTypes = ["tinyint", "smallint", "mediumint", "int", "integer", "bigint"];
+    private static readonly HashSet<string> BinaryKeyTypes = ["binary", "varbinary"];
+    private static readonly HashSet<string> PartedKeyTypes = ["char", "varchar", "binary", "varbinary", "decimal"];
     // ER_SPECIFIC_ACCESS_DENIED_ERROR: the user lacks a privilege the statement needs (RELOAD for the lock).
     private const int AccessDenied = 1227;
 
@@ -52,7 +55,9 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
             {
                 var reader = await MySqlConnections.OpenAsync(address, cancellationToken, pooled: false).ConfigureAwait(false);
                 readers.Add(reader);
-                await ExecuteAsync(reader, "SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600",
+                // Shard bounds are string literals with escaped backslashes, which NO_BACKSLASH_ESCAPES would read as two.
+                await ExecuteAsync(reader, "SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600, " +
+                    "SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
                     cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(reader, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(reader, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", cancellationToken).ConfigureAwait(false);
@@ -78,27 +83,51 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
         }
     }
 
+    /// <summary>
+    /// An integer key is split by its bounds alone (two index lookups); a string, binary or DECIMAL key by the first key
+    /// of each of <paramref name="count"/> equal parts in the key's own order (one scan of the key). Other keys (dates,
+    /// floats, ENUM) are read as one range.
+    /// </summary>
     public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
     {
-        if (count <= 1 || !table.HasPrimaryKey || !RangeableKeyTypes.Contains(table.Column(table.PrimaryKey[0]).Type.Name))
+        var key = table.HasPrimaryKey ? table.PrimaryKey[0] : null;
+        var keyType = key is null ? null : table.Column(key).Type.Name;
+        if (count <= 1 || key is null || !(IntegerKeyTypes.Contains(keyType!) || PartedKeyTypes.Contains(keyType!)))
         {
             return [KeyRange.All];
         }
 
-        var key = table.PrimaryKey[0];
-        var sql = $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}";
+        var filter = where is null ? "" : $" WHERE ({where})";
+        var integer = IntegerKeyTypes.Contains(keyType!);
+        var sql = integer
+            ? $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{filter}"
+            : $"SELECT {(BinaryKeyTypes.Contains(keyType!) ? "HEX(part_start)" : "CAST(part_start AS CHAR)")} FROM " +
+              $"(SELECT k AS part_start, part, LAG(part) OVER (ORDER BY k, part) AS previous FROM " +
+              $"(SELECT {Quote(key)} AS k, NTILE({count}) OVER (ORDER BY {Quote(key)}) AS part FROM {Quote(table.Name)}{filter}) parts) starts " +
+              "WHERE part <> previous ORDER BY part";
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var command = new MySqlCommand(sql, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            // An unsigned BIGINT beyond long's range is read as one range.
-            return !reader.IsDBNull(0)
-                   && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
-                   && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
-                ? KeyRanges.Split(key, min, max, count)
-                : [KeyRange.All];
+            if (integer)
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                // An unsigned BIGINT beyond long's range is read as one range.
+                return !reader.IsDBNull(0)
+                       && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
+                       && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
+                    ? KeyRanges.Split(key, min, max, count)
+                    : [KeyRange.All];
+            }
+
+            var starts = new List<string>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                starts.Add(reader.GetString(0));
+            }
+
+            return KeyRanges.FromStarts(key, starts);
         }
         finally
         {
@@ -164,12 +193,12 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
         var conditions = new List<string>();
         if (range.Lower is not null)
         {
-            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(range.Lower)}");
+            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(plan.Source, range.KeyColumn!, range.Lower)}");
         }
 
         if (range.Upper is not null)
         {
-            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(range.Upper)}");
+            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}");
         }
 
         if (where is not null)
@@ -181,7 +210,28 @@ internal sealed class MySqlSnapshot : ISourceSnapshot
                + (conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions));
     }
 
-    private static string Bound(object value) => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A bound as a literal MySQL compares the way the key orders: a number for integers and DECIMAL (a quoted one would
+    /// be compared as a double), a hex string for binary keys, and a quoted string, which takes on the column's collation,
+    /// for the rest. Bounds come back from the target's state, so each form is checked before it becomes SQL.
+    /// </summary>
+    private static string Bound(TableModel table, string keyColumn, string value) => table.Column(keyColumn).Type.Name switch
+    {
+        var type when IntegerKeyTypes.Contains(type) => long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+        "decimal" => DecimalText().IsMatch(value)
+            ? value
+            : throw new FormatException($"The shard bound '{value}' of {table.Name}.{keyColumn} is not a decimal number."),
+        var type when BinaryKeyTypes.Contains(type) => HexText().IsMatch(value)
+            ? $"X'{value}'"
+            : throw new FormatException($"The shard bound '{value}' of {table.Name}.{keyColumn} is not hexadecimal."),
+        _ => Literal(value),
+    };
+
+    [GeneratedRegex("^-?[0-9]+(\\.[0-9]+)?$")]
+    private static partial Regex DecimalText();
+
+    [GeneratedRegex("^([0-9A-F]{2})*$")]
+    private static partial Regex HexText();
 
     private static async Task<bool> TryLockAsync(MySqlConnection control, ILogger log, CancellationToken cancellationToken)
     {

@@ -16,7 +16,7 @@ namespace Molt.Engine.Endpoints.Postgres;
 /// </summary>
 internal sealed class PostgresSnapshot : ISourceSnapshot
 {
-    private static readonly HashSet<string> RangeableKeyTypes = ["smallint", "integer", "bigint"];
+    private static readonly HashSet<string> IntegerKeyTypes = ["smallint", "integer", "bigint"];
 
     private readonly IAsyncDisposable exporter;
     private readonly List<NpgsqlConnection> readers;
@@ -68,22 +68,43 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         return new PostgresSnapshot(exporter, readers, new SnapshotPosition(EndpointKind.Postgres, lsn));
     }
 
+    /// <summary>
+    /// An integer key is split by its bounds alone (two index lookups); any other key by the first key of each of
+    /// <paramref name="count"/> equal parts in the key's own order, which costs one ordered scan of the key.
+    /// </summary>
     public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
     {
-        if (count <= 1 || !table.HasPrimaryKey || !RangeableKeyTypes.Contains(table.Column(table.PrimaryKey[0]).Type.Name))
+        if (count <= 1 || !table.HasPrimaryKey)
         {
             return [KeyRange.All];
         }
 
         var key = table.PrimaryKey[0];
-        var sql = $"SELECT min({Quote(key)})::bigint, max({Quote(key)})::bigint FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}";
+        var filter = where is null ? "" : $" WHERE ({where})";
+        var integer = IntegerKeyTypes.Contains(table.Column(key).Type.Name);
+        var sql = integer
+            ? $"SELECT min({Quote(key)})::bigint, max({Quote(key)})::bigint FROM {Quote(table.Name)}{filter}"
+            : $"SELECT part_start::text FROM (SELECT k AS part_start, part, lag(part) OVER (ORDER BY k, part) AS previous FROM " +
+              $"(SELECT {Quote(key)} AS k, ntile({count}) OVER (ORDER BY {Quote(key)}) AS part FROM {Quote(table.Name)}{filter}) parts) starts " +
+              "WHERE part <> previous ORDER BY part";
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var command = new NpgsqlCommand(sql, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
+            if (integer)
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
+            }
+
+            var starts = new List<string>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                starts.Add(reader.GetString(0));
+            }
+
+            return KeyRanges.FromStarts(key, starts);
         }
         finally
         {
@@ -180,12 +201,12 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         var conditions = new List<string>();
         if (range.Lower is not null)
         {
-            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(range.Lower)}");
+            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(plan.Source, range.KeyColumn!, range.Lower)}");
         }
 
         if (range.Upper is not null)
         {
-            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(range.Upper)}");
+            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}");
         }
 
         if (where is not null)
@@ -208,7 +229,14 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     }
 
     // Bounds are integers the snapshot computed itself, so they are written as literals (COPY takes no parameters).
-    private static string Bound(object value) => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// An integer bound as a number; any other as an untyped literal, which PostgreSQL reads as the key's own type
+    /// (and compares in the key's collation, the order its parts were cut in).
+    /// </summary>
+    private static string Bound(TableModel table, string keyColumn, string value) =>
+        IntegerKeyTypes.Contains(table.Column(keyColumn).Type.Name)
+            ? long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)
+            : Literal(value);
 
     private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn)> ExportFromTransactionAsync(NpgsqlDataSource dataSource,
         CancellationToken cancellationToken)
