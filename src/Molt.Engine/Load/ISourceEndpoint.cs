@@ -35,6 +35,9 @@ public interface ISourceSnapshot : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken);
 
+    /// <summary>The exact number of a table's rows that satisfy <paramref name="where"/> in the snapshot.</summary>
+    Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken);
+
     /// <summary>
     /// Starts reading one shard of a table in the snapshot: the rows of <paramref name="range"/> that satisfy
     /// <paramref name="where"/> (a predicate in the source's SQL), columns in <see cref="TablePlan.Columns"/> order.

@@ -81,16 +81,10 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     public Task<IReadOnlyList<LoadRun>> ListRunsAsync(CancellationToken cancellationToken) =>
         ReadRunsAsync("ORDER BY started_at DESC", cancellationToken);
 
-    /// <summary>Records a table's shards as pending, keeping those an earlier attempt of the same run already recorded.</summary>
+    /// <summary>Records a table's shards as pending (once per run: a resumed run reads them back with <see cref="ReadShardsAsync"/>).</summary>
     public async Task<IReadOnlyList<ShardState>> RecordShardsAsync(string fetchId, string sourceTable, string targetTable, IReadOnlyList<KeyRange> ranges,
         CancellationToken cancellationToken)
     {
-        var existing = await ReadShardsAsync(fetchId, sourceTable, cancellationToken).ConfigureAwait(false);
-        if (existing.Count > 0)
-        {
-            return existing;
-        }
-
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection);
         for (var i = 0; i < ranges.Count; i++)

@@ -68,7 +68,8 @@ public sealed class CockroachPostgresSharedSpellingTests(PostgresSourceFixture f
             "SELECT string_agg(data_type, '|' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'Torture Table' AND column_name IN ('m', 'j', 'x', 'cidr_', 'mac', 'po', 'i4r', 'pt')"));
     }
 
-    // Integer keys split by their bounds, others (UUIDs, strings: common CockroachDB keys) by their values in order.
+    // Integer keys split by their bounds, others (UUIDs, strings: common CockroachDB keys) by their values in order. The
+    // table was never analysed (a freshly restored source): its rows are counted, not estimated as none.
     [Theory]
     [InlineData("bigint", "g")]
     [InlineData("uuid", "md5(g::text)::uuid")]
@@ -77,7 +78,7 @@ public sealed class CockroachPostgresSharedSpellingTests(PostgresSourceFixture f
     {
         var source = await fixture.NewDatabaseAsync("crdb_big_src");
         await fixture.Server.ExecuteAsync(source,
-            $"CREATE TABLE big (id {keyType} PRIMARY KEY, v text); INSERT INTO big SELECT {key}, md5(g::text) FROM generate_series(1, 250000) g; ANALYZE big;");
+            $"CREATE TABLE big (id {keyType} PRIMARY KEY, v text); INSERT INTO big SELECT {key}, md5(g::text) FROM generate_series(1, 250000) g;");
         var target = await fixture.NewDatabaseAsync("crdb_big_dst");
         var (_, summary, _, _) = await LoadHarness.LoadAsync(Uri(source), Uri(target), Recreate with { ShardsPerTable = 2 },
             dialect: new CockroachDialect(MissingPrimaryKey.Refuse));

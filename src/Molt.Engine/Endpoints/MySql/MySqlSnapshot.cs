@@ -135,6 +135,20 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
     }
 
+    public async Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken)
+    {
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            idle.Writer.TryWrite(connection);
+        }
+    }
+
     /// <summary>
     /// Binary COPY rows, converted per column (the faster path); a table with a DECIMAL wider than .NET's decimal
     /// (28 digits) goes as CSV text instead, so that every digit arrives.

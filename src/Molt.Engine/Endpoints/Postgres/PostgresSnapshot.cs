@@ -112,6 +112,20 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
+    public async Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken)
+    {
+        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            idle.Writer.TryWrite(connection);
+        }
+    }
+
     public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
