@@ -226,8 +226,11 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
         Assert.True(Assert.Single(compared).Status == ComparisonStatus.Equal, string.Join("; ", differences.Take(3).Select(d => $"{d.Kind} {d.Key}")));
     }
 
+    // The target must equal the source as it was at the GTID the load recorded, since binlog replication starts there:
+    // every writer transaction at or before it is in the target, none after it. The writer's transactions are
+    // replayed on the initial rows up to that GTID to build the expected table.
     [Fact]
-    public async Task WritesDuringTheLoadDoNotLeakIntoTheSnapshot()
+    public async Task WritesDuringTheLoadDoNotLeakIntoTheSnapshotAndTheTargetIsTheSourceAtTheRecordedGtid()
     {
         var database = $"live_{Guid.NewGuid():N}"[..20];
         await fixture.Source.CreateDatabaseAsync(database);
@@ -237,7 +240,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             """);
         var target = await fixture.NewTargetAsync("live");
         using var stop = new CancellationTokenSource();
-        var writes = 0;
+        var transactions = new List<(long Sequence, int From, long Inserted)>();
         // A writer keeps moving amounts between rows (the total stays 200000) and inserting new rows while the load runs.
         var writer = Task.Run(async () =>
         {
@@ -245,21 +248,19 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             while (!stop.IsCancellationRequested)
             {
                 var from = random.Next(1, 200_000);
-                await fixture.Source.ExecuteAsync(database,
+                var inserted = 1_000_000L + transactions.Count;
+                var gtid = await fixture.Source.ScalarAsync<string>(database,
                     $"START TRANSACTION; UPDATE ledger SET amount = amount - 1 WHERE id = {from}; UPDATE ledger SET amount = amount + 1 WHERE id = {from + 1}; " +
-                    $"INSERT INTO ledger VALUES ({1_000_000 + writes}, 0); COMMIT;");
-                writes++;
+                    $"INSERT INTO ledger VALUES ({inserted}, 0); COMMIT; SELECT @@last_gtid;");
+                transactions.Add((Sequence(gtid!), from, inserted));
             }
         });
+        BulkLoadSummary summary;
         try
         {
-            var (_, summary, tables, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
                 new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, ShardsPerTable = 4 });
             Assert.Equal(RunStatus.Succeeded, summary.Status);
-            var loaded = Assert.Single(tables).Rows;
-            // Every shard saw the same moment: the transfers balance, and the inserted rows are all-or-nothing per transaction.
-            Assert.Equal(200_000L, await fixture.Target.ScalarAsync<long>(target, "SELECT sum(amount) FROM ledger"));
-            Assert.Equal(loaded - 200_000, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM ledger WHERE id >= 1000000"));
         }
         finally
         {
@@ -267,7 +268,32 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             await writer;
         }
 
-        Assert.True(writes > 0);
+        var snapshot = Sequence(summary.SnapshotPosition!.GtidSet!);
+        var expected = new Dictionary<long, int>();
+        foreach (var (_, from, inserted) in transactions.Where(t => t.Sequence <= snapshot))
+        {
+            expected[from] = expected.GetValueOrDefault(from, 1) - 1;
+            expected[from + 1] = expected.GetValueOrDefault(from + 1, 1) + 1;
+            expected[inserted] = 0;
+        }
+
+        // Rows the writer never touched still hold 1; the rest are listed, with the rows it touched back to 1 left out.
+        var actual = new Dictionary<long, int>();
+        foreach (var row in (await fixture.Target.ScalarAsync<string>(target,
+                     "SELECT coalesce(string_agg(id || ':' || amount, ',' ORDER BY id), '') FROM ledger WHERE amount <> 1 OR id > 200000"))!
+                 .Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = row.Split(':');
+            actual[long.Parse(parts[0])] = int.Parse(parts[1]);
+        }
+
+        Assert.True(transactions.Any(t => t.Sequence <= snapshot) && transactions.Any(t => t.Sequence > snapshot),
+            $"the writer's {transactions.Count} transactions should fall on both sides of the snapshot {summary.SnapshotPosition.GtidSet}");
+        Assert.Equal(expected.Where(e => e.Value != 1 || e.Key > 200_000).OrderBy(e => e.Key), actual.OrderBy(e => e.Key));
+        Assert.Equal(200_000L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM ledger WHERE id <= 200000"));
+
+        // The sequence number of domain 0 in a MariaDB GTID or GTID set ("0-1-42").
+        static long Sequence(string gtid) => long.Parse(gtid.Split(',').Single(g => g.StartsWith("0-", StringComparison.Ordinal)).Split('-')[2]);
     }
 
     [Fact]

@@ -242,9 +242,8 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         return (name.Split('.') is [var schema, var type] ? $"{Quote(schema)}.{Quote(type)}" : name) + array;
     }
 
-    // Bounds are integers the snapshot computed itself, so they are written as literals (COPY takes no parameters).
     /// <summary>
-    /// An integer bound as a number; any other as an untyped literal, which PostgreSQL reads as the key's own type
+    /// A bound written into the SQL, as COPY takes no parameters: an integer as a number; any other as an untyped literal, which PostgreSQL reads as the key's own type
     /// (and compares in the key's collation, the order its parts were cut in).
     /// </summary>
     private static string Bound(TableModel table, string keyColumn, string value) =>
