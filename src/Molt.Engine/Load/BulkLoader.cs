@@ -66,6 +66,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var clock = Stopwatch.StartNew();
         var state = new LoadStateStore(target.DataSource);
         await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await using var lease = await RunLease.AcquireAsync(target.DataSource, target.Dialect.Kind, plan.FetchId, cancellationToken).ConfigureAwait(false);
         var readers = Math.Max(1, options.TableConcurrency) * Math.Max(1, options.ShardsPerTable);
         await using var snapshot = await source.OpenSnapshotAsync(readers, cancellationToken).ConfigureAwait(false);
         var position = await StartRunAsync(state, plan, snapshot.Position, cancellationToken).ConfigureAwait(false);

@@ -55,6 +55,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
             row_key TEXT,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now())
         """,
+        $"""CREATE TABLE IF NOT EXISTS "{Schema}"."fetch_leases" (fetch_id TEXT PRIMARY KEY)""",
     ];
 
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Molt.Engine.State;
@@ -170,6 +171,44 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
         var (_, summary, _, _) = await LoadHarness.LoadAsync(Uri(source), Uri(target), options with { Resume = true });
         Assert.Equal(RunStatus.Succeeded, summary.Status);
         Assert.Equal(await LoadHarness.DigestAsync(fixture.Server, source, "events"), await LoadHarness.DigestAsync(fixture.Server, target, "events"));
+    }
+
+    // PostgreSQL holds a run's claim as an advisory lock, CockroachDB as a row lock in an open transaction: the second,
+    // with the Cockroach dialect forced, runs on PostgreSQL too.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AResumeOfARunStillGoingOnElsewhereIsRefusedAndTheRunFinishes(bool cockroach)
+    {
+        ITargetDialect? dialect = cockroach ? new CockroachDialect(MissingPrimaryKey.Refuse) : null;
+        var source = await fixture.NewDatabaseAsync("lease_src");
+        await fixture.Server.ExecuteAsync(source, """
+            CREATE TABLE events (id bigint PRIMARY KEY, payload text NOT NULL);
+            INSERT INTO events SELECT g, md5(g::text) FROM generate_series(1, 100000) g;
+            ANALYZE;
+            """);
+        var target = await fixture.NewDatabaseAsync("lease_dst");
+        var options = Recreate with { ShardsPerTable = 2, FetchId = "lease-test" };
+        Exception? second = null;
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(Uri(source), Uri(target), options, progress: _ =>
+        {
+            // While the first session is mid-copy, a second one tries to resume the same run.
+            if (Interlocked.CompareExchange(ref second, new InvalidOperationException("pending"), null) is null)
+            {
+                second = Record.Exception(() =>
+                    LoadHarness.LoadAsync(Uri(source), Uri(target), options with { Resume = true }, dialect: dialect).GetAwaiter().GetResult());
+            }
+        }, dialect: dialect);
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        var refused = Assert.IsType<MoltException>(second);
+        Assert.Equal(("FetchRunActive", MoltErrorKind.InvalidState), (refused.ErrorId, refused.Kind));
+        Assert.Contains("pg_terminate_backend", refused.Remedy);
+        Assert.Equal(await LoadHarness.DigestAsync(fixture.Server, source, "events"), await LoadHarness.DigestAsync(fixture.Server, target, "events"));
+        // Once the first session is done, its claim is gone: a resume is told the run is finished, not that it is running.
+        var finished = await Assert.ThrowsAsync<MoltException>(() =>
+            LoadHarness.LoadAsync(Uri(source), Uri(target), options with { Resume = true }, dialect: dialect));
+        Assert.Equal("FetchRunAlreadySucceeded", finished.ErrorId);
     }
 
     [Fact]
