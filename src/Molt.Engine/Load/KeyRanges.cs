@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 
 namespace Molt.Engine.Load;
@@ -62,5 +63,17 @@ public static class KeyRanges
 
         ranges.Add(new KeyRange(keyColumn, lower, null));
         return ranges;
+    }
+
+    /// <summary><see cref="FromStarts"/> over the first column of every row a source's query returned.</summary>
+    public static async Task<IReadOnlyList<KeyRange>> FromStartsAsync(string keyColumn, DbDataReader starts, CancellationToken cancellationToken)
+    {
+        var values = new List<string>();
+        while (await starts.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            values.Add(starts.GetString(0));
+        }
+
+        return FromStarts(keyColumn, values);
     }
 }

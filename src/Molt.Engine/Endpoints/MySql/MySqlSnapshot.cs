@@ -90,58 +90,59 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     /// </summary>
     public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
     {
-        var key = table.HasPrimaryKey ? table.PrimaryKey[0] : null;
-        var keyType = key is null ? null : table.Column(key).Type.Name;
-        if (count <= 1 || key is null || !(IntegerKeyTypes.Contains(keyType!) || PartedKeyTypes.Contains(keyType!)))
+        if (count <= 1 || !table.HasPrimaryKey)
+        {
+            return [KeyRange.All];
+        }
+
+        var key = table.PrimaryKey[0];
+        var keyType = table.Column(key).Type.Name;
+        var integer = IntegerKeyTypes.Contains(keyType);
+        if (!integer && !PartedKeyTypes.Contains(keyType))
         {
             return [KeyRange.All];
         }
 
         var filter = where is null ? "" : $" WHERE ({where})";
-        var integer = IntegerKeyTypes.Contains(keyType!);
         var sql = integer
             ? $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{filter}"
-            : $"SELECT {(BinaryKeyTypes.Contains(keyType!) ? "HEX(part_start)" : "CAST(part_start AS CHAR)")} FROM " +
+            : $"SELECT {(BinaryKeyTypes.Contains(keyType) ? "HEX(part_start)" : "CAST(part_start AS CHAR)")} FROM " +
               $"(SELECT k AS part_start, part, LAG(part) OVER (ORDER BY k, part) AS previous FROM " +
               $"(SELECT {Quote(key)} AS k, NTILE({count}) OVER (ORDER BY {Quote(key)}) AS part FROM {Quote(table.Name)}{filter}) parts) starts " +
               "WHERE part <> previous ORDER BY part";
-        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return await OnIdleReaderAsync(async connection =>
         {
             await using var command = new MySqlCommand(sql, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (integer)
+            if (!integer)
             {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                // An unsigned BIGINT beyond long's range is read as one range.
-                return !reader.IsDBNull(0)
-                       && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
-                       && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
-                    ? KeyRanges.Split(key, min, max, count)
-                    : [KeyRange.All];
+                return await KeyRanges.FromStartsAsync(key, reader, cancellationToken).ConfigureAwait(false);
             }
 
-            var starts = new List<string>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                starts.Add(reader.GetString(0));
-            }
-
-            return KeyRanges.FromStarts(key, starts);
-        }
-        finally
-        {
-            idle.Writer.TryWrite(connection);
-        }
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // An unsigned BIGINT beyond long's range is read as one range.
+            return !reader.IsDBNull(0)
+                   && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
+                   && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
+                ? KeyRanges.Split(key, min, max, count)
+                : [KeyRange.All];
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken)
+    public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>
+        OnIdleReaderAsync(async connection =>
+        {
+            await using var command = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }, cancellationToken);
+
+    /// <summary>Runs one query on a reader of the snapshot, handing the reader back after it.</summary>
+    private async Task<T> OnIdleReaderAsync<T>(Func<MySqlConnection, Task<T>> query, CancellationToken cancellationToken)
     {
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var command = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
-            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            return await query(connection).ConfigureAwait(false);
         }
         finally
         {

@@ -87,38 +87,34 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
             : $"SELECT part_start::text FROM (SELECT k AS part_start, part, lag(part) OVER (ORDER BY k, part) AS previous FROM " +
               $"(SELECT {Quote(key)} AS k, ntile({count}) OVER (ORDER BY {Quote(key)}) AS part FROM {Quote(table.Name)}{filter}) parts) starts " +
               "WHERE part <> previous ORDER BY part";
-        var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return await OnIdleReaderAsync(async connection =>
         {
             await using var command = new NpgsqlCommand(sql, connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (integer)
+            if (!integer)
             {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
+                return await KeyRanges.FromStartsAsync(key, reader, cancellationToken).ConfigureAwait(false);
             }
 
-            var starts = new List<string>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                starts.Add(reader.GetString(0));
-            }
-
-            return KeyRanges.FromStarts(key, starts);
-        }
-        finally
-        {
-            idle.Writer.TryWrite(connection);
-        }
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken)
+    public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>
+        OnIdleReaderAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }, cancellationToken);
+
+    /// <summary>Runs one query on a reader of the snapshot, handing the reader back after it.</summary>
+    private async Task<T> OnIdleReaderAsync<T>(Func<NpgsqlConnection, Task<T>> query, CancellationToken cancellationToken)
     {
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var command = new NpgsqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
-            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            return await query(connection).ConfigureAwait(false);
         }
         finally
         {
