@@ -267,10 +267,10 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var shards = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
         if (shards.Count == 0)
         {
-            var ranges = await snapshot.SplitAsync(plan.Source, await ShardCountAsync(plan.Source, table.Where, snapshot, cancellationToken).ConfigureAwait(false),
-                table.Where, cancellationToken).ConfigureAwait(false);
-            shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(), ranges, cancellationToken).ConfigureAwait(false);
+            shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
+                await SplitAsync(plan.Source, table.Where, snapshot, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
+
         var progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
         var errors = new ConcurrentQueue<string>();
         void Report((long Rows, long Bytes) sofar) =>
@@ -319,23 +319,29 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     }
 
     /// <summary>
-    /// Enough shards to use the table's readers, few enough that none is tiny (by the catalog's estimate: a table never
-    /// analysed has none, and is split as asked, which costs an empty table nothing). Where the target caps the rows of
-    /// one transaction the rows are counted in the snapshot instead, since a stale or missing estimate would make
-    /// shards too large to commit; a source may still read a key type it cannot split as one range (see its SplitAsync).
+    /// Enough shards to use the table's readers, few enough that none is tiny; more where the target caps the rows of one
+    /// transaction. The catalog's estimate of the rows is used where there is one and the target sets no cap; otherwise
+    /// the rows are counted in the snapshot, as a missing estimate (a table never analysed) or a stale one would make
+    /// shards too large to commit. A source may still read a key type it cannot split as one range (see its SplitAsync).
     /// </summary>
-    private async Task<int> ShardCountAsync(TableModel table, string? where, ISourceSnapshot snapshot, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, string? where, ISourceSnapshot snapshot, CancellationToken cancellationToken)
     {
         if (!table.HasPrimaryKey)
         {
-            return 1;
+            return [KeyRange.All];
         }
 
         var limit = target.Dialect.MaxRowsPerTransaction;
-        var rows = limit is null ? table.EstimatedRows : await snapshot.CountRowsAsync(table, where, cancellationToken).ConfigureAwait(false);
-        var shards = rows <= 0 && limit is null ? Math.Max(1, options.ShardsPerTable)
-            : (int)Math.Clamp(rows / Math.Max(1, options.MinRowsPerShard), 1, Math.Max(1, options.ShardsPerTable));
-        return limit is { } cap ? (int)Math.Min(Math.Max(shards, (rows + cap - 1) / cap), MaxShardsPerTable) : shards;
+        var rows = limit is null && table.EstimatedRows > 0
+            ? table.EstimatedRows
+            : await snapshot.CountRowsAsync(table, where, cancellationToken).ConfigureAwait(false);
+        var shards = (int)Math.Clamp(rows / Math.Max(1, options.MinRowsPerShard), 1, Math.Max(1, options.ShardsPerTable));
+        if (limit is { } cap)
+        {
+            shards = (int)Math.Min(Math.Max(shards, (rows + cap - 1) / cap), MaxShardsPerTable);
+        }
+
+        return await snapshot.SplitAsync(table, shards, rows, where, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>

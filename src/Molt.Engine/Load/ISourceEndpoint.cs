@@ -30,10 +30,11 @@ public interface ISourceSnapshot : IAsyncDisposable
     SnapshotPosition Position { get; }
 
     /// <summary>
-    /// Splits a table into up to <paramref name="count"/> primary-key ranges of similar size, as seen in the snapshot.
+    /// Splits a table into up to <paramref name="count"/> primary-key ranges of similar size, as seen in the snapshot;
+    /// <paramref name="rows"/> is how many rows the table holds (counted or estimated), for keys split by row counts.
     /// A table without a usable key (none, or a first key column that cannot be ranged) is one unbounded range.
     /// </summary>
-    Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken);
+    Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, long rows, string? where, CancellationToken cancellationToken);
 
     /// <summary>The exact number of a table's rows that satisfy <paramref name="where"/> in the snapshot.</summary>
     Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken);

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 
 namespace Molt.Engine.Load;
@@ -65,15 +64,21 @@ public static class KeyRanges
         return ranges;
     }
 
-    /// <summary><see cref="FromStarts"/> over the first column of every row a source's query returned.</summary>
-    public static async Task<IReadOnlyList<KeyRange>> FromStartsAsync(string keyColumn, DbDataReader starts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="count"/> ranges found by walking the key: <paramref name="next"/> returns where the range
+    /// after the one starting at the given key begins (the first range's end for null), in the source's order, or null
+    /// past the last row. A source that seeks each step from the last bound reads the key's index once in all.
+    /// </summary>
+    public static async Task<IReadOnlyList<KeyRange>> WalkAsync(string keyColumn, int count, Func<string?, Task<string?>> next)
     {
-        var values = new List<string>();
-        while (await starts.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var starts = new List<string>();
+        string? previous = null;
+        for (var i = 1; i < count && await next(previous).ConfigureAwait(false) is { } start; i++)
         {
-            values.Add(starts.GetString(0));
+            starts.Add(start);
+            previous = start;
         }
 
-        return FromStarts(keyColumn, values);
+        return FromStarts(keyColumn, starts);
     }
 }

@@ -84,49 +84,48 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     }
 
     /// <summary>
-    /// An integer key is split by its bounds alone (two index lookups); a string, binary or DECIMAL key by the first key
-    /// of each of <paramref name="count"/> equal parts in the key's own order (one scan of the key). Other keys (dates,
-    /// floats, ENUM) are read as one range.
+    /// An integer key is split by its bounds alone (two index lookups); a string, binary or DECIMAL key by walking its
+    /// index in steps of <paramref name="rows"/> / <paramref name="count"/> rows, each step an index seek from the last
+    /// bound, so the whole walk reads the key's index once (a window function numbering every row cost several times a
+    /// full read). Other keys (dates, floats, ENUM) are read as one range.
     /// </summary>
-    public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, long rows, string? where, CancellationToken cancellationToken)
     {
-        if (count <= 1 || !table.HasPrimaryKey)
+        var keyType = table.HasPrimaryKey ? table.Column(table.PrimaryKey[0]).Type.Name : "";
+        if (count <= 1 || !(IntegerKeyTypes.Contains(keyType) || PartedKeyTypes.Contains(keyType)))
         {
-            return [KeyRange.All];
+            return Task.FromResult<IReadOnlyList<KeyRange>>([KeyRange.All]);
         }
 
         var key = table.PrimaryKey[0];
-        var keyType = table.Column(key).Type.Name;
-        var integer = IntegerKeyTypes.Contains(keyType);
-        if (!integer && !PartedKeyTypes.Contains(keyType))
+        var filter = where is null ? "" : $" WHERE ({where})";
+        if (IntegerKeyTypes.Contains(keyType))
         {
-            return [KeyRange.All];
+            return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
+            {
+                await using var command = new MySqlCommand(
+                    $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{filter}", connection);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                // An unsigned BIGINT beyond long's range is read as one range.
+                return !reader.IsDBNull(0)
+                       && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
+                       && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
+                    ? KeyRanges.Split(key, min, max, count)
+                    : [KeyRange.All];
+            }, cancellationToken);
         }
 
-        var filter = where is null ? "" : $" WHERE ({where})";
-        var sql = integer
-            ? $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{filter}"
-            : $"SELECT {(BinaryKeyTypes.Contains(keyType) ? "HEX(part_start)" : "CAST(part_start AS CHAR)")} FROM " +
-              $"(SELECT k AS part_start, part, LAG(part) OVER (ORDER BY k, part) AS previous FROM " +
-              $"(SELECT {Quote(key)} AS k, NTILE({count}) OVER (ORDER BY {Quote(key)}) AS part FROM {Quote(table.Name)}{filter}) parts) starts " +
-              "WHERE part <> previous ORDER BY part";
-        return await OnIdleReaderAsync(async connection =>
+        var step = Math.Max(1, (rows + count - 1) / count);
+        var text = BinaryKeyTypes.Contains(keyType) ? $"HEX({Quote(key)})" : $"CAST({Quote(key)} AS CHAR)";
+        return OnIdleReaderAsync(connection => KeyRanges.WalkAsync(key, count, async previous =>
         {
-            await using var command = new MySqlCommand(sql, connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!integer)
-            {
-                return await KeyRanges.FromStartsAsync(key, reader, cancellationToken).ConfigureAwait(false);
-            }
-
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            // An unsigned BIGINT beyond long's range is read as one range.
-            return !reader.IsDBNull(0)
-                   && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
-                   && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
-                ? KeyRanges.Split(key, min, max, count)
-                : [KeyRange.All];
-        }, cancellationToken).ConfigureAwait(false);
+            var conditions = new[] { previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", where is null ? null : $"({where})" }.OfType<string>().ToList();
+            await using var command = new MySqlCommand(
+                $"SELECT {text} FROM {Quote(table.Name)}{(conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions))} " +
+                $"ORDER BY {Quote(key)} LIMIT 1 OFFSET {(previous is null ? step : step - 1)}", connection);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }), cancellationToken);
     }
 
     public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>

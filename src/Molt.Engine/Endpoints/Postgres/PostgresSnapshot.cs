@@ -69,36 +69,39 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     }
 
     /// <summary>
-    /// An integer key is split by its bounds alone (two index lookups); any other key by the first key of each of
-    /// <paramref name="count"/> equal parts in the key's own order, which costs one ordered scan of the key.
+    /// An integer key is split by its bounds alone (two index lookups); any other key by walking its index in steps of
+    /// <paramref name="rows"/> / <paramref name="count"/> rows, each step an index seek from the last bound, so the
+    /// whole walk reads the key's index once (a window function numbering every row cost several times a full read).
     /// </summary>
-    public async Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, string? where, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, long rows, string? where, CancellationToken cancellationToken)
     {
         if (count <= 1 || !table.HasPrimaryKey)
         {
-            return [KeyRange.All];
+            return Task.FromResult<IReadOnlyList<KeyRange>>([KeyRange.All]);
         }
 
         var key = table.PrimaryKey[0];
         var filter = where is null ? "" : $" WHERE ({where})";
-        var integer = IntegerKeyTypes.Contains(table.Column(key).Type.Name);
-        var sql = integer
-            ? $"SELECT min({Quote(key)})::bigint, max({Quote(key)})::bigint FROM {Quote(table.Name)}{filter}"
-            : $"SELECT part_start::text FROM (SELECT k AS part_start, part, lag(part) OVER (ORDER BY k, part) AS previous FROM " +
-              $"(SELECT {Quote(key)} AS k, ntile({count}) OVER (ORDER BY {Quote(key)}) AS part FROM {Quote(table.Name)}{filter}) parts) starts " +
-              "WHERE part <> previous ORDER BY part";
-        return await OnIdleReaderAsync(async connection =>
+        if (IntegerKeyTypes.Contains(table.Column(key).Type.Name))
         {
-            await using var command = new NpgsqlCommand(sql, connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!integer)
+            return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
             {
-                return await KeyRanges.FromStartsAsync(key, reader, cancellationToken).ConfigureAwait(false);
-            }
+                await using var command = new NpgsqlCommand($"SELECT min({Quote(key)})::bigint, max({Quote(key)})::bigint FROM {Quote(table.Name)}{filter}", connection);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
+            }, cancellationToken);
+        }
 
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return reader.IsDBNull(0) ? [KeyRange.All] : KeyRanges.Split(key, reader.GetInt64(0), reader.GetInt64(1), count);
-        }, cancellationToken).ConfigureAwait(false);
+        var step = Math.Max(1, (rows + count - 1) / count);
+        return OnIdleReaderAsync(connection => KeyRanges.WalkAsync(key, count, async previous =>
+        {
+            var conditions = new[] { previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", where is null ? null : $"({where})" }.OfType<string>().ToList();
+            await using var command = new NpgsqlCommand(
+                $"SELECT {Quote(key)}::text FROM {Quote(table.Name)}{(conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions))} " +
+                $"ORDER BY {Quote(key)} LIMIT 1 OFFSET {(previous is null ? step : step - 1)}", connection);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }), cancellationToken);
     }
 
     public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>
