@@ -12,6 +12,9 @@ public enum MoltErrorKind
     UnsupportedType,
     DataRejected,
     InvalidState,
+
+    /// <summary>Something another session holds right now (a load run being loaded elsewhere).</summary>
+    InUse,
     OperationStopped,
 }
 

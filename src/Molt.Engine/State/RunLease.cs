@@ -36,7 +36,7 @@ public sealed class RunLease : IAsyncDisposable
                 : await LockAdvisoryAsync(connection, fetchId, cancellationToken).ConfigureAwait(false);
             if (!claimed)
             {
-                throw new MoltException(MoltErrorKind.InvalidState, "FetchRunActive",
+                throw new MoltException(MoltErrorKind.InUse, "FetchRunActive",
                     $"Load run '{fetchId}' is still running in another session: two sessions loading one run would copy the same rows twice.",
                     "Wait for it to finish, or stop it (Ctrl+C) and run -Resume again. If its process is gone but the target still holds its session " +
                     "(its machine lost the network), end that session (PostgreSQL: pg_terminate_backend with the pid pg_locks shows holding the " +

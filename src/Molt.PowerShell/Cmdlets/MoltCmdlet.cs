@@ -121,6 +121,7 @@ public abstract class MoltCmdlet : PSCmdlet
         MoltErrorKind.UnsupportedType => ErrorCategory.InvalidType,
         MoltErrorKind.DataRejected => ErrorCategory.InvalidData,
         MoltErrorKind.InvalidState => ErrorCategory.InvalidOperation,
+        MoltErrorKind.InUse => ErrorCategory.ResourceBusy,
         MoltErrorKind.OperationStopped => ErrorCategory.OperationStopped,
         _ => ErrorCategory.NotSpecified,
     };

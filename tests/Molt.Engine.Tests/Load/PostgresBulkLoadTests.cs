@@ -202,7 +202,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
 
         Assert.Equal(RunStatus.Succeeded, summary.Status);
         var refused = Assert.IsType<MoltException>(second);
-        Assert.Equal(("FetchRunActive", MoltErrorKind.InvalidState), (refused.ErrorId, refused.Kind));
+        Assert.Equal(("FetchRunActive", MoltErrorKind.InUse), (refused.ErrorId, refused.Kind));
         Assert.Contains("pg_terminate_backend", refused.Remedy);
         Assert.Equal(await LoadHarness.DigestAsync(fixture.Server, source, "events"), await LoadHarness.DigestAsync(fixture.Server, target, "events"));
         // Once the first session is done, its claim is gone: a resume is told the run is finished, not that it is running.
