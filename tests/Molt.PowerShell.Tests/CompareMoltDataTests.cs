@@ -44,11 +44,19 @@ public sealed class CompareMoltDataTests(ServerFixture servers)
         shell.Runspace = session.Runspace;
         shell.AddCommand("Compare-MoltData").AddParameter("Source", Uri(source)).AddParameter("Target", Uri(target))
             .AddParameter("SourceCredential", Credential()).AddParameter("TargetCredential", Credential()).AddParameter("Table", "items");
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var running = shell.BeginInvoke();
-        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        // Stopped once rows are being compared (a progress record), however long the busy machine took to get there.
+        while (shell.Streams.Progress.Count == 0 && !running.IsCompleted && started.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
+        }
+
         var clock = System.Diagnostics.Stopwatch.StartNew();
         shell.Stop();
-        Assert.Throws<PipelineStoppedException>(() => shell.EndInvoke(running));
+        var stopped = Record.Exception(() => shell.EndInvoke(running));
+        Assert.True(stopped is PipelineStoppedException,
+            $"expected the pipeline to stop; it ended with {stopped?.GetType().Name ?? "no exception"} after {started.Elapsed}, state {shell.InvocationStateInfo.State}, errors: {string.Join("; ", shell.Streams.Error)}, progress {shell.Streams.Progress.Count}, output {(stopped is null ? string.Join("; ", shell.EndInvoke(running)) : "")}");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {clock.Elapsed}");
         Assert.Equal(PSInvocationState.Stopped, shell.InvocationStateInfo.State);
     }

@@ -32,14 +32,12 @@ public sealed class LoadTarget : IAsyncDisposable
     public static async Task<LoadTarget> OpenAsync(EndpointAddress address, EndpointAddress source, Func<EndpointKind, ITargetDialect> dialects,
         CancellationToken cancellationToken)
     {
-        string version;
+        EndpointKind kind;
         await using (var connection = await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand("SELECT version()", connection);
-            version = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            kind = await PostgresConnections.ServerKindAsync(connection, cancellationToken).ConfigureAwait(false);
         }
 
-        var kind = version.Contains("CockroachDB", StringComparison.Ordinal) ? EndpointKind.CockroachDb : EndpointKind.Postgres;
         return new LoadTarget(PostgresConnections.CreateDataSource(address), dialects(kind), source.Display);
     }
 

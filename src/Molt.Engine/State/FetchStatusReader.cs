@@ -3,7 +3,10 @@ using Molt.Engine.Endpoints.Postgres;
 
 namespace Molt.Engine.State;
 
-/// <summary>A recorded run with its shards and exceptions, as Get-MoltFetchStatus shows it.</summary>
+/// <summary>
+/// A recorded run with its shards and exceptions, as Get-MoltFetchStatus shows it. A run recorded as running that no
+/// session holds is reported as <see cref="RunStatus.Abandoned"/>.
+/// </summary>
 public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadException> Exceptions);
 
 /// <summary>Reads the load runs recorded in a target's <c>_molt</c> schema.</summary>
@@ -11,8 +14,10 @@ public static class FetchStatusReader
 {
     public static async Task<IReadOnlyList<FetchRunReport>> ReadAsync(EndpointAddress target, string? fetchId, CancellationToken cancellationToken)
     {
-        await using (await PostgresConnections.OpenAsync(target, cancellationToken).ConfigureAwait(false))
+        EndpointKind kind;
+        await using (var connection = await PostgresConnections.OpenAsync(target, cancellationToken).ConfigureAwait(false))
         {
+            kind = await PostgresConnections.ServerKindAsync(connection, cancellationToken).ConfigureAwait(false);
         }
 
         await using var dataSource = PostgresConnections.CreateDataSource(target);
@@ -23,7 +28,10 @@ public static class FetchStatusReader
         var reports = new List<FetchRunReport>();
         foreach (var run in runs)
         {
-            reports.Add(new FetchRunReport(run, await store.ReadShardsAsync(run.FetchId, null, cancellationToken).ConfigureAwait(false),
+            var abandoned = run.Status == RunStatus.Running
+                            && !await RunLease.IsHeldAsync(dataSource, kind, run.FetchId, cancellationToken).ConfigureAwait(false);
+            reports.Add(new FetchRunReport(abandoned ? run with { Status = RunStatus.Abandoned } : run,
+                await store.ReadShardsAsync(run.FetchId, null, cancellationToken).ConfigureAwait(false),
                 await store.ReadExceptionsAsync(run.FetchId, cancellationToken).ConfigureAwait(false)));
         }
 

@@ -24,6 +24,9 @@ public static class ShardStatus
     public const string Done = "done";
     public const string Failed = "failed";
     public const string Interrupted = "interrupted";
+
+    /// <summary>Recorded as running, but no session holds the run: its process died. Never stored, only reported.</summary>
+    public const string Abandoned = "abandoned";
 }
 
 public static class RunStatus
@@ -32,6 +35,9 @@ public static class RunStatus
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
     public const string Interrupted = "interrupted";
+
+    /// <summary>Recorded as running, but no session holds the run: its process died. Never stored, only reported.</summary>
+    public const string Abandoned = "abandoned";
 }
 
 public static class LoadStage

@@ -57,6 +57,38 @@ public sealed class RunLease : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether some session holds the run's claim now, that is, whether the run is being loaded.</summary>
+    public static async Task<bool> IsHeldAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        if (targetKind != EndpointKind.CockroachDb)
+        {
+            if (!await TryAdvisoryLockAsync(connection, fetchId, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryKey})", fetchId, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        await ExecuteAsync(connection, "BEGIN", null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, $"""SELECT fetch_id FROM "{LoadStateStore.Schema}"."fetch_leases" WHERE fetch_id = $1 FOR UPDATE NOWAIT""",
+                fetchId, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            return true;
+        }
+        finally
+        {
+            await ExecuteAsync(connection, "ROLLBACK", null, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -76,9 +108,7 @@ public sealed class RunLease : IAsyncDisposable
         var deadline = DateTime.UtcNow + Wait;
         while (true)
         {
-            await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({AdvisoryKey})", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = fetchId });
-            if ((bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            if (await TryAdvisoryLockAsync(connection, fetchId, cancellationToken).ConfigureAwait(false))
             {
                 return true;
             }
@@ -90,6 +120,13 @@ public sealed class RunLease : IAsyncDisposable
 
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private static async Task<bool> TryAdvisoryLockAsync(NpgsqlConnection connection, string fetchId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({AdvisoryKey})", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = fetchId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static async Task<bool> LockRowAsync(NpgsqlConnection connection, string fetchId, CancellationToken cancellationToken)

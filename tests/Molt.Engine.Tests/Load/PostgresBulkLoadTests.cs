@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
@@ -190,6 +191,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
         var target = await fixture.NewDatabaseAsync("lease_dst");
         var options = Recreate with { ShardsPerTable = 2, FetchId = "lease-test" };
         Exception? second = null;
+        string? statusDuringLoad = null;
         var (_, summary, _, _) = await LoadHarness.LoadAsync(Uri(source), Uri(target), options, progress: _ =>
         {
             // While the first session is mid-copy, a second one tries to resume the same run.
@@ -197,10 +199,14 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
             {
                 second = Record.Exception(() =>
                     LoadHarness.LoadAsync(Uri(source), Uri(target), options with { Resume = true }, dialect: dialect).GetAwaiter().GetResult());
+                statusDuringLoad = FetchStatusReader.ReadAsync(EndpointAddress.Parse(Uri(target)), "lease-test", CancellationToken.None)
+                    .GetAwaiter().GetResult().Single().Run.Status;
             }
         }, dialect: dialect);
 
         Assert.Equal(RunStatus.Succeeded, summary.Status);
+        // The status reader asks the server the target is, so it checks a PostgreSQL claim: the forced dialect's row lock reads as abandoned.
+        Assert.Equal(cockroach ? RunStatus.Abandoned : RunStatus.Running, statusDuringLoad);
         var refused = Assert.IsType<MoltException>(second);
         Assert.Equal(("FetchRunActive", MoltErrorKind.InUse), (refused.ErrorId, refused.Kind));
         Assert.Contains("pg_terminate_backend", refused.Remedy);

@@ -80,6 +80,14 @@ public static class PostgresConnections
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
+    /// <summary>What a pgwire server says it is (CockroachDB names itself in version()), whatever scheme reached it.</summary>
+    public static async Task<EndpointKind> ServerKindAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT version()", connection);
+        var version = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return version.Contains("CockroachDB", StringComparison.Ordinal) ? EndpointKind.CockroachDb : EndpointKind.Postgres;
+    }
+
     public static async Task<NpgsqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(Builder(address).ConnectionString);
