@@ -32,9 +32,8 @@ public static class KeyRanges
     }
 
     /// <summary>
-    /// Ranges that start at each of <paramref name="starts"/>, the first key of each of a table's equal parts as the
-    /// source orders them (the first part needs no start: the first range is open below). A key value that spans
-    /// several parts gives one range, so every row still lands in exactly one.
+    /// Ranges that start at each of <paramref name="starts"/>, given in the source's key order (the first range needs no
+    /// start: it is open below). A start given twice gives one range, so every row still lands in exactly one.
     /// </summary>
     public static IReadOnlyList<KeyRange> FromStarts(string keyColumn, IEnumerable<string> starts)
     {

@@ -98,7 +98,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
 
         var key = table.PrimaryKey[0];
-        var filter = where is null ? "" : $" WHERE ({where})";
+        var filter = WhereClause.Of(null, null, where);
         if (IntegerKeyTypes.Contains(keyType))
         {
             return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
@@ -120,9 +120,9 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         var text = BinaryKeyTypes.Contains(keyType) ? $"HEX({Quote(key)})" : $"CAST({Quote(key)} AS CHAR)";
         return OnIdleReaderAsync(connection => KeyRanges.WalkAsync(key, count, async previous =>
         {
-            var conditions = new[] { previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", where is null ? null : $"({where})" }.OfType<string>().ToList();
+            var after = WhereClause.Of(previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", null, where);
             await using var command = new MySqlCommand(
-                $"SELECT {text} FROM {Quote(table.Name)}{(conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions))} " +
+                $"SELECT {text} FROM {Quote(table.Name)}{after} " +
                 $"ORDER BY {Quote(key)} LIMIT 1 OFFSET {(previous is null ? step : step - 1)}", connection);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         }), cancellationToken);
@@ -131,7 +131,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>
         OnIdleReaderAsync(async connection =>
         {
-            await using var command = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
+            await using var command = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{WhereClause.Of(null, null, where)}", connection);
             return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }, cancellationToken);
 
@@ -204,24 +204,12 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
 
     internal static string SelectSql(TablePlan plan, KeyRange range, string? where)
     {
-        var conditions = new List<string>();
-        if (range.Lower is not null)
-        {
-            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(plan.Source, range.KeyColumn!, range.Lower)}");
-        }
+        var filter = WhereClause.Of(
+            range.Lower is null ? null : $"{Quote(range.KeyColumn!)} >= {Bound(plan.Source, range.KeyColumn!, range.Lower)}",
+            range.Upper is null ? null : $"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}",
+            where);
 
-        if (range.Upper is not null)
-        {
-            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}");
-        }
-
-        if (where is not null)
-        {
-            conditions.Add($"({where})");
-        }
-
-        return $"SELECT {QuoteList(plan.Columns.Select(c => c.Source.Name))} FROM {Quote(plan.Source.Name)}"
-               + (conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions));
+        return $"SELECT {QuoteList(plan.Columns.Select(c => c.Source.Name))} FROM {Quote(plan.Source.Name)}{filter}";
     }
 
     /// <summary>

@@ -81,7 +81,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
 
         var key = table.PrimaryKey[0];
-        var filter = where is null ? "" : $" WHERE ({where})";
+        var filter = WhereClause.Of(null, null, where);
         if (IntegerKeyTypes.Contains(table.Column(key).Type.Name))
         {
             return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
@@ -96,9 +96,9 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         var step = Math.Max(1, (rows + count - 1) / count);
         return OnIdleReaderAsync(connection => KeyRanges.WalkAsync(key, count, async previous =>
         {
-            var conditions = new[] { previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", where is null ? null : $"({where})" }.OfType<string>().ToList();
+            var after = WhereClause.Of(previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", null, where);
             await using var command = new NpgsqlCommand(
-                $"SELECT {Quote(key)}::text FROM {Quote(table.Name)}{(conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions))} " +
+                $"SELECT {Quote(key)}::text FROM {Quote(table.Name)}{after} " +
                 $"ORDER BY {Quote(key)} LIMIT 1 OFFSET {(previous is null ? step : step - 1)}", connection);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         }), cancellationToken);
@@ -107,7 +107,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>
         OnIdleReaderAsync(async connection =>
         {
-            await using var command = new NpgsqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{(where is null ? "" : $" WHERE ({where})")}", connection);
+            await using var command = new NpgsqlCommand($"SELECT COUNT(*) FROM {Quote(table.Name)}{WhereClause.Of(null, null, where)}", connection);
             return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }, cancellationToken);
 
@@ -211,26 +211,15 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
 
     internal static string SelectSql(TablePlan plan, KeyRange range, string? where)
     {
-        var conditions = new List<string>();
-        if (range.Lower is not null)
-        {
-            conditions.Add($"{Quote(range.KeyColumn!)} >= {Bound(plan.Source, range.KeyColumn!, range.Lower)}");
-        }
-
-        if (range.Upper is not null)
-        {
-            conditions.Add($"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}");
-        }
-
-        if (where is not null)
-        {
-            conditions.Add($"({where})");
-        }
+        var filter = WhereClause.Of(
+            range.Lower is null ? null : $"{Quote(range.KeyColumn!)} >= {Bound(plan.Source, range.KeyColumn!, range.Lower)}",
+            range.Upper is null ? null : $"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}",
+            where);
 
         // A column whose target type differs is cast on the source to the target's wire type (a type both sides know,
         // or the type-map override's), so every shard is still relayed as binary COPY without decoding a row here.
         var columns = string.Join(", ", plan.Columns.Select(c => c.Type.IsBinaryCompatible ? Quote(c.Source.Name) : $"CAST({Quote(c.Source.Name)} AS {CastType(c.Type.WireType)})"));
-        return $"SELECT {columns} FROM {Quote(plan.Source.Name)}" + (conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions));
+        return $"SELECT {columns} FROM {Quote(plan.Source.Name)}{filter}";
     }
 
     // A created type's wire name is schema-qualified ("public.mood"): quoted part by part; built-in names are SQL as they are.
