@@ -26,67 +26,51 @@ public sealed class RunLease : IAsyncDisposable
     private RunLease(NpgsqlConnection connection, string release, string? releaseParameter) =>
         (this.connection, this.release, this.releaseParameter) = (connection, release, releaseParameter);
 
-    public static async Task<RunLease> AcquireAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken)
+    public static async Task<RunLease> AcquireAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken) =>
+        await TryAcquireAsync(target, targetKind, fetchId, Wait, cancellationToken).ConfigureAwait(false)
+        ?? throw new MoltException(MoltErrorKind.InUse, "FetchRunActive",
+            $"Load run '{fetchId}' is still running in another session: two sessions loading one run would copy the same rows twice.",
+            "Wait for it to finish, or stop it (Ctrl+C) and run -Resume again. If its process is gone but the target still holds its session " +
+            "(its machine lost the network), end that session (PostgreSQL: pg_terminate_backend with the pid pg_locks shows holding the " +
+            "advisory lock; CockroachDB: CANCEL SESSION with the id SHOW SESSIONS gives for the open transaction on _molt.fetch_leases).")
+        {
+            Target = fetchId,
+        };
+
+    /// <summary>Whether some session holds the run's claim now, that is, whether the run is being loaded.</summary>
+    public static async Task<bool> IsHeldAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken)
+    {
+        await using var lease = await TryAcquireAsync(target, targetKind, fetchId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        return lease is null;
+    }
+
+    /// <summary>The run's claim, waiting up to <paramref name="wait"/> for another session's to end; null if it did not.</summary>
+    private static async Task<RunLease?> TryAcquireAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, TimeSpan wait,
+        CancellationToken cancellationToken)
     {
         var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var claimed = targetKind == EndpointKind.CockroachDb
-                ? await LockRowAsync(connection, fetchId, cancellationToken).ConfigureAwait(false)
-                : await LockAdvisoryAsync(connection, fetchId, cancellationToken).ConfigureAwait(false);
-            if (!claimed)
+            if (targetKind == EndpointKind.CockroachDb)
             {
-                throw new MoltException(MoltErrorKind.InUse, "FetchRunActive",
-                    $"Load run '{fetchId}' is still running in another session: two sessions loading one run would copy the same rows twice.",
-                    "Wait for it to finish, or stop it (Ctrl+C) and run -Resume again. If its process is gone but the target still holds its session " +
-                    "(its machine lost the network), end that session (PostgreSQL: pg_terminate_backend with the pid pg_locks shows holding the " +
-                    "advisory lock; CockroachDB: CANCEL SESSION with the id SHOW SESSIONS gives for the open transaction on _molt.fetch_leases).")
+                if (await LockRowAsync(connection, fetchId, wait, cancellationToken).ConfigureAwait(false))
                 {
-                    Target = fetchId,
-                };
+                    return new RunLease(connection, "ROLLBACK", null);
+                }
             }
-
-            return targetKind == EndpointKind.CockroachDb
-                ? new RunLease(connection, "ROLLBACK", null)
-                : new RunLease(connection, $"SELECT pg_advisory_unlock({AdvisoryKey})", fetchId);
+            else if (await LockAdvisoryAsync(connection, fetchId, wait, cancellationToken).ConfigureAwait(false))
+            {
+                return new RunLease(connection, $"SELECT pg_advisory_unlock({AdvisoryKey})", fetchId);
+            }
         }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
 
-    /// <summary>Whether some session holds the run's claim now, that is, whether the run is being loaded.</summary>
-    public static async Task<bool> IsHeldAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken)
-    {
-        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        if (targetKind != EndpointKind.CockroachDb)
-        {
-            if (!await TryAdvisoryLockAsync(connection, fetchId, cancellationToken).ConfigureAwait(false))
-            {
-                return true;
-            }
-
-            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryKey})", fetchId, cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-
-        await ExecuteAsync(connection, "BEGIN", null, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await ExecuteAsync(connection, $"""SELECT fetch_id FROM "{LoadStateStore.Schema}"."fetch_leases" WHERE fetch_id = $1 FOR UPDATE NOWAIT""",
-                fetchId, cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
-        {
-            return true;
-        }
-        finally
-        {
-            await ExecuteAsync(connection, "ROLLBACK", null, CancellationToken.None).ConfigureAwait(false);
-        }
+        await connection.DisposeAsync().ConfigureAwait(false);
+        return null;
     }
 
     public async ValueTask DisposeAsync()
@@ -103,9 +87,9 @@ public sealed class RunLease : IAsyncDisposable
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task<bool> LockAdvisoryAsync(NpgsqlConnection connection, string fetchId, CancellationToken cancellationToken)
+    private static async Task<bool> LockAdvisoryAsync(NpgsqlConnection connection, string fetchId, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + Wait;
+        var deadline = DateTime.UtcNow + wait;
         while (true)
         {
             if (await TryAdvisoryLockAsync(connection, fetchId, cancellationToken).ConfigureAwait(false))
@@ -129,12 +113,13 @@ public sealed class RunLease : IAsyncDisposable
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    private static async Task<bool> LockRowAsync(NpgsqlConnection connection, string fetchId, CancellationToken cancellationToken)
+    private static async Task<bool> LockRowAsync(NpgsqlConnection connection, string fetchId, TimeSpan wait, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, $"""INSERT INTO "{LoadStateStore.Schema}"."fetch_leases" (fetch_id) VALUES ($1) ON CONFLICT (fetch_id) DO NOTHING""",
             fetchId, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, "BEGIN", null, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{(int)Wait.TotalMilliseconds}ms'", null, cancellationToken).ConfigureAwait(false);
+        // 0 would mean no timeout at all: the shortest wait is a millisecond.
+        await ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{Math.Max(1, (int)wait.TotalMilliseconds)}ms'", null, cancellationToken).ConfigureAwait(false);
         // A server-wide idle_in_transaction_session_timeout would end the claim while the load goes on.
         await ExecuteAsync(connection, "SET LOCAL idle_in_transaction_session_timeout = 0", null, cancellationToken).ConfigureAwait(false);
         try
