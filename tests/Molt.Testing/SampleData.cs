@@ -6,7 +6,8 @@ public static class SampleData
     /// <summary>Overrides the folder, for programs that do not run from inside the repository.</summary>
     public const string EnvironmentVariable = "MOLT_SAMPLE_DATA";
 
-    /// <summary>$MOLT_SAMPLE_DATA when set, otherwise data/ in the repository (the first folder holding Molt.sln above the running program).</summary>
+    /// <summary>$MOLT_SAMPLE_DATA when set, otherwise data/ in the repository (the first folder holding Molt.sln above this assembly, which
+    /// also finds it when pwsh, installed elsewhere, loads the assembly by path).</summary>
     public static string DataDirectory
     {
         get
@@ -17,7 +18,8 @@ public static class SampleData
                 return Path.GetFullPath(overridden);
             }
 
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            var start = Path.GetDirectoryName(typeof(SampleData).Assembly.Location) ?? AppContext.BaseDirectory;
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
             {
                 if (File.Exists(Path.Combine(folder.FullName, "Molt.sln")))
                 {
@@ -26,7 +28,7 @@ public static class SampleData
                 }
             }
 
-            throw new DirectoryNotFoundException($"No Molt.sln above {AppContext.BaseDirectory}; set {EnvironmentVariable} to the sample data folder.");
+            throw new DirectoryNotFoundException($"No Molt.sln above {start}; set {EnvironmentVariable} to the sample data folder.");
         }
     }
 

@@ -4,7 +4,7 @@
 .DESCRIPTION
     Imports Pester 5.7.1 by path from out/packages (restored from NuGet by tests/Pester/Pester.Restore.csproj) and runs
     every *.Tests.ps1 under tests/Pester, or the files given. Ends with a "pester-result passed=N failed=N skipped=N"
-    line for tools/test.sh to add up, and exits 1 when anything failed or no test ran.
+    line for build.ps1 -Task Test to add up, and exits 1 when anything failed or no test ran.
 #>
 [CmdletBinding()]
 param(

@@ -109,7 +109,7 @@ function Get-PwshCommand {
 }
 
 <#
-Runs a script in a child pwsh (-NoProfile -NonInteractive) with the built module imported, stdin closed.
+Runs a script in a child pwsh (-NoProfile -NonInteractive) with the built module imported (-NoImport: not), stdin closed.
 Arguments reach the script as $args. -InterruptWhen sends SIGINT (Ctrl+C) once a line of its stdout matches the
 pattern; -Timeout kills it. Returns ExitCode, StdOut, StdErr, Interrupted and TimedOut.
 #>
@@ -121,11 +121,12 @@ function Invoke-MoltChild {
         [string] $InterruptWhen,
         [timespan] $Timeout = [timespan]::FromMinutes(3),
         [hashtable] $Environment = @{},
-        [switch] $Interactive
+        [switch] $Interactive,
+        [switch] $NoImport
     )
     $pwsh = Get-PwshCommand
     $manifest = Get-BuiltMoltManifest
-    $prologue = "Import-Module '$($manifest -replace "'", "''")' -ErrorAction Stop`n"
+    $prologue = if ($NoImport) { '' } else { "Import-Module '$($manifest -replace "'", "''")' -ErrorAction Stop`n" }
     $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
     foreach ($part in $pwsh | Select-Object -Skip 1) { $start.ArgumentList.Add($part) }
     $start.ArgumentList.Add('-NoProfile')
