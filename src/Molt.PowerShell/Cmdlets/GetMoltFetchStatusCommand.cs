@@ -2,6 +2,8 @@ using System.Management.Automation;
 using Molt.Engine.Endpoints;
 using Molt.Engine.State;
 
+using Molt.PowerShell.Completion;
+
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
@@ -21,6 +23,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FetchIdCompleter))]
     public string? FetchId { get; set; }
 
     protected override void ProcessRecord()

@@ -5,6 +5,8 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 
+using Molt.PowerShell.Completion;
+
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
@@ -34,14 +36,17 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     /// <summary>Source schemas to load (wildcards). A MySQL/MariaDB database is its schema.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceSchemaCompleter))]
     public string[]? Schema { get; set; }
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceTableCompleter))]
     public string[]? Table { get; set; }
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceTableCompleter))]
     public string[]? ExcludeTable { get; set; }
 
     [Parameter]
@@ -66,6 +71,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FetchIdCompleter))]
     public string? FetchId { get; set; }
 
     /// <summary>Continue the run named by -FetchId: finished shards are kept, the rest are loaded again.</summary>
