@@ -72,8 +72,8 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
     {
         try
         {
-            var source = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential());
-            var target = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            var source = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential(), EndpointRole.Source);
+            var target = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             var options = new CompareOptions
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
@@ -125,7 +125,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteError(ToErrorRecord(ex, Source));
+            WriteError(ToErrorRecord(ex));
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
     {
         try
         {
-            var address = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            var address = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             IReadOnlyList<FetchRunReport> reports = [];
             RunEngine(async ct => reports = await FetchStatusReader.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
             var statuses = reports.Select(report => new FetchRunStatus
@@ -61,7 +61,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteError(ToErrorRecord(ex, Target));
+            WriteError(ToErrorRecord(ex));
         }
     }
 }

@@ -121,8 +121,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     {
         try
         {
-            var sourceAddress = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential());
-            var targetAddress = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            var sourceAddress = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential(), EndpointRole.Source);
+            var targetAddress = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             var options = new BulkLoadOptions
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
@@ -171,7 +171,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            ThrowTerminatingError(ToErrorRecord(ex, Source));
+            ThrowTerminatingError(ToErrorRecord(ex));
         }
     }
 
