@@ -86,7 +86,7 @@ public sealed class TestMoltConnectionCommand : MoltCmdlet
 
             return address;
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             WriteError(ToErrorRecord(ex, role.Label()));
             return null;
