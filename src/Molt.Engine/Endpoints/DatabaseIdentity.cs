@@ -53,8 +53,8 @@ public static class DatabaseIdentity
     private static async Task<bool> SamePgWireDatabaseAsync(EndpointAddress source, EndpointAddress target, CancellationToken cancellationToken)
     {
         var probe = ProbePrefix + Guid.NewGuid().ToString("N");
-        await using var sourceConnection = await PostgresConnections.OpenUnpooledAsync(source, probe, cancellationToken).ConfigureAwait(false);
-        await using var targetConnection = await PostgresConnections.OpenUnpooledAsync(target, "molt", cancellationToken).ConfigureAwait(false);
+        await using var sourceConnection = await PostgresConnections.OpenAsync(source, probe, cancellationToken).ConfigureAwait(false);
+        await using var targetConnection = await PostgresConnections.OpenAsync(target, "molt", cancellationToken).ConfigureAwait(false);
         var sourceKind = await PostgresConnections.ServerKindAsync(sourceConnection, cancellationToken).ConfigureAwait(false);
         var targetKind = await PostgresConnections.ServerKindAsync(targetConnection, cancellationToken).ConfigureAwait(false);
         if (sourceKind != targetKind)
@@ -83,8 +83,8 @@ public static class DatabaseIdentity
     private static async Task<bool> SameMySqlDatabaseAsync(EndpointAddress source, EndpointAddress target, CancellationToken cancellationToken)
     {
         var probe = ProbePrefix + Guid.NewGuid().ToString("N");
-        await using var sourceConnection = await MySqlConnections.OpenAsync(source, cancellationToken, pooled: false).ConfigureAwait(false);
-        await using var targetConnection = await MySqlConnections.OpenAsync(target, cancellationToken, pooled: false).ConfigureAwait(false);
+        await using var sourceConnection = await MySqlConnections.OpenAsync(source, cancellationToken).ConfigureAwait(false);
+        await using var targetConnection = await MySqlConnections.OpenAsync(target, cancellationToken).ConfigureAwait(false);
         long sourceConnectionId;
         string? sourceDatabase;
         await using (var take = new MySqlCommand("SELECT GET_LOCK(@probe, 0), CONNECTION_ID(), DATABASE()", sourceConnection))

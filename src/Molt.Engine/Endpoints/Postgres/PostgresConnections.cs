@@ -95,11 +95,10 @@ public static class PostgresConnections
     public static Task<NpgsqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken) =>
         OpenAsync(address, Builder(address), cancellationToken);
 
-    /// <summary>An unpooled connection under its own application_name, which other sessions can see in pg_stat_activity.</summary>
-    public static Task<NpgsqlConnection> OpenUnpooledAsync(EndpointAddress address, string applicationName, CancellationToken cancellationToken)
+    /// <summary>A connection under its own application_name, which other sessions can see in pg_stat_activity.</summary>
+    public static Task<NpgsqlConnection> OpenAsync(EndpointAddress address, string applicationName, CancellationToken cancellationToken)
     {
         var builder = Builder(address);
-        builder.Pooling = false;
         builder.ApplicationName = applicationName;
         return OpenAsync(address, builder, cancellationToken);
     }
