@@ -2,13 +2,6 @@ using Molt.Engine.Endpoints;
 
 namespace Molt.Engine.Checks;
 
-/// <summary>Which side of a migration an endpoint is on.</summary>
-public enum EndpointRole
-{
-    Source,
-    Target,
-}
-
 /// <summary>The migration flows whose prerequisites Molt can check.</summary>
 public enum MigrationFlow
 {

@@ -4,12 +4,15 @@ using Npgsql;
 
 namespace Molt.Engine.Endpoints;
 
-/// <summary>Turns driver exceptions raised while connecting into errors that say what to do.</summary>
+/// <summary>
+/// Turns driver exceptions raised while connecting into errors that say what to do, naming the side that failed
+/// (the address's role) and its address without the password.
+/// </summary>
 public static class ConnectionErrors
 {
     public static MoltException Translate(Exception exception, EndpointAddress address)
     {
-        var where = $"{address.Kind.DisplayName()} at {address.Host}:{address.Port}";
+        var where = Where(address);
         switch (exception)
         {
             case MoltException molt:
@@ -19,13 +22,13 @@ public static class ConnectionErrors
             case PostgresException { SqlState: "3D000" } pg:
                 return new MoltException(MoltErrorKind.NotFound, "DatabaseNotFound",
                     $"The database '{address.Database}' does not exist on {where}.",
-                    "Create it first, or name an existing database in the connection address.", pg) { Target = address.Display };
+                    "Create it first, or name an existing database in the connection address.", pg) { Target = address.Label };
             case MySqlException { ErrorCode: MySqlErrorCode.AccessDenied } my:
                 return Auth(where, address, my);
             case MySqlException { ErrorCode: MySqlErrorCode.UnknownDatabase } my:
                 return new MoltException(MoltErrorKind.NotFound, "DatabaseNotFound",
                     $"The database '{address.Database}' does not exist on {where}.",
-                    "Create it first, or name an existing database in the connection address.", my) { Target = address.Display };
+                    "Create it first, or name an existing database in the connection address.", my) { Target = address.Label };
         }
 
         if (FindInner<SocketException>(exception) is not null || FindInner<TimeoutException>(exception) is not null
@@ -33,18 +36,22 @@ public static class ConnectionErrors
         {
             return new MoltException(MoltErrorKind.ConnectionFailed, "ConnectionFailed",
                 $"Could not reach {where}: {FirstLine(exception)}",
-                "Check that the server is running, the host and port are right, and no firewall is in the way.", exception) { Target = address.Display };
+                "Check that the server is running, the host and port are right, and no firewall is in the way.", exception) { Target = address.Label };
         }
 
         return new MoltException(MoltErrorKind.ConnectionFailed, "ConnectionFailed",
-            $"Could not connect to {where}: {FirstLine(exception)}", null, exception) { Target = address.Display };
+            $"Could not connect to {where}: {FirstLine(exception)}", null, exception) { Target = address.Label };
     }
+
+    /// <summary>"the source PostgreSQL at db:5432", or "PostgreSQL at db:5432" when the side is not known.</summary>
+    private static string Where(EndpointAddress address) =>
+        $"{(address.Role is { } role ? $"the {role.Label()} " : string.Empty)}{address.Kind.DisplayName()} at {address.Host}:{address.Port}";
 
     private static MoltException Auth(string where, EndpointAddress address, Exception inner) =>
         new(MoltErrorKind.AuthenticationFailed, "AuthenticationFailed",
-            $"{where} refused the login of user '{address.User}': {FirstLine(inner)}",
-            "Check the user name and password (pass the password with -SourceCredential / -TargetCredential).", inner)
-        { Target = address.Display };
+            $"{char.ToUpperInvariant(where[0])}{where[1..]} refused the login of user '{address.User}': {FirstLine(inner)}",
+            $"Check the user name and password (pass the password with {address.Role?.CredentialParameter() ?? "-SourceCredential / -TargetCredential"}).", inner)
+        { Target = address.Label };
 
     private static T? FindInner<T>(Exception exception) where T : Exception
     {

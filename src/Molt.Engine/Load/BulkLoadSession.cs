@@ -27,18 +27,30 @@ public sealed class BulkLoadSession : IAsyncDisposable
         SourceOptions sourceOptions, MoltLogSession log, CancellationToken cancellationToken) =>
         OpenAsync(sourceAddress, targetAddress, options, sourceOptions, log, kind => Dialect(kind, options), cancellationToken);
 
-    /// <summary>Tests force a dialect here: the CockroachDB dialect's shared-spelling SQL runs against PostgreSQL.</summary>
+    /// <summary>
+    /// Tests force a dialect here: the CockroachDB dialect's shared-spelling SQL runs against PostgreSQL.
+    /// An unsupported target is refused before anything connects, and a target that is the source database once both
+    /// are open, before planning (opening an endpoint writes nothing).
+    /// </summary>
     internal static async Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
         SourceOptions sourceOptions, MoltLogSession log, Func<EndpointKind, ITargetDialect> dialects, CancellationToken cancellationToken)
     {
+        LoadTarget.EnsureSupported(targetAddress);
         var source = await SourceEndpoints.OpenAsync(sourceAddress, sourceOptions, log.Logger, cancellationToken).ConfigureAwait(false);
+        LoadTarget? target = null;
         try
         {
-            var target = await LoadTarget.OpenAsync(targetAddress, sourceAddress, dialects, cancellationToken).ConfigureAwait(false);
+            target = await LoadTarget.OpenAsync(targetAddress, sourceAddress, dialects, log.Logger, cancellationToken).ConfigureAwait(false);
+            await DatabaseIdentity.EnsureDistinctAsync(sourceAddress, targetAddress, cancellationToken).ConfigureAwait(false);
             return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger));
         }
         catch
         {
+            if (target is not null)
+            {
+                await target.DisposeAsync().ConfigureAwait(false);
+            }
+
             await source.DisposeAsync().ConfigureAwait(false);
             throw;
         }

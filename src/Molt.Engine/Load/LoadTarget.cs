@@ -2,6 +2,7 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Schema;
 using Npgsql;
+using Serilog;
 
 namespace Molt.Engine.Load;
 
@@ -25,17 +26,37 @@ public sealed class LoadTarget : IAsyncDisposable
     /// <summary>The source endpoint without its password, as recorded in the run's state.</summary>
     public string SourceDisplay { get; }
 
+    /// <summary>Refuses, before anything connects, a target a load cannot write to: loads write over pgwire only.</summary>
+    public static void EnsureSupported(EndpointAddress address)
+    {
+        if (!address.Kind.IsPgWire())
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "UnsupportedTarget",
+                $"{address.Kind.DisplayName()} cannot be a bulk-load target.",
+                "Load into CockroachDB or PostgreSQL (cockroachdb://, postgres:// or a connection string without Engine=MySQL/MariaDB).")
+            {
+                Target = address.Label,
+            };
+        }
+    }
+
     /// <summary>
     /// Connects (failing before anything is written when the target is unreachable or refuses the login) and picks the
     /// dialect from what the server says it is, whatever scheme the address used.
     /// </summary>
     public static async Task<LoadTarget> OpenAsync(EndpointAddress address, EndpointAddress source, Func<EndpointKind, ITargetDialect> dialects,
-        CancellationToken cancellationToken)
+        ILogger log, CancellationToken cancellationToken)
     {
+        EnsureSupported(address);
         EndpointKind kind;
         await using (var connection = await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false))
         {
             kind = await PostgresConnections.ServerKindAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (address.Kind == EndpointKind.CockroachDb && kind == EndpointKind.Postgres)
+        {
+            log.Warning("The target {Target} is named as CockroachDB but the server is PostgreSQL: the load uses the PostgreSQL dialect", address.Display);
         }
 
         return new LoadTarget(PostgresConnections.CreateDataSource(address), dialects(kind), source.Display);

@@ -27,6 +27,6 @@ public static class SourceEndpoints
                 .ConfigureAwait(false),
             _ => throw new MoltException(MoltErrorKind.InvalidArgument, "UnsupportedSource",
                 $"{address.Kind.DisplayName()} cannot be a bulk-load source.",
-                "Load from PostgreSQL, MySQL or MariaDB; to replicate CockroachDB back to the source use Invoke-MoltFailback."),
+                "Load from PostgreSQL, MySQL or MariaDB; to replicate CockroachDB back to the source use Invoke-MoltFailback.") { Target = address.Label },
         };
 }

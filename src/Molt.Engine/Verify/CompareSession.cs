@@ -5,7 +5,10 @@ using Molt.Engine.Logging;
 
 namespace Molt.Engine.Verify;
 
-/// <summary>A comparison as a host drives it: both endpoints checked up front, then every selected table compared.</summary>
+/// <summary>
+/// A comparison as a host drives it: both endpoints checked up front (reachable, and not one database, which would
+/// compare equal whatever it holds), then every selected table compared.
+/// </summary>
 public static class CompareSession
 {
     public static async Task<IReadOnlyList<TableComparison>> RunAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, CompareOptions options,
@@ -13,6 +16,7 @@ public static class CompareSession
     {
         await EnsureReachableAsync(sourceAddress, cancellationToken).ConfigureAwait(false);
         await EnsureReachableAsync(targetAddress, cancellationToken).ConfigureAwait(false);
+        await DatabaseIdentity.EnsureDistinctAsync(sourceAddress, targetAddress, cancellationToken).ConfigureAwait(false);
         await using var source = VerifySide.For(sourceAddress);
         await using var target = VerifySide.For(targetAddress);
         return await new DataComparer(source, target, options, log.Logger).CompareAsync(callbacks, cancellationToken).ConfigureAwait(false);

@@ -77,8 +77,8 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
     {
         try
         {
-            var source = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential());
-            var target = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            var source = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential(), EndpointRole.Source);
+            var target = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             var options = new CompareOptions
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
@@ -130,7 +130,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {
-            WriteError(ToErrorRecord(ex, Source));
+            WriteError(ToErrorRecord(ex));
         }
     }
 

@@ -30,7 +30,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
     {
         try
         {
-            var address = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            var address = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             IReadOnlyList<FetchRunReport> reports = [];
             RunEngine(async ct => reports = await FetchStatusReader.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
             var statuses = reports.Select(report => new FetchRunStatus
@@ -75,7 +75,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {
-            WriteError(ToErrorRecord(ex, Target));
+            WriteError(ToErrorRecord(ex));
         }
     }
 }

@@ -137,6 +137,11 @@ public abstract class MoltCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// The error record of an engine error. Its target is the one the error names (the side that failed and its
+    /// address without the password), else <paramref name="target"/>; never the raw -Source / -Target text, which
+    /// may hold a password.
+    /// </summary>
     protected ErrorRecord ToErrorRecord(Exception exception, object? target = null)
     {
         if (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
@@ -146,7 +151,7 @@ public abstract class MoltCmdlet : PSCmdlet
 
         if (exception is MoltException molt)
         {
-            var record = new ErrorRecord(molt, molt.ErrorId, Categorize(molt.Kind), target ?? molt.Target);
+            var record = new ErrorRecord(molt, molt.ErrorId, Categorize(molt.Kind), molt.Target ?? target);
             if (molt.Remedy is not null)
             {
                 record.ErrorDetails = new ErrorDetails(molt.Message) { RecommendedAction = molt.Remedy };

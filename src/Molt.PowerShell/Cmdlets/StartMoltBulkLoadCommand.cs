@@ -126,8 +126,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     {
         try
         {
-            var sourceAddress = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential());
-            var targetAddress = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential());
+            var sourceAddress = EndpointAddress.Parse(Source, SourceCredential?.GetNetworkCredential(), EndpointRole.Source);
+            var targetAddress = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             var options = new BulkLoadOptions
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
@@ -176,7 +176,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {
-            ThrowTerminatingError(ToErrorRecord(ex, Source));
+            ThrowTerminatingError(ToErrorRecord(ex));
         }
     }
 

@@ -33,24 +33,42 @@ public sealed class TestMoltConnectionCommand : MoltCmdlet
 
     protected override void ProcessRecord()
     {
-        Check(Source, SourceCredential, EndpointRole.Source);
+        var source = Check(Source, SourceCredential, EndpointRole.Source, null);
         if (Target is not null)
         {
-            Check(Target, TargetCredential, EndpointRole.Target);
+            Check(Target, TargetCredential, EndpointRole.Target, source);
         }
     }
 
-    private void Check(string text, PSCredential? credential, EndpointRole role)
+    /// <summary>Checks one endpoint, and a target against the source it was checked with; returns the address when it passed the connection.</summary>
+    private EndpointAddress? Check(string text, PSCredential? credential, EndpointRole role, EndpointAddress? source)
     {
         var flow = (Engine.Checks.MigrationFlow)(int)For;
         try
         {
-            var address = EndpointAddress.Parse(text, credential?.GetNetworkCredential());
+            var address = EndpointAddress.Parse(text, credential?.GetNetworkCredential(), role);
             using var log = OpenLog();
             var tester = new ConnectionTester(log);
             ConnectionReport? report = null;
-            RunEngine(async cancellationToken => report = await tester.TestAsync(address, role, flow, cancellationToken).ConfigureAwait(false));
-            foreach (var check in report!.Checks)
+            bool? sameAsSource = null;
+            RunEngine(async cancellationToken =>
+            {
+                report = await tester.TestAsync(address, role, flow, cancellationToken).ConfigureAwait(false);
+                if (source is not null)
+                {
+                    sameAsSource = await DatabaseIdentity.AreSameAsync(source, address, cancellationToken).ConfigureAwait(false);
+                }
+            });
+            var checks = report!.Checks.ToList();
+            if (sameAsSource is { } same)
+            {
+                checks.Add(same
+                    ? PrerequisiteCheck.Fail(role, address, "DistinctFromSource", $"the target is the source database ({source!.Display})",
+                        "Name the target database the rows should go to (another database on the same server is fine).")
+                    : PrerequisiteCheck.Pass(role, address, "DistinctFromSource", "the target is not the source database"));
+            }
+
+            foreach (var check in checks)
             {
                 WriteObject(new ConnectionCheck
                 {
@@ -65,10 +83,13 @@ public sealed class TestMoltConnectionCommand : MoltCmdlet
                     Remedy = check.Remedy,
                 });
             }
+
+            return address;
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {
-            WriteError(ToErrorRecord(ex, role.ToString()));
+            WriteError(ToErrorRecord(ex, role.Label()));
+            return null;
         }
     }
 }

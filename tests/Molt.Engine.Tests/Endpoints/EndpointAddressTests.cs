@@ -61,9 +61,9 @@ public sealed class EndpointAddressTests
 
     [Theory]
     [InlineData("oracle://scott:tiger@db/orcl", "UnknownScheme")]
-    [InlineData("", "InvalidConnectionAddress")]
-    [InlineData("Engine=sqlite;Host=x", "InvalidConnectionAddress")]
-    [InlineData("Host=x;Port=99999", "InvalidConnectionAddress")]
+    [InlineData("", "InvalidAddress")]
+    [InlineData("Engine=sqlite;Host=x", "InvalidAddress")]
+    [InlineData("Host=x;Port=99999", "InvalidAddress")]
     public void BadAddressesAreInvalidArguments(string text, string errorId)
     {
         var error = Assert.Throws<MoltException>(() => EndpointAddress.Parse(text));
@@ -85,7 +85,66 @@ public sealed class EndpointAddressTests
     [InlineData("postgres://u:hunter2@db/x", "postgres://u:***@db/x")]
     [InlineData("Host=db;Password=hunter2;Database=x", "Host=db;Password=***;Database=x")]
     [InlineData("postgres://db/x?password=hunter2&sslmode=disable", "postgres://db/x?password=***&sslmode=disable")]
+    [InlineData("postgres://db/x?sslmode=disable&sslpassword=hunter2", "postgres://db/x?sslmode=disable&sslpassword=***")]
+    [InlineData("postgres://u:hun%40ter2@db/x", "postgres://u:***@db/x")]
+    [InlineData("postgres://u:p@ss:w/rd@db/x", "postgres://***")]
+    [InlineData("postgres://u:hunter2@db/my@db", "postgres://***")]
+    [InlineData("Host=db;Password=\"hun;ter2\";Database=x", "Host=db;Password=***;Database=x")]
+    [InlineData("Host=db;Password='hun;ter2';Database=x", "Host=db;Password=***;Database=x")]
+    [InlineData("Host=db;Password=\"hun\"\"ter;2\";Database=x", "Host=db;Password=***;Database=x")]
+    [InlineData("Host=db; pwd = hunter2 ;Database=x", "Host=db; pwd =***;Database=x")]
+    [InlineData("Host=db;Password=\"hunter2;Database=x", "Host=db;Password=***")]
+    [InlineData("Host=db;Database;Password=hunter2", "Host=db;Database;Password=***")]
     public void RedactRemovesPasswords(string text, string expected) => Assert.Equal(expected, EndpointAddress.Redact(text));
+
+    // Each password holds the pieces Zq7 and Xk9 around a delimiter that is not percent-encoded.
+    [Theory]
+    [InlineData("postgres://app:Zq7@Xk9@db/shop")]
+    [InlineData("postgres://app:Zq7/Xk9@db/shop")]
+    [InlineData("postgres://app:Zq7:Xk9@db/shop")]
+    [InlineData("postgres://app:Zq7@Xk9:w/rd@127.0.0.1:5432/shop?sslmode=disable")]
+    [InlineData("postgresql://app:Zq7?Xk9@db/shop")]
+    [InlineData("postgres://app:12/Zq7Xk9@db/shop")]
+    [InlineData("postgres://app:12?Zq7Xk9@db/shop")]
+    [InlineData("postgres://app:12#Zq7Xk9@db/shop")]
+    [InlineData("mysql://app:Zq7/Xk9@tcp(db:3306)/shop")]
+    public void UnencodedDelimiterInThePasswordIsAnInvalidAddressThatEchoesNoneOfIt(string text)
+    {
+        var error = Assert.Throws<MoltException>(() => EndpointAddress.Parse(text, role: EndpointRole.Target));
+        Assert.Equal(MoltErrorKind.InvalidArgument, error.Kind);
+        Assert.Equal("InvalidAddress", error.ErrorId);
+        Assert.Contains("Percent-encode", error.Remedy);
+        Assert.Contains("-TargetCredential", error.Remedy);
+        var scheme = text[..(text.IndexOf("://", StringComparison.Ordinal) + 3)];
+        Assert.Equal($"target {scheme}***", error.Target);
+        Assert.Equal($"{scheme}***", EndpointAddress.Redact(text));
+        foreach (var piece in new[] { "Zq7", "Xk9", "12", "@db" })
+        {
+            Assert.DoesNotContain(piece, error.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData("postgres://u:hunter2@db/x?sslpassword=k3y")]
+    [InlineData("Host=db;Database=x;Username=u;SSL Password=k3y")]
+    public void SecretOptionsAreNeverDisplayed(string text)
+    {
+        var address = EndpointAddress.Parse(text);
+        Assert.DoesNotContain("k3y", address.Display);
+        Assert.Contains("***", address.Display);
+        Assert.Equal("k3y", PostgresConnections.Builder(address).SslPassword);
+    }
+
+    [Fact]
+    public void AnAddressForASideNamesItInItsLabelAndErrors()
+    {
+        var address = EndpointAddress.Parse("postgres://app:s3cret@db:5432/shop", role: EndpointRole.Source);
+        Assert.Equal("source postgres://app@db:5432/shop", address.Label);
+        Assert.Equal(EndpointRole.Source, address.WithKind(EndpointKind.CockroachDb).Role);
+        var error = Assert.Throws<MoltException>(() => EndpointAddress.Parse("Host=db;Port=x;Password=s3cret", role: EndpointRole.Source));
+        Assert.Equal("source Host=db;Port=x;Password=***", error.Target);
+        Assert.Contains("source port", error.Message);
+    }
 
     [Theory]
     [InlineData("disable", "None")]

@@ -67,7 +67,7 @@ public static class MySqlConnections
             catch (ArgumentException)
             {
                 throw new MoltException(MoltErrorKind.InvalidArgument, "InvalidConnectionOption",
-                    $"The connection option '{key}={value}' is not one MySQL connections accept.",
+                    $"The connection option '{key}={(EndpointAddress.IsSecretOption(key) ? "***" : value)}' is not one MySQL connections accept.",
                     "Check the spelling; sslmode (disable, preferred, require, verify-ca, verify-full), sslca, sslcert, sslkey and MySqlConnector keywords are accepted.");
             }
         }

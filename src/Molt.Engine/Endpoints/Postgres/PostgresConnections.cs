@@ -64,7 +64,7 @@ public static class PostgresConnections
             catch (ArgumentException)
             {
                 throw new MoltException(MoltErrorKind.InvalidArgument, "InvalidConnectionOption",
-                    $"The connection option '{key}={value}' is not one PostgreSQL connections accept.",
+                    $"The connection option '{key}={(EndpointAddress.IsSecretOption(key) ? "***" : value)}' is not one PostgreSQL connections accept.",
                     "Check the spelling; libpq names (sslmode, sslrootcert, application_name, connect_timeout) and Npgsql keywords are accepted.");
             }
         }
@@ -92,9 +92,20 @@ public static class PostgresConnections
         return version.Contains("CockroachDB", StringComparison.Ordinal) ? EndpointKind.CockroachDb : EndpointKind.Postgres;
     }
 
-    public static async Task<NpgsqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
+    public static Task<NpgsqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken) =>
+        OpenAsync(address, Builder(address), cancellationToken);
+
+    /// <summary>A connection under its own application_name, which other sessions can see in pg_stat_activity.</summary>
+    public static Task<NpgsqlConnection> OpenAsync(EndpointAddress address, string applicationName, CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(Builder(address).ConnectionString);
+        var builder = Builder(address);
+        builder.ApplicationName = applicationName;
+        return OpenAsync(address, builder, cancellationToken);
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(EndpointAddress address, NpgsqlConnectionStringBuilder builder, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(builder.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
