@@ -315,6 +315,28 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
         Assert.All(untold, c => Assert.Equal(1L, c.Mismatched));
     }
 
+    // A DECIMAL beyond 28 digits sends the table as CSV text, where a zero TIMESTAMP loaded as NULL must stay NULL.
+    [Fact]
+    public async Task AZeroTimestampInATableSentAsCsvLoadsAsNull()
+    {
+        var database = $"zcsv_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            SET time_zone = '+00:00';
+            CREATE TABLE wide (id INT PRIMARY KEY, d DECIMAL(65,30), ts TIMESTAMP NULL);
+            INSERT INTO wide VALUES (1, 1.5, '2024-05-01 10:00:00'), (2, 2.5, '0000-00-00 00:00:00'), (3, 3.5, NULL);
+            """);
+        var target = await fixture.NewTargetAsync("zcsv");
+
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal("1:2024-05-01 10:00:00|2:|3:", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT string_agg(id || ':' || coalesce((ts AT TIME ZONE 'UTC')::text, ''), '|' ORDER BY id) FROM wide"));
+    }
+
     [Fact]
     public async Task BytesAreTheSizeOfTheBinaryCopyStreamWrittenToTheTarget()
     {
