@@ -42,7 +42,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
         }
 
-        var plans = PlanTables(tables);
+        var plans = await source.ReviewPlansAsync(PlanTables(tables), options.TableHandling, cancellationToken).ConfigureAwait(false);
         if (options.TableHandling != TableHandling.DropAndRecreate)
         {
             await TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, cancellationToken).ConfigureAwait(false);

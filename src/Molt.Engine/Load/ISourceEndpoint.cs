@@ -18,6 +18,13 @@ public interface ISourceEndpoint : IAsyncDisposable
     /// where change replication must start to continue exactly after it.
     /// </summary>
     Task<ISourceSnapshot> OpenSnapshotAsync(int readers, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Checks the planned tables against what the source holds, before anything is written: returns them, adjusted
+    /// where the source's values require it, or refuses them with a <see cref="MoltException"/>.
+    /// </summary>
+    Task<IReadOnlyList<TablePlan>> ReviewPlansAsync(IReadOnlyList<TablePlan> plans, TableHandling tableHandling, CancellationToken cancellationToken) =>
+        Task.FromResult(plans);
 }
 
 /// <summary>

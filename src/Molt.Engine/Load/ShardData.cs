@@ -45,10 +45,11 @@ public sealed class RowShard(DbDataReader reader, IReadOnlyList<ColumnWriter> wr
 }
 
 /// <summary>
-/// Writes column <paramref name="ordinal"/> of the reader's current row into the import (NULL included). Throws
-/// <see cref="RowRejectedException"/> for a value that must not be loaded (e.g. a zero date under the reject option).
+/// Writes column <paramref name="ordinal"/> of the reader's current row into the import (NULL included) and returns the
+/// bytes the field takes in the COPY stream (<see cref="BinaryCopySize"/>). Throws <see cref="RowRejectedException"/> for
+/// a value that must not be loaded (e.g. a zero date under the reject option).
 /// </summary>
-public delegate ValueTask ColumnWriter(DbDataReader reader, int ordinal, NpgsqlBinaryImporter importer, CancellationToken cancellationToken);
+public delegate ValueTask<int> ColumnWriter(DbDataReader reader, int ordinal, NpgsqlBinaryImporter importer, CancellationToken cancellationToken);
 
 /// <summary>A source row that cannot be loaded as it is: recorded in the exceptions table, the shard fails, others go on.</summary>
 public sealed class RowRejectedException(string column, string reason) : Exception($"column {column}: {reason}")

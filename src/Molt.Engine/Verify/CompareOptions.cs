@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Verify;
@@ -26,4 +27,7 @@ public sealed record CompareOptions
 
     /// <summary>Relative tolerance for floating-point columns; 0 compares them exactly.</summary>
     public double FloatTolerance { get; init; }
+
+    /// <summary>MySQL/MariaDB source: how the load wrote its zero dates, so that each equals what it became.</summary>
+    public ZeroDateHandling ZeroDates { get; init; } = ZeroDateHandling.Null;
 }

@@ -205,12 +205,13 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         : table.Columns.Where(c => string.Equals(c.Name, column, StringComparison.OrdinalIgnoreCase)).ToList() is [var only] ? only
         : null;
 
-    private static ColumnKind Kind(ColumnModel column) => new(
+    private ColumnKind Kind(ColumnModel column) => new(
         column.Type.Name is "json" or "jsonb",
         column.Type.Name is "float" or "double" or "real" or "double precision",
         column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
         column.Type.Name == "date",
-        IsDecimal: VerifySide.IsDecimal(column));
+        IsDecimal: VerifySide.IsDecimal(column),
+        ZeroDateAsSentinel: options.ZeroDates == Endpoints.MySql.ZeroDateHandling.Sentinel);
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)
     {

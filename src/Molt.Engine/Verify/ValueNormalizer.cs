@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Molt.Engine.Endpoints.MySql;
 
 namespace Molt.Engine.Verify;
 
@@ -15,7 +16,10 @@ public static class ValueNormalizer
     public static string? Normalize(object? value, ColumnKind kind) => value switch
     {
         null or DBNull => null,
-        MySqlConnector.MySqlDateTime { IsValidDateTime: false } => null,
+        // A zero date is compared with what the load made of it: NULL, or the sentinel.
+        MySqlConnector.MySqlDateTime { IsValidDateTime: false } => kind.ZeroDateAsSentinel
+            ? kind.IsDate ? Date(ZeroDateSentinel.Value) : Timestamp(ZeroDateSentinel.Value)
+            : null,
         MySqlConnector.MySqlDateTime valid => kind.IsDate ? Date(valid.GetDateTime()) : Timestamp(valid.GetDateTime()),
         DateTime dateTime => kind.IsDate ? Date(dateTime) : Timestamp(dateTime),
         DateTimeOffset offset => Timestamp(offset.UtcDateTime),
@@ -157,7 +161,8 @@ public static class ValueNormalizer
 
 /// <summary>What the normalizer needs to know about a column beyond its values.</summary>
 /// <param name="IsDecimal">An exact decimal, read as text (beyond 28 digits it fits no .NET type) and compared by value.</param>
-public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false)
+/// <param name="ZeroDateAsSentinel">A MySQL zero date was loaded as <see cref="ZeroDateSentinel"/> (else as NULL).</param>
+public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false, bool ZeroDateAsSentinel = false)
 {
     public static ColumnKind Plain { get; } = new(false, false, null);
 }

@@ -73,6 +73,10 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
     [ValidateRange(0.0, 1.0)]
     public double FloatTolerance { get; set; }
 
+    /// <summary>MySQL/MariaDB source: the -ZeroDateHandling the load used, so that zero dates compare with what they became.</summary>
+    [Parameter]
+    public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
+
     protected override void ProcessRecord()
     {
         try
@@ -88,6 +92,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
                 TableConcurrency = TableConcurrency,
                 Live = Live,
                 FloatTolerance = FloatTolerance,
+                ZeroDates = (Engine.Endpoints.MySql.ZeroDateHandling)(int)ZeroDateHandling,
             };
             var progressIds = new Dictionary<TableName, int>();
             var lastProgress = new Dictionary<TableName, DateTime>();

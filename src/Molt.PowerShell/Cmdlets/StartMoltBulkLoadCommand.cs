@@ -92,7 +92,10 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     [Parameter]
     public Molt.IdentifierCase IdentifierCase { get; set; } = Molt.IdentifierCase.Preserve;
 
-    /// <summary>MySQL/MariaDB source: what a zero date becomes (NULL, or a rejected row).</summary>
+    /// <summary>
+    /// MySQL/MariaDB source: what a zero date becomes: NULL (a NOT NULL column holding zero dates is refused while planning),
+    /// NULL in columns created nullable (DropNotNull), '0001-01-01' (Sentinel), or a rejected row.
+    /// </summary>
     [Parameter]
     public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
 

@@ -4,6 +4,7 @@ using Molt.Engine.Schema;
 using Molt.Engine.State;
 using Molt.Engine.Tests.Verify;
 using Molt.Engine.Verify;
+using Npgsql;
 
 namespace Molt.Engine.Tests.Load;
 
@@ -196,6 +197,188 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             Assert.Contains("column happened", message);
             Assert.Equal("id=2", await fixture.Target.ScalarAsync<string>(target, $"SELECT row_key FROM _molt.fetch_exceptions WHERE fetch_id = 'zero-{handling}'"));
         }
+    }
+
+    /// <summary>
+    /// Zero dates in NOT NULL DATE and DATETIME columns (orders.placed has a zero month, orders.shipped is all zeros), none in
+    /// the NOT NULL TIMESTAMP or in the clean table, and one in a nullable column (NULL is fine there).
+    /// </summary>
+    private async Task<string> ZeroDatesInNotNullColumnsAsync()
+    {
+        var database = $"znn_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            CREATE TABLE orders (id INT PRIMARY KEY, placed DATE NOT NULL, shipped DATETIME NOT NULL, touched TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+              note DATE NULL);
+            INSERT INTO orders VALUES (1, '2024-05-01', '2024-05-01 10:00:00', '2024-05-01 10:00:00', '0000-00-00'),
+              (2, '2024-00-10', '2024-05-02 10:00:00', '2024-05-02 10:00:00', NULL), (3, '2024-05-03', '0000-00-00 00:00:00', '2024-05-03 10:00:00', NULL);
+            CREATE TABLE clean (id INT PRIMARY KEY, day DATE NOT NULL);
+            INSERT INTO clean VALUES (1, '2024-05-01');
+            """);
+        return database;
+    }
+
+    [Fact]
+    public async Task ZeroDatesInNotNullColumnsAreRefusedWhilePlanningNamingEachColumnAndTheChoices()
+    {
+        var database = await ZeroDatesInNotNullColumnsAsync();
+        var target = await fixture.NewTargetAsync("znn");
+
+        var error = await Assert.ThrowsAsync<MoltException>(() => LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database),
+            fixture.Target.ConnectionUri(target), new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate }));
+
+        Assert.Equal("ZeroDatesInNotNullColumns", error.ErrorId);
+        Assert.Contains($"{database}.orders.placed", error.Message);
+        Assert.Contains($"{database}.orders.shipped", error.Message);
+        Assert.DoesNotContain("touched", error.Message);
+        Assert.DoesNotContain("note", error.Message);
+        Assert.DoesNotContain("clean", error.Message);
+        Assert.All(new[] { "-ZeroDateHandling", "DropNotNull", "Sentinel", "Reject" }, choice => Assert.Contains(choice, error.Remedy));
+        Assert.Equal(0L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('public', '_molt')"));
+    }
+
+    [Fact]
+    public async Task DropNotNullLoadsZeroDatesAsNullIntoColumnsCreatedNullableAndWarnsOfEach()
+    {
+        var database = await ZeroDatesInNotNullColumnsAsync();
+        var target = await fixture.NewTargetAsync("znn");
+
+        var (_, summary, _, log) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate }, sourceOptions: new SourceOptions { ZeroDates = ZeroDateHandling.DropNotNull });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal("clean.day=NO clean.id=NO orders.id=NO orders.note=YES orders.placed=YES orders.shipped=YES orders.touched=NO",
+            await fixture.Target.ScalarAsync<string>(target, "SELECT string_agg(table_name || '.' || column_name || '=' || is_nullable, ' ' ORDER BY table_name, column_name) " +
+                                                             "FROM information_schema.columns WHERE table_schema = 'public'"));
+        Assert.Equal("2|3|1", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT concat_ws('|', (SELECT id FROM orders WHERE placed IS NULL), (SELECT id FROM orders WHERE shipped IS NULL), (SELECT id FROM orders WHERE note IS NULL AND id = 1))"));
+        var warnings = log.Where(l => l.StartsWith("Warning:", StringComparison.Ordinal)).ToList();
+        Assert.Contains(warnings, w => w.Contains($"{database}.orders.placed") && w.Contains("nullable"));
+        Assert.Contains(warnings, w => w.Contains($"{database}.orders.shipped") && w.Contains("nullable"));
+        Assert.DoesNotContain(warnings, w => w.Contains("touched") || w.Contains("clean"));
+
+        var (compared, _) = await CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target), new CompareOptions());
+        Assert.All(compared, c => Assert.Equal(ComparisonStatus.Equal, c.Status));
+    }
+
+    [Theory]
+    [InlineData(TableHandling.None)]
+    [InlineData(TableHandling.TruncateIfExists)]
+    public async Task DropNotNullIsRefusedWhenMoltDoesNotCreateTheTables(TableHandling handling)
+    {
+        var database = await ZeroDatesInNotNullColumnsAsync();
+        var target = await fixture.NewTargetAsync("znn");
+        await fixture.Target.ExecuteAsync(target, "CREATE TABLE orders (id int PRIMARY KEY, placed date NOT NULL, shipped timestamp NOT NULL, touched timestamptz NOT NULL, note date); " +
+                                                  "CREATE TABLE clean (id int PRIMARY KEY, day date NOT NULL)");
+
+        var error = await Assert.ThrowsAsync<MoltException>(() => LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database),
+            fixture.Target.ConnectionUri(target), new BulkLoadOptions { TableHandling = handling },
+            sourceOptions: new SourceOptions { ZeroDates = ZeroDateHandling.DropNotNull }));
+
+        Assert.Equal("DropNotNullNeedsRecreate", error.ErrorId);
+        Assert.Contains("-TableHandling DropAndRecreate", error.Remedy);
+        Assert.Equal(0L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM information_schema.tables WHERE table_schema = '_molt'"));
+    }
+
+    // The wide table holds a DECIMAL beyond 28 digits, so it goes as CSV text: the sentinel is the same there.
+    [Fact]
+    public async Task SentinelLoadsEveryZeroDateAsTheFirstDayAndCompareMoltDataAgreesWhenToldSo()
+    {
+        var database = $"zsent_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            CREATE TABLE events (id INT PRIMARY KEY, day DATE NOT NULL, at DATETIME(6) NOT NULL, ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, opt DATE NULL);
+            INSERT INTO events VALUES (1, '2024-05-01', '2024-05-01 10:00:00.5', '2024-05-01 10:00:00', NULL),
+              (2, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '2024-00-10');
+            CREATE TABLE wide (id INT PRIMARY KEY, d DECIMAL(65,30) NOT NULL, day DATE NOT NULL, at DATETIME NOT NULL);
+            INSERT INTO wide VALUES (1, 1.5, '2024-05-01', '2024-05-01 10:00:00'), (2, 2.5, '2024-05-00', '0000-00-00 00:00:00');
+            """);
+        var target = await fixture.NewTargetAsync("zsent");
+
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate }, sourceOptions: new SourceOptions { ZeroDates = ZeroDateHandling.Sentinel });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal("0001-01-01|0001-01-01 00:00:00|0001-01-01 00:00:00|0001-01-01", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT concat_ws('|', day, at, ts AT TIME ZONE 'UTC', opt) FROM events WHERE id = 2"));
+        Assert.Equal("2024-05-01|2024-05-01 10:00:00.5|2024-05-01 10:00:00|", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT concat_ws('|', day, at, ts AT TIME ZONE 'UTC', coalesce(opt::text, '')) FROM events WHERE id = 1"));
+        Assert.Equal("0001-01-01|0001-01-01 00:00:00", await fixture.Target.ScalarAsync<string>(target, "SELECT concat_ws('|', day, at) FROM wide WHERE id = 2"));
+
+        var (told, _) = await CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new CompareOptions { ZeroDates = ZeroDateHandling.Sentinel });
+        Assert.All(told, c => Assert.Equal(ComparisonStatus.Equal, c.Status));
+        // Told the zero dates became NULL, it finds the rows that hold the sentinel instead.
+        var (untold, _) = await CompareHarness.CompareAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target), new CompareOptions());
+        Assert.All(untold, c => Assert.Equal(1L, c.Mismatched));
+    }
+
+    // A DECIMAL beyond 28 digits sends the table as CSV text, where a zero TIMESTAMP loaded as NULL must stay NULL.
+    [Fact]
+    public async Task AZeroTimestampInATableSentAsCsvLoadsAsNull()
+    {
+        var database = $"zcsv_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            SET time_zone = '+00:00';
+            CREATE TABLE wide (id INT PRIMARY KEY, d DECIMAL(65,30), ts TIMESTAMP NULL);
+            INSERT INTO wide VALUES (1, 1.5, '2024-05-01 10:00:00'), (2, 2.5, '0000-00-00 00:00:00'), (3, 3.5, NULL);
+            """);
+        var target = await fixture.NewTargetAsync("zcsv");
+
+        var (_, summary, _, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.Equal("1:2024-05-01 10:00:00|2:|3:", await fixture.Target.ScalarAsync<string>(target,
+            "SELECT string_agg(id || ':' || coalesce((ts AT TIME ZONE 'UTC')::text, ''), '|' ORDER BY id) FROM wide"));
+    }
+
+    [Fact]
+    public async Task BytesAreTheSizeOfTheBinaryCopyStreamWrittenToTheTarget()
+    {
+        var database = $"bytes_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            CREATE TABLE sized (id INT PRIMARY KEY, ti TINYINT, big BIGINT, ubig BIGINT UNSIGNED, d DECIMAL(12,4), zero DECIMAL(8,2), f FLOAT, db DOUBLE,
+              b BIT(10), y YEAR, dt DATE, dtm DATETIME(6), ts TIMESTAMP(3) NULL, tm TIME, vc VARCHAR(20), tx TEXT, bin VARBINARY(8), e ENUM('a', 'bé'),
+              st SET('x', 'y'));
+            INSERT INTO sized VALUES (1, -5, 9000000000, 18446744073709551615, 12345678.1234, 20.00, 1.5, 2.25, b'1000000001', 2024, '2024-05-01',
+              '2024-05-01 10:00:00.123456', '2024-05-01 10:00:00.5', '-12:30:00', 'héllo 😀', REPEAT('long text ', 30), UNHEX('00FF10'), 'bé', 'x,y'),
+              (2, NULL, NULL, NULL, 0.5, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, NULL, NULL, ''),
+              (3, 1, -1, 0, -0.0001, 999999.99, -3.25, 1e300, b'0', 1901, '1000-01-01', '9999-12-31 23:59:59', NULL, '838:59:59', 'x', 'y', '', 'a', 'x');
+            CREATE TABLE wide (id INT PRIMARY KEY, d DECIMAL(65,30));
+            INSERT INTO wide VALUES (1, 1.5), (2, NULL);
+            """);
+        var target = await fixture.NewTargetAsync("bytes");
+
+        var (_, summary, tables, _) = await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate });
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        // One shard: the target's binary COPY of the table is the stream the load wrote, byte for byte in size.
+        await using var connection = new NpgsqlConnection(fixture.Target.ConnectionString(target));
+        await connection.OpenAsync();
+        long written;
+        await using (var copy = await connection.BeginRawBinaryCopyAsync("COPY sized TO STDOUT (FORMAT binary)"))
+        {
+            written = 0;
+            var buffer = new byte[8192];
+            int read;
+            while ((read = await copy.ReadAsync(buffer, 0, buffer.Length)) > 0)
+            {
+                written += read;
+            }
+        }
+
+        Assert.Equal(written, tables.Single(t => t.Table.Name == "sized").Bytes);
+        // The wide table goes as CSV text: its bytes are the text's.
+        Assert.InRange(tables.Single(t => t.Table.Name == "wide").Bytes, 1, 200);
+        Assert.Equal(tables.Sum(t => t.Bytes), summary.Bytes);
+        Assert.Equal(tables.Sum(t => t.Bytes), await fixture.Target.ScalarAsync<long>(target, "SELECT sum(bytes_loaded)::bigint FROM _molt.fetch_shards"));
     }
 
     // A key that is not an integer is split by its values in the source's own order (the column's collation for strings),

@@ -28,13 +28,10 @@ internal static class MySqlColumnWriters
                 var other => throw new RowRejectedException(name, $"{other} is neither 0 nor 1, so it is not a boolean"),
             }, wire),
             // A DateTime, not a DateOnly: Npgsql writes DateOnly.MaxValue (9999-12-31, a valid MySQL date) as 'infinity'.
-            ("date", "date") => Nullable((reader, i) => DateTime.SpecifyKind(ValidDate(reader, i, name, zeroDates).Date, DateTimeKind.Unspecified), wire,
-                ZeroAsNull(zeroDates)),
-            ("datetime", _) => Nullable((reader, i) => DateTime.SpecifyKind(ValidDate(reader, i, name, zeroDates), DateTimeKind.Unspecified), wire,
-                ZeroAsNull(zeroDates)),
+            ("date", "date") => Dates(column, zeroDates, DateTimeKind.Unspecified),
+            ("datetime", _) => Dates(column, zeroDates, DateTimeKind.Unspecified),
             // The reader's session time zone is UTC, so a TIMESTAMP comes back as its UTC instant.
-            ("timestamp", _) => Nullable((reader, i) => DateTime.SpecifyKind(ValidDate(reader, i, name, zeroDates), DateTimeKind.Utc), wire,
-                ZeroAsNull(zeroDates)),
+            ("timestamp", _) => Dates(column, zeroDates, DateTimeKind.Utc),
             // All in the interval's time part (no days), so '-838:59:59' reads back as it was written.
             ("time", _) => Nullable((reader, i) => new NpgsqlTypes.NpgsqlInterval(0, 0, reader.GetFieldValue<TimeSpan>(i).Ticks / TimeSpan.TicksPerMicrosecond), wire),
             ("bit", _) => Nullable((reader, i) => Bits(Convert.ToUInt64(reader.GetValue(i), CultureInfo.InvariantCulture), source.Length ?? 64), wire),
@@ -53,35 +50,69 @@ internal static class MySqlColumnWriters
         };
     }
 
-    private static Func<object?, bool>? ZeroAsNull(ZeroDateHandling zeroDates) =>
-        zeroDates == ZeroDateHandling.Null ? value => value is MySqlDateTime { IsValidDateTime: false } : null;
-
-    private static ColumnWriter Nullable<T>(Func<DbDataReader, int, T> read, string wireType, Func<object?, bool>? isNull = null) =>
-        async (reader, ordinal, importer, cancellationToken) =>
+    /// <summary>
+    /// A DATE, DATETIME or TIMESTAMP: a valid date as a DateTime of <paramref name="kind"/>; a zero date (dates come back as
+    /// MySqlDateTime, zero dates allowed through the connection) as NULL, the sentinel or a rejected row.
+    /// </summary>
+    private static ColumnWriter Dates(TargetColumn column, ZeroDateHandling zeroDates, DateTimeKind kind)
+    {
+        var wire = column.Type.WireType;
+        var asDate = wire == "date";
+        var zeroAsNull = MySqlZeroDates.LoadAsNull(column, zeroDates);
+        return async (reader, ordinal, importer, cancellationToken) =>
         {
-            if (reader.IsDBNull(ordinal) || (isNull is not null && isNull(reader.GetValue(ordinal))))
+            var value = reader.IsDBNull(ordinal) ? null : reader.GetValue(ordinal);
+            if (value is null || (zeroAsNull && value is MySqlDateTime { IsValidDateTime: false }))
             {
                 await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                return;
+                return BinaryCopySize.NullField;
             }
 
-            await importer.WriteAsync(read(reader, ordinal), wireType, cancellationToken).ConfigureAwait(false);
-        };
+            if (value is MySqlDateTime { IsValidDateTime: false } zero && MySqlZeroDates.LoadAsSentinel(zero, column, zeroDates, "PostgreSQL"))
+            {
+                // Npgsql writes DateTime.MinValue, the sentinel, as -infinity: it goes in PostgreSQL's own form instead.
+                return asDate
+                    ? await Write(SentinelDays, "date").ConfigureAwait(false)
+                    : await Write(SentinelMicroseconds, wire).ConfigureAwait(false);
+            }
 
-    /// <summary>Dates come back as MySqlDateTime (zero dates are allowed through the connection): a zero date is rejected here.</summary>
-    private static DateTime ValidDate(DbDataReader reader, int ordinal, string column, ZeroDateHandling zeroDates)
-    {
-        var value = reader.GetValue(ordinal);
-        return value switch
-        {
-            DateTime dateTime => dateTime,
-            MySqlDateTime { IsValidDateTime: true } valid => valid.GetDateTime(),
-            MySqlDateTime zero => throw new RowRejectedException(column,
-                $"the zero date {zero.Year:D4}-{zero.Month:D2}-{zero.Day:D2} has no PostgreSQL equivalent" +
-                (zeroDates == ZeroDateHandling.Reject ? " (-ZeroDateHandling Reject)" : "")),
-            _ => Convert.ToDateTime(value, CultureInfo.InvariantCulture),
+            var date = value switch
+            {
+                DateTime dateTime => dateTime,
+                MySqlDateTime valid => valid.GetDateTime(),
+                _ => Convert.ToDateTime(value, CultureInfo.InvariantCulture),
+            };
+            return await Write(DateTime.SpecifyKind(asDate ? date.Date : date, kind), wire).ConfigureAwait(false);
+
+            async ValueTask<int> Write<T>(T written, string type)
+            {
+                await importer.WriteAsync(written, type, cancellationToken).ConfigureAwait(false);
+                return BinaryCopySize.Field(written, type);
+            }
         };
     }
+
+    private static readonly DateTime PostgresEpoch = new(2000, 1, 1);
+
+    /// <summary>The sentinel as PostgreSQL's date: days from 2000-01-01.</summary>
+    private static readonly int SentinelDays = (int)(ZeroDateSentinel.Value - PostgresEpoch).TotalDays;
+
+    /// <summary>The sentinel as PostgreSQL's timestamp: microseconds from 2000-01-01 00:00:00.</summary>
+    private static readonly long SentinelMicroseconds = (ZeroDateSentinel.Value - PostgresEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+
+    private static ColumnWriter Nullable<T>(Func<DbDataReader, int, T> read, string wireType) =>
+        async (reader, ordinal, importer, cancellationToken) =>
+        {
+            if (reader.IsDBNull(ordinal))
+            {
+                await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                return BinaryCopySize.NullField;
+            }
+
+            var value = read(reader, ordinal);
+            await importer.WriteAsync(value, wireType, cancellationToken).ConfigureAwait(false);
+            return BinaryCopySize.Field(value, wireType);
+        };
 
     /// <summary>DECIMAL reads without boxing; BIGINT UNSIGNED (to numeric(20,0)) arrives as a UInt64. Wider DECIMALs go as CSV.</summary>
     private static decimal Decimal(DbDataReader reader, int ordinal) =>

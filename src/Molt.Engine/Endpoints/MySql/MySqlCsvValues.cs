@@ -27,10 +27,12 @@ internal static class MySqlCsvValues
                 1 => "true",
                 var other => throw new RowRejectedException(name, $"{other} is neither 0 nor 1, so it is not a boolean"),
             },
-            ("date", "date") => (reader, i) => Date(reader, i, name, zeroDates)?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            ("datetime", _) => (reader, i) => Date(reader, i, name, zeroDates)?.ToString(Timestamp, CultureInfo.InvariantCulture),
+            ("date", "date") => (reader, i) => Date(reader, i, column, zeroDates)?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ("datetime", _) => (reader, i) => Date(reader, i, column, zeroDates)?.ToString(Timestamp, CultureInfo.InvariantCulture),
             // The reader's session time zone is UTC: the value is the UTC instant.
-            ("timestamp", _) => (reader, i) => Date(reader, i, name, zeroDates)?.ToString(Timestamp, CultureInfo.InvariantCulture) + "+00:00",
+            ("timestamp", _) => (reader, i) => Date(reader, i, column, zeroDates) is { } instant
+                ? instant.ToString(Timestamp, CultureInfo.InvariantCulture) + "+00:00"
+                : null,
             ("time", _) => (reader, i) => Time(reader.GetFieldValue<TimeSpan>(i)),
             ("bit", _) => (reader, i) => Bits(Convert.ToUInt64(reader.GetValue(i), CultureInfo.InvariantCulture), source.Length ?? 64),
             // Exact text: no 28-digit limit as on the COPY path.
@@ -50,14 +52,13 @@ internal static class MySqlCsvValues
         };
     }
 
-    /// <summary>A valid date, null for a zero date under <see cref="ZeroDateHandling.Null"/>; a zero date otherwise rejects the row.</summary>
-    private static DateTime? Date(DbDataReader reader, int ordinal, string column, ZeroDateHandling zeroDates) => reader.GetValue(ordinal) switch
+    /// <summary>A valid date; for a zero date null, the sentinel, or the row is rejected (<see cref="MySqlZeroDates"/>).</summary>
+    private static DateTime? Date(DbDataReader reader, int ordinal, TargetColumn column, ZeroDateHandling zeroDates) => reader.GetValue(ordinal) switch
     {
         DateTime dateTime => dateTime,
         MySqlDateTime { IsValidDateTime: true } valid => valid.GetDateTime(),
-        MySqlDateTime when zeroDates == ZeroDateHandling.Null => null,
-        MySqlDateTime zero => throw new RowRejectedException(column,
-            $"the zero date {zero.Year:D4}-{zero.Month:D2}-{zero.Day:D2} has no CockroachDB equivalent (-ZeroDateHandling Reject)"),
+        MySqlDateTime when MySqlZeroDates.LoadAsNull(column, zeroDates) => null,
+        MySqlDateTime zero when MySqlZeroDates.LoadAsSentinel(zero, column, zeroDates, "CockroachDB") => ZeroDateSentinel.Value,
         var other => Convert.ToDateTime(other, CultureInfo.InvariantCulture),
     };
 

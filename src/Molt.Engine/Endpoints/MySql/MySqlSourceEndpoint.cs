@@ -7,11 +7,22 @@ namespace Molt.Engine.Endpoints.MySql;
 /// <summary>What a MySQL/MariaDB source does with a date whose year, month or day is zero, which PostgreSQL cannot hold.</summary>
 public enum ZeroDateHandling
 {
-    /// <summary>Load it as NULL (the column must allow NULL on the target).</summary>
+    /// <summary>
+    /// Load it as NULL. A NOT NULL column that holds zero dates cannot take NULL: planning refuses the load, naming it.
+    /// </summary>
     Null,
 
     /// <summary>Reject the row: it is recorded in _molt.fetch_exceptions and its table fails, other tables go on.</summary>
     Reject,
+
+    /// <summary>
+    /// Load it as NULL, and create the NOT NULL columns that hold zero dates nullable on the target (a warning names
+    /// each). Only with <see cref="Load.TableHandling.DropAndRecreate"/>, which creates the columns.
+    /// </summary>
+    DropNotNull,
+
+    /// <summary>Load it as <see cref="ZeroDateSentinel"/>: '0001-01-01', '0001-01-01 00:00:00' (UTC for a TIMESTAMP).</summary>
+    Sentinel,
 }
 
 /// <summary>MySQL or MariaDB as a load source: its catalog and a consistent snapshot shared by every reader.</summary>
@@ -45,6 +56,10 @@ public sealed class MySqlSourceEndpoint : ISourceEndpoint
 
     public async Task<ISourceSnapshot> OpenSnapshotAsync(int readers, CancellationToken cancellationToken) =>
         await MySqlSnapshot.OpenAsync(address, readers, zeroDates, log, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>NOT NULL date columns that hold zero dates are refused or made nullable, as the zero-date handling says.</summary>
+    public Task<IReadOnlyList<TablePlan>> ReviewPlansAsync(IReadOnlyList<TablePlan> plans, TableHandling tableHandling, CancellationToken cancellationToken) =>
+        new MySqlZeroDateCheck(address, zeroDates, log).ReviewAsync(plans, tableHandling, cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

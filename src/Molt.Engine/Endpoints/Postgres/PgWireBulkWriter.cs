@@ -103,10 +103,11 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         CancellationToken cancellationToken)
     {
         var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
+        var counted = new CountingTextWriter(writer);
         long rows;
         try
         {
-            rows = await data.WriteToAsync(writer, sofar => progress(new ShardCopyResult(sofar, 0)), cancellationToken).ConfigureAwait(false);
+            rows = await data.WriteToAsync(counted, sofar => progress(new ShardCopyResult(sofar, counted.Bytes)), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -117,24 +118,26 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
         }
 
         await writer.DisposeAsync().ConfigureAwait(false);
-        return new ShardCopyResult(rows, 0);
+        return new ShardCopyResult(rows, counted.Bytes);
     }
 
     private static async Task<ShardCopyResult> ImportAsync(NpgsqlConnection connection, string copy, RowShard data, TablePlan plan,
         Action<ShardCopyResult> progress, CancellationToken cancellationToken)
     {
         var rows = 0L;
+        var bytes = (long)BinaryCopySize.Header;
         await using var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken).ConfigureAwait(false);
         var reader = data.Reader;
         var writers = data.Writers;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            bytes += BinaryCopySize.TupleHeader;
             for (var i = 0; i < writers.Count; i++)
             {
                 try
                 {
-                    await writers[i](reader, i, importer, cancellationToken).ConfigureAwait(false);
+                    bytes += await writers[i](reader, i, importer, cancellationToken).ConfigureAwait(false);
                 }
                 catch (RowRejectedException ex)
                 {
@@ -144,16 +147,16 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
 
             if (++rows % ProgressEveryRows == 0)
             {
-                progress(new ShardCopyResult(rows, 0));
+                progress(new ShardCopyResult(rows, bytes));
             }
         }
 
         await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        return new ShardCopyResult(rows, 0);
+        return new ShardCopyResult(rows, bytes + BinaryCopySize.Trailer);
     }
 }
 
-/// <summary>Rows and bytes of one shard (bytes are known only for a relayed binary stream).</summary>
+/// <summary>Rows and bytes of one shard: the binary COPY stream's size, or the CSV text's.</summary>
 public sealed record ShardCopyResult(long Rows, long Bytes);
 
 /// <summary>A source row a column writer refused, with its primary key (or its position in the shard when it has none).</summary>

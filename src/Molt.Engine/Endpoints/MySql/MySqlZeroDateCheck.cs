@@ -1,0 +1,103 @@
+using Molt.Engine.Load;
+using Molt.Engine.Schema;
+using MySqlConnector;
+using Serilog;
+using static Molt.Engine.Endpoints.MySql.MySqlSyntax;
+
+namespace Molt.Engine.Endpoints.MySql;
+
+/// <summary>
+/// Before anything is written, finds the NOT NULL DATE, DATETIME and TIMESTAMP columns that hold zero dates, which
+/// NULL cannot replace: refused under <see cref="ZeroDateHandling.Null"/>, created nullable under
+/// <see cref="ZeroDateHandling.DropNotNull"/>. Sentinel and Reject load every plan as it is, without reading a row.
+/// </summary>
+internal sealed class MySqlZeroDateCheck(EndpointAddress address, ZeroDateHandling handling, ILogger log)
+{
+    private static readonly HashSet<string> DateTypes = ["date", "datetime", "timestamp"];
+
+    public async Task<IReadOnlyList<TablePlan>> ReviewAsync(IReadOnlyList<TablePlan> plans, TableHandling tableHandling, CancellationToken cancellationToken)
+    {
+        if (handling == ZeroDateHandling.DropNotNull && tableHandling != TableHandling.DropAndRecreate)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "DropNotNullNeedsRecreate",
+                "-ZeroDateHandling DropNotNull changes how columns are created, and only -TableHandling DropAndRecreate creates them.",
+                "Add -TableHandling DropAndRecreate, or choose -ZeroDateHandling Sentinel (zero dates load as '0001-01-01') or Reject.");
+        }
+
+        if (handling is not (ZeroDateHandling.Null or ZeroDateHandling.DropNotNull) || !plans.Any(p => NotNullDateColumns(p).Count > 0))
+        {
+            return plans;
+        }
+
+        var zeroed = new Dictionary<TablePlan, HashSet<string>>();
+        await using (var connection = await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var plan in plans)
+            {
+                var columns = await ProbeAsync(connection, plan.Source.Name, NotNullDateColumns(plan), cancellationToken).ConfigureAwait(false);
+                if (columns.Count > 0)
+                {
+                    zeroed[plan] = columns;
+                }
+            }
+        }
+
+        var found = zeroed.SelectMany(z => z.Value.Order(StringComparer.Ordinal).Select(c => $"{z.Key.Source.Name}.{c}")).ToList();
+        if (found.Count == 0)
+        {
+            return plans;
+        }
+
+        if (handling == ZeroDateHandling.Null)
+        {
+            throw new MoltException(MoltErrorKind.SchemaMismatch, "ZeroDatesInNotNullColumns",
+                $"These NOT NULL columns hold zero dates ('0000-00-00', or a zero month or day), which -ZeroDateHandling Null would load as NULL " +
+                $"and the target would refuse: {string.Join(", ", found)}. Nothing was written.",
+                "Choose what they become with -ZeroDateHandling: DropNotNull (NULL, the columns created nullable; with -TableHandling DropAndRecreate), " +
+                "Sentinel ('0001-01-01', '0001-01-01 00:00:00'), or Reject (each such row into _molt.fetch_exceptions, its table failed).")
+            {
+                Target = string.Join(", ", found),
+            };
+        }
+
+        foreach (var column in found)
+        {
+            log.Warning("{Column:l} is NOT NULL on the source and holds zero dates: it is created nullable on the target and they load as NULL " +
+                        "(-ZeroDateHandling DropNotNull)", column);
+        }
+
+        return plans.Select(plan => zeroed.TryGetValue(plan, out var columns)
+            ? plan with { Columns = plan.Columns.Select(c => columns.Contains(c.Source.Name) ? c with { IsNullable = true } : c).ToList() }
+            : plan).ToList();
+    }
+
+    private static List<string> NotNullDateColumns(TablePlan plan) =>
+        plan.Columns.Where(c => !c.IsNullable && DateTypes.Contains(c.Source.Type.Name)).Select(c => c.Source.Name).ToList();
+
+    /// <summary>
+    /// The columns that hold a zero date. Each query stops at the first row with one, which names the columns zero in
+    /// that row; the rest are asked again, so a table without zero dates is read once, and each column found ends a read early.
+    /// </summary>
+    private static async Task<HashSet<string>> ProbeAsync(MySqlConnection connection, TableName table, List<string> columns, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var remaining = columns;
+        while (remaining.Count > 0)
+        {
+            var tests = remaining.Select(c => $"(YEAR({Quote(c)}) = 0 OR MONTH({Quote(c)}) = 0 OR DAYOFMONTH({Quote(c)}) = 0)").ToList();
+            await using var command = new MySqlCommand(
+                $"SELECT {string.Join(", ", tests)} FROM {Quote(table)} WHERE {string.Join(" OR ", tests)} LIMIT 1", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            var inRow = remaining.Where((_, i) => Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture) == 1).ToList();
+            found.UnionWith(inRow);
+            remaining = remaining.Except(inRow).ToList();
+        }
+
+        return found;
+    }
+}
