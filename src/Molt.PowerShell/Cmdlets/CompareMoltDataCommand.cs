@@ -3,6 +3,8 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Schema;
 using Molt.Engine.Verify;
 
+using Molt.PowerShell.Completion;
+
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
@@ -32,15 +34,18 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceSchemaCompleter))]
     public string[]? Schema { get; set; }
 
     /// <summary>Tables to compare; taken from a load result's Table property when piped.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceTableCompleter))]
     public string[]? Table { get; set; }
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceTableCompleter))]
     public string[]? ExcludeTable { get; set; }
 
     [Parameter]
@@ -123,7 +128,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
             using var log = OpenLog();
             RunEngine(async ct => await CompareSession.RunAsync(source, target, options, callbacks, log, ct).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             WriteError(ToErrorRecord(ex, Source));
         }

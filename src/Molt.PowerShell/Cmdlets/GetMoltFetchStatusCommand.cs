@@ -2,6 +2,8 @@ using System.Management.Automation;
 using Molt.Engine.Endpoints;
 using Molt.Engine.State;
 
+using Molt.PowerShell.Completion;
+
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
@@ -21,6 +23,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FetchIdCompleter))]
     public string? FetchId { get; set; }
 
     protected override void ProcessRecord()
@@ -44,8 +47,19 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
                 ShardsDone = report.Shards.Count(s => s.IsDone),
                 ShardsTotal = report.Shards.Count,
                 Rows = report.Shards.Sum(s => s.Rows),
-                FailedTables = report.Shards.Where(s => !s.IsDone).Select(s => s.SourceTable).Distinct().ToArray(),
-                Exceptions = report.Exceptions.Select(e => $"{e.SourceTable} [{e.Stage}] {e.Message}{(e.RowKey is null ? "" : $" (row: {e.RowKey})")}").ToArray(),
+                FailedTables = report.Shards.Where(s => s.Status == ShardStatus.Failed).Select(s => s.SourceTable).Distinct().ToArray(),
+                PendingTables = report.Shards.Where(s => !s.IsDone && s.Status != ShardStatus.Failed).Select(s => s.SourceTable).Distinct()
+                    .Except(report.Shards.Where(s => s.Status == ShardStatus.Failed).Select(s => s.SourceTable)).ToArray(),
+                Exceptions = report.Exceptions.Select(e => new LoadFailure
+                {
+                    Table = e.SourceTable,
+                    Shard = e.Shard,
+                    Stage = e.Stage,
+                    SqlState = e.SqlState,
+                    Message = e.Message,
+                    RowKey = e.RowKey,
+                }).ToArray(),
+                Target = address.Display,
             }).ToList();
             if (FetchId is not null && statuses.Count == 0)
             {
@@ -59,7 +73,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
                 WriteObject(status);
             }
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             WriteError(ToErrorRecord(ex, Target));
         }

@@ -5,6 +5,8 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 
+using Molt.PowerShell.Completion;
+
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
@@ -14,13 +16,12 @@ namespace Molt.PowerShell.Cmdlets;
 [OutputType(typeof(BulkLoadTableResult), typeof(BulkLoadSummary))]
 public sealed class StartMoltBulkLoadCommand : MoltCmdlet
 {
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
-    [Parameter(Mandatory = true, Position = 0)]
+    /// <summary>Taken from a piped run (Get-MoltFetchStatus) or load summary, for -Resume.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Source { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Target { get; set; } = string.Empty;
 
@@ -35,14 +36,17 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     /// <summary>Source schemas to load (wildcards). A MySQL/MariaDB database is its schema.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceSchemaCompleter))]
     public string[]? Schema { get; set; }
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceTableCompleter))]
     public string[]? Table { get; set; }
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(SourceTableCompleter))]
     public string[]? ExcludeTable { get; set; }
 
     [Parameter]
@@ -65,8 +69,9 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     [ValidateRange(1, 64)]
     public int ShardsPerTable { get; set; } = BulkLoadOptions.DefaultShardsPerTable;
 
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FetchIdCompleter))]
     public string? FetchId { get; set; }
 
     /// <summary>Continue the run named by -FetchId: finished shards are kept, the rest are loaded again.</summary>
@@ -170,7 +175,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 }
             }
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             ThrowTerminatingError(ToErrorRecord(ex, Source));
         }
@@ -248,18 +253,13 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
 
     private void Execute(BulkLoadSession session, LoadPlan plan, EndpointAddress sourceAddress, EndpointAddress targetAddress)
     {
-        var progressIds = new Dictionary<TableName, int>();
-        var lastProgress = new Dictionary<TableName, DateTime>();
+        var progress = new LoadProgressReport(plan.Tables);
         var callbacks = new BulkLoadCallbacks
         {
-            Progress = p => OnPipeline(() => WriteTableProgress(p, progressIds, lastProgress)),
+            Progress = p => OnPipeline(() => WriteProgress(progress.Update(p))),
             TableFinished = r => OnPipeline(() =>
             {
-                if (progressIds.TryGetValue(r.Table, out var id))
-                {
-                    WriteProgress(new ProgressRecord(id, $"Loading {r.Table}", r.Status) { RecordType = ProgressRecordType.Completed });
-                }
-
+                WriteProgress(progress.Finished(r));
                 WriteObject(ToOutput(r, sourceAddress, targetAddress));
                 if (r.Status == TableLoadStatus.Failed)
                 {
@@ -276,6 +276,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         };
         Engine.Load.BulkLoadSummary? summary = null;
         RunEngine(async ct => summary = await session.ExecuteAsync(plan, callbacks, ct).ConfigureAwait(false));
+        WriteProgress(progress.Completed());
         WriteObject(new BulkLoadSummary
         {
             FetchId = summary!.FetchId,
@@ -294,26 +295,12 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         });
     }
 
-    private void WriteTableProgress(TableProgress progress, Dictionary<TableName, int> ids, Dictionary<TableName, DateTime> last)
+    private void WriteProgress(IEnumerable<ProgressRecord> records)
     {
-        var now = DateTime.UtcNow;
-        if (last.TryGetValue(progress.Table, out var previous) && now - previous < ProgressInterval)
+        foreach (var record in records)
         {
-            return;
+            WriteProgress(record);
         }
-
-        last[progress.Table] = now;
-        if (!ids.TryGetValue(progress.Table, out var id))
-        {
-            ids[progress.Table] = id = ids.Count + 1;
-        }
-
-        var percent = progress.EstimatedRows > 0 ? (int)Math.Min(99, progress.Rows * 100 / progress.EstimatedRows) : -1;
-        WriteProgress(new ProgressRecord(id, $"Loading {progress.Table}",
-            $"{progress.Rows:N0} of ~{progress.EstimatedRows:N0} rows, {progress.RowsPerSecond:N0} rows/s")
-        {
-            PercentComplete = percent,
-        });
     }
 
     private static BulkLoadTableResult ToOutput(TableLoadResult result, EndpointAddress source, EndpointAddress target) => new()

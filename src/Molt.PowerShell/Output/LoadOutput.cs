@@ -97,10 +97,37 @@ public sealed class FetchRunStatus
 
     public long Rows { get; init; }
 
+    /// <summary>Tables with a shard that failed.</summary>
     public string[] FailedTables { get; init; } = [];
 
-    /// <summary>The failures recorded for the run (table, stage, message, row key).</summary>
-    public string[] Exceptions { get; init; } = [];
+    /// <summary>Tables with shards not loaded yet (pending or interrupted), which -Resume loads.</summary>
+    public string[] PendingTables { get; init; } = [];
+
+    /// <summary>The failures recorded for the run.</summary>
+    public LoadFailure[] Exceptions { get; init; } = [];
+
+    /// <summary>The target the run is recorded in, without its password: the run pipes into Start-MoltBulkLoad -Resume.</summary>
+    public string Target { get; init; } = string.Empty;
 
     public override string ToString() => $"{FetchId}: {Status}";
+}
+
+/// <summary>One failure recorded in the target's _molt.fetch_exceptions.</summary>
+public sealed class LoadFailure
+{
+    public string? Table { get; init; }
+
+    public int? Shard { get; init; }
+
+    /// <summary>schema_creation, data_load or post_load.</summary>
+    public string Stage { get; init; } = string.Empty;
+
+    public string? SqlState { get; init; }
+
+    public string Message { get; init; } = string.Empty;
+
+    /// <summary>The key of the row the target refused, when known.</summary>
+    public string? RowKey { get; init; }
+
+    public override string ToString() => $"{Table} [{Stage}] {Message}{(RowKey is null ? "" : $" (row: {RowKey})")}";
 }

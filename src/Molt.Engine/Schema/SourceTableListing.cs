@@ -1,0 +1,16 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Load;
+
+namespace Molt.Engine.Schema;
+
+/// <summary>The tables a source holds, by name only: what argument completion offers for -Schema and -Table.</summary>
+public static class SourceTableListing
+{
+    public static async Task<IReadOnlyList<TableName>> ListAsync(EndpointAddress source, CancellationToken cancellationToken)
+    {
+        await using var endpoint = await SourceEndpoints.OpenAsync(source, new SourceOptions(), Serilog.Core.Logger.None, cancellationToken)
+            .ConfigureAwait(false);
+        var tables = await endpoint.Catalog.ReadTablesAsync(TableFilter.All, cancellationToken).ConfigureAwait(false);
+        return tables.Select(t => t.Name).ToList();
+    }
+}
