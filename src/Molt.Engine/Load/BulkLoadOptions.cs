@@ -45,6 +45,13 @@ public sealed record BulkLoadOptions
     public bool Resume { get; init; }
 
     /// <summary>
+    /// Which of the selection's options (tables, table handling, -Where, type map, target schema, identifier case) the
+    /// caller set, as opposed to left at their defaults. With <see cref="Resume"/> those left out come from the run's
+    /// record and those set must equal it.
+    /// </summary>
+    public SelectionParts GivenSelection { get; init; } = SelectionParts.All;
+
+    /// <summary>
     /// With <see cref="TableHandling.DropAndRecreate"/> on PostgreSQL: create tables without their primary key and build
     /// it once each table's rows are in (as pgcopydb and pg_restore do), which is faster; by default the key is created
     /// with the table. CockroachDB refuses it: a table's primary key is how it stores the rows.

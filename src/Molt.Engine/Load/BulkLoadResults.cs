@@ -12,13 +12,19 @@ public sealed record PlannedTable(TablePlan Plan, string? Where, IReadOnlyList<s
     public string? Warning { get; init; }
 }
 
-/// <summary>What a load would do: shown by -WhatIf, then executed.</summary>
-public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect);
+/// <summary>
+/// What a load would do: shown by -WhatIf, then executed. <see cref="Tables"/> are the ones to load now (a host leaves
+/// out those declined at -Confirm); <see cref="Selection"/> is the whole run's, of a resumed run as it started.
+/// </summary>
+public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect, LoadSelection Selection);
 
-/// <summary>Progress of one table while it loads.</summary>
+/// <summary>Progress of one table while it loads; Rows include <see cref="RowsBefore"/>, the rows earlier attempts of the run loaded.</summary>
 public sealed record TableProgress(TableName Table, long Rows, long EstimatedRows, long Bytes, TimeSpan Elapsed)
 {
-    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Rows / Elapsed.TotalSeconds : 0;
+    public long RowsBefore { get; init; }
+
+    /// <summary>The rate of this attempt: its rows over its time.</summary>
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? (Rows - RowsBefore) / Elapsed.TotalSeconds : 0;
 }
 
 public static class TableLoadStatus
@@ -28,10 +34,31 @@ public static class TableLoadStatus
     public const string Interrupted = "Interrupted";
 }
 
-/// <summary>One table's outcome. Rows and Bytes include shards an earlier attempt of a resumed run loaded.</summary>
+/// <summary>
+/// One table's outcome. Rows and Bytes include the shards earlier attempts of a resumed run loaded (<see cref="RowsBefore"/>
+/// rows); Duration is this attempt's.
+/// </summary>
 public sealed record TableLoadResult(string FetchId, TableName Table, TableName TargetTable, long Rows, long Bytes, TimeSpan Duration, string Status,
-    string? Error, int Shards);
+    string? Error, int Shards)
+{
+    public long RowsBefore { get; init; }
 
-/// <summary>The outcome of a whole run.</summary>
+    /// <summary>The rate of this attempt: the rows it loaded over its time.</summary>
+    public double RowsPerSecond => Duration.TotalSeconds > 0 ? (Rows - RowsBefore) / Duration.TotalSeconds : 0;
+}
+
+/// <summary>
+/// The outcome of a whole run. FailedTables failed; PendingTables are the run's tables that did not fail but are not all
+/// in (declined at -Confirm, or not attempted): -Resume loads both.
+/// </summary>
 public sealed record BulkLoadSummary(string FetchId, string Status, SnapshotPosition? SnapshotPosition, int Tables, long Rows, long Bytes,
-    TimeSpan Duration, IReadOnlyList<TableName> FailedTables);
+    TimeSpan Duration, IReadOnlyList<TableName> FailedTables)
+{
+    public IReadOnlyList<TableName> PendingTables { get; init; } = [];
+
+    /// <summary>Of <see cref="Rows"/>, those earlier attempts of the run loaded.</summary>
+    public long RowsBefore { get; init; }
+
+    /// <summary>The rate of this attempt: the rows it loaded over its time.</summary>
+    public double RowsPerSecond => Duration.TotalSeconds > 0 ? (Rows - RowsBefore) / Duration.TotalSeconds : 0;
+}

@@ -30,34 +30,45 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
     private readonly TransactionRetry retry = new();
 
-    /// <summary>Reads the source catalog and decides everything the load will do, checking the target before writing anything.</summary>
+    /// <summary>
+    /// Reads the source catalog and decides everything the load will do, checking the target before writing anything. A
+    /// resumed run is planned with the tables and options it recorded when it started.
+    /// </summary>
     public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
     {
-        CheckOptions();
-        var resumed = options.Resume ? await FindResumedRunAsync(cancellationToken).ConfigureAwait(false) : null;
-        var tables = await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false);
-        if (tables.Count == 0)
+        if (!options.Resume)
         {
-            throw new MoltException(MoltErrorKind.NotFound, "NoTablesMatched", $"No source table matches {options.Filter}.",
-                "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
+            CheckOptions();
+            return await PlanTablesAsync(options.FetchId ?? Guid.NewGuid().ToString("D"), resuming: false,
+                await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
 
-        var plans = await source.ReviewPlansAsync(PlanTables(tables), options.TableHandling, cancellationToken).ConfigureAwait(false);
-        if (options.TableHandling != TableHandling.DropAndRecreate)
+        var run = await FindResumedRunAsync(cancellationToken).ConfigureAwait(false);
+        if (run.Selection is not { } recorded)
         {
-            await TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, cancellationToken).ConfigureAwait(false);
+            // A run recorded before Molt kept its selection continues with this invocation's.
+            CheckOptions();
+            return await PlanTablesAsync(run.FetchId, resuming: true,
+                await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
 
-        var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
-            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
+        var differences = ResumedSelection.OptionDifferences(recorded, options);
+        var resumed = new BulkLoader(source, target, recorded.ApplyTo(options), log);
+        resumed.CheckOptions();
+        var tablesGiven = options.GivenSelection.HasFlag(SelectionParts.Tables);
+        var tables = await source.Catalog.ReadTablesAsync(tablesGiven ? options.Filter : recorded.Filter, cancellationToken).ConfigureAwait(false);
+        if (tablesGiven && ResumedSelection.TableDifference(recorded, tables.Select(t => t.Name), options.Filter) is { } tableDifference)
         {
-            PrimaryKeyAfterLoad = options.DeferPrimaryKey && options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
-            Warning = plan.Source.HasPrimaryKey ? null
-                : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
-                  (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
-        }).ToList();
-        var fetchId = resumed?.FetchId ?? options.FetchId ?? Guid.NewGuid().ToString("D");
-        return new LoadPlan(fetchId, resumed is not null, planned, target.Dialect.Kind.DisplayName());
+            differences.Insert(0, tableDifference);
+        }
+
+        if (differences.Count > 0)
+        {
+            throw ResumedSelection.Differs(run.FetchId, differences);
+        }
+
+        return await resumed.PlanTablesAsync(run.FetchId, resuming: true, ResumedSelection.RecordedTables(run.FetchId, recorded, tables), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Runs the plan. Tables the host declined (for -Confirm) are left out by the caller before this.</summary>
@@ -71,11 +82,10 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         await using var snapshot = await source.OpenSnapshotAsync(readers, cancellationToken).ConfigureAwait(false);
         var position = await StartRunAsync(state, plan, snapshot.Position, cancellationToken).ConfigureAwait(false);
 
-        await using var fileServer = options.Import is { ListenAddress: { } listen } import ? ImportFileServer.Start(import.Directory, listen) : null;
         var results = new ConcurrentBag<TableLoadResult>();
-        var interrupted = false;
         try
         {
+            await using var fileServer = options.Import is { ListenAddress: { } listen } import ? ImportFileServer.Start(import.Directory, listen) : null;
             var prepared = await PrepareTablesAsync(state, plan, cancellationToken).ConfigureAwait(false);
             await Parallel.ForEachAsync(prepared,
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.TableConcurrency), CancellationToken = cancellationToken },
@@ -88,28 +98,41 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                         callbacks.TableFinished?.Invoke(result);
                     }
                 }).ConfigureAwait(false);
-            await RunPostLoadAsync(state, plan, results, cancellationToken).ConfigureAwait(false);
+            await new PostLoadRunner(target.DataSource, state, log).RunAsync(plan, results, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested)
         {
-            interrupted = true;
+            // Whatever the cancellation surfaced as (a driver's error for the query it cancelled included), the run was
+            // interrupted, and says so: a run left "running" would read as abandoned.
             await state.SetRunStatusAsync(plan.FetchId, RunStatus.Interrupted, finished: false, CancellationToken.None).ConfigureAwait(false);
-            log.Warning("Load {FetchId} interrupted; continue it with -FetchId {FetchId} -Resume", plan.FetchId, plan.FetchId);
+            log.Warning("Load {FetchId} interrupted; continue it with: {Command:l}", plan.FetchId, ResumeCommand(plan.FetchId));
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new OperationCanceledException("The load was cancelled.", ex, cancellationToken);
+        }
+        catch
+        {
+            await state.SetRunStatusAsync(plan.FetchId, RunStatus.Failed, finished: true, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-        finally
+
+        var outcome = RunOutcome.Of(plan.Selection.Tables, await state.ReadShardsAsync(plan.FetchId, null, CancellationToken.None).ConfigureAwait(false), results);
+        await state.SetRunStatusAsync(plan.FetchId, outcome.Status, finished: true, CancellationToken.None).ConfigureAwait(false);
+        if (outcome.PendingTables.Count > 0)
         {
-            if (!interrupted && !cancellationToken.IsCancellationRequested)
-            {
-                var failed = results.Any(r => r.Status != TableLoadStatus.Succeeded) || results.Count < plan.Tables.Count;
-                await state.SetRunStatusAsync(plan.FetchId, failed ? RunStatus.Failed : RunStatus.Succeeded, finished: true, CancellationToken.None)
-                    .ConfigureAwait(false);
-            }
+            log.Warning("Load {FetchId} is not finished: {Tables:l} not loaded (declined, or not attempted); continue it with: {Command:l}",
+                plan.FetchId, string.Join(", ", outcome.PendingTables), ResumeCommand(plan.FetchId));
         }
 
-        var failedTables = results.Where(r => r.Status != TableLoadStatus.Succeeded).Select(r => r.Table).Order().ToList();
-        return new BulkLoadSummary(plan.FetchId, failedTables.Count == 0 ? RunStatus.Succeeded : RunStatus.Failed, position, results.Count,
-            results.Sum(r => r.Rows), results.Sum(r => r.Bytes), clock.Elapsed, failedTables);
+        return new BulkLoadSummary(plan.FetchId, outcome.Status, position, results.Count, results.Sum(r => r.Rows), results.Sum(r => r.Bytes), clock.Elapsed,
+            outcome.FailedTables)
+        {
+            PendingTables = outcome.PendingTables,
+            RowsBefore = results.Sum(r => r.RowsBefore),
+        };
     }
 
     /// <summary>Refuses options that cannot work together or with these endpoints, before anything is read or written.</summary>
@@ -143,6 +166,35 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 "Leave -DeferPrimaryKey out when the target is CockroachDB.");
         }
     }
+
+    private async Task<LoadPlan> PlanTablesAsync(string fetchId, bool resuming, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
+    {
+        if (tables.Count == 0)
+        {
+            throw new MoltException(MoltErrorKind.NotFound, "NoTablesMatched", $"No source table matches {options.Filter}.",
+                "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
+        }
+
+        var plans = await source.ReviewPlansAsync(PlanTables(tables), options.TableHandling, cancellationToken).ConfigureAwait(false);
+        if (options.TableHandling != TableHandling.DropAndRecreate)
+        {
+            await TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, cancellationToken).ConfigureAwait(false);
+        }
+
+        var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
+            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
+        {
+            PrimaryKeyAfterLoad = options.DeferPrimaryKey && options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
+            Warning = plan.Source.HasPrimaryKey ? null
+                : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
+                  (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
+        }).ToList();
+        return new LoadPlan(fetchId, resuming, planned, target.Dialect.Kind.DisplayName(), LoadSelection.Of(options, plans.Select(p => p.Source.Name)));
+    }
+
+    /// <summary>What a user types to continue a run: its selection is recorded in the target, so the endpoints and id are all it takes.</summary>
+    private static string ResumeCommand(string fetchId) =>
+        $"Start-MoltBulkLoad -Source <source> -Target <target> -FetchId '{fetchId.Replace("'", "''")}' -Resume (with the same endpoints and credentials)";
 
     private async Task<LoadRun> FindResumedRunAsync(CancellationToken cancellationToken)
     {
@@ -215,8 +267,9 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var existing = await state.FindRunAsync(plan.FetchId, cancellationToken).ConfigureAwait(false);
         if (existing is null)
         {
+            // The run's state is written whole or not at all, never cut off by Ctrl+C halfway into a run no one finishes.
             await state.CreateRunAsync(new LoadRun(plan.FetchId, DateTimeOffset.UtcNow, target.SourceDisplay, source.Kind.DisplayName(), RunStatus.Running,
-                position.Value, position.GtidSet, options.TableHandling.ToString()), cancellationToken).ConfigureAwait(false);
+                position.Value, position.GtidSet, plan.Selection.TableHandling.ToString()) { Selection = plan.Selection }, CancellationToken.None).ConfigureAwait(false);
             return position;
         }
 
@@ -228,7 +281,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
         // Shards redone now read a later snapshot than the first attempt; replication must start from the earliest
         // position, whose changes it re-applies idempotently, so the run keeps its original one.
-        await state.SetRunStatusAsync(plan.FetchId, RunStatus.Running, finished: false, cancellationToken).ConfigureAwait(false);
+        await state.SetRunStatusAsync(plan.FetchId, RunStatus.Running, finished: false, CancellationToken.None).ConfigureAwait(false);
         log.Information("Resuming load {FetchId}; replication position stays {Position}", plan.FetchId, existing.SnapshotPosition);
         return new SnapshotPosition(source.Kind, existing.SnapshotPosition ?? position.Value) { GtidSet = existing.GtidSet };
     }
@@ -264,20 +317,22 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             log.Warning("{Warning:l}", table.Warning);
         }
 
-        var shards = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
-        if (shards.Count == 0)
-        {
-            shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
-                await SplitAsync(plan.Source, table.Where, snapshot, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        }
-
-        var progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
+        IReadOnlyList<ShardState> shards = [];
+        var progress = new TableCounter(0, 0);
         var errors = new ConcurrentQueue<string>();
         void Report((long Rows, long Bytes) sofar) =>
-            callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed));
-        log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done", name, plan.Target, shards.Count, shards.Count(s => s.IsDone));
+            callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed) { RowsBefore = progress.RowsBefore });
         try
         {
+            shards = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
+            if (shards.Count == 0)
+            {
+                shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
+                    await SplitAsync(plan.Source, table.Where, snapshot, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            }
+
+            progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
+            log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done", name, plan.Target, shards.Count, shards.Count(s => s.IsDone));
             if (options.Import is { } import)
             {
                 var error = await new TableImporter(target, import, log).ImportAsync(state, fetchId, table, shards, snapshot, options.ShardsPerTable,
@@ -301,10 +356,11 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                     }).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Cancelled while splitting, or while its shards load (each records itself interrupted).
             return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, TableLoadStatus.Interrupted,
-                "interrupted", shards.Count);
+                "interrupted", shards.Count) { RowsBefore = progress.RowsBefore };
         }
 
         if (errors.IsEmpty && table.PrimaryKeyAfterLoad is { } addKey)
@@ -314,8 +370,14 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
         var status = errors.IsEmpty ? TableLoadStatus.Succeeded : TableLoadStatus.Failed;
         log.Information("{Table}: {Status}, {Rows} rows in {Seconds:F1} s", name, status, progress.Rows, clock.Elapsed.TotalSeconds);
+        if (status == TableLoadStatus.Succeeded && progress.Rows == 0 && plan.Source.EstimatedRows > 0)
+        {
+            log.Warning("{Table} loaded no rows, though the source's statistics estimate {Estimate} rows: check its -Where filter ({Where:l}) and that -Source names the right source database (or the statistics are stale)",
+                name, plan.Source.EstimatedRows, table.Where ?? "none");
+        }
+
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
-            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count);
+            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore };
     }
 
     /// <summary>
@@ -355,7 +417,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         {
             var (rows, bytes) = counter.Add(sofar.Rows - before.Rows, sofar.Bytes - before.Bytes);
             before = (sofar.Rows, sofar.Bytes);
-            callbacks.Progress?.Invoke(new TableProgress(plan.Source.Name, rows, plan.Source.EstimatedRows, bytes, clock.Elapsed));
+            callbacks.Progress?.Invoke(new TableProgress(plan.Source.Name, rows, plan.Source.EstimatedRows, bytes, clock.Elapsed) { RowsBefore = counter.RowsBefore });
         }
 
         try
@@ -379,11 +441,20 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             Report(result);
             return null;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested)
         {
+            // Ctrl+C reaches a shard as OperationCanceledException, or as the error a driver makes of the query or
+            // connection it cancelled (a COPY ended under it, "Query execution was interrupted", a stream cut short): either
+            // way the shard was interrupted, not failed, and is loaded again on resume.
             counter.Add(-before.Rows, -before.Bytes);
             await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Interrupted, "interrupted", CancellationToken.None).ConfigureAwait(false);
-            throw;
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            log.Debug(ex, "{Table:l} shard {Shard} was interrupted", sourceTable, shard.Shard);
+            throw new OperationCanceledException("The load was cancelled.", ex, cancellationToken);
         }
         catch (Exception ex) when (ShardFailure.IsShardFailure(ex))
         {
@@ -407,7 +478,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             await using var command = new NpgsqlCommand(sql, connection);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (PostgresException ex)
+        catch (PostgresException ex) when (!cancellationToken.IsCancellationRequested)
         {
             var message = $"primary key not added: {ex.MessageText}";
             log.Error("{Table:l}: {Message:l}", table, message);
@@ -417,45 +488,13 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         }
     }
 
-    /// <summary>Secondary indexes, constraints and foreign keys, once every table's data is in; tables that failed get none.</summary>
-    private async Task RunPostLoadAsync(LoadStateStore state, LoadPlan plan, IEnumerable<TableLoadResult> results, CancellationToken cancellationToken)
-    {
-        var loaded = results.Where(r => r.Status == TableLoadStatus.Succeeded).Select(r => r.Table).ToHashSet();
-        await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in plan.Tables.Where(t => loaded.Contains(t.Plan.Source.Name)))
-        {
-            foreach (var statement in table.PostLoad)
-            {
-                var sourceTable = table.Plan.Source.Name.ToString();
-                if (statement.Sql is null)
-                {
-                    log.Warning("{Table:l}: {Description:l} was not created: {Reason:l}", sourceTable, statement.Description, statement.NotTranslatedReason);
-                    await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, null,
-                        $"{statement.Description} not created: {statement.NotTranslatedReason}", null), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                try
-                {
-                    log.Debug("Target: {Sql}", statement.Sql);
-                    await using var command = new NpgsqlCommand(statement.Sql, connection);
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (PostgresException ex)
-                {
-                    log.Warning("{Table:l}: {Description:l} failed: {Error:l}", sourceTable, statement.Description, ex.MessageText);
-                    await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, ex.SqlState,
-                        $"{statement.Description} failed: {ex.MessageText}", null), cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-    }
-
-    /// <summary>Rows and bytes of one table, summed over its shards from several threads.</summary>
+    /// <summary>Rows and bytes of one table, summed over its shards from several threads, from those earlier attempts loaded.</summary>
     private sealed class TableCounter(long rows, long bytes)
     {
         private long rows = rows;
         private long bytes = bytes;
+
+        public long RowsBefore { get; } = rows;
 
         public long Rows => Interlocked.Read(ref rows);
 

@@ -57,9 +57,10 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ShardFailure.IsShardFailure(ex))
+        catch (Exception ex) when (ShardFailure.IsShardFailure(ex) && !cancellationToken.IsCancellationRequested)
         {
-            // Nothing of the table was loaded: the exported rows no longer count.
+            // Nothing of the table was loaded: the exported rows no longer count. (A driver's error for a cancelled
+            // export or import is an interruption, for the caller, not a failure to record.)
             progress(-files.Values.Sum(f => f.Rows), -files.Values.Sum(f => f.Bytes));
             var failure = ShardFailure.From(ex);
             var message = $"IMPORT INTO failed: {failure.Message}";

@@ -49,6 +49,9 @@ public sealed class TypeMapOverrides
         return Parse(File.ReadAllText(path));
     }
 
+    /// <summary>The overrides in the type-map file's format, as a run records them.</summary>
+    public string ToJson() => JsonSerializer.Serialize(entries);
+
     /// <summary>The target type the file names for this column, or null.</summary>
     public string? Find(TableName table, ColumnModel column)
     {

@@ -7,6 +7,9 @@ public sealed record LoadRun(string FetchId, DateTimeOffset StartedAt, string So
     string? GtidSet, string TableHandling)
 {
     public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>What the run loads, as it started; null for a run recorded before Molt kept it.</summary>
+    public LoadSelection? Selection { get; init; }
 }
 
 /// <summary>One shard of a table in a run: pending, done, failed or interrupted.</summary>
@@ -38,6 +41,15 @@ public static class RunStatus
 
     /// <summary>Recorded as running, but no session holds the run: its process died. Never stored, only reported.</summary>
     public const string Abandoned = "abandoned";
+}
+
+/// <summary>How far a post-load statement of a run got, in <c>_molt.fetch_post_load</c>.</summary>
+public static class PostLoadStatus
+{
+    public const string Started = "started";
+    public const string Done = "done";
+    public const string Failed = "failed";
+    public const string NotTranslated = "not_translated";
 }
 
 public static class LoadStage

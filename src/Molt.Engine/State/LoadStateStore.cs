@@ -4,7 +4,8 @@ using Npgsql;
 namespace Molt.Engine.State;
 
 /// <summary>
-/// The load's state in the target's <c>_molt</c> schema: one row per run, one per table shard, one per exception.
+/// The load's state in the target's <c>_molt</c> schema: one row per run, one per table shard, one per exception, one
+/// per post-load statement run.
 /// The SQL is the common spelling of PostgreSQL and CockroachDB. A shard is marked done inside the transaction that
 /// loaded it, so a crash leaves either its rows and "done", or neither.
 /// </summary>
@@ -56,6 +57,17 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
             created_at TIMESTAMPTZ NOT NULL DEFAULT now())
         """,
         $"""CREATE TABLE IF NOT EXISTS "{Schema}"."fetch_leases" (fetch_id TEXT PRIMARY KEY)""",
+        // Added after the first release: a target whose _molt predates it gets the column here.
+        $"""ALTER TABLE "{Schema}"."fetch_runs" ADD COLUMN IF NOT EXISTS selection TEXT""",
+        $"""
+        CREATE TABLE IF NOT EXISTS "{Schema}"."fetch_post_load" (
+            fetch_id TEXT NOT NULL,
+            source_table TEXT NOT NULL,
+            description TEXT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (fetch_id, source_table, description))
+        """,
     ];
 
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
@@ -69,8 +81,9 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     }
 
     public Task CreateRunAsync(LoadRun run, CancellationToken cancellationToken) => ExecuteAsync(
-        $"""INSERT INTO "{Schema}"."fetch_runs" (fetch_id, started_at, source, source_kind, status, snapshot_position, gtid_set, table_handling) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        cancellationToken, run.FetchId, run.StartedAt, run.Source, run.SourceKind, run.Status, run.SnapshotPosition, run.GtidSet, run.TableHandling);
+        $"""INSERT INTO "{Schema}"."fetch_runs" (fetch_id, started_at, source, source_kind, status, snapshot_position, gtid_set, table_handling, selection) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        cancellationToken, run.FetchId, run.StartedAt, run.Source, run.SourceKind, run.Status, run.SnapshotPosition, run.GtidSet, run.TableHandling,
+        run.Selection?.ToJson());
 
     public Task SetRunStatusAsync(string fetchId, string status, bool finished, CancellationToken cancellationToken) => ExecuteAsync(
         $"""UPDATE "{Schema}"."fetch_runs" SET status = $2, finished_at = CASE WHEN $3 THEN now() END WHERE fetch_id = $1""",
@@ -137,6 +150,26 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         $"""INSERT INTO "{Schema}"."fetch_exceptions" (fetch_id, source_table, shard, stage, sql_state, message, row_key) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         cancellationToken, exception.FetchId, exception.SourceTable, exception.Shard, exception.Stage, exception.SqlState, exception.Message, exception.RowKey);
 
+    public Task SetPostLoadStatusAsync(string fetchId, string sourceTable, string description, string status, CancellationToken cancellationToken) => ExecuteAsync(
+        $"""INSERT INTO "{Schema}"."fetch_post_load" (fetch_id, source_table, description, status) VALUES ($1, $2, $3, $4) ON CONFLICT (fetch_id, source_table, description) DO UPDATE SET status = excluded.status, updated_at = now()""",
+        cancellationToken, fetchId, sourceTable, description, status);
+
+    /// <summary>The run's post-load statements by source table and description, with how far each got.</summary>
+    public async Task<Dictionary<(string SourceTable, string Description), string>> ReadPostLoadAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command($"""SELECT source_table, description, status FROM "{Schema}"."fetch_post_load" WHERE fetch_id = $1""", fetchId);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var statements = new Dictionary<(string, string), string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            statements[(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
+        }
+
+        return statements;
+    }
+
     public async Task<IReadOnlyList<LoadException>> ReadExceptionsAsync(string fetchId, CancellationToken cancellationToken)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -158,14 +191,24 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     private async Task<IReadOnlyList<LoadRun>> ReadRunsAsync(string clause, CancellationToken cancellationToken, params object?[] parameters)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var exists = new NpgsqlCommand($"SELECT to_regclass('\"{Schema}\".\"fetch_runs\"') IS NOT NULL", connection);
-        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+        // Read without creating anything: a _molt from before the selection column was added is read as it is.
+        await using var exists = new NpgsqlCommand(
+            $"SELECT to_regclass('\"{Schema}\".\"fetch_runs\"') IS NOT NULL, EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '{Schema}' AND table_name = 'fetch_runs' AND column_name = 'selection')",
+            connection);
+        bool hasRuns, hasSelection;
+        await using (var found = await exists.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await found.ReadAsync(cancellationToken).ConfigureAwait(false);
+            (hasRuns, hasSelection) = (found.GetBoolean(0), found.GetBoolean(1));
+        }
+
+        if (!hasRuns)
         {
             return [];
         }
 
         await using var command = Command(
-            $"""SELECT fetch_id, started_at, finished_at, source, source_kind, status, snapshot_position, gtid_set, table_handling FROM "{Schema}"."fetch_runs" {clause}""",
+            $"""SELECT fetch_id, started_at, finished_at, source, source_kind, status, snapshot_position, gtid_set, table_handling, {(hasSelection ? "selection" : "NULL::text")} FROM "{Schema}"."fetch_runs" {clause}""",
             parameters);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -176,6 +219,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
                 NullableString(reader, 6), NullableString(reader, 7), reader.GetString(8))
             {
                 FinishedAt = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+                Selection = NullableString(reader, 9) is { } selection ? LoadSelection.FromJson(reader.GetString(0), selection) : null,
             });
         }
 

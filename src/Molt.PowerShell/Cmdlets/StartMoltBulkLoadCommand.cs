@@ -141,6 +141,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 ShardsPerTable = ShardsPerTable,
                 FetchId = FetchId,
                 Resume = Resume,
+                GivenSelection = GivenSelection(),
                 TargetSchema = TargetSchema,
                 AllowMissingPrimaryKey = AllowMissingPrimaryKey,
                 DeferPrimaryKey = DeferPrimaryKey,
@@ -289,8 +290,9 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             Rows = summary.Rows,
             Bytes = summary.Bytes,
             Duration = summary.Duration,
-            RowsPerSecond = summary.Duration.TotalSeconds > 0 ? Math.Round(summary.Rows / summary.Duration.TotalSeconds) : 0,
+            RowsPerSecond = Math.Round(summary.RowsPerSecond),
             FailedTables = summary.FailedTables.Select(t => t.ToString()).ToArray(),
+            PendingTables = summary.PendingTables.Select(t => t.ToString()).ToArray(),
             Source = sourceAddress.Display,
             Target = targetAddress.Display,
         });
@@ -312,13 +314,34 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         Rows = result.Rows,
         Bytes = result.Bytes,
         Duration = result.Duration,
-        RowsPerSecond = result.Duration.TotalSeconds > 0 ? Math.Round(result.Rows / result.Duration.TotalSeconds) : 0,
+        RowsPerSecond = Math.Round(result.RowsPerSecond),
         Status = result.Status,
         Error = result.Error,
         Shards = result.Shards,
         Source = source.Display,
         Target = target.Display,
     };
+
+    /// <summary>The selection options this invocation set: with -Resume the rest come from the run's record.</summary>
+    private SelectionParts GivenSelection()
+    {
+        var bound = MyInvocation.BoundParameters;
+        var parts = SelectionParts.None;
+        foreach (var (parameter, part) in new[]
+                 {
+                     (nameof(Schema), SelectionParts.Tables), (nameof(Table), SelectionParts.Tables), (nameof(ExcludeTable), SelectionParts.Tables),
+                     (nameof(TableHandling), SelectionParts.TableHandling), (nameof(Where), SelectionParts.Where), (nameof(TypeMapFile), SelectionParts.TypeMap),
+                     (nameof(TargetSchema), SelectionParts.TargetSchema), (nameof(IdentifierCase), SelectionParts.IdentifierCase),
+                 })
+        {
+            if (bound.ContainsKey(parameter))
+            {
+                parts |= part;
+            }
+        }
+
+        return parts;
+    }
 
     private Dictionary<string, string> RowFilters()
     {

@@ -35,7 +35,8 @@ public sealed class BulkLoadTableResult
 
 /// <summary>
 /// The outcome of a bulk load run: SnapshotPosition is where replication continues after it (Resume-MoltReplication
-/// takes it by property name), FailedTables what -Resume will redo.
+/// takes it by property name). FailedTables failed; PendingTables were not loaded (declined at -Confirm, or not
+/// attempted): -Resume loads both.
 /// </summary>
 public sealed class BulkLoadSummary
 {
@@ -59,6 +60,8 @@ public sealed class BulkLoadSummary
     public double RowsPerSecond { get; init; }
 
     public string[] FailedTables { get; init; } = [];
+
+    public string[] PendingTables { get; init; } = [];
 
     public string Source { get; init; } = string.Empty;
 

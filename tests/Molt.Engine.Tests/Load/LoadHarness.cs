@@ -11,16 +11,23 @@ internal static class LoadHarness
 {
     public static async Task<(LoadPlan Plan, Engine.Load.BulkLoadSummary Summary, List<TableLoadResult> Tables, List<string> Log)> LoadAsync(
         string sourceUri, string targetUri, BulkLoadOptions options, CancellationToken ct = default, Action<TableProgress>? progress = null,
-        SourceOptions? sourceOptions = null, ITargetDialect? dialect = null)
+        SourceOptions? sourceOptions = null, ITargetDialect? dialect = null, Func<LoadPlan, LoadPlan>? approve = null, Action<string>? onLog = null)
     {
         var log = new List<string>();
-        using var session = new MoltLogSession(e => { lock (log) { log.Add($"{e.Level}: {e.Message}"); } }, minimumLevel: MoltLogLevel.Debug);
+        using var session = new MoltLogSession(e =>
+        {
+            var line = $"{e.Level}: {e.Message}";
+            lock (log) { log.Add(line); }
+            onLog?.Invoke(line);
+        }, minimumLevel: MoltLogLevel.Debug);
         var source = EndpointAddress.Parse(sourceUri);
         var target = EndpointAddress.Parse(targetUri);
         await using var loader = dialect is null
             ? await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, ct)
             : await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, _ => dialect, ct);
+        // approve stands for the host's -Confirm: the tables it leaves out of the plan are declined.
         var plan = await loader.PlanAsync(ct);
+        plan = approve?.Invoke(plan) ?? plan;
         var tables = new List<TableLoadResult>();
         var summary = await loader.ExecuteAsync(plan, new BulkLoadCallbacks
         {

@@ -140,7 +140,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
                 if (!stream.Ended)
                 {
                     // Disposing an unfinished COPY would read the rest of the table: cancel it on the server instead.
-                    await raw.CancelAsync().ConfigureAwait(false);
+                    await CancelQuietlyAsync(raw).ConfigureAwait(false);
                 }
 
                 await DisposeQuietlyAsync(raw).ConfigureAwait(false);
@@ -185,6 +185,21 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
 
         idle.Writer.TryWrite(connection);
+    }
+
+    /// <summary>
+    /// A COPY that already ended with an error (a failed cast, a query cancelled by Ctrl+C) cannot be cancelled: that error
+    /// is the one the shard reports, not the ObjectDisposedException cancelling it again would raise.
+    /// </summary>
+    private static async ValueTask CancelQuietlyAsync(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            await copy.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)

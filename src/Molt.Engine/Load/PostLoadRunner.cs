@@ -1,0 +1,75 @@
+using Molt.Engine.State;
+using Npgsql;
+using Serilog;
+
+namespace Molt.Engine.Load;
+
+/// <summary>
+/// Secondary indexes, constraints and foreign keys, once every table's data is in; tables that failed get none.
+/// A resumed run runs them all again, so that whatever a table dropped and recreated since took with it (a foreign key
+/// of another table) comes back. They are not made idempotent in SQL: PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS,
+/// and CREATE INDEX IF NOT EXISTS would as silently keep another table's index of the same name. Instead each statement
+/// is recorded in <c>_molt.fetch_post_load</c> as started before it runs and as done after: a duplicate-object error for
+/// a statement this run started before is that earlier attempt's own work, done, and is not reported again.
+/// </summary>
+internal sealed class PostLoadRunner(NpgsqlDataSource target, LoadStateStore state, ILogger log)
+{
+    /// <summary>"relation already exists" (an index, a unique constraint's index) and "constraint already exists", on PostgreSQL and CockroachDB.</summary>
+    private static readonly HashSet<string> AlreadyExists = [PostgresErrorCodes.DuplicateTable, PostgresErrorCodes.DuplicateObject];
+
+    public async Task RunAsync(LoadPlan plan, IEnumerable<TableLoadResult> results, CancellationToken cancellationToken)
+    {
+        var loaded = results.Where(r => r.Status == TableLoadStatus.Succeeded).Select(r => r.Table).ToHashSet();
+        var earlier = plan.Resuming
+            ? await state.ReadPostLoadAsync(plan.FetchId, cancellationToken).ConfigureAwait(false)
+            : new Dictionary<(string, string), string>();
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in plan.Tables.Where(t => loaded.Contains(t.Plan.Source.Name)))
+        {
+            var sourceTable = table.Plan.Source.Name.ToString();
+            foreach (var statement in table.PostLoad)
+            {
+                var before = earlier.GetValueOrDefault((sourceTable, statement.Description));
+                if (statement.Sql is null)
+                {
+                    if (before != PostLoadStatus.NotTranslated)
+                    {
+                        log.Warning("{Table:l}: {Description:l} was not created: {Reason:l}", sourceTable, statement.Description, statement.NotTranslatedReason);
+                        await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, null,
+                            $"{statement.Description} not created: {statement.NotTranslatedReason}", null), CancellationToken.None).ConfigureAwait(false);
+                        await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.NotTranslated).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.Started).ConfigureAwait(false);
+                try
+                {
+                    log.Debug("Target: {Sql}", statement.Sql);
+                    await using var command = new NpgsqlCommand(statement.Sql, connection);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException ex) when (!cancellationToken.IsCancellationRequested && AlreadyExists.Contains(ex.SqlState)
+                                                   && before is PostLoadStatus.Started or PostLoadStatus.Done)
+                {
+                    log.Debug("{Table:l}: {Description:l} was created by an earlier attempt of the run", sourceTable, statement.Description);
+                }
+                catch (PostgresException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    log.Warning("{Table:l}: {Description:l} failed: {Error:l}", sourceTable, statement.Description, ex.MessageText);
+                    await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, ex.SqlState,
+                        $"{statement.Description} failed: {ex.MessageText}", null), CancellationToken.None).ConfigureAwait(false);
+                    await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.Failed).ConfigureAwait(false);
+                    continue;
+                }
+
+                await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.Done).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // A mark is never cut off by Ctrl+C: "started" must be recorded before the statement can have run.
+    private Task Mark(string fetchId, string sourceTable, Schema.DdlStatement statement, string status) =>
+        state.SetPostLoadStatusAsync(fetchId, sourceTable, statement.Description, status, CancellationToken.None);
+}
