@@ -13,7 +13,11 @@ public sealed record PlannedTable(TablePlan Plan, string? Where, IReadOnlyList<s
 }
 
 /// <summary>What a load would do: shown by -WhatIf, then executed.</summary>
-public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect);
+public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect)
+{
+    /// <summary>The TRUNCATE or DROP over the selected tables, run before any table's own DDL; null under TableHandling None.</summary>
+    public TableReset? Reset { get; init; }
+}
 
 /// <summary>Progress of one table while it loads.</summary>
 public sealed record TableProgress(TableName Table, long Rows, long EstimatedRows, long Bytes, TimeSpan Elapsed)
