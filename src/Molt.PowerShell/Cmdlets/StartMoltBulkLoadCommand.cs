@@ -269,9 +269,13 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
         catch (Exception ex) when (ex is HostException or PSInvalidOperationException)
         {
-            throw new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
-                $"-TableHandling {TableHandling} drops or empties target tables and asks first, but this session cannot ask: {ex.Message}",
-                "Add -Force (or -Confirm:$false) to run it unattended; -WhatIf shows what it would do.", ex);
+            throw TableHandling == Molt.TableHandling.None
+                ? new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
+                    $"The load asks first (-Confirm or $ConfirmPreference), but this session cannot ask: {ex.Message}",
+                    "Leave -Confirm out, or add -Confirm:$false, to run it unattended; -WhatIf shows what it would do.", ex)
+                : new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
+                    $"-TableHandling {TableHandling} drops or empties target tables and asks first, but this session cannot ask: {ex.Message}",
+                    "Add -Force (or -Confirm:$false) to run it unattended; -WhatIf shows what it would do.", ex);
         }
     }
 
