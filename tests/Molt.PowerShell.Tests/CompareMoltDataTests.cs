@@ -12,7 +12,7 @@ public sealed class CompareMoltDataTests(ServerFixture servers)
         using var session = new MoltSession();
         var result = session.Invoke("""
             $s = $args[2]
-            Start-MoltBulkLoad -Source $args[0] -Target $args[1] -SourceCredential $s -TargetCredential $s -TableHandling DropAndRecreate |
+            Start-MoltBulkLoad -Source $args[0] -Target $args[1] -SourceCredential $s -TargetCredential $s -TableHandling DropAndRecreate -Force |
                 Where-Object { $_.PSObject.TypeNames[0] -eq 'Molt.BulkLoadTableResult' } |
                 Compare-MoltData -SourceCredential $s -TargetCredential $s
             """, Uri(source), Uri(target), Credential());

@@ -23,7 +23,7 @@ public sealed class KilledLoadTests(ServerFixture servers)
             INSERT INTO events SELECT g, repeat(md5(g::text), 6) FROM generate_series(1, 600000) g;
             ANALYZE;
             """);
-        const string load = "Start-MoltBulkLoad -Source $args[0] -Target $args[1] -TableHandling DropAndRecreate -ShardsPerTable 8 -FetchId killed";
+        const string load = "Start-MoltBulkLoad -Source $args[0] -Target $args[1] -TableHandling DropAndRecreate -Force -ShardsPerTable 8 -FetchId killed";
         var sourceUri = servers.Postgres.ConnectionUri(source, password: servers.Postgres.AdminPassword);
         var targetUri = servers.Postgres.ConnectionUri(target, password: servers.Postgres.AdminPassword);
 

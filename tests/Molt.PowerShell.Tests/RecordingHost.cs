@@ -8,13 +8,20 @@ namespace Molt.PowerShell.Tests;
 
 /// <summary>
 /// A PowerShell host that records what cmdlets write to the UI: -WhatIf messages reach only the host, never a
-/// stream, so tests that check them need a host of their own.
+/// stream, so tests that check them need a host of their own. It answers confirmation prompts from
+/// <see cref="Answers"/>, recording each; with no answer left, a prompt fails the test.
 /// </summary>
 public sealed class RecordingHost : PSHost
 {
     private readonly RecordingUserInterface ui = new();
 
     public string Text => ui.Text;
+
+    /// <summary>The choices to pick, in order, by their hot key: "Y" Yes, "A" Yes to All, "N" No, "L" No to All.</summary>
+    public Queue<string> Answers => ui.Answers;
+
+    /// <summary>Every prompt answered: its caption and message.</summary>
+    public IReadOnlyList<string> Prompts => ui.Prompts;
 
     public override string Name => "MoltTestHost";
 
@@ -47,6 +54,10 @@ public sealed class RecordingHost : PSHost
     private sealed class RecordingUserInterface : PSHostUserInterface
     {
         private readonly StringBuilder text = new();
+
+        public Queue<string> Answers { get; } = new();
+
+        public List<string> Prompts { get; } = [];
 
         public string Text
         {
@@ -92,8 +103,17 @@ public sealed class RecordingHost : PSHost
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName,
             PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw new NotSupportedException("Tests never prompt.");
 
-        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) =>
-            throw new NotSupportedException("Tests never prompt.");
+        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            if (!Answers.TryDequeue(out var answer))
+            {
+                throw new NotSupportedException($"Unexpected prompt: {caption}: {message}");
+            }
+
+            Prompts.Add($"{caption}: {message}");
+            var index = choices.ToList().FindIndex(c => c.Label.Contains("&" + answer, StringComparison.OrdinalIgnoreCase));
+            return index >= 0 ? index : throw new InvalidOperationException($"No choice {answer} among {string.Join(", ", choices.Select(c => c.Label))}");
+        }
 
         private void Append(string value)
         {

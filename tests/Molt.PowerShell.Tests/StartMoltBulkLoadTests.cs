@@ -13,7 +13,7 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
     {
         var (source, target) = await DatabasesAsync("ps_load");
         using var session = new MoltSession();
-        var result = session.Invoke($"{Load} -TableHandling DropAndRecreate -ShardsPerTable 2 -Verbose", Uri(source), Uri(target), Credential());
+        var result = session.Invoke($"{Load} -TableHandling DropAndRecreate -Force -ShardsPerTable 2 -Verbose", Uri(source), Uri(target), Credential());
 
         Assert.Empty(result.Errors);
         Assert.Null(result.Terminating);
@@ -54,6 +54,51 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
         Assert.Contains("CREATE TABLE", session.Host.Text);
         Assert.Equal("keep", await servers.Postgres.ScalarAsync<string>(target, "SELECT name FROM items"));
         Assert.Equal(0L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM pg_namespace WHERE nspname = '_molt'"));
+    }
+
+    [Fact]
+    public async Task ADestructiveLoadAsksFirstAndAnsweringNoChangesNothing()
+    {
+        var (source, target) = await DatabasesAsync("ps_ask");
+        await servers.Postgres.ExecuteAsync(target, "CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2)); INSERT INTO items VALUES (1, 'keep', 1)");
+        using var session = new MoltSession();
+        session.Host.Answers.Enqueue("N");
+        var declined = session.Invoke($"{Load} -TableHandling DropAndRecreate", Uri(source), Uri(target), Credential());
+
+        Assert.Empty(declined.Errors);
+        Assert.Empty(declined.Output);
+        var prompt = Assert.Single(session.Host.Prompts);
+        Assert.Contains("DROP TABLE IF EXISTS \"public\".\"items\", \"public\".\"tags\"", prompt);
+        Assert.Equal("keep", await servers.Postgres.ScalarAsync<string>(target, "SELECT name FROM items"));
+        Assert.Equal(0L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM pg_namespace WHERE nspname = '_molt'"));
+
+        session.Host.Answers.Enqueue("A");
+        var approved = session.Invoke($"{Load} -TableHandling DropAndRecreate", Uri(source), Uri(target), Credential());
+
+        Assert.Empty(approved.Errors);
+        Assert.Equal(2, session.Host.Prompts.Count);
+        Assert.Equal("succeeded", Assert.Single(approved.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value);
+        Assert.Equal(30_000L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM items"));
+    }
+
+    [Fact]
+    public async Task APlainLoadAsksOnlyWithConfirm()
+    {
+        var (source, target) = await DatabasesAsync("ps_plain");
+        await servers.Postgres.ExecuteAsync(target, "CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2)); CREATE TABLE tags (tag text PRIMARY KEY)");
+        using var session = new MoltSession();
+        session.Host.Answers.Enqueue("L");
+        var declined = session.Invoke($"{Load} -Confirm", Uri(source), Uri(target), Credential());
+
+        Assert.Empty(declined.Errors);
+        Assert.Empty(declined.Output);
+        Assert.Single(session.Host.Prompts);
+
+        var loaded = session.Invoke(Load, Uri(source), Uri(target), Credential());
+
+        Assert.Empty(loaded.Errors);
+        Assert.Single(session.Host.Prompts);
+        Assert.Equal(30_000L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM items"));
     }
 
     [Fact]

@@ -21,6 +21,13 @@ public sealed record BulkLoadOptions
 
     public TableHandling TableHandling { get; init; } = TableHandling.None;
 
+    /// <summary>
+    /// Lets <see cref="TableHandling"/> take along what lies outside the selected tables: TRUNCATE ... CASCADE empties
+    /// tables whose foreign keys reference them, DROP TABLE ... CASCADE drops other tables' foreign keys and views on
+    /// them. Without it a load that would do so is refused before anything is written.
+    /// </summary>
+    public bool Cascade { get; init; }
+
     public TypeMapOverrides TypeMap { get; init; } = TypeMapOverrides.None;
 
     /// <summary>Row filters: a table ("schema.table" or "table", case-insensitive) to a predicate in the source's SQL.</summary>

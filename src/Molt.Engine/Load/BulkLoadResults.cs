@@ -16,7 +16,11 @@ public sealed record PlannedTable(TablePlan Plan, string? Where, IReadOnlyList<s
 /// What a load would do: shown by -WhatIf, then executed. <see cref="Tables"/> are the ones to load now (a host leaves
 /// out those declined at -Confirm); <see cref="Selection"/> is the whole run's, of a resumed run as it started.
 /// </summary>
-public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect, LoadSelection Selection);
+public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<PlannedTable> Tables, string TargetDialect, LoadSelection Selection)
+{
+    /// <summary>The TRUNCATE or DROP over the selected tables, run before any table's own DDL; null under TableHandling None.</summary>
+    public TableReset? Reset { get; init; }
+}
 
 /// <summary>Progress of one table while it loads; Rows include <see cref="RowsBefore"/>, the rows earlier attempts of the run loaded.</summary>
 public sealed record TableProgress(TableName Table, long Rows, long EstimatedRows, long Bytes, TimeSpan Elapsed)

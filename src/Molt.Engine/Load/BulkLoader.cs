@@ -159,6 +159,13 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 "Add -TableHandling DropAndRecreate, or leave -DeferPrimaryKey out.");
         }
 
+        if (options.Cascade && options.TableHandling == TableHandling.None)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "CascadeNeedsTableHandling",
+                "-Cascade says what emptying or dropping the target tables may also remove, and -TableHandling None does neither.",
+                "Add -TableHandling TruncateIfExists or DropAndRecreate, or leave -Cascade out.");
+        }
+
         if (options.DeferPrimaryKey && target.Dialect.Kind == EndpointKind.CockroachDb)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNotSupported",
@@ -189,7 +196,11 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
                   (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
         }).ToList();
-        return new LoadPlan(fetchId, resuming, planned, target.Dialect.Kind.DisplayName(), LoadSelection.Of(options, plans.Select(p => p.Source.Name)));
+        var reset = await Resets().PlanAsync(planned.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
+        return new LoadPlan(fetchId, resuming, planned, target.Dialect.Kind.DisplayName(), LoadSelection.Of(options, plans.Select(p => p.Source.Name)))
+        {
+            Reset = reset,
+        };
     }
 
     /// <summary>What a user types to continue a run: its selection is recorded in the target, so the endpoints and id are all it takes.</summary>
@@ -254,13 +265,12 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         options.Where.FirstOrDefault(w => string.Equals(w.Key, table.ToString(), StringComparison.OrdinalIgnoreCase)
             || string.Equals(w.Key, table.Name, StringComparison.OrdinalIgnoreCase)).Value;
 
-    private List<string> PreLoadStatements(TablePlan plan) => options.TableHandling switch
-    {
-        TableHandling.DropAndRecreate =>
-            [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.DropTableIfExists(plan.Target), target.Dialect.CreateTable(plan, options.DeferPrimaryKey)],
-        TableHandling.TruncateIfExists => [target.Dialect.TruncateTable(plan.Target)],
-        _ => [],
-    };
+    /// <summary>A table's own DDL; the DROP or TRUNCATE is one statement over all tables (<see cref="TableReset"/>), run before any of this.</summary>
+    private List<string> PreLoadStatements(TablePlan plan) => options.TableHandling == TableHandling.DropAndRecreate
+        ? [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.CreateTable(plan, options.DeferPrimaryKey)]
+        : [];
+
+    private TableResetPlanner Resets() => new(target, options.TableHandling, options.Cascade);
 
     private async Task<SnapshotPosition> StartRunAsync(LoadStateStore state, LoadPlan plan, SnapshotPosition position, CancellationToken cancellationToken)
     {
@@ -286,21 +296,24 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         return new SnapshotPosition(source.Kind, existing.SnapshotPosition ?? position.Value) { GtidSet = existing.GtidSet };
     }
 
-    /// <summary>Runs every table's DDL, one statement at a time (types shared by tables must not be created twice at once).</summary>
+    /// <summary>
+    /// Empties or drops the tables not loaded yet in one statement, then runs each one's DDL, one statement at a time
+    /// (types shared by tables must not be created twice at once).
+    /// </summary>
     private async Task<List<PlannedTable>> PrepareTablesAsync(LoadStateStore state, LoadPlan plan, CancellationToken cancellationToken)
     {
         var recorded = plan.Resuming
             ? (await state.ReadShardsAsync(plan.FetchId, null, cancellationToken).ConfigureAwait(false)).Select(s => s.SourceTable).ToHashSet()
             : [];
+        var unprepared = plan.Tables.Where(t => !recorded.Contains(t.Plan.Source.Name.ToString())).ToList();
+        // A resumed run empties or drops by its recorded table handling, whatever this invocation defaulted to.
+        var reset = await new TableResetPlanner(target, plan.Selection.TableHandling, options.Cascade).StatementAsync(plan.Reset, unprepared.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
         await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in plan.Tables.Where(t => !recorded.Contains(t.Plan.Source.Name.ToString())))
+        foreach (var sql in (reset is null ? [] : new[] { reset }).Concat(unprepared.SelectMany(t => t.PreLoad)))
         {
-            foreach (var sql in table.PreLoad)
-            {
-                log.Debug("Target: {Sql}", sql);
-                await using var command = new NpgsqlCommand(sql, connection);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            log.Debug("Target: {Sql}", sql);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return plan.Tables.ToList();

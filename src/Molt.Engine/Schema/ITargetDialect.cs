@@ -49,9 +49,17 @@ public interface ITargetDialect
     /// </summary>
     string? AddPrimaryKey(TablePlan plan);
 
-    string DropTableIfExists(TableName target);
+    /// <summary>
+    /// One DROP of all <paramref name="targets"/>: foreign keys among them need no CASCADE when they go together, so
+    /// without <paramref name="cascade"/> the server refuses rather than drop anything outside them.
+    /// </summary>
+    string DropTablesIfExist(IReadOnlyList<TableName> targets, bool cascade);
 
-    string TruncateTable(TableName target);
+    /// <summary>
+    /// One TRUNCATE of all <paramref name="targets"/>: a table referenced by a foreign key can only be emptied with the
+    /// tables that reference it; <paramref name="cascade"/> also empties referencing tables not listed.
+    /// </summary>
+    string TruncateTables(IReadOnlyList<TableName> targets, bool cascade);
 
     /// <summary>Secondary indexes, unique constraints, checks and foreign keys, created after the data is in.</summary>
     IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames);

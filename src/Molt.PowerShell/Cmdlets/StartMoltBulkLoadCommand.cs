@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using System.Text;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
@@ -12,7 +13,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// <summary>
 /// <para type="synopsis">Copies the selected tables from the source into the target from one consistent snapshot, resumably.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "MoltBulkLoad", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Start, "MoltBulkLoad", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(BulkLoadTableResult), typeof(BulkLoadSummary))]
 public sealed class StartMoltBulkLoadCommand : MoltCmdlet
 {
@@ -51,6 +52,20 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
 
     [Parameter]
     public Molt.TableHandling TableHandling { get; set; } = Molt.TableHandling.None;
+
+    /// <summary>
+    /// With -TableHandling DropAndRecreate or TruncateIfExists: drop or empty the target tables without asking, for
+    /// scripts. -WhatIf still only prints the plan; an explicit -Confirm still asks.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>
+    /// With -TableHandling: also remove what lies outside the selected tables (TRUNCATE/DROP ... CASCADE): tables whose
+    /// foreign keys reference them are emptied; other tables' foreign keys and views on them are dropped. Each is named.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Cascade { get; set; }
 
     /// <summary>A JSON file of column type overrides (MOLT Fetch's type-map format).</summary>
     [Parameter]
@@ -135,6 +150,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
                 TableHandling = (Engine.Load.TableHandling)(int)TableHandling,
+                Cascade = Cascade,
                 TypeMap = TypeMapFile is null ? TypeMapOverrides.None : TypeMapOverrides.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TypeMapFile)),
                 Where = RowFilters(),
                 TableConcurrency = TableConcurrency,
@@ -184,31 +200,117 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
     }
 
-    /// <summary>Asks ShouldProcess per table, describing what would run; -WhatIf prints the whole plan and approves nothing.</summary>
+    /// <summary>
+    /// Asks ShouldProcess for the TRUNCATE or DROP over the selected tables (declined: nothing is done), then per table,
+    /// describing what would run; -WhatIf prints the whole plan and approves nothing.
+    /// </summary>
     private LoadPlan Approve(LoadPlan plan)
     {
+        var whatIf = WhatIfInEffect();
+        // A resumed run drops or empties by its recorded table handling, which a bare -Resume does not repeat.
+        var handling = plan.Selection.TableHandling;
+        var dropping = handling == Engine.Load.TableHandling.DropAndRecreate;
+        if (plan.Reset is { } reset)
+        {
+            if (!whatIf)
+            {
+                foreach (var removed in reset.AlsoRemoved)
+                {
+                    WriteWarning(dropping ? $"-Cascade also drops {removed}: it depends on a selected table and is not recreated." : $"-Cascade also empties {removed}.");
+                }
+
+                if (reset.Unlisted is not null)
+                {
+                    WriteWarning($"-Cascade: {reset.Unlisted}.");
+                }
+            }
+
+            // Declined, nothing is done; under -WhatIf every table's plan is still printed.
+            var verb = dropping ? "Drop" : "Truncate";
+            var description = DescribeReset(reset, dropping);
+            if (!Confirms(handling, description, $"{description}{Environment.NewLine}{verb} the {plan.Tables.Count} selected target table(s)" +
+                    $"{(reset.AlsoRemoved.Count > 0 ? " and what -Cascade takes along" : "")}?", $"{verb} target tables") && !whatIf)
+            {
+                return plan with { Tables = [] };
+            }
+        }
+
         var approved = new List<PlannedTable>();
         foreach (var table in plan.Tables)
         {
-            if (table.Warning is not null && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+            if (table.Warning is not null && !whatIf)
             {
                 WriteWarning(table.Warning);
             }
 
             var description = Describe(plan, table);
-            var action = TableHandling switch
+            var action = handling switch
             {
-                Molt.TableHandling.DropAndRecreate => "Drop, recreate and load",
-                Molt.TableHandling.TruncateIfExists => "Truncate and load",
+                Engine.Load.TableHandling.DropAndRecreate => "Drop, recreate and load",
+                Engine.Load.TableHandling.TruncateIfExists => "Truncate and load",
                 _ => "Load",
             };
-            if (ShouldProcess(description, $"{action} target table {table.Plan.Target}?", $"{action} {table.Plan.Target}"))
+            if (Confirms(handling, description, $"{action} target table {table.Plan.Target}?", $"{action} {table.Plan.Target}"))
             {
                 approved.Add(table);
             }
         }
 
         return plan with { Tables = approved };
+    }
+
+    /// <summary>
+    /// ShouldProcess at this load's impact. The cmdlet is declared High, so a destructive load asks under the default
+    /// $ConfirmPreference, which -Force or -Confirm:$false skip; a plain append stays Medium, as it was: it asks only
+    /// with -Confirm or a $ConfirmPreference of Medium or lower. A host that cannot ask (pwsh -NonInteractive, a
+    /// runspace without a UI) fails with what to add instead of waiting for an answer.
+    /// </summary>
+    private bool Confirms(Engine.Load.TableHandling handling, string description, string question, string caption)
+    {
+        var asked = MyInvocation.BoundParameters.ContainsKey("Confirm") || WhatIfInEffect()
+            || (handling == Engine.Load.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !Force);
+        if (!asked)
+        {
+            return true;
+        }
+
+        try
+        {
+            return ShouldProcess(description, question, caption);
+        }
+        catch (Exception ex) when (ex is HostException or PSInvalidOperationException)
+        {
+            throw handling == Engine.Load.TableHandling.None
+                ? new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
+                    $"The load asks first (-Confirm or $ConfirmPreference), but this session cannot ask: {ex.Message}",
+                    "Leave -Confirm out, or add -Confirm:$false, to run it unattended; -WhatIf shows what it would do.", ex)
+                : new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
+                    $"-TableHandling {handling} drops or empties target tables and asks first, but this session cannot ask: {ex.Message}",
+                    "Add -Force (or -Confirm:$false) to run it unattended; -WhatIf shows what it would do.", ex);
+        }
+    }
+
+    private bool WhatIfInEffect() => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var bound)
+        ? ((SwitchParameter)bound).IsPresent
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    private bool ConfirmPreferenceReaches(ConfirmImpact impact) =>
+        GetVariableValue("ConfirmPreference") is ConfirmImpact preference && preference != ConfirmImpact.None && preference <= impact;
+
+    private static string DescribeReset(TableReset reset, bool dropping)
+    {
+        var text = new StringBuilder("Before any table: ").Append(reset.Sql);
+        foreach (var removed in reset.AlsoRemoved)
+        {
+            text.AppendLine().Append(dropping ? "  also drops: " : "  also empties: ").Append(removed);
+        }
+
+        if (reset.Unlisted is not null)
+        {
+            text.AppendLine().Append("  also: ").Append(reset.Unlisted);
+        }
+
+        return text.ToString();
     }
 
     private string Describe(LoadPlan plan, PlannedTable table)

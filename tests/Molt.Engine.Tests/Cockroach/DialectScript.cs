@@ -37,8 +37,8 @@ internal static class DialectScript
                               $"{(column.Type.IsBinaryCompatible ? "" : ", converted")}{(column.Type.Note is null ? "" : $" ({column.Type.Note})")}\n");
             }
 
-            foreach (var statement in dialect.CreateSupportingTypes(plan).Append(dialect.DropTableIfExists(plan.Target)).Append(dialect.CreateTable(plan))
-                         .Append(dialect.TruncateTable(plan.Target)).Append(dialect.CopyFromStdin(plan))
+            foreach (var statement in dialect.CreateSupportingTypes(plan).Append(dialect.DropTablesIfExist([plan.Target], cascade: false)).Append(dialect.CreateTable(plan))
+                         .Append(dialect.TruncateTables([plan.Target], cascade: false)).Append(dialect.CopyFromStdin(plan))
                          .Concat(dialect.ImportInto(plan, [$"http://molt-host:3000/run/{plan.Target.Name}.0.csv"]) is { } import ? [import] : []))
             {
                 script.Append(statement).Append(";\n");

@@ -70,9 +70,19 @@ public abstract class PgWireDialect : ITargetDialect
 
     public abstract string? AddPrimaryKey(TablePlan plan);
 
-    public string DropTableIfExists(TableName target) => $"DROP TABLE IF EXISTS {Quote(target)} CASCADE";
+    /// <summary>
+    /// Both servers take a list (https://www.cockroachlabs.com/docs/stable/drop-table); RESTRICT, the default, refuses
+    /// when an object depends on a table, and PostgreSQL does not count foreign keys among the listed tables.
+    /// </summary>
+    public string DropTablesIfExist(IReadOnlyList<TableName> targets, bool cascade) =>
+        $"DROP TABLE IF EXISTS {string.Join(", ", targets.Select(Quote))}{(cascade ? " CASCADE" : "")}";
 
-    public string TruncateTable(TableName target) => $"TRUNCATE TABLE {Quote(target)}";
+    /// <summary>
+    /// PostgreSQL refuses to truncate a referenced table unless its referencing tables are in the same statement;
+    /// CockroachDB also takes a list, and CASCADE, the same way (https://www.cockroachlabs.com/docs/stable/truncate).
+    /// </summary>
+    public string TruncateTables(IReadOnlyList<TableName> targets, bool cascade) =>
+        $"TRUNCATE TABLE {string.Join(", ", targets.Select(Quote))}{(cascade ? " CASCADE" : "")}";
 
     public IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames)
     {

@@ -3,7 +3,7 @@
 --   e: enum('small','Large','it''s') -> TEXT as text, converted (with a CHECK of the ENUM's members)
 --   st: set('a','b','c') -> TEXT as text, converted (members comma-separated, as MySQL returns them)
 CREATE SCHEMA IF NOT EXISTS "public";
-DROP TABLE IF EXISTS "public"."Torture" CASCADE;
+DROP TABLE IF EXISTS "public"."Torture";
 CREATE TABLE "public"."Torture" ("id" INT4 NOT NULL, "ti" INT2, "tu" INT2, "si" INT2, "su" INT4, "mi" INT4, "mu" INT4, "i" INT4, "iu" INT8, "bi" INT8, "bu" DECIMAL(20,0), "flag" INT2, "d" DECIMAL(65,30), "dm" DECIMAL(5,2), "f" FLOAT4, "db" FLOAT8, "b" VARBIT(10), "y" INT2, "dt" DATE, "dtm" TIMESTAMP(6), "ts" TIMESTAMPTZ(6), "tm" INTERVAL, "c" VARCHAR(4), "vc" VARCHAR(20), "l1" VARCHAR(20), "tx" TEXT, "bin" BYTEA, "vb" BYTEA, "bl" BYTEA, "e" TEXT, "st" TEXT, "j" JSONB, PRIMARY KEY ("id"));
 TRUNCATE TABLE "public"."Torture";
 COPY "public"."Torture" ("id", "ti", "tu", "si", "su", "mi", "mu", "i", "iu", "bi", "bu", "flag", "d", "dm", "f", "db", "b", "y", "dt", "dtm", "ts", "tm", "c", "vc", "l1", "tx", "bin", "vb", "bl", "e", "st", "j") FROM STDIN WITH BINARY;

@@ -9,7 +9,7 @@
 --   pt: point -> TEXT as text, converted (point, which CockroachDB lacks, is kept in its text form)
 CREATE SCHEMA IF NOT EXISTS "public";
 CREATE TYPE IF NOT EXISTS "public"."mood" AS ENUM ('sad', 'ok', 'happy');
-DROP TABLE IF EXISTS "public"."Torture Table" CASCADE;
+DROP TABLE IF EXISTS "public"."Torture Table";
 CREATE TABLE "public"."Torture Table" ("id" INT8 NOT NULL, "s" INT2, "i" INT4, "b" INT8, "n" DECIMAL(38,10), "nu" DECIMAL, "r" FLOAT4, "d" FLOAT8, "m" DECIMAL, "t" TEXT, "vc" VARCHAR(20), "c" CHAR(5), "MixedCase" TEXT, "by" BYTEA, "bo" BOOL, "da" DATE, "ti" TIME(6), "tz" TIMETZ, "ts" TIMESTAMP(6), "tstz" TIMESTAMPTZ, "iv" INTERVAL, "u" UUID, "j" JSONB, "jb" JSONB, "x" TEXT, "inet_" INET, "cidr_" INET, "mac" TEXT, "bi" BIT(4), "vb" VARBIT(8), "ia" INT4[], "ta" TEXT[], "mo" "public"."mood", "po" INT4, "i4r" TEXT, "pt" TEXT, "tsv" TSVECTOR, "ol" OID, PRIMARY KEY ("id"));
 TRUNCATE TABLE "public"."Torture Table";
 COPY "public"."Torture Table" ("id", "s", "i", "b", "n", "nu", "r", "d", "m", "t", "vc", "c", "MixedCase", "by", "bo", "da", "ti", "tz", "ts", "tstz", "iv", "u", "j", "jb", "x", "inet_", "cidr_", "mac", "bi", "vb", "ia", "ta", "mo", "po", "i4r", "pt", "tsv", "ol") FROM STDIN WITH BINARY;
