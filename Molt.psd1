@@ -14,7 +14,6 @@
     PrivateData          = @{
         PSData = @{
             Tags       = @('CockroachDB', 'PostgreSQL', 'MySQL', 'MariaDB', 'Migration', 'Replication')
-            ProjectUri = ''
         }
     }
 }

@@ -1,15 +1,13 @@
 namespace Molt.Testing;
 
-/// <summary>The public sample databases in the shared data folder (see its README), loaded as they are.</summary>
+/// <summary>The public sample databases the repository carries in data/ (see its README), loaded as they are.</summary>
 public static class SampleData
 {
     /// <summary>Overrides the folder, for programs that do not run from inside the repository.</summary>
-    public const string EnvironmentVariable = "MOLT_SHARED_DATA";
+    public const string EnvironmentVariable = "MOLT_SAMPLE_DATA";
 
-    /// <summary>
-    /// $MOLT_SHARED_DATA when set, otherwise shared/data beside the repository folder (the first folder holding Molt.sln
-    /// above the running program).
-    /// </summary>
+    /// <summary>$MOLT_SAMPLE_DATA when set, otherwise data/ in the repository (the first folder holding Molt.sln above this assembly, which
+    /// also finds it when pwsh, installed elsewhere, loads the assembly by path).</summary>
     public static string DataDirectory
     {
         get
@@ -20,16 +18,17 @@ public static class SampleData
                 return Path.GetFullPath(overridden);
             }
 
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            var start = Path.GetDirectoryName(typeof(SampleData).Assembly.Location) ?? AppContext.BaseDirectory;
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
             {
                 if (File.Exists(Path.Combine(folder.FullName, "Molt.sln")))
                 {
-                    var data = Path.GetFullPath(Path.Combine(folder.FullName, "..", "shared", "data"));
-                    return Directory.Exists(data) ? data : throw new DirectoryNotFoundException($"{data} (sample data beside the repository) is missing.");
+                    var data = Path.Combine(folder.FullName, "data");
+                    return Directory.Exists(data) ? data : throw new DirectoryNotFoundException($"{data} (the repository's sample data) is missing.");
                 }
             }
 
-            throw new DirectoryNotFoundException($"No Molt.sln above {AppContext.BaseDirectory}; set {EnvironmentVariable} to the sample data folder.");
+            throw new DirectoryNotFoundException($"No Molt.sln above {start}; set {EnvironmentVariable} to the sample data folder.");
         }
     }
 

@@ -123,7 +123,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
             using var log = OpenLog();
             RunEngine(async ct => await CompareSession.RunAsync(source, target, options, callbacks, log, ct).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             WriteError(ToErrorRecord(ex, Source));
         }

@@ -59,7 +59,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
                 WriteObject(status);
             }
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             WriteError(ToErrorRecord(ex, Target));
         }

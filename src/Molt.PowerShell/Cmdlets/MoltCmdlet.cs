@@ -32,7 +32,9 @@ public abstract class MoltCmdlet : PSCmdlet
 
     /// <summary>
     /// Runs engine work to completion, pumping what it posts onto the pipeline thread meanwhile. An engine error
-    /// is rethrown as it was raised; callers turn it into an error record.
+    /// is rethrown as it was raised; callers turn it into an error record. When the pipeline ends first (Ctrl+C stops
+    /// it, or an error record meets -ErrorAction Stop), the engine is cancelled and waited for before the exception goes
+    /// on, so that no connection, snapshot, COPY or lock outlives the cmdlet and the run is recorded as interrupted.
     /// </summary>
     protected void RunEngine(Func<CancellationToken, Task> work)
     {
@@ -56,12 +58,63 @@ public abstract class MoltCmdlet : PSCmdlet
                 action();
             }
         }
+        catch (Exception ex) when (IsPipelineEnding(ex))
+        {
+            stopping.Cancel();
+            DrainUntilStopped(actions, task);
+            throw;
+        }
         finally
         {
             pipelineActions = null;
         }
 
         task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Ctrl+C, or an error record turned terminating by an action preference of Stop.</summary>
+    protected static bool IsPipelineEnding(Exception exception) =>
+        exception is PipelineStoppedException or ActionPreferenceStopException;
+
+    /// <summary>
+    /// Writes a warning even while the pipeline is stopping (Ctrl+C), when WriteWarning may no longer be called: the
+    /// user must still learn how to continue the interrupted work.
+    /// </summary>
+    protected void WriteWarningEvenWhenStopping(string text)
+    {
+        try
+        {
+            WriteWarning(text);
+        }
+        catch (Exception ex) when (IsPipelineEnding(ex))
+        {
+            Host.UI.WriteWarningLine(text);
+        }
+    }
+
+    /// <summary>Keeps running what the cancelled engine posts (its last warnings among them) until it has stopped.</summary>
+    private void DrainUntilStopped(BlockingCollection<Action> actions, Task work)
+    {
+        foreach (var action in actions.GetConsumingEnumerable())
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex) when (IsPipelineEnding(ex))
+            {
+                // Records can no longer be written; what matters now is that the engine finishes stopping.
+            }
+        }
+
+        try
+        {
+            work.GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            // The engine was cancelled on purpose: the exception that ended the pipeline is the one to report.
+        }
     }
 
     /// <summary>Runs an action on the pipeline thread (where Write* is allowed), from engine callbacks on any thread.</summary>
@@ -135,7 +188,7 @@ public abstract class MoltCmdlet : PSCmdlet
                 OnPipeline(() => WriteDebug(text));
                 break;
             case MoltLogLevel.Warning:
-                OnPipeline(() => WriteWarning(text));
+                OnPipeline(() => WriteWarningEvenWhenStopping(text));
                 break;
             default:
                 OnPipeline(() => WriteVerbose(text));

@@ -169,7 +169,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 }
             }
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             ThrowTerminatingError(ToErrorRecord(ex, Source));
         }

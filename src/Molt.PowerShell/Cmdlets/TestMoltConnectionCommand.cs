@@ -66,7 +66,7 @@ public sealed class TestMoltConnectionCommand : MoltCmdlet
                 });
             }
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+        catch (Exception ex) when (!IsPipelineEnding(ex))
         {
             WriteError(ToErrorRecord(ex, role.ToString()));
         }

@@ -33,6 +33,9 @@ public static class MySqlConnections
             Port = (uint)address.Port,
             Database = address.Database,
             ApplicationName = "molt",
+            // A pooled connection would stay open on the server after the cmdlet that opened it ends, holding whatever
+            // session state it had; Molt opens few connections, each for one piece of work.
+            Pooling = false,
             // Values are moved as stored: CHAR(36) stays text, TINYINT(1) stays a number, zero dates reach the reader.
             GuidFormat = MySqlGuidFormat.None,
             TreatTinyAsBoolean = false,
@@ -72,12 +75,9 @@ public static class MySqlConnections
         return builder;
     }
 
-    /// <param name="pooled">False for sessions that hold locks or long transactions, which must end when the connection closes.</param>
-    public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken, bool pooled = true)
+    public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
     {
-        var builder = Builder(address);
-        builder.Pooling = pooled;
-        var connection = new MySqlConnection(builder.ConnectionString);
+        var connection = new MySqlConnection(Builder(address).ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);

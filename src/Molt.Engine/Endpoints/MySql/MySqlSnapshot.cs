@@ -48,12 +48,12 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         var readers = new List<MySqlConnection>();
         try
         {
-            await using var control = await MySqlConnections.OpenAsync(address, cancellationToken, pooled: false).ConfigureAwait(false);
+            await using var control = await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
             var locked = await TryLockAsync(control, log, cancellationToken).ConfigureAwait(false);
             // Without the lock only one reader can be trusted to see the position read beside it.
             for (var i = 0; i < (locked ? Math.Max(readerCount, 1) : 1); i++)
             {
-                var reader = await MySqlConnections.OpenAsync(address, cancellationToken, pooled: false).ConfigureAwait(false);
+                var reader = await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
                 readers.Add(reader);
                 // Shard bounds are string literals with escaped backslashes, which NO_BACKSLASH_ESCAPES would read as two.
                 await ExecuteAsync(reader, "SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600, " +

@@ -31,6 +31,9 @@ public static class PostgresConnections
             Port = address.Port,
             Database = address.Database,
             ApplicationName = "molt",
+            // A connection of the driver's global pool would stay open on the server after the cmdlet that opened it ends;
+            // only data sources, which close their pool when disposed, pool connections.
+            Pooling = false,
             // Long COPY streams and catalog reads must not be cut by the default 30 s command timeout.
             CommandTimeout = 0,
             Timeout = 15,
@@ -72,6 +75,7 @@ public static class PostgresConnections
     public static NpgsqlDataSource CreateDataSource(EndpointAddress address, int? maxPoolSize = null)
     {
         var builder = Builder(address);
+        builder.Pooling = true;
         if (maxPoolSize is { } size)
         {
             builder.MaxPoolSize = Math.Max(size, 1);
