@@ -1,7 +1,8 @@
+using Serilog;
+using Serilog.Configuration;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
-using Serilog.Sinks.File;
 
 namespace Molt.Engine.Logging;
 
@@ -12,12 +13,12 @@ namespace Molt.Engine.Logging;
 /// </summary>
 internal sealed class LogFileSink : ILogEventSink, IDisposable
 {
-    private readonly SharedFileSink file;
+    private readonly ILogEventSink file;
     private readonly string path;
     private readonly Action<string> reportFailure;
     private int failed;
 
-    private LogFileSink(SharedFileSink file, string path, Action<string> reportFailure)
+    private LogFileSink(ILogEventSink file, string path, Action<string> reportFailure)
     {
         this.file = file;
         this.path = path;
@@ -40,7 +41,10 @@ internal sealed class LogFileSink : ILogEventSink, IDisposable
 
         try
         {
-            return new LogFileSink(new SharedFileSink(path, new RenderedCompactJsonFormatter(), fileSizeLimitBytes: null), path, reportFailure);
+            // Serilog's file sink only notes a file it cannot open in its self-log: opening it here first makes that an error.
+            using (new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            {
+            }
         }
         catch (UnauthorizedAccessException ex)
         {
@@ -50,6 +54,9 @@ internal sealed class LogFileSink : ILogEventSink, IDisposable
         {
             throw NotWritable(path, ex.Message, MoltErrorKind.InvalidArgument);
         }
+
+        var file = LoggerSinkConfiguration.CreateSink(to => to.File(new RenderedCompactJsonFormatter(), path, shared: true));
+        return new LogFileSink(file, path, reportFailure);
     }
 
     public void Emit(LogEvent logEvent)
@@ -76,7 +83,7 @@ internal sealed class LogFileSink : ILogEventSink, IDisposable
     {
         try
         {
-            file.Dispose();
+            (file as IDisposable)?.Dispose();
         }
         catch (IOException)
         {
