@@ -81,7 +81,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 : $"rows where {rowFilter}, on the source only (the target cannot evaluate it: {targetError}): every target row counts");
         }
 
-        log.Debug("{Table}: comparing with {TargetTable}, source rows {SourceFilter}, target rows {TargetFilter}", table.Name, targetTable.Name,
+        log.Debug("{Table}: comparing with {TargetTable}, source rows {SourceFilter:l}, target rows {TargetFilter:l}", table.Name, targetTable.Name,
             rowFilter is null ? "all" : $"where {rowFilter}", targetFilter is null ? "all" : $"where {targetFilter}");
         var targetKey = key.Select(k => Find(targetTable, k.Name) ?? targetTable.Column(k.Name)).ToList();
         var targetValueColumns = columns.Select(c => Find(targetTable, c.Name)!).ToList();

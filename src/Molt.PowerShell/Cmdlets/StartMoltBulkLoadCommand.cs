@@ -128,7 +128,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
                 TableHandling = (Engine.Load.TableHandling)(int)TableHandling,
                 TypeMap = TypeMapFile is null ? TypeMapOverrides.None : TypeMapOverrides.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TypeMapFile)),
-                Where = RowFilters(),
+                Where = RowFilterParameter.ToDictionary(Where),
                 TableConcurrency = TableConcurrency,
                 ShardsPerTable = ShardsPerTable,
                 FetchId = FetchId,
@@ -249,6 +249,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     {
         var progressIds = new Dictionary<TableName, int>();
         var lastProgress = new Dictionary<TableName, DateTime>();
+        var rowFilters = plan.Tables.ToDictionary(t => t.Plan.Source.Name, t => t.Where);
         var callbacks = new BulkLoadCallbacks
         {
             Progress = p => OnPipeline(() => WriteTableProgress(p, progressIds, lastProgress)),
@@ -259,7 +260,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                     WriteProgress(new ProgressRecord(id, $"Loading {r.Table}", r.Status) { RecordType = ProgressRecordType.Completed });
                 }
 
-                WriteObject(ToOutput(r, sourceAddress, targetAddress));
+                WriteObject(ToOutput(r, rowFilters.GetValueOrDefault(r.Table), sourceAddress, targetAddress));
                 if (r.Status == TableLoadStatus.Failed)
                 {
                     WriteError(new ErrorRecord(new InvalidOperationException($"Table {r.Table} failed to load: {r.Error}"), "TableLoadFailed",
@@ -314,7 +315,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         });
     }
 
-    private static BulkLoadTableResult ToOutput(TableLoadResult result, EndpointAddress source, EndpointAddress target) => new()
+    private static BulkLoadTableResult ToOutput(TableLoadResult result, string? where, EndpointAddress source, EndpointAddress target) => new()
     {
         FetchId = result.FetchId,
         Table = result.Table.ToString(),
@@ -326,26 +327,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         Status = result.Status,
         Error = result.Error,
         Shards = result.Shards,
+        Where = where,
         Source = source.Display,
         Target = target.Display,
     };
-
-    private Dictionary<string, string> RowFilters()
-    {
-        var filters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (DictionaryEntry entry in Where ?? new Hashtable())
-        {
-            var table = LanguagePrimitives.ConvertTo<string>(entry.Key);
-            var predicate = LanguagePrimitives.ConvertTo<string>(entry.Value);
-            if (string.IsNullOrWhiteSpace(table) || string.IsNullOrWhiteSpace(predicate))
-            {
-                throw new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "InvalidRowFilter", "Every -Where entry needs a table name and a predicate.",
-                    "Write -Where @{ 'public.rental' = 'rental_date >= ''2022-01-01''' }.");
-            }
-
-            filters[table] = predicate;
-        }
-
-        return filters;
-    }
 }
