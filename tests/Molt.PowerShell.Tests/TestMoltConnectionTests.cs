@@ -122,7 +122,7 @@ public sealed class TestMoltConnectionTests(ServerFixture servers)
             Assert.Contains(result.Verbose, v => v.Contains("checks failed", StringComparison.Ordinal));
             Assert.NotEmpty(result.Debug);
             var logText = File.ReadAllText(log);
-            Assert.Contains("\"@mt\"", logText);
+            Assert.Contains("\"@m\"", logText);
             Assert.DoesNotContain(password, result.AllText());
             Assert.DoesNotContain(password, logText);
             Assert.DoesNotContain(password, session.Host.Text);

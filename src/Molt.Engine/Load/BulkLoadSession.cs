@@ -3,6 +3,7 @@ using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Serilog.Context;
 
 namespace Molt.Engine.Load;
 
@@ -58,8 +59,14 @@ public sealed class BulkLoadSession : IAsyncDisposable
 
     public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => loader.PlanAsync(cancellationToken);
 
-    public Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken) =>
-        loader.ExecuteAsync(plan, callbacks, cancellationToken);
+    public async Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        // Every line the run logs names it, so one log file written by several runs can be read run by run.
+        using (LogContext.PushProperty("FetchId", plan.FetchId))
+        {
+            return await loader.ExecuteAsync(plan, callbacks, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -182,6 +182,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
         }
 
+        new RowFilters(options.Where).EnsureEachNamesOneOf(tables.Select(t => t.Name).ToList());
         var plans = await source.ReviewPlansAsync(PlanTables(tables), options.TableHandling, cancellationToken).ConfigureAwait(false);
         if (options.TableHandling != TableHandling.DropAndRecreate)
         {
@@ -261,9 +262,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
 
     private static Dictionary<TableName, TableName> TargetNames(IEnumerable<TablePlan> plans) => plans.ToDictionary(p => p.Source.Name, p => p.Target);
 
-    private string? WhereFor(TableName table) =>
-        options.Where.FirstOrDefault(w => string.Equals(w.Key, table.ToString(), StringComparison.OrdinalIgnoreCase)
-            || string.Equals(w.Key, table.Name, StringComparison.OrdinalIgnoreCase)).Value;
+    private string? WhereFor(TableName table) => new RowFilters(options.Where).For(table);
 
     /// <summary>A table's own DDL; the DROP or TRUNCATE is one statement over all tables (<see cref="TableReset"/>), run before any of this.</summary>
     private List<string> PreLoadStatements(TablePlan plan) => options.TableHandling == TableHandling.DropAndRecreate

@@ -1,7 +1,6 @@
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Formatting.Compact;
 
 namespace Molt.Engine.Logging;
 
@@ -18,7 +17,9 @@ public sealed record MoltLogEvent(DateTimeOffset Timestamp, MoltLogLevel Level, 
 
 /// <summary>
 /// The engine's Serilog pipeline for one operation: events go to the host's callback and, when asked, to a file
-/// of compact JSON lines. Hosts see only this type, never Serilog's.
+/// of compact JSON lines (see <see cref="LogFileSink"/>: opened here, so an unwritable path throws
+/// LogPathNotWritable before any work; a later write failure reaches the callback as one warning). Hosts see only
+/// this type, never Serilog's.
 /// </summary>
 public sealed class MoltLogSession : IDisposable
 {
@@ -34,7 +35,8 @@ public sealed class MoltLogSession : IDisposable
 
         if (!string.IsNullOrEmpty(filePath))
         {
-            configuration = configuration.WriteTo.File(new CompactJsonFormatter(), filePath, shared: true);
+            configuration = configuration.WriteTo.Sink(LogFileSink.Open(filePath,
+                failure => sink?.Invoke(new MoltLogEvent(DateTimeOffset.Now, MoltLogLevel.Warning, failure, null))));
         }
 
         logger = configuration.CreateLogger();

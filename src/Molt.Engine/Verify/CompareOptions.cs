@@ -7,6 +7,12 @@ public sealed record CompareOptions
 {
     public TableFilter Filter { get; init; } = TableFilter.All;
 
+    /// <summary>
+    /// Row filters as the load takes them (see <see cref="RowFilters"/>): each predicate is applied to the source, and to
+    /// the target too when the target can evaluate it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Where { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The target schema of a MySQL/MariaDB source's tables (a PostgreSQL source's keep their schemas).</summary>
     public string TargetSchema { get; init; } = "public";
 

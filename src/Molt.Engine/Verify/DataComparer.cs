@@ -24,6 +24,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 "Check -Schema, -Table and -ExcludeTable (wildcards such as 'film*' are allowed; names are matched without regard to case).");
         }
 
+        var filters = new RowFilters(options.Where);
+        filters.EnsureEachNamesOneOf(tables.Select(t => t.Name).ToList());
         var targetNames = tables.ToDictionary(t => t.Name, t => TargetName(t.Name));
         var targetSchemas = targetNames.Values.Select(n => n.Schema).Distinct().ToList();
         var targetTables = (await target.Catalog.ReadTablesAsync(new TableFilter(targetSchemas), cancellationToken).ConfigureAwait(false))
@@ -42,7 +44,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 }
                 else
                 {
-                    result = await CompareTableAsync(table, targetTable, callbacks, ct).ConfigureAwait(false) with { Duration = clock.Elapsed };
+                    result = await CompareTableAsync(table, targetTable, filters.For(table.Name), callbacks, ct).ConfigureAwait(false) with { Duration = clock.Elapsed };
                 }
 
                 log.Information("{Table}: {Status} ({SourceRows} source rows, {Missing} missing, {Extra} extra, {Mismatched} mismatched)",
@@ -55,12 +57,32 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
 
     private TableName TargetName(TableName name) => source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
 
-    private async Task<TableComparison> CompareTableAsync(TableModel table, TableModel targetTable, CompareCallbacks callbacks, CancellationToken cancellationToken)
+    private async Task<TableComparison> CompareTableAsync(TableModel table, TableModel targetTable, string? rowFilter, CompareCallbacks callbacks,
+        CancellationToken cancellationToken)
     {
         var key = table.PrimaryKey.Select(table.Column).ToList();
         var columns = table.CopiedColumns.Where(c => Find(targetTable, c.Name) is not null && !table.PrimaryKey.Contains(c.Name)).ToList();
         var lacking = table.CopiedColumns.Where(c => Find(targetTable, c.Name) is null).Select(c => c.Name).ToList();
         var note = lacking.Count == 0 ? null : $"the target lacks column(s) {string.Join(", ", lacking)}";
+        string? targetFilter = null;
+        if (rowFilter is not null)
+        {
+            if (await source.RowFilterErrorAsync(table.Name, rowFilter, cancellationToken).ConfigureAwait(false) is { } sourceError)
+            {
+                return new TableComparison(table.Name, targetTable.Name, 0, 0, 0, 0, 0, ComparisonStatus.Error, TimeSpan.Zero,
+                    $"the source cannot evaluate -Where {rowFilter}: {sourceError}");
+            }
+
+            // The load read only the source's matching rows; filtering the target too keeps rows it holds beyond them
+            // (other slices loaded into the same table) from counting as extra, when the target can evaluate the predicate.
+            var targetError = await target.RowFilterErrorAsync(targetTable.Name, rowFilter, cancellationToken).ConfigureAwait(false);
+            targetFilter = targetError is null ? rowFilter : null;
+            note = Join(note, targetError is null ? $"rows where {rowFilter}, on both sides"
+                : $"rows where {rowFilter}, on the source only (the target cannot evaluate it: {targetError}): every target row counts");
+        }
+
+        log.Debug("{Table}: comparing with {TargetTable}, source rows {SourceFilter:l}, target rows {TargetFilter:l}", table.Name, targetTable.Name,
+            rowFilter is null ? "all" : $"where {rowFilter}", targetFilter is null ? "all" : $"where {targetFilter}");
         var targetKey = key.Select(k => Find(targetTable, k.Name) ?? targetTable.Column(k.Name)).ToList();
         var targetValueColumns = columns.Select(c => Find(targetTable, c.Name)!).ToList();
         var kinds = columns.Select(Kind).ToList();
@@ -69,8 +91,9 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         var asText = !source.Kind.IsMySqlFamily() && !target.Kind.IsMySqlFamily();
         var counts = new Counts();
         var sink = new DifferenceSink(table.Name, columns.Select(c => c.Name).ToList(), options, callbacks, counts);
-        await using (var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, cancellationToken).ConfigureAwait(false))
-        await using (var targetRows = await target.OpenOrderedAsync(targetTable.Name, targetKey, targetValueColumns, asText, cancellationToken).ConfigureAwait(false))
+        await using (var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, rowFilter, cancellationToken).ConfigureAwait(false))
+        await using (var targetRows = await target.OpenOrderedAsync(targetTable.Name, targetKey, targetValueColumns, asText, targetFilter, cancellationToken)
+            .ConfigureAwait(false))
         {
             if (key.Count == 0)
             {
@@ -85,7 +108,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
 
         if (options.Live && sink.Candidates.Count > 0)
         {
-            await RecheckAsync(table, targetTable.Name, key, targetKey, columns, targetValueColumns, kinds, asText, sink, cancellationToken).ConfigureAwait(false);
+            await RecheckAsync(table, targetTable.Name, key, targetKey, columns, targetValueColumns, kinds, asText, (rowFilter, targetFilter), sink, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         sink.Flush();
@@ -165,16 +189,18 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
 
     /// <summary>Live mode: reads each differing row again from both sides, a few times after a delay, and keeps only what stays different.</summary>
     private async Task RecheckAsync(TableModel table, TableName targetName, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> targetKey,
-        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, IReadOnlyList<ColumnKind> kinds, bool asText, DifferenceSink sink,
-        CancellationToken cancellationToken)
+        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, IReadOnlyList<ColumnKind> kinds, bool asText,
+        (string? Source, string? Target) rowFilters, DifferenceSink sink, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < options.LiveRetries && sink.Candidates.Count > 0; attempt++)
         {
             await Task.Delay(options.LiveDelay, cancellationToken).ConfigureAwait(false);
             foreach (var candidate in sink.Candidates.ToList())
             {
-                var sourceRow = await source.ReadRowAsync(table.Name, key, columns, asText, candidate.KeyValues, cancellationToken).ConfigureAwait(false);
-                var targetRow = await target.ReadRowAsync(targetName, targetKey, targetColumns, asText, candidate.KeyValues, cancellationToken).ConfigureAwait(false);
+                var sourceRow = await source.ReadRowAsync(table.Name, key, columns, asText, rowFilters.Source, candidate.KeyValues, cancellationToken)
+                    .ConfigureAwait(false);
+                var targetRow = await target.ReadRowAsync(targetName, targetKey, targetColumns, asText, rowFilters.Target, candidate.KeyValues, cancellationToken)
+                    .ConfigureAwait(false);
                 var resolved = (sourceRow, targetRow) switch
                 {
                     (null, null) => true,

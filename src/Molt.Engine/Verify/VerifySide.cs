@@ -3,6 +3,7 @@ using System.Data.Common;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using MySqlConnector;
 using Npgsql;
@@ -20,17 +21,17 @@ internal abstract class VerifySide : IAsyncDisposable
     public abstract ICatalogReader Catalog { get; }
 
     /// <summary>
-    /// Streams the rows, key values first (typed, but DECIMAL keys as text), then the columns (as text when
-    /// <paramref name="asText"/>).
+    /// Streams the rows that match <paramref name="rowFilter"/> (all when null), key values first (typed, but DECIMAL
+    /// keys as text), then the columns (as text when <paramref name="asText"/>).
     /// </summary>
     public abstract Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        CancellationToken cancellationToken);
+        string? rowFilter, CancellationToken cancellationToken);
 
-    /// <summary>Reads one row by key, laid out as in <see cref="OpenOrderedAsync"/>; null when it does not exist.</summary>
+    /// <summary>Reads one row by key, laid out as in <see cref="OpenOrderedAsync"/>; null when it does not exist or does not match the filter.</summary>
     public async Task<object?[]?> ReadRowAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        object?[] keyValues, CancellationToken cancellationToken)
+        string? rowFilter, object?[] keyValues, CancellationToken cancellationToken)
     {
-        await using var reader = await OpenAsync(table, key, columns, asText, keyValues, cancellationToken).ConfigureAwait(false);
+        await using var reader = await OpenAsync(table, key, columns, asText, rowFilter, keyValues, cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
@@ -46,7 +47,13 @@ internal abstract class VerifySide : IAsyncDisposable
     }
 
     protected abstract Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        object?[] keyValues, CancellationToken cancellationToken);
+        string? rowFilter, object?[] keyValues, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Why this side cannot evaluate a row filter on the table (a column or function it lacks, syntax it does not
+    /// speak), or null when it can. Planned with no row read (LIMIT 0); other failures (the connection) are thrown.
+    /// </summary>
+    public abstract Task<string?> RowFilterErrorAsync(TableName table, string rowFilter, CancellationToken cancellationToken);
 
     public static VerifySide For(EndpointAddress address) =>
         address.Kind.IsMySqlFamily() ? new MySqlVerifySide(address) : new PostgresVerifySide(address);
@@ -71,19 +78,33 @@ internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
     public override ValueTask DisposeAsync() => catalogSource.DisposeAsync();
 
     public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        CancellationToken cancellationToken)
+        string? rowFilter, CancellationToken cancellationToken)
     {
         // Qualified, the key is the table's column, not the text a DECIMAL key is selected as (which would order as text).
         var order = key.Count == 0 ? ""
             : " ORDER BY " + string.Join(", ", key.Select(k => $"{PostgresSyntax.Quote(table)}.{PostgresSyntax.Quote(k.Name)}" + (IsText(k) ? " COLLATE \"C\"" : "")));
-        return ExecuteAsync(Select(table, key, columns, asText) + order, [], cancellationToken);
+        return ExecuteAsync(Select(table, key, columns, asText) + WhereClause.Of(null, null, rowFilter) + order, [], cancellationToken);
     }
 
     protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        object?[] keyValues, CancellationToken cancellationToken) =>
-        ExecuteAsync(Select(table, key, columns, asText) + " WHERE "
-            + string.Join(" AND ", key.Select((k, i) => $"{PostgresSyntax.Quote(k.Name)} = ${i + 1}{(IsDecimal(k) ? "::numeric" : "")}")),
+        string? rowFilter, object?[] keyValues, CancellationToken cancellationToken) =>
+        ExecuteAsync(Select(table, key, columns, asText) + WhereClause.Of(
+                string.Join(" AND ", key.Select((k, i) => $"{PostgresSyntax.Quote(k.Name)} = ${i + 1}{(IsDecimal(k) ? "::numeric" : "")}")), null, rowFilter),
             keyValues, cancellationToken);
+
+    public override async Task<string?> RowFilterErrorAsync(TableName table, string rowFilter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var reader = await ExecuteAsync($"SELECT 1 FROM {PostgresSyntax.Quote(table)}{WhereClause.Of(null, null, rowFilter)} LIMIT 0", [],
+                cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (PostgresException ex) when (ex.SqlState.StartsWith("42", StringComparison.Ordinal) || ex.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            return ex.MessageText;
+        }
+    }
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText) =>
         "SELECT " + string.Join(", ", key.Select(k => IsDecimal(k) ? $"{PostgresSyntax.Quote(k.Name)}::text" : PostgresSyntax.Quote(k.Name))
@@ -118,18 +139,32 @@ internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
     public override ICatalogReader Catalog { get; } = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, address.Database);
 
     public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        CancellationToken cancellationToken)
+        string? rowFilter, CancellationToken cancellationToken)
     {
         // Binary order of the utf8mb4 bytes is code-point order, as PostgreSQL's "C" collation.
         var order = key.Count == 0 ? "" : " ORDER BY " + string.Join(", ", key.Select(k => IsText(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS BINARY)" : MySqlSyntax.Quote(k.Name)));
-        return ExecuteAsync(Select(table, key, columns) + order, [], cancellationToken);
+        return ExecuteAsync(Select(table, key, columns) + WhereClause.Of(null, null, rowFilter) + order, [], cancellationToken);
     }
 
     protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
-        object?[] keyValues, CancellationToken cancellationToken) =>
-        ExecuteAsync(Select(table, key, columns) + " WHERE "
-            + string.Join(" AND ", key.Select((k, i) => $"{MySqlSyntax.Quote(k.Name)} = {(IsDecimal(k) ? $"CAST(@p{i} AS DECIMAL(65,30))" : $"@p{i}")}")),
+        string? rowFilter, object?[] keyValues, CancellationToken cancellationToken) =>
+        ExecuteAsync(Select(table, key, columns) + WhereClause.Of(
+                string.Join(" AND ", key.Select((k, i) => $"{MySqlSyntax.Quote(k.Name)} = {(IsDecimal(k) ? $"CAST(@p{i} AS DECIMAL(65,30))" : $"@p{i}")}")), null, rowFilter),
             keyValues, cancellationToken);
+
+    public override async Task<string?> RowFilterErrorAsync(TableName table, string rowFilter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var reader = await ExecuteAsync($"SELECT 1 FROM {MySqlSyntax.Quote(table)}{WhereClause.Of(null, null, rowFilter)} LIMIT 0", [],
+                cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (MySqlException ex) when (ex.SqlState is { } state && (state.StartsWith("42", StringComparison.Ordinal) || state.StartsWith("22", StringComparison.Ordinal)))
+        {
+            return ex.Message;
+        }
+    }
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns) =>
         $"SELECT {string.Join(", ", key.Select(k => IsDecimal(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS CHAR)" : MySqlSyntax.Quote(k.Name))

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using System.Management.Automation.Remoting.Internal;
 using Molt.Engine;
 using Molt.Engine.Logging;
 
@@ -84,7 +85,7 @@ public abstract class MoltCmdlet : PSCmdlet
     {
         try
         {
-            WriteWarning(text);
+            WriteWithoutInquiring(PSStreamObjectType.Warning, text);
         }
         catch (Exception ex) when (IsPipelineEnding(ex))
         {
@@ -190,18 +191,29 @@ public abstract class MoltCmdlet : PSCmdlet
         switch (logEvent.Level)
         {
             case MoltLogLevel.Debug:
-                OnPipeline(() => WriteDebug(text));
+                OnPipeline(() => WriteWithoutInquiring(PSStreamObjectType.Debug, text));
                 break;
             case MoltLogLevel.Warning:
                 OnPipeline(() => WriteWarningEvenWhenStopping(text));
                 break;
             default:
-                OnPipeline(() => WriteVerbose(text));
+                OnPipeline(() => WriteWithoutInquiring(PSStreamObjectType.Verbose, text));
                 break;
         }
     }
 
+    /// <summary>
+    /// Writes an engine line (debug, verbose or warning) as a job's received streams are written: Inquire counts as
+    /// Continue. -Debug on a compiled cmdlet sets all three preferences to Inquire, and a prompt per engine line would
+    /// make a -Debug run impossible to leave unattended (and abort it under -NonInteractive).
+    /// </summary>
+    private void WriteWithoutInquiring(PSStreamObjectType stream, string text) =>
+        new PSStreamObject(stream, text).WriteStreamObject(this, overrideInquire: true);
+
+    /// <summary>-Debug:$false is off; without -Debug, any $DebugPreference that shows debug lines turns them on.</summary>
     private bool WantsDebug() =>
-        MyInvocation.BoundParameters.ContainsKey("Debug")
-        || GetVariableValue("DebugPreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
+        MyInvocation.BoundParameters.TryGetValue("Debug", out var debug)
+            ? LanguagePrimitives.IsTrue(debug)
+            : LanguagePrimitives.TryConvertTo<ActionPreference>(GetVariableValue("DebugPreference"), out var preference)
+              && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
 }

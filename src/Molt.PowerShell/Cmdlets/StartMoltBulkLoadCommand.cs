@@ -152,7 +152,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                 TableHandling = (Engine.Load.TableHandling)(int)TableHandling,
                 Cascade = Cascade,
                 TypeMap = TypeMapFile is null ? TypeMapOverrides.None : TypeMapOverrides.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TypeMapFile)),
-                Where = RowFilters(),
+                Where = RowFilterParameter.ToDictionary(Where),
                 TableConcurrency = TableConcurrency,
                 ShardsPerTable = ShardsPerTable,
                 FetchId = FetchId,
@@ -359,13 +359,14 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     private void Execute(BulkLoadSession session, LoadPlan plan, EndpointAddress sourceAddress, EndpointAddress targetAddress)
     {
         var progress = new LoadProgressReport(plan.Tables);
+        var rowFilters = plan.Tables.ToDictionary(t => t.Plan.Source.Name, t => t.Where);
         var callbacks = new BulkLoadCallbacks
         {
             Progress = p => OnPipeline(() => WriteProgress(progress.Update(p))),
             TableFinished = r => OnPipeline(() =>
             {
                 WriteProgress(progress.Finished(r));
-                WriteObject(ToOutput(r, sourceAddress, targetAddress));
+                WriteObject(ToOutput(r, rowFilters.GetValueOrDefault(r.Table), sourceAddress, targetAddress));
                 if (r.Status == TableLoadStatus.Failed)
                 {
                     WriteError(new ErrorRecord(new InvalidOperationException($"Table {r.Table} failed to load: {r.Error}"), "TableLoadFailed",
@@ -408,7 +409,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
     }
 
-    private static BulkLoadTableResult ToOutput(TableLoadResult result, EndpointAddress source, EndpointAddress target) => new()
+    private static BulkLoadTableResult ToOutput(TableLoadResult result, string? where, EndpointAddress source, EndpointAddress target) => new()
     {
         FetchId = result.FetchId,
         Table = result.Table.ToString(),
@@ -420,6 +421,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         Status = result.Status,
         Error = result.Error,
         Shards = result.Shards,
+        Where = where,
         Source = source.Display,
         Target = target.Display,
     };
@@ -443,24 +445,5 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
 
         return parts;
-    }
-
-    private Dictionary<string, string> RowFilters()
-    {
-        var filters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (DictionaryEntry entry in Where ?? new Hashtable())
-        {
-            var table = LanguagePrimitives.ConvertTo<string>(entry.Key);
-            var predicate = LanguagePrimitives.ConvertTo<string>(entry.Value);
-            if (string.IsNullOrWhiteSpace(table) || string.IsNullOrWhiteSpace(predicate))
-            {
-                throw new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "InvalidRowFilter", "Every -Where entry needs a table name and a predicate.",
-                    "Write -Where @{ 'public.rental' = 'rental_date >= ''2022-01-01''' }.");
-            }
-
-            filters[table] = predicate;
-        }
-
-        return filters;
     }
 }

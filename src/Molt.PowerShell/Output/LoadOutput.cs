@@ -1,6 +1,6 @@
 namespace Molt;
 
-/// <summary>One table of a bulk load, written as soon as the table finishes. Pipes into Compare-MoltData by Source, Target and Table.</summary>
+/// <summary>One table of a bulk load, written as soon as the table finishes. Pipes into Compare-MoltData (Source, Target, Table, Where).</summary>
 public sealed class BulkLoadTableResult
 {
     public string FetchId { get; init; } = string.Empty;
@@ -23,6 +23,9 @@ public sealed class BulkLoadTableResult
     public string? Error { get; init; }
 
     public int Shards { get; init; }
+
+    /// <summary>The load's -Where predicate for this table, if any: Compare-MoltData takes it when the result is piped to it.</summary>
+    public string? Where { get; init; }
 
     /// <summary>The source endpoint, without its password.</summary>
     public string Source { get; init; } = string.Empty;

@@ -26,6 +26,12 @@ public sealed class TableComparison
 
     public string? Note { get; init; }
 
+    /// <summary>The source endpoint, without its password (results piped from several loads are compared pair by pair).</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>The target endpoint, without its password.</summary>
+    public string Target { get; init; } = string.Empty;
+
     public override string ToString() => $"{Table}: {Status}";
 }
 
