@@ -19,7 +19,7 @@ public sealed class CompareMoltDataTests(ServerFixture servers)
         Assert.Empty(result.Errors);
         Assert.Equal(["public.items", "public.tags"], result.Output.Select(o => (string)o.Properties["Table"].Value).Order());
         Assert.All(result.Output, o => Assert.Equal("Molt.TableComparison", o.TypeNames[0]));
-        Assert.All(result.Output, o => Assert.Equal("Equal", o.Properties["Status"].Value));
+        Assert.All(result.Output, o => Assert.Equal("Equal", Convert.ToString(o.Properties["Status"].Value)));
 
         await servers.Postgres.ExecuteAsync(target, "UPDATE items SET name = 'renamed' WHERE id = 42; DELETE FROM tags WHERE tag = 'b';");
         var detailed = session.Invoke("[pscustomobject]@{ Source = $args[0]; Target = $args[1]; Table = 'items', 'tags' } | Compare-MoltData -SourceCredential $args[2] -TargetCredential $args[2] -Detailed",
@@ -31,7 +31,7 @@ public sealed class CompareMoltDataTests(ServerFixture servers)
         Assert.Equal("id=42", mismatch.Properties["Key"].Value);
         Assert.Equal(new[] { "name" }, (string[])mismatch.Properties["Columns"].Value);
         Assert.Equal("tag=b", Assert.Single(differences, d => (string)d.Properties["Kind"].Value == "Missing").Properties["Key"].Value);
-        Assert.Contains(detailed.Output, o => o.TypeNames[0] == "Molt.TableComparison" && (string)o.Properties["Status"].Value == "Different");
+        Assert.Contains(detailed.Output, o => o.TypeNames[0] == "Molt.TableComparison" && Convert.ToString(o.Properties["Status"].Value) == "Different");
         Assert.DoesNotContain(servers.Postgres.AdminPassword, detailed.AllText());
     }
 

@@ -57,12 +57,12 @@ public sealed class KilledLoadTests(ServerFixture servers)
         using var session = new MoltSession();
         // No session holds the run any more: Get-MoltFetchStatus says so rather than "running".
         var status = session.Invoke("Get-MoltFetchStatus -Target $args[0] -FetchId killed", targetUri);
-        Assert.Equal("abandoned", Assert.Single(status.Output).Properties["Status"].Value);
+        Assert.Equal("Abandoned", Convert.ToString(Assert.Single(status.Output).Properties["Status"].Value));
         var resumed = session.Invoke(load + " -Resume", sourceUri, targetUri);
         Assert.Empty(resumed.Errors);
-        Assert.Equal("succeeded", Assert.Single(resumed.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value);
+        Assert.Equal("Succeeded", Convert.ToString(Assert.Single(resumed.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value));
         var compared = session.Invoke("Compare-MoltData -Source $args[0] -Target $args[1]", sourceUri, targetUri);
-        Assert.Equal("Equal", Assert.Single(compared.Output).Properties["Status"].Value);
+        Assert.Equal("Equal", Convert.ToString(Assert.Single(compared.Output).Properties["Status"].Value));
         Assert.Equal(600_000L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM events"));
     }
 

@@ -19,10 +19,10 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
         Assert.Null(result.Terminating);
         var tables = result.Output.Where(o => o.TypeNames[0] == "Molt.BulkLoadTableResult").ToList();
         Assert.Equal(["public.items", "public.tags"], tables.Select(t => (string)t.Properties["Table"].Value).Order());
-        Assert.All(tables, t => Assert.Equal("Succeeded", t.Properties["Status"].Value));
+        Assert.All(tables, t => Assert.Equal("Succeeded", Convert.ToString(t.Properties["Status"].Value)));
         Assert.Equal(30_000L, tables.Single(t => (string)t.Properties["Table"].Value == "public.items").Properties["Rows"].Value);
         var summary = Assert.Single(result.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary");
-        Assert.Equal("succeeded", summary.Properties["Status"].Value);
+        Assert.Equal("Succeeded", Convert.ToString(summary.Properties["Status"].Value));
         Assert.Equal(30_003L, summary.Properties["Rows"].Value);
         Assert.Matches("^[0-9A-F]+/[0-9A-F]+$", (string)summary.Properties["SnapshotPosition"].Value);
         Assert.Equal(tables.Count + 1, result.Output.Count);
@@ -34,7 +34,7 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
         var status = session.Invoke("Get-MoltFetchStatus -Target $args[0] -TargetCredential $args[1] -FetchId $args[2]", Uri(target), Credential(),
             summary.Properties["FetchId"].Value);
         var run = Assert.Single(status.Output);
-        Assert.Equal("succeeded", run.Properties["Status"].Value);
+        Assert.Equal("Succeeded", Convert.ToString(run.Properties["Status"].Value));
         Assert.Equal(run.Properties["ShardsTotal"].Value, run.Properties["ShardsDone"].Value);
     }
 
@@ -77,7 +77,7 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
 
         Assert.Empty(approved.Errors);
         Assert.Equal(2, session.Host.Prompts.Count);
-        Assert.Equal("succeeded", Assert.Single(approved.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value);
+        Assert.Equal("Succeeded", Convert.ToString(Assert.Single(approved.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value));
         Assert.Equal(30_000L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM items"));
     }
 

@@ -62,4 +62,28 @@ Describe 'Start-MoltBulkLoad' {
         ($resumed | Where-Object { $_ -is [Molt.BulkLoadSummary] }).Status | Should -Be 'succeeded'
         Get-TestScalar $pg bl_dst 'SELECT count(*) FROM notes' | Should -Be 500
     }
+
+    It 'speaks one status vocabulary in table results, summaries and recorded runs' {
+        $results = Start-MoltBulkLoad $source $target -SourceCredential $credential -TargetCredential $credential -Table orders `
+            -TableHandling TruncateIfExists -FetchId vocabulary-run -Force
+        $table = $results | Where-Object { $_ -is [Molt.BulkLoadTableResult] }
+        $summary = $results | Where-Object { $_ -is [Molt.BulkLoadSummary] }
+        $run = Get-MoltFetchStatus -Target $target -TargetCredential $credential -FetchId vocabulary-run
+        foreach ($status in $table.Status, $summary.Status, $run.Status) {
+            $status | Should -BeOfType ([Molt.LoadStatus])
+            "$status" | Should -BeExactly 'Succeeded'
+        }
+        (Compare-MoltData $source $target -SourceCredential $credential -TargetCredential $credential -Table orders).Status |
+            Should -BeOfType ([Molt.ComparisonStatus])
+    }
+
+    It 'reports the replication slot it created, and how to drop it' {
+        $warnings = $null
+        $results = Start-MoltBulkLoad $source $target -SourceCredential $credential -TargetCredential $credential -Table notes `
+            -TableHandling TruncateIfExists -ReplicationSlot molt_slot_report -Force -WarningVariable warnings
+        ($results | Where-Object { $_ -is [Molt.BulkLoadSummary] }).ReplicationSlot | Should -Be 'molt_slot_report'
+        ($warnings -join "`n") | Should -Match ([regex]::Escape("pg_drop_replication_slot('molt_slot_report')"))
+        Get-TestScalar $pg postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'molt_slot_report'" | Should -Be 1
+        Invoke-TestSql $pg postgres "SELECT pg_drop_replication_slot('molt_slot_report')"
+    }
 }

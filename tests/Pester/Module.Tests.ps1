@@ -21,6 +21,14 @@ Describe 'The Molt module' {
         }
     }
 
+    It 'has help whose defaults, wildcards, pipeline input and input types are those of the code' {
+        $stale = & (Join-Path (Get-RepositoryRoot) 'tools' 'Update-MoltHelp.ps1') -Check
+        $stale | Should -BeNullOrEmpty -Because 'tools/Update-MoltHelp.ps1 rewrites them from the built cmdlets'
+        $help = Get-Help Start-MoltBulkLoad -Parameter Table
+        $help.globbing | Should -Be 'true'
+        (Get-Help Start-MoltBulkLoad -Parameter TableConcurrency).defaultValue | Should -Be '4'
+    }
+
     It 'refuses an unknown scheme with an InvalidArgument error that shows no stack trace and no password' {
         $record = $null
         try {

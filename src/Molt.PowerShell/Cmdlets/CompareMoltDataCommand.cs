@@ -213,7 +213,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
                     Missing = c.Missing,
                     Extra = c.Extra,
                     Mismatched = c.Mismatched,
-                    Status = c.Status,
+                    Status = Statuses.Comparison(c.Status),
                     Duration = c.Duration,
                     Note = c.Note,
                     Source = source.Display,

@@ -36,7 +36,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
             var statuses = reports.Select(report => new FetchRunStatus
             {
                 FetchId = report.Run.FetchId,
-                Status = report.Run.Status,
+                Status = Statuses.Load(report.Run.Status),
                 Started = report.Run.StartedAt,
                 Finished = report.Run.FinishedAt,
                 Source = report.Run.Source,

@@ -386,7 +386,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         WriteObject(new BulkLoadSummary
         {
             FetchId = summary!.FetchId,
-            Status = summary.Status,
+            Status = Statuses.Load(summary.Status),
             SnapshotPosition = summary.SnapshotPosition?.Value,
             GtidSet = summary.SnapshotPosition?.GtidSet,
             Tables = summary.Tables,
@@ -396,9 +396,15 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             RowsPerSecond = Math.Round(summary.RowsPerSecond),
             FailedTables = summary.FailedTables.Select(t => t.ToString()).ToArray(),
             PendingTables = summary.PendingTables.Select(t => t.ToString()).ToArray(),
+            ReplicationSlot = ReplicationSlot,
             Source = sourceAddress.Display,
             Target = targetAddress.Display,
         });
+        if (ReplicationSlot is not null)
+        {
+            WriteWarning($"The replication slot '{ReplicationSlot}' on the source keeps its WAL from the load's snapshot on, until replication " +
+                $"consumes it. If no replication follows this load, drop it: SELECT pg_drop_replication_slot('{ReplicationSlot.Replace("'", "''")}');");
+        }
     }
 
     private void WriteProgress(IEnumerable<ProgressRecord> records)
@@ -418,7 +424,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         Bytes = result.Bytes,
         Duration = result.Duration,
         RowsPerSecond = Math.Round(result.RowsPerSecond),
-        Status = result.Status,
+        Status = Statuses.Load(result.Status),
         Error = result.Error,
         Shards = result.Shards,
         Where = where,

@@ -18,7 +18,7 @@ public sealed class BulkLoadTableResult
     public double RowsPerSecond { get; init; }
 
     /// <summary>Succeeded, Failed or Interrupted.</summary>
-    public string Status { get; init; } = string.Empty;
+    public LoadStatus Status { get; init; }
 
     public string? Error { get; init; }
 
@@ -45,8 +45,8 @@ public sealed class BulkLoadSummary
 {
     public string FetchId { get; init; } = string.Empty;
 
-    /// <summary>succeeded or failed.</summary>
-    public string Status { get; init; } = string.Empty;
+    /// <summary>Succeeded, Failed or Interrupted.</summary>
+    public LoadStatus Status { get; init; }
 
     public string? SnapshotPosition { get; init; }
 
@@ -66,6 +66,12 @@ public sealed class BulkLoadSummary
 
     public string[] PendingTables { get; init; } = [];
 
+    /// <summary>
+    /// The logical replication slot -ReplicationSlot created on the PostgreSQL source at the load's snapshot: it keeps
+    /// the source's WAL from that point until replication consumes it or it is dropped.
+    /// </summary>
+    public string? ReplicationSlot { get; init; }
+
     public string Source { get; init; } = string.Empty;
 
     public string Target { get; init; } = string.Empty;
@@ -78,7 +84,7 @@ public sealed class FetchRunStatus
 {
     public string FetchId { get; init; } = string.Empty;
 
-    public string Status { get; init; } = string.Empty;
+    public LoadStatus Status { get; init; }
 
     public DateTimeOffset Started { get; init; }
 

@@ -20,7 +20,7 @@ public sealed class TableComparison
     public long Mismatched { get; init; }
 
     /// <summary>Equal, Different or Error.</summary>
-    public string Status { get; init; } = string.Empty;
+    public ComparisonStatus Status { get; init; }
 
     public TimeSpan Duration { get; init; }
 
