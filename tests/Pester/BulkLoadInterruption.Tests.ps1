@@ -62,6 +62,7 @@ Describe 'Stopping a load' {
         # Stop() returns only once the cmdlet has ended: nothing of the load may be left on the server.
         Assert-NothingLeftOnServer
         ($shell.Streams.Warning.Message -join "`n") | Should -Match 'stopped-run.*-Resume'
+        ($shell.Streams.Warning.Message -join "`n") | Should -Match ([regex]::Escape("-Source '$($pair.Source)' -Target '$($pair.Target)' -FetchId 'stopped-run' -Resume"))
         $shell.Dispose()
 
         $status = Get-MoltFetchStatus -Target $pair.Target -TargetCredential $credential -FetchId stopped-run

@@ -205,8 +205,11 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     }
 
     /// <summary>What a user types to continue a run: its selection is recorded in the target, so the endpoints and id are all it takes.</summary>
-    private static string ResumeCommand(string fetchId) =>
-        $"Start-MoltBulkLoad -Source <source> -Target <target> -FetchId '{fetchId.Replace("'", "''")}' -Resume (with the same endpoints and credentials)";
+    private string ResumeCommand(string fetchId) =>
+        $"Start-MoltBulkLoad -Source '{Quoted(target.SourceDisplay)}' -Target '{Quoted(target.Display)}' -FetchId '{Quoted(fetchId)}' -Resume" +
+        " (with the same -SourceCredential and -TargetCredential)";
+
+    private static string Quoted(string text) => text.Replace("'", "''");
 
     private async Task<LoadRun> FindResumedRunAsync(CancellationToken cancellationToken)
     {

@@ -9,8 +9,9 @@ namespace Molt.Engine.Load;
 /// <summary>The pgwire database a load writes to, with the dialect its server speaks.</summary>
 public sealed class LoadTarget : IAsyncDisposable
 {
-    private LoadTarget(NpgsqlDataSource dataSource, ITargetDialect dialect, string sourceDisplay)
+    private LoadTarget(NpgsqlDataSource dataSource, ITargetDialect dialect, string sourceDisplay, string display)
     {
+        Display = display;
         DataSource = dataSource;
         Dialect = dialect;
         SourceDisplay = sourceDisplay;
@@ -25,6 +26,9 @@ public sealed class LoadTarget : IAsyncDisposable
 
     /// <summary>The source endpoint without its password, as recorded in the run's state.</summary>
     public string SourceDisplay { get; }
+
+    /// <summary>This target's address without its password, for messages that tell the user what to type next.</summary>
+    public string Display { get; }
 
     /// <summary>Refuses, before anything connects, a target a load cannot write to: loads write over pgwire only.</summary>
     public static void EnsureSupported(EndpointAddress address)
@@ -59,7 +63,7 @@ public sealed class LoadTarget : IAsyncDisposable
             log.Warning("The target {Target} is named as CockroachDB but the server is PostgreSQL: the load uses the PostgreSQL dialect", address.Display);
         }
 
-        return new LoadTarget(PostgresConnections.CreateDataSource(address), dialects(kind), source.Display);
+        return new LoadTarget(PostgresConnections.CreateDataSource(address), dialects(kind), source.Display, address.Display);
     }
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
