@@ -7,7 +7,26 @@ namespace Molt.Engine.State;
 /// A recorded run with its shards and exceptions, as Get-MoltFetchStatus shows it. A run recorded as running that no
 /// session holds is reported as <see cref="RunStatus.Abandoned"/>.
 /// </summary>
-public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadException> Exceptions);
+public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadException> Exceptions)
+{
+    /// <summary>Every table of the run: those it recorded when it started, and those with shards (runs from before selections were kept).</summary>
+    public IReadOnlyList<string> Tables =>
+        (Run.Selection?.Tables.Select(t => t.ToString()) ?? []).Concat(Shards.Select(s => s.SourceTable)).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Tables with a shard that failed.</summary>
+    public IReadOnlyList<string> FailedTables =>
+        Shards.Where(s => s.Status == ShardStatus.Failed).Select(s => s.SourceTable).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Tables not loaded yet that did not fail: shards pending or interrupted, or no shards at all (declined at -Confirm).</summary>
+    public IReadOnlyList<string> PendingTables
+    {
+        get
+        {
+            var done = Shards.GroupBy(s => s.SourceTable).Where(g => g.All(s => s.IsDone)).Select(g => g.Key);
+            return Tables.Except(done).Except(FailedTables).ToList();
+        }
+    }
+}
 
 /// <summary>Reads the load runs recorded in a target's <c>_molt</c> schema.</summary>
 public static class FetchStatusReader

@@ -43,13 +43,12 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
                 SourceKind = report.Run.SourceKind,
                 SnapshotPosition = report.Run.SnapshotPosition,
                 TableHandling = report.Run.TableHandling,
-                Tables = report.Shards.Select(s => s.SourceTable).Distinct().Count(),
+                Tables = report.Tables.Count,
                 ShardsDone = report.Shards.Count(s => s.IsDone),
                 ShardsTotal = report.Shards.Count,
                 Rows = report.Shards.Sum(s => s.Rows),
-                FailedTables = report.Shards.Where(s => s.Status == ShardStatus.Failed).Select(s => s.SourceTable).Distinct().ToArray(),
-                PendingTables = report.Shards.Where(s => !s.IsDone && s.Status != ShardStatus.Failed).Select(s => s.SourceTable).Distinct()
-                    .Except(report.Shards.Where(s => s.Status == ShardStatus.Failed).Select(s => s.SourceTable)).ToArray(),
+                FailedTables = [.. report.FailedTables],
+                PendingTables = [.. report.PendingTables],
                 Exceptions = report.Exceptions.Select(e => new LoadFailure
                 {
                     Table = e.SourceTable,

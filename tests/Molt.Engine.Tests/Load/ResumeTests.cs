@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Molt.Engine.State;
@@ -106,6 +107,11 @@ public sealed class ResumeTests(PostgresSourceFixture fixture)
         Assert.Contains(log, l => l.StartsWith("Warning:", StringComparison.Ordinal) && l.Contains("public.declined", StringComparison.Ordinal)
             && l.Contains("-FetchId 'declined' -Resume", StringComparison.Ordinal));
         Assert.Equal(RunStatus.Failed, await fixture.Server.ScalarAsync<string>(target, "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'declined'"));
+        // Get-MoltFetchStatus reads the same: a declined table has no shards, and is pending all the same.
+        var report = Assert.Single(await FetchStatusReader.ReadAsync(EndpointAddress.Parse(Uri(target)), "declined", CancellationToken.None));
+        Assert.Equal(["public.declined", "public.kept"], report.Tables);
+        Assert.Equal(["public.declined"], report.PendingTables);
+        Assert.Empty(report.FailedTables);
 
         var (_, resumed, _, _) = await LoadHarness.LoadAsync(Uri(source), Uri(target), BareResume("declined"));
         Assert.Equal(RunStatus.Succeeded, resumed.Status);
