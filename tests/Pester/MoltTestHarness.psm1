@@ -111,7 +111,8 @@ function Get-PwshCommand {
 <#
 Runs a script in a child pwsh (-NoProfile -NonInteractive) with the built module imported (-NoImport: not), stdin closed.
 Arguments reach the script as $args. -InterruptWhen sends SIGINT (Ctrl+C) once a line of its stdout matches the
-pattern; -Timeout kills it. Returns ExitCode, StdOut, StdErr, Interrupted and TimedOut.
+pattern, -KillWhen SIGKILL (a crash: nothing of the process runs after it); -Timeout kills it. Returns ExitCode, StdOut,
+StdErr, Interrupted (by either signal) and TimedOut.
 #>
 function Invoke-MoltChild {
     [CmdletBinding()]
@@ -119,6 +120,7 @@ function Invoke-MoltChild {
         [Parameter(Mandatory)] [string] $Script,
         [object[]] $ArgumentList = @(),
         [string] $InterruptWhen,
+        [string] $KillWhen,
         [timespan] $Timeout = [timespan]::FromMinutes(3),
         [hashtable] $Environment = @{},
         [switch] $Interactive,
@@ -160,7 +162,11 @@ function Invoke-MoltChild {
         if ($null -eq $line) { break }
         [void] $out.AppendLine($line)
         if ($InterruptWhen -and -not $interrupted -and $line -match $InterruptWhen) {
-            Send-Interrupt $process.Id
+            Send-Signal $process.Id INT
+            $interrupted = $true
+        }
+        if ($KillWhen -and -not $interrupted -and $line -match $KillWhen) {
+            Send-Signal $process.Id KILL
             $interrupted = $true
         }
         $pending = $reader.ReadLineAsync()
@@ -178,11 +184,11 @@ function Invoke-MoltChild {
     }
 }
 
-# Ctrl+C as a terminal sends it: SIGINT to the process.
-function Send-Interrupt {
-    param([Parameter(Mandatory)] [int] $ProcessId)
-    & kill -INT $ProcessId
-    if ($LASTEXITCODE -ne 0) { throw "kill -INT $ProcessId failed" }
+# INT is Ctrl+C as a terminal sends it; KILL ends the process outright, as a crash or the OOM killer would.
+function Send-Signal {
+    param([Parameter(Mandatory)] [int] $ProcessId, [Parameter(Mandatory)] [ValidateSet('INT', 'KILL')] [string] $Signal)
+    & kill "-$Signal" $ProcessId
+    if ($LASTEXITCODE -ne 0) { throw "kill -$Signal $ProcessId failed" }
 }
 
 Export-ModuleMember -Function *
