@@ -87,6 +87,24 @@ public sealed class MySqlCompareFidelityTests(MySqlSourceFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task AnExactCopyIsEqualWhateverTheTargetDatabasesSessionDefaults()
+    {
+        var (database, target) = await LoadAsync("vmset", """
+            CREATE TABLE m (id INT PRIMARY KEY, ts TIMESTAMP(6) NULL, dtm DATETIME(6), d DATE, tm TIME(6), bl BLOB, f FLOAT, db DOUBLE, j JSON);
+            INSERT INTO m VALUES (1, '2024-03-31 01:30:00.5', '2024-12-31 23:59:59.999999', '2024-02-29', '-838:59:59', 0x00FF5C27, 16777216, 0.30000000000000004, '{"n": 1e-30}'),
+                                 (2, NULL, '1000-01-01 00:00:00', '1000-01-01', '00:00:00.000001', '', -1.2345678, 1e300, '[]');
+            """);
+        foreach (var setting in new[] { "TimeZone TO 'Asia/Kathmandu'", "DateStyle TO 'SQL, DMY'", "IntervalStyle TO 'sql_standard'", "bytea_output TO 'escape'", "extra_float_digits TO 0" })
+        {
+            await fixture.Target.ExecuteAsync(target, $"ALTER DATABASE \"{target}\" SET {setting}");
+        }
+
+        var (tables, differences) = await CompareAsync(database, target, new CompareOptions());
+        Assert.True(Assert.Single(tables).Status == ComparisonStatus.Equal,
+            string.Join("; ", differences.Select(d => $"{d.Key} {string.Join(",", d.Columns)}: {string.Join(",", d.SourceValues)} vs {string.Join(",", d.TargetValues)}")));
+    }
+
     private async Task<(string Database, string Target)> LoadAsync(string prefix, string sql)
     {
         var database = $"{prefix}_{Guid.NewGuid():N}"[..20];
