@@ -42,6 +42,21 @@ public sealed class MySqlCompareFidelityTests(MySqlSourceFixture fixture)
     }
 
     [Fact]
+    public async Task AFloatMappedToTextIsWrittenWithTheDigitsOfItsExactValue()
+    {
+        var database = $"vftext_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, "CREATE TABLE f (id INT PRIMARY KEY, f FLOAT); INSERT INTO f VALUES (1, 16777216), (2, 1.2345678);");
+        var target = await fixture.NewTargetAsync("vftext");
+        var typeMap = Molt.Engine.Schema.TypeMapOverrides.Parse($$"""[{"table": "{{database}}.f", "column_type_map": [{"column": "f", "target_type": "text"}]}]""");
+        await LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
+            new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, TypeMap = typeMap });
+
+        Assert.Equal("16777216|1.2345678", await fixture.Target.ScalarAsync<string>(target, "SELECT string_agg(f, '|' ORDER BY id) FROM f"));
+        Assert.Equal(ComparisonStatus.Equal, Assert.Single((await CompareAsync(database, target, new CompareOptions())).Tables).Status);
+    }
+
+    [Fact]
     public async Task JsonNumbersAreComparedExactlyAndADuplicateKeyCrashesNothing()
     {
         var (database, target) = await LoadAsync("vmjson", """
