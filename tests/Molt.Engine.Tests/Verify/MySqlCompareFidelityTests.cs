@@ -120,6 +120,18 @@ public sealed class MySqlCompareFidelityTests(MySqlSourceFixture fixture)
             string.Join("; ", differences.Select(d => $"{d.Key} {string.Join(",", d.Columns)}: {string.Join(",", d.SourceValues)} vs {string.Join(",", d.TargetValues)}")));
     }
 
+    // MySQL compares a BIGINT UNSIGNED with a string as doubles, in which 18446744073709551614 and ...615 are one value.
+    [Fact]
+    public async Task AnExtraBigintUnsignedKeyIsLookedUpLiveByItsExactValue()
+    {
+        var (database, target) = await LoadAsync("vmbigu", "CREATE TABLE u (k BIGINT UNSIGNED PRIMARY KEY, n INT); INSERT INTO u VALUES (18446744073709551615, 1);");
+        await fixture.Target.ExecuteAsync(target, "INSERT INTO u VALUES (18446744073709551614, 1)");
+
+        var (tables, differences) = await CompareAsync(database, target, new CompareOptions { Live = true, LiveRetries = 1, LiveDelay = TimeSpan.FromMilliseconds(10) });
+        Assert.Equal(1L, Assert.Single(tables).Extra);
+        Assert.Equal("Extra k=18446744073709551614", $"{Assert.Single(differences).Kind} {differences[0].Key}");
+    }
+
     private async Task<(string Database, string Target)> LoadAsync(string prefix, string sql)
     {
         var database = $"{prefix}_{Guid.NewGuid():N}"[..20];
