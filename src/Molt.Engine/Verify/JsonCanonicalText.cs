@@ -79,7 +79,13 @@ public static class JsonCanonicalText
         var negative = raw.StartsWith('-');
         var body = negative ? raw[1..] : raw;
         var exponentAt = body.IndexOfAny(['e', 'E']);
-        var exponent = exponentAt < 0 ? 0 : int.Parse(body[(exponentAt + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var exponent = 0;
+        if (exponentAt >= 0 && !int.TryParse(body[(exponentAt + 1)..], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out exponent))
+        {
+            // An exponent beyond int's range is kept as written: equal only to the same spelling.
+            return raw;
+        }
+
         var mantissa = exponentAt < 0 ? body : body[..exponentAt];
         var point = mantissa.IndexOf('.');
         var fraction = point < 0 ? "" : mantissa[(point + 1)..];

@@ -14,6 +14,7 @@ public sealed class JsonCanonicalTextTests
     [InlineData("0.000000000000000000000000000001", "0.000000000000000000000000000001")]
     [InlineData("1e-50", "1e-50")]
     [InlineData("12e45", "1.2e46")]
+    [InlineData("1e99999999999", "1e99999999999")]
     [InlineData("-1.00000000000000000000000000000001", "-1.00000000000000000000000000000001")]
     public void ANumberIsSpelledOneWayPerValueWithEveryDigit(string raw, string canonical) => Assert.Equal(canonical, JsonCanonicalText.Number(raw));
 
