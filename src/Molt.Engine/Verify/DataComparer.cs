@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
@@ -44,7 +45,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 }
                 else
                 {
-                    result = await CompareTableAsync(table, targetTable, filters.For(table.Name), callbacks, ct).ConfigureAwait(false) with { Duration = clock.Elapsed };
+                    result = await CompareTableOrErrorAsync(table, targetTable, filters.For(table.Name), callbacks, ct).ConfigureAwait(false) with { Duration = clock.Elapsed };
                 }
 
                 log.Information("{Table}: {Status} ({SourceRows} source rows, {Missing} missing, {Extra} extra, {Mismatched} mismatched)",
@@ -53,6 +54,22 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 callbacks.TableCompared?.Invoke(result);
             }).ConfigureAwait(false);
         return results.OrderBy(r => r.Table).ToList();
+    }
+
+    /// <summary>A table that cannot be compared (a value or a read that fails) is that table's Error: the others are still compared.</summary>
+    private async Task<TableComparison> CompareTableOrErrorAsync(TableModel table, TableModel targetTable, string? rowFilter, CompareCallbacks callbacks,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CompareTableAsync(table, targetTable, rowFilter, callbacks, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            log.Error(ex, "{Table}: the comparison failed", table.Name);
+            return new TableComparison(table.Name, targetTable.Name, 0, 0, 0, 0, 0, ComparisonStatus.Error, TimeSpan.Zero,
+                $"the comparison failed: {ex.Message}");
+        }
     }
 
     private TableName TargetName(TableName name) => source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
@@ -237,7 +254,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
         column.Type.Name == "date",
         IsDecimal: VerifySide.IsDecimal(column),
-        ZeroDateAsSentinel: options.ZeroDates == Endpoints.MySql.ZeroDateHandling.Sentinel);
+        ZeroDateAsSentinel: options.ZeroDates == Endpoints.MySql.ZeroDateHandling.Sentinel,
+        IsSingle: column.Type.Name is "float" or "real");
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)
     {
@@ -255,11 +273,21 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
     private static string KeyText(DbDataReader reader, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnKind> kinds) =>
         string.Join(", ", key.Select((k, i) => $"{k.Name}={ValueNormalizer.Normalize(reader.GetValue(i), kinds[i])}"));
 
+    /// <summary>Each value length-prefixed (NULL as length -1), so that no two rows encode alike whatever bytes their values hold.</summary>
     private static UInt128 RowHash(string?[] values)
     {
-        var text = string.Join("\u0001", values.Select(v => v is null ? "\u0000" : v));
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
-        return new UInt128(BitConverter.ToUInt64(hash, 0), BitConverter.ToUInt64(hash, 8));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var value in values)
+        {
+            var bytes = value is null ? [] : Encoding.UTF8.GetBytes(value);
+            BinaryPrimitives.WriteInt32LittleEndian(length, value is null ? -1 : bytes.Length);
+            hash.AppendData(length);
+            hash.AppendData(bytes);
+        }
+
+        var digest = hash.GetHashAndReset();
+        return new UInt128(BitConverter.ToUInt64(digest, 0), BitConverter.ToUInt64(digest, 8));
     }
 
     private static string? Join(string? first, string second) => first is null ? second : $"{first}; {second}";

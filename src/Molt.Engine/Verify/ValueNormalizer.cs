@@ -1,8 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Molt.Engine.Endpoints.MySql;
 
 namespace Molt.Engine.Verify;
@@ -27,14 +25,15 @@ public static class ValueNormalizer
         TimeOnly time => Duration(time.ToTimeSpan()),
         TimeSpan span => Duration(span),
         decimal number => Decimal(number),
-        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        // A single-precision source value is compared at its own precision, however it was widened on the way.
+        double number => kind.IsSingle ? ((float)number).ToString("R", CultureInfo.InvariantCulture) : number.ToString("R", CultureInfo.InvariantCulture),
         float number => number.ToString("R", CultureInfo.InvariantCulture),
         bool flag => flag ? "1" : "0",
         ulong bits when kind.BitLength is { } length => Bits(bits, length),
         BitArray bits => Bits(bits),
         byte[] bytes => Convert.ToHexString(bytes),
         Guid guid => guid.ToString("D"),
-        string text when kind.IsJson => Json(text),
+        string text when kind.IsJson => JsonCanonicalText.Of(text) ?? text,
         string text when kind.IsDecimal => DecimalText(text),
         string text => text,
         Array array => "{" + string.Join(",", array.Cast<object?>().Select(e => Normalize(e, kind) ?? "NULL")) + "}",
@@ -42,7 +41,10 @@ public static class ValueNormalizer
         _ => value.ToString(),
     };
 
-    /// <summary>Whether two canonical values are equal, floating-point ones within a relative tolerance when one is given.</summary>
+    /// <summary>
+    /// Whether two canonical values are equal, floating-point ones within a relative tolerance when one is given. An
+    /// infinity equals only the same infinity, and NaN only NaN, tolerance or not.
+    /// </summary>
     public static bool Same(string? source, string? target, ColumnKind kind, double tolerance)
     {
         if (string.Equals(source, target, StringComparison.Ordinal))
@@ -55,6 +57,11 @@ public static class ValueNormalizer
             || !double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out var b))
         {
             return false;
+        }
+
+        if (!double.IsFinite(a) || !double.IsFinite(b))
+        {
+            return a.Equals(b);
         }
 
         return Math.Abs(a - b) <= tolerance * Math.Max(Math.Abs(a), Math.Abs(b));
@@ -102,67 +109,14 @@ public static class ValueNormalizer
 
         return text.ToString();
     }
-
-    /// <summary>JSON by meaning: object keys sorted, whitespace dropped, numbers compared by value.</summary>
-    private static string Json(string text)
-    {
-        try
-        {
-            var node = JsonNode.Parse(text);
-            var output = new StringBuilder();
-            Write(node, output);
-            return output.ToString();
-        }
-        catch (JsonException)
-        {
-            return text;
-        }
-    }
-
-    private static void Write(JsonNode? node, StringBuilder output)
-    {
-        switch (node)
-        {
-            case null:
-                output.Append("null");
-                break;
-            case JsonObject obj:
-                output.Append('{');
-                var first = true;
-                foreach (var (key, child) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
-                {
-                    output.Append(first ? "" : ",").Append(JsonSerializer.Serialize(key)).Append(':');
-                    Write(child, output);
-                    first = false;
-                }
-
-                output.Append('}');
-                break;
-            case JsonArray array:
-                output.Append('[');
-                for (var i = 0; i < array.Count; i++)
-                {
-                    output.Append(i == 0 ? "" : ",");
-                    Write(array[i], output);
-                }
-
-                output.Append(']');
-                break;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.Number:
-                var raw = value.ToJsonString();
-                output.Append(decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? Decimal(number) : raw);
-                break;
-            default:
-                output.Append(node.ToJsonString());
-                break;
-        }
-    }
 }
 
 /// <summary>What the normalizer needs to know about a column beyond its values.</summary>
 /// <param name="IsDecimal">An exact decimal, read as text (beyond 28 digits it fits no .NET type) and compared by value.</param>
 /// <param name="ZeroDateAsSentinel">A MySQL zero date was loaded as <see cref="ZeroDateSentinel"/> (else as NULL).</param>
-public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false, bool ZeroDateAsSentinel = false)
+/// <param name="IsSingle">A single-precision float (FLOAT, real): compared at that precision.</param>
+public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false, bool ZeroDateAsSentinel = false,
+    bool IsSingle = false)
 {
     public static ColumnKind Plain { get; } = new(false, false, null);
 }

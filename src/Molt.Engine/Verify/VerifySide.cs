@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Globalization;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Endpoints.Postgres;
@@ -69,6 +70,9 @@ internal abstract class VerifySide : IAsyncDisposable
 
 internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
 {
+    private const string PinnedSettings =
+        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3";
+
     private readonly NpgsqlDataSource catalogSource = PostgresConnections.CreateDataSource(address, maxPoolSize: 2);
 
     public override EndpointKind Kind => address.Kind;
@@ -90,7 +94,21 @@ internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
         string? rowFilter, object?[] keyValues, CancellationToken cancellationToken) =>
         ExecuteAsync(Select(table, key, columns, asText) + WhereClause.Of(
                 string.Join(" AND ", key.Select((k, i) => $"{PostgresSyntax.Quote(k.Name)} = ${i + 1}{(IsDecimal(k) ? "::numeric" : "")}")), null, rowFilter),
-            keyValues, cancellationToken);
+            keyValues.Select(BindableKey).ToArray(), cancellationToken);
+
+    /// <summary>
+    /// A key value read from the other side, as a type Npgsql binds to the column's: MySQL's unsigned integers widened
+    /// (uint would be sent as an oid), its dates as DateTime.
+    /// </summary>
+    private static object? BindableKey(object? value) => value switch
+    {
+        sbyte or byte => Convert.ToInt16(value, CultureInfo.InvariantCulture),
+        ushort number => (int)number,
+        uint number => (long)number,
+        ulong number => (decimal)number,
+        MySqlDateTime date => date.GetDateTime(),
+        _ => value,
+    };
 
     public override async Task<string?> RowFilterErrorAsync(TableName table, string rowFilter, CancellationToken cancellationToken)
     {
@@ -106,16 +124,25 @@ internal sealed class PostgresVerifySide(EndpointAddress address) : VerifySide
         }
     }
 
+    // Floats by value: their text depends on extra_float_digits.
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText) =>
         "SELECT " + string.Join(", ", key.Select(k => IsDecimal(k) ? $"{PostgresSyntax.Quote(k.Name)}::text" : PostgresSyntax.Quote(k.Name))
-            .Concat(columns.Select(c => asText || IsDecimal(c) ? $"{PostgresSyntax.Quote(c.Name)}::text" : PostgresSyntax.Quote(c.Name))))
+            .Concat(columns.Select(c => (asText && !IsFloat(c)) || IsDecimal(c) ? $"{PostgresSyntax.Quote(c.Name)}::text" : PostgresSyntax.Quote(c.Name))))
         + $" FROM {PostgresSyntax.Quote(table)}";
+
+    private static bool IsFloat(ColumnModel column) => column.Type.Name is "real" or "double precision" && !column.Type.IsArray;
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
     {
         var connection = await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
         try
         {
+            // Values compared as text are read in one form whatever each database's defaults.
+            await using (var settings = new NpgsqlCommand(PinnedSettings, connection))
+            {
+                await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var command = new NpgsqlCommand(sql, connection);
             foreach (var parameter in parameters)
             {
@@ -142,15 +169,15 @@ internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
         string? rowFilter, CancellationToken cancellationToken)
     {
         // Binary order of the utf8mb4 bytes is code-point order, as PostgreSQL's "C" collation.
-        var order = key.Count == 0 ? "" : " ORDER BY " + string.Join(", ", key.Select(k => IsText(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS BINARY)" : MySqlSyntax.Quote(k.Name)));
+        var order = key.Count == 0 ? "" : " ORDER BY " + string.Join(", ", key.Select(k => IsText(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS BINARY)" : MySqlExactValues.Expression(k)));
         return ExecuteAsync(Select(table, key, columns) + WhereClause.Of(null, null, rowFilter) + order, [], cancellationToken);
     }
 
     protected override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         string? rowFilter, object?[] keyValues, CancellationToken cancellationToken) =>
         ExecuteAsync(Select(table, key, columns) + WhereClause.Of(
-                string.Join(" AND ", key.Select((k, i) => $"{MySqlSyntax.Quote(k.Name)} = {(IsDecimal(k) ? $"CAST(@p{i} AS DECIMAL(65,30))" : $"@p{i}")}")), null, rowFilter),
-            keyValues, cancellationToken);
+                string.Join(" AND ", key.Select((k, i) => $"{MySqlExactValues.Expression(k)} = {(IsDecimal(k) ? $"CAST(@p{i} AS DECIMAL(65,30))" : $"@p{i}")}")), null, rowFilter),
+            keyValues.Select(v => v is float single ? (double)single : v).ToArray(), cancellationToken);
 
     public override async Task<string?> RowFilterErrorAsync(TableName table, string rowFilter, CancellationToken cancellationToken)
     {
@@ -167,8 +194,7 @@ internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
     }
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns) =>
-        $"SELECT {string.Join(", ", key.Select(k => IsDecimal(k) ? $"CAST({MySqlSyntax.Quote(k.Name)} AS CHAR)" : MySqlSyntax.Quote(k.Name))
-            .Concat(columns.Select(c => IsDecimal(c) ? $"CAST({MySqlSyntax.Quote(c.Name)} AS CHAR)" : MySqlSyntax.Quote(c.Name))))} FROM {MySqlSyntax.Quote(table)}";
+        $"SELECT {string.Join(", ", key.Concat(columns).Select(c => IsDecimal(c) ? $"CAST({MySqlSyntax.Quote(c.Name)} AS CHAR)" : MySqlExactValues.Expression(c)))} FROM {MySqlSyntax.Quote(table)}";
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
     {

@@ -43,6 +43,8 @@ internal static class MySqlColumnWriters
             (_, "real") => Nullable((reader, i) => reader.GetFloat(i), wire),
             (_, "double precision") => Nullable((reader, i) => reader.GetDouble(i), wire),
             (_, "bytea") => Nullable((reader, i) => reader.GetFieldValue<byte[]>(i), wire),
+            // Read widened to DOUBLE (MySqlExactValues), a FLOAT is spelled with the digits of its own precision.
+            ("float", "text" or "character varying") => Nullable((reader, i) => reader.GetFloat(i).ToString("R", CultureInfo.InvariantCulture), wire),
             ("char" or "varchar" or "tinytext" or "text" or "mediumtext" or "longtext", "text" or "character varying") =>
                 Nullable((reader, i) => reader.GetString(i), wire),
             (_, "text" or "character varying" or "jsonb" or "json") => Nullable((reader, i) => Text(reader.GetValue(i)), wire),

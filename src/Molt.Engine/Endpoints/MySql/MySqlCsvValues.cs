@@ -41,6 +41,7 @@ internal static class MySqlCsvValues
                 : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture),
             (_, "real") => (reader, i) => reader.GetFloat(i).ToString("R", CultureInfo.InvariantCulture),
             (_, "double precision") => (reader, i) => reader.GetDouble(i).ToString("R", CultureInfo.InvariantCulture),
+            ("float", "text" or "character varying") => (reader, i) => reader.GetFloat(i).ToString("R", CultureInfo.InvariantCulture),
             (_, "bytea") => (reader, i) => "\\x" + Convert.ToHexString(reader.GetFieldValue<byte[]>(i)).ToLowerInvariant(),
             _ => (reader, i) => reader.GetValue(i) switch
             {

@@ -209,7 +209,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
             range.Upper is null ? null : $"{Quote(range.KeyColumn!)} < {Bound(plan.Source, range.KeyColumn!, range.Upper)}",
             where);
 
-        return $"SELECT {QuoteList(plan.Columns.Select(c => c.Source.Name))} FROM {Quote(plan.Source.Name)}{filter}";
+        return $"SELECT {string.Join(", ", plan.Columns.Select(c => MySqlExactValues.SelectItem(c.Source)))} FROM {Quote(plan.Source.Name)}{filter}";
     }
 
     /// <summary>
