@@ -32,8 +32,21 @@ internal static partial class CockroachTypeMapping
             return new TargetType(overridden, WireType(overridden), false) { Note = "from the type-map file" };
         }
 
+        if (column.Type.Name.ToLowerInvariant() is "json" or "jsonb" && !column.Type.IsArray && IsInKey(table, column.Name))
+        {
+            // https://www.cockroachlabs.com/docs/stable/jsonb#known-limitations: "You cannot use primary key, foreign key,
+            // and unique constraints on JSONB values."
+            throw Unsupported(table, column, "in a primary key, unique constraint or foreign key, which CockroachDB refuses on JSONB values");
+        }
+
         return sourceKind.IsMySqlFamily() ? FromMySql(table, column) : FromPostgres(table, column);
     }
+
+    private static bool IsInKey(TableModel table, string column) =>
+        table.PrimaryKey.Contains(column)
+        || table.UniqueConstraints.Any(u => u.Columns.Contains(column))
+        || table.Indexes.Any(i => i.IsUnique && !i.HasExpressions && i.Columns.Contains(column))
+        || table.ForeignKeys.Any(f => f.Columns.Contains(column));
 
     /// <summary>The pgwire type name of a type as CockroachDB spells it.</summary>
     public static string WireType(string sql)
@@ -84,7 +97,7 @@ internal static partial class CockroachTypeMapping
             "bigint" => Same("INT8", "bigint"),
             "real" => Same("FLOAT4", "real"),
             "double precision" => Same("FLOAT8", "double precision"),
-            "numeric" => Same("DECIMAL" + modifier, "numeric"),
+            "numeric" => Numeric(modifier),
             // https://www.cockroachlabs.com/docs/stable/sql-feature-support lists MONEY as unsupported; DECIMAL holds every value.
             "money" => new TargetType("DECIMAL", "numeric", false) { Note = "MONEY becomes DECIMAL: the amount is kept, its currency formatting is not" },
             "boolean" => Same("BOOL", "boolean"),
@@ -154,6 +167,26 @@ internal static partial class CockroachTypeMapping
         };
 
         static TargetType Exact(string sql, string wire) => new(sql, wire, false);
+    }
+
+    /// <summary>
+    /// DECIMAL(p,s) where CockroachDB takes it: "The precision must not be smaller than the scale", and scale is "the
+    /// exact count of digits to the right of the decimal point" (https://www.cockroachlabs.com/docs/stable/decimal), so
+    /// PostgreSQL 15's numeric(p,s) with s above p or below 0 becomes an unconstrained DECIMAL, which holds its values.
+    /// </summary>
+    private static TargetType Numeric(string modifier)
+    {
+        var parts = modifier.Trim('(', ')').Split(',');
+        if (parts.Length == 2 && int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) is var scale
+            && (scale < 0 || scale > int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            return new TargetType("DECIMAL", "numeric", true)
+            {
+                Note = $"numeric{modifier} becomes DECIMAL: CockroachDB takes no scale above the precision or below 0",
+            };
+        }
+
+        return Same("DECIMAL" + modifier, "numeric");
     }
 
     private static TargetType Same(string sql, string wire) => new(sql, wire, true);

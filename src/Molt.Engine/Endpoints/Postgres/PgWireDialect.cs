@@ -128,7 +128,7 @@ public abstract class PgWireDialect : ITargetDialect
                 $"SELECT setval(pg_get_serial_sequence({Literal(target)}, {Literal(column.Name)}), coalesce(max({Quote(column.Name)}), 0) + 1, false) FROM {target}"));
             if (column.Source.Identity == IdentityKind.Always)
             {
-                statements.Add(new($"identity of {column.Name} made GENERATED ALWAYS", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET GENERATED ALWAYS"));
+                statements.Add(IdentityAlways(plan.Target, column));
             }
         }
 
@@ -157,6 +157,10 @@ public abstract class PgWireDialect : ITargetDialect
 
     /// <summary>A column's collation clause, or empty.</summary>
     protected abstract string CollationClause(TargetColumn column);
+
+    /// <summary>A GENERATED ALWAYS identity of the source made ALWAYS again once the rows are in.</summary>
+    protected virtual DdlStatement IdentityAlways(TableName target, TargetColumn column) =>
+        new($"identity of {column.Name} made GENERATED ALWAYS", $"ALTER TABLE {Quote(target)} ALTER COLUMN {Quote(column.Name)} SET GENERATED ALWAYS");
 
     /// <summary>A secondary index of the source, translated.</summary>
     protected abstract DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres);
