@@ -92,6 +92,23 @@ public sealed class CockroachDocumentedLimitsTests
     public void AJsonbColumnOutsideEveryKeyIsMappedAsBefore() =>
         Assert.Equal("JSONB", Map(new TableModel(Name, [Column("id", new ColumnType("integer", "integer")), Column("j", new ColumnType("jsonb", "jsonb"))], ["id"]), "j").Sql);
 
+    [Fact]
+    public void AnUnboundedBpcharBecomesTextNotCharOfOne()
+    {
+        var mapped = Map(new TableModel(Name, [Column("c", new ColumnType("character", "bpchar"))], []), "c");
+        Assert.Equal(("TEXT", "text"), (mapped.Sql, mapped.WireType));
+        Assert.Contains("bpchar", mapped.Note);
+        Assert.Equal("CHAR(5)", Map(new TableModel(Name, [Column("c", new ColumnType("character", "character(5)"))], []), "c").Sql);
+    }
+
+    [Theory]
+    [InlineData(23, 1, false)]
+    [InlineData(23, 2, false)]
+    [InlineData(24, 1, true)]
+    [InlineData(25, 4, true)]
+    public void OnlyReleasesStillSupportedAndCarryingSetGeneratedAndRestartAreAccepted(int major, int minor, bool supported) =>
+        Assert.Equal(supported, CockroachPrerequisites.IsSupported(new Version(major, minor, 0)));
+
     private static string? IndexSql(ColumnType type, string method, string definition) => Index(type, method, definition).Sql;
 
     private static DdlStatement Index(ColumnType type, string method, string definition)

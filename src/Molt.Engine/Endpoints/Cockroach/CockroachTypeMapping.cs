@@ -81,11 +81,7 @@ internal static partial class CockroachTypeMapping
     /// say how many dimensions a column's values have.
     /// </summary>
     private static TargetType Array(TargetType element) =>
-        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible)
-        {
-            // JSONB[] arrived in v23.2 (https://www.cockroachlabs.com/docs/v23.2/jsonb); older clusters refuse the CREATE TABLE.
-            Note = element.WireType == "jsonb" ? "JSONB[] needs CockroachDB v23.2 or newer" : element.Note,
-        };
+        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible) { Note = element.Note };
 
     private static TargetType Scalar(TableModel table, ColumnModel column, ColumnType type)
     {
@@ -102,6 +98,9 @@ internal static partial class CockroachTypeMapping
             "money" => new TargetType("DECIMAL", "numeric", false) { Note = "MONEY becomes DECIMAL: the amount is kept, its currency formatting is not" },
             "boolean" => Same("BOOL", "boolean"),
             "character varying" => Same("VARCHAR" + modifier, "character varying"),
+            // An unbounded bpchar: CHAR alone means CHAR(1), and CockroachDB's own BPCHAR was limited to one character
+            // before v24.1.7 (release notes v24.1.7), so TEXT, which holds every value.
+            "character" when modifier == "" => new TargetType("TEXT", "text", true) { Note = "bpchar without a length becomes TEXT" },
             "character" => Same("CHAR" + modifier, "character"),
             "text" => Same("TEXT", "text"),
             "name" or "\"char\"" or "char" => new TargetType("TEXT", "text", false),
