@@ -78,7 +78,8 @@ public interface ITargetDialect
 
     /// <summary>
     /// An upsert of <paramref name="rows"/> rows by their primary key; parameters named @p0..@pN, row by row, each row's
-    /// values in <paramref name="columns"/> order.
+    /// values in <paramref name="columns"/> order. The rows' keys must be distinct: CockroachDB refuses a multi-row UPSERT
+    /// that names a key twice (https://www.cockroachlabs.com/docs/stable/upsert).
     /// </summary>
     string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows);
 

@@ -76,8 +76,9 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
         $"WITH nullif = {Literal(Load.CsvShard.Null)}";
 
     /// <summary>
-    /// UPSERT writes whole rows by primary key without reading them first when every column is given
-    /// (https://www.cockroachlabs.com/docs/stable/upsert); INSERT ... ON CONFLICT would read each row.
+    /// UPSERT by primary key (https://www.cockroachlabs.com/docs/stable/upsert), which writes without reading first only
+    /// on a table without secondary indexes (https://www.cockroachlabs.com/docs/stable/insert-vs-upsert). A batch that
+    /// names one key twice is refused, so the caller keeps only each key's last row.
     /// </summary>
     public override string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows) =>
         $"UPSERT INTO {Quote(target)} ({QuoteList(columns)}) VALUES {DmlParameters.Rows(columns.Count, rows)}";
