@@ -109,6 +109,23 @@ public sealed class CockroachDocumentedLimitsTests
     public void OnlyReleasesStillSupportedAndCarryingSetGeneratedAndRestartAreAccepted(int major, int minor, bool supported) =>
         Assert.Equal(supported, CockroachPrerequisites.IsSupported(new Version(major, minor, 0)));
 
+    [Fact]
+    public void TypesWhoseBinaryFormCockroachDbDoesNotDocumentAreSentAsText()
+    {
+        var mood = new ColumnType("mood", "mood") { UserTypeKind = "enum", UserTypeName = new TableName("app", "mood") };
+        var moods = new ColumnType("mood", "mood[]") { UserTypeKind = "enum", UserTypeName = new TableName("app", "mood"), IsArray = true };
+        foreach (var type in new[] { mood, moods, new ColumnType("tsvector", "tsvector"), new ColumnType("tsquery", "tsquery"),
+                     new ColumnType("geometry", "geometry"), new ColumnType("geography", "geography") })
+        {
+            Assert.True(Map(new TableModel(Name, [Column("c", type)], []), "c").IsSentAsText, type.Declared);
+        }
+
+        foreach (var type in new[] { new ColumnType("text", "text"), new ColumnType("integer", "integer"), new ColumnType("bytea", "bytea") })
+        {
+            Assert.False(Map(new TableModel(Name, [Column("c", type)], []), "c").IsSentAsText, type.Declared);
+        }
+    }
+
     private static string? IndexSql(ColumnType type, string method, string definition) => Index(type, method, definition).Sql;
 
     private static DdlStatement Index(ColumnType type, string method, string definition)

@@ -68,6 +68,29 @@ public sealed class CockroachPostgresSharedSpellingTests(PostgresSourceFixture f
             "SELECT string_agg(data_type, '|' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'Torture Table' AND column_name IN ('m', 'j', 'x', 'cidr_', 'mac', 'po', 'i4r', 'pt')"));
     }
 
+    // CockroachDB documents no binary decoding for tsvector or tsquery: such a table is copied as CSV (COPY ... WITH CSV),
+    // here with bytes, text needing quotes and NULLs beside them.
+    [Fact]
+    public async Task ATableWithATypeSentAsTextIsCopiedAsCsvValueForValue()
+    {
+        var source = await fixture.NewDatabaseAsync("crdb_text_src");
+        await fixture.Server.ExecuteAsync(source, """
+            CREATE TABLE docs (id int PRIMARY KEY, body tsvector, q tsquery, raw bytea, note text);
+            INSERT INTO docs VALUES
+              (1, 'a fat cat', 'fat & cat', '\x00ff0a', 'quote " comma , newline
+            end'),
+              (2, '', 'a | !b', '', '\N'),
+              (3, NULL, NULL, NULL, NULL);
+            """);
+        var target = await fixture.NewDatabaseAsync("crdb_text_dst");
+        var (plan, summary, _, _) = await LoadHarness.LoadAsync(Uri(source), Uri(target), Recreate, dialect: new CockroachDialect(MissingPrimaryKey.Refuse));
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        Assert.True(Assert.Single(plan.Tables).Plan.IsSentAsText);
+        Assert.Equal(await LoadHarness.DigestAsync(fixture.Server, source, "docs"), await LoadHarness.DigestAsync(fixture.Server, target, "docs"));
+        Assert.Equal(3L, await fixture.Server.ScalarAsync<long>(target, "SELECT count(*) FROM docs"));
+    }
+
     // Integer keys split by their bounds, others (UUIDs, strings: common CockroachDB keys) by their values in order. The
     // table was never analysed (a freshly restored source): its rows are counted, not estimated as none.
     [Theory]

@@ -61,8 +61,8 @@ internal static partial class CockroachTypeMapping
         var type = column.Type;
         var mapped = type.UserTypeKind switch
         {
-            // https://www.cockroachlabs.com/docs/stable/enum: CREATE TYPE ... AS ENUM; labels travel as text in binary COPY.
-            "enum" => new TargetType(PostgresSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true),
+            // https://www.cockroachlabs.com/docs/stable/enum: CREATE TYPE ... AS ENUM; its OIDs differ from the source's.
+            "enum" => new TargetType(PostgresSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true) { IsSentAsText = true },
             // No CREATE DOMAIN in CockroachDB (https://www.cockroachlabs.com/docs/stable/sql-feature-support): the base type.
             "domain" => Scalar(table, column, type.DomainBase!) with
             {
@@ -81,7 +81,7 @@ internal static partial class CockroachTypeMapping
     /// say how many dimensions a column's values have.
     /// </summary>
     private static TargetType Array(TargetType element) =>
-        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible) { Note = element.Note };
+        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible) { Note = element.Note, IsSentAsText = element.IsSentAsText };
 
     private static TargetType Scalar(TableModel table, ColumnModel column, ColumnType type)
     {
@@ -122,11 +122,11 @@ internal static partial class CockroachTypeMapping
             "bit varying" => Same("VARBIT" + modifier, "bit varying"),
             "oid" => Same("OID", "oid"),
             // https://www.cockroachlabs.com/docs/stable/tsvector (v23.1+).
-            "tsvector" => Same("TSVECTOR", "tsvector"),
-            "tsquery" => Same("TSQUERY", "tsquery"),
-            // PostGIS types: https://www.cockroachlabs.com/docs/stable/spatial-data-overview; both send EWKB in binary.
-            "geometry" => Same("GEOMETRY", "geometry"),
-            "geography" => Same("GEOGRAPHY", "geography"),
+            "tsvector" => SentAsText("TSVECTOR", "tsvector"),
+            "tsquery" => SentAsText("TSQUERY", "tsquery"),
+            // PostGIS types: https://www.cockroachlabs.com/docs/stable/spatial-data-overview; their text form is hex EWKB.
+            "geometry" => SentAsText("GEOMETRY", "geometry"),
+            "geography" => SentAsText("GEOGRAPHY", "geography"),
             "xml" or "macaddr" or "macaddr8" or "point" or "line" or "lseg" or "box" or "path" or "polygon" or "circle" or "pg_lsn" or "txid_snapshot"
                 or "int4range" or "int8range" or "numrange" or "tsrange" or "tstzrange" or "daterange" =>
                 AsText($"{type.Name}, which CockroachDB lacks, is kept in its text form"),
@@ -189,6 +189,13 @@ internal static partial class CockroachTypeMapping
     }
 
     private static TargetType Same(string sql, string wire) => new(sql, wire, true);
+
+    /// <summary>
+    /// The same type, sent as text: https://www.cockroachlabs.com/docs/stable/copy lists no type whose binary form it
+    /// decodes, and these binary layouts are PostgreSQL's own (MOLT Fetch itself does not move spatial types,
+    /// https://www.cockroachlabs.com/docs/stable/molt-fetch#limitations).
+    /// </summary>
+    private static TargetType SentAsText(string sql, string wire) => new(sql, wire, true) { IsSentAsText = true };
 
     private static TargetType AsText(string note) => new("TEXT", "text", false) { Note = note };
 
