@@ -55,6 +55,15 @@ public sealed class CockroachDocumentedLimitsTests
         Assert.Contains(PostLoad(new PostgresDialect(), table), s => s.Sql == """ALTER TABLE "app"."t" ALTER COLUMN "id" SET GENERATED ALWAYS""");
     }
 
+    [Fact]
+    public void AnIdentityIsRestartedOnlyAfterRowsWereLoadedAsSetvalFalseStoresTheValueLessTheIncrement()
+    {
+        var id = new ColumnModel("id", 1, new ColumnType("integer", "integer"), false) { Identity = IdentityKind.ByDefault };
+        var statement = Assert.Single(PostLoad(Dialect, new TableModel(Name, [id], ["id"])));
+        Assert.Equal("""SELECT setval(pg_get_serial_sequence('"app"."t"', 'id'), max("id") + 1, false) FROM "app"."t" HAVING max("id") IS NOT NULL""",
+            statement.Sql);
+    }
+
     [Theory]
     [InlineData("numeric(2,5)")]
     [InlineData("numeric(5,-2)")]
