@@ -39,7 +39,7 @@ public sealed class CockroachDocumentedLimitsTests
     {
         var statement = Index(new ColumnType(type, declared), "gist", "CREATE INDEX t_geom_idx ON app.t USING gist (geom)");
         Assert.Null(statement.Sql);
-        Assert.Contains($"a gist index on geom ({mapped}) has no CockroachDB equivalent", statement.NotTranslatedReason);
+        Assert.Contains($"a gist index on \"geom\" ({mapped}) has no CockroachDB equivalent", statement.NotTranslatedReason);
     }
 
     [Fact]

@@ -20,8 +20,9 @@ public enum MissingPrimaryKey
 /// <summary>
 /// CockroachDB as a target. What it shares with PostgreSQL (DROP/TRUNCATE, constraints and foreign keys after the data,
 /// identity columns BY DEFAULT, https://www.cockroachlabs.com/docs/stable/create-table#identity-columns) comes from
-/// <see cref="PgWireDialect"/>; what differs is here: its types, enum creation, inverted and spatial indexes, identities never made ALWAYS, binary COPY's older
-/// spelling, UPSERT, a primary key required by choice, and shards sized for its transactions.
+/// <see cref="PgWireDialect"/>; what differs is here: its types, enum creation, inverted and spatial indexes, identities
+/// never made ALWAYS and restarted only when rows were loaded, binary COPY's older spelling, UPSERT, a primary key
+/// required by choice, and shards sized for its transactions.
 /// </summary>
 public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
 {
@@ -141,7 +142,7 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
         }
 
         return new($"index {index.Name}", null,
-            $"a {index.Method} index on {string.Join(", ", index.Columns)} ({(wire == "" ? "an expression" : last!.Type.Sql)}) has no CockroachDB equivalent: " +
+            $"a {index.Method} index on {QuoteList(index.Columns)} ({(wire == "" ? "an expression" : last!.Type.Sql)}) has no CockroachDB equivalent: " +
             $"{index.SourceDefinition ?? string.Join(", ", index.Columns)}");
     }
 
