@@ -43,17 +43,24 @@ internal static class TargetSchemaCheck
         }
     }
 
+    /// <summary>
+    /// Per column, whether a row must give it a value. PostgreSQL says is_generated NEVER or ALWAYS; CockroachDB says NO
+    /// or YES, and always NO for is_identity, but sets identity_start for identity columns
+    /// (https://www.cockroachlabs.com/docs/stable/information-schema#columns).
+    /// </summary>
+    internal const string ColumnsSql = """
+        SELECT table_schema, table_name, column_name,
+               is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO' AND identity_start IS NULL AND is_generated IN ('NEVER', 'NO')
+        FROM information_schema.columns
+        WHERE table_schema = ANY($1) AND table_name = ANY($2)
+        """;
+
     /// <summary>Per existing target table: column name -> "NOT NULL without a default".</summary>
     private static async Task<Dictionary<TableName, Dictionary<string, bool>>> ReadColumnsAsync(NpgsqlDataSource target, IReadOnlyList<TablePlan> plans,
         CancellationToken cancellationToken)
     {
-        const string sql = """
-            SELECT table_schema, table_name, column_name, is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO' AND is_generated = 'NEVER'
-            FROM information_schema.columns
-            WHERE table_schema = ANY($1) AND table_name = ANY($2)
-            """;
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(sql, connection)
+        await using var command = new NpgsqlCommand(ColumnsSql, connection)
         {
             Parameters =
             {

@@ -78,7 +78,8 @@ public interface ITargetDialect
 
     /// <summary>
     /// An upsert of <paramref name="rows"/> rows by their primary key; parameters named @p0..@pN, row by row, each row's
-    /// values in <paramref name="columns"/> order.
+    /// values in <paramref name="columns"/> order. The rows' keys must be distinct: CockroachDB refuses a multi-row UPSERT
+    /// that names a key twice (https://www.cockroachlabs.com/docs/stable/upsert).
     /// </summary>
     string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows);
 
@@ -101,6 +102,12 @@ public sealed record TargetType(string Sql, string WireType, bool IsBinaryCompat
     /// <summary>Why the mapping is not exact (a widening, a fallback), shown with -WhatIf; null when exact.</summary>
     public string? Note { get; init; }
 
+    /// <summary>
+    /// True when the value goes to the target in its text form (CSV COPY) rather than binary, because the target does
+    /// not document how it decodes the type's binary form.
+    /// </summary>
+    public bool IsSentAsText { get; init; }
+
     public override string ToString() => Sql;
 }
 
@@ -120,6 +127,9 @@ public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyLis
 
     /// <summary>The positions in <see cref="Columns"/> of the primary key's columns, for naming a row.</summary>
     public IReadOnlyList<int> KeyOrdinals => PrimaryKey.Select(k => Columns.ToList().FindIndex(c => c.Name == k)).Where(i => i >= 0).ToList();
+
+    /// <summary>True when a column must reach the target as text, so the table's shards are copied as CSV.</summary>
+    public bool IsSentAsText => Columns.Any(c => c.Type.IsSentAsText);
 
     /// <summary>True when every column can be relayed without conversion.</summary>
     public bool IsBinaryCompatible => Columns.All(c => c.Type.IsBinaryCompatible);

@@ -142,8 +142,13 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Never over a "done": a COMMIT that failed as ambiguous (40003, or the connection lost) may have committed the rows
+    /// and their mark (https://www.cockroachlabs.com/docs/stable/transaction-retry-error-reference), and copying them again
+    /// on -Resume would conflict or duplicate.
+    /// </summary>
     public Task MarkShardFailedAsync(string fetchId, string sourceTable, int shard, string status, string error, CancellationToken cancellationToken) => ExecuteAsync(
-        $"""UPDATE "{Schema}"."fetch_shards" SET status = $4, error = $5, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3""",
+        $"""UPDATE "{Schema}"."fetch_shards" SET status = $4, error = $5, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3 AND status <> 'done'""",
         cancellationToken, fetchId, sourceTable, shard, status, error);
 
     public Task RecordExceptionAsync(LoadException exception, CancellationToken cancellationToken) => ExecuteAsync(

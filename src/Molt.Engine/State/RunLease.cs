@@ -8,8 +8,9 @@ namespace Molt.Engine.State;
 /// while the run still goes on elsewhere would copy the same rows twice). The claim lives in a connection of its own and
 /// ends with it, whether the load finishes or its process dies. PostgreSQL holds it as a session advisory lock, which
 /// takes no transaction ID: an open transaction with one would hold back vacuum and make every logical replication slot
-/// created on that server wait for the whole load. CockroachDB holds it as a row lock in an open transaction
-/// (https://www.cockroachlabs.com/docs/stable/select-for-update), the claim it documents.
+/// created on that server wait for the whole load. CockroachDB, whose advisory locks are no-ops
+/// (https://www.cockroachlabs.com/docs/stable/postgresql-compatibility), holds it as a write to the run's row in an
+/// open transaction (see <see cref="RowClaimStatements"/>).
 /// </summary>
 public sealed class RunLease : IAsyncDisposable
 {
@@ -113,26 +114,53 @@ public sealed class RunLease : IAsyncDisposable
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
+    /// <summary>
+    /// The CockroachDB claim, in order. The timeouts come first and in the same transaction: CockroachDB makes any
+    /// write to a row wait for another session's lock on it, with no timeout unless lock_timeout is set
+    /// (https://www.cockroachlabs.com/docs/stable/session-variables#lock-timeout, default 0). The claim is a write, not
+    /// SELECT ... FOR UPDATE: a write intent is replicated through Raft
+    /// (https://www.cockroachlabs.com/docs/stable/architecture/transaction-layer#write-intents), while a FOR UPDATE
+    /// lock under SERIALIZABLE is unreplicated and dropped on a lease transfer, split or merge
+    /// (https://www.cockroachlabs.com/docs/stable/known-limitations#select-for-update-limitations). The last statement
+    /// takes the run id as $1.
+    /// </summary>
+    internal static IReadOnlyList<string> RowClaimStatements(TimeSpan wait) =>
+    [
+        "BEGIN",
+        // 0 would mean no timeout at all: the shortest wait is a millisecond.
+        $"SET LOCAL lock_timeout = '{Math.Max(1, (int)wait.TotalMilliseconds)}ms'",
+        // A server-wide idle_in_transaction_session_timeout would end the claim while the load goes on.
+        "SET LOCAL idle_in_transaction_session_timeout = 0",
+        $"""INSERT INTO "{LoadStateStore.Schema}"."fetch_leases" (fetch_id) VALUES ($1) ON CONFLICT (fetch_id) DO UPDATE SET fetch_id = excluded.fetch_id""",
+    ];
+
     private static async Task<bool> LockRowAsync(NpgsqlConnection connection, string fetchId, TimeSpan wait, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(connection, $"""INSERT INTO "{LoadStateStore.Schema}"."fetch_leases" (fetch_id) VALUES ($1) ON CONFLICT (fetch_id) DO NOTHING""",
-            fetchId, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, "BEGIN", null, cancellationToken).ConfigureAwait(false);
-        // 0 would mean no timeout at all: the shortest wait is a millisecond.
-        await ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{Math.Max(1, (int)wait.TotalMilliseconds)}ms'", null, cancellationToken).ConfigureAwait(false);
-        // A server-wide idle_in_transaction_session_timeout would end the claim while the load goes on.
-        await ExecuteAsync(connection, "SET LOCAL idle_in_transaction_session_timeout = 0", null, cancellationToken).ConfigureAwait(false);
+        var statements = RowClaimStatements(wait);
+        foreach (var statement in statements.Take(statements.Count - 1))
+        {
+            await ExecuteAsync(connection, statement, null, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            await ExecuteAsync(connection, $"""SELECT fetch_id FROM "{LoadStateStore.Schema}"."fetch_leases" WHERE fetch_id = $1 FOR UPDATE""",
-                fetchId, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, statements[^1], fetchId, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        catch (PostgresException ex) when (IsHeldElsewhere(ex.SqlState))
         {
             return false;
         }
     }
+
+    /// <summary>
+    /// A lock wait that timed out (55P03, the code PostgreSQL gives and CockroachDB documents for NOWAIT,
+    /// https://www.cockroachlabs.com/docs/stable/troubleshoot-lock-contention), or one CockroachDB ended by aborting
+    /// the waiter (40001, https://www.cockroachlabs.com/docs/stable/select-for-update): either way another session
+    /// holds the claim.
+    /// </summary>
+    internal static bool IsHeldElsewhere(string sqlState) =>
+        sqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.SerializationFailure;
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, string? parameter, CancellationToken cancellationToken)
     {

@@ -19,9 +19,10 @@ public enum MissingPrimaryKey
 
 /// <summary>
 /// CockroachDB as a target. What it shares with PostgreSQL (DROP/TRUNCATE, constraints and foreign keys after the data,
-/// identity columns, https://www.cockroachlabs.com/docs/stable/create-table#identity-columns) comes from
-/// <see cref="PgWireDialect"/>; what differs is here: its types, enum creation, inverted indexes, binary COPY's older
-/// spelling, UPSERT, a primary key required by choice, and shards sized for its transactions.
+/// identity columns BY DEFAULT, https://www.cockroachlabs.com/docs/stable/create-table#identity-columns) comes from
+/// <see cref="PgWireDialect"/>; what differs is here: its types, enum creation, inverted and spatial indexes, identities
+/// never made ALWAYS and restarted only when rows were loaded, binary COPY's older spelling, UPSERT, a primary key
+/// required by choice, and shards sized for its transactions.
 /// </summary>
 public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
 {
@@ -76,8 +77,9 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
         $"WITH nullif = {Literal(Load.CsvShard.Null)}";
 
     /// <summary>
-    /// UPSERT writes whole rows by primary key without reading them first when every column is given
-    /// (https://www.cockroachlabs.com/docs/stable/upsert); INSERT ... ON CONFLICT would read each row.
+    /// UPSERT by primary key (https://www.cockroachlabs.com/docs/stable/upsert), which writes without reading first only
+    /// on a table without secondary indexes (https://www.cockroachlabs.com/docs/stable/insert-vs-upsert). A batch that
+    /// names one key twice is refused, so the caller keeps only each key's last row.
     /// </summary>
     public override string Upsert(TableName target, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, int rows) =>
         $"UPSERT INTO {Quote(target)} ({QuoteList(columns)}) VALUES {DmlParameters.Rows(columns.Count, rows)}";
@@ -92,9 +94,9 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     protected override string CollationClause(TargetColumn column) => "";
 
     /// <summary>
-    /// Plain indexes are rebuilt from their columns; GIN and GiST become inverted indexes
-    /// (https://www.cockroachlabs.com/docs/stable/inverted-indexes). Expression and partial indexes exist in CockroachDB,
-    /// but their expressions are in the source's SQL, so they are reported rather than guessed at.
+    /// Plain indexes are rebuilt from their columns. Expression and partial indexes exist in CockroachDB, but their
+    /// expressions are in the source's SQL, so they are reported rather than guessed at; so are GIN and GiST indexes
+    /// CockroachDB has no equivalent for (see <see cref="InvertedIndex"/>).
     /// </summary>
     protected override DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres)
     {
@@ -103,6 +105,66 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
             return NotTranslated(index);
         }
 
-        return ColumnIndex(plan, index, fromPostgres, index.Method is "gin" or "gist" ? "INVERTED INDEX" : "INDEX");
+        return index.Method is "gin" or "gist" ? InvertedIndex(plan, index) : ColumnIndex(plan, index, fromPostgres, "INDEX");
     }
+
+    /// <summary>
+    /// A PostgreSQL GIN or GiST index in the syntax CockroachDB documents for its column type
+    /// (https://www.cockroachlabs.com/docs/stable/inverted-indexes: "The last indexed column must be one of the inverted
+    /// types"): JSONB, arrays and TSVECTOR as CREATE INVERTED INDEX; spatial columns only as USING GIST
+    /// (https://www.cockroachlabs.com/docs/stable/create-index: "spatial indexes do not support an alternate CREATE
+    /// INVERTED INDEX ... syntax"); trigram indexes with their method and opclass, which they need
+    /// (https://www.cockroachlabs.com/docs/stable/trigram-indexes). Anything else (GiST on inet, ranges or btree_gist
+    /// scalars) has no CockroachDB equivalent and is reported.
+    /// </summary>
+    private DdlStatement InvertedIndex(TablePlan plan, IndexModel index)
+    {
+        var last = plan.Columns.FirstOrDefault(c => c.Name == plan.TargetColumn(index.Columns[^1]));
+        var wire = last?.Type.WireType ?? "";
+        var definition = index.SourceDefinition ?? "";
+        var trigram = new[] { "gin_trgm_ops", "gist_trgm_ops" }.FirstOrDefault(o => definition.Contains(o, StringComparison.OrdinalIgnoreCase));
+        if (index.Columns.Count == 1 && last is not null)
+        {
+            if (trigram is not null && wire is ("text" or "character varying" or "character"))
+            {
+                return UsingIndex(plan, index, $"{index.Method!.ToUpperInvariant()} ({Quote(last.Name)} {trigram})");
+            }
+
+            if (index.Method == "gist" && wire is ("geometry" or "geography"))
+            {
+                return UsingIndex(plan, index, $"GIST ({Quote(last.Name)})");
+            }
+        }
+
+        if (trigram is null && (wire is ("jsonb" or "tsvector") || wire.EndsWith("[]", StringComparison.Ordinal)))
+        {
+            return ColumnIndex(plan, index, fromPostgres: true, "INVERTED INDEX");
+        }
+
+        return new($"index {index.Name}", null,
+            $"a {index.Method} index on {QuoteList(index.Columns)} ({(wire == "" ? "an expression" : last!.Type.Sql)}) has no CockroachDB equivalent: " +
+            $"{index.SourceDefinition ?? string.Join(", ", index.Columns)}");
+    }
+
+    private DdlStatement UsingIndex(TablePlan plan, IndexModel index, string methodAndColumn) =>
+        new($"index {index.Name}", $"CREATE INDEX {Quote(Name(plan, index.Name))} ON {Quote(plan.Target)} USING {methodAndColumn}");
+
+    /// <summary>
+    /// Only after rows were loaded: CockroachDB's setval(..., false) stores the value less the increment
+    /// (https://www.cockroachlabs.com/docs/stable/create-sequence), which for an empty table would be 0, below the
+    /// default MINVALUE 1; an empty table's sequence already starts at 1.
+    /// </summary>
+    protected override string IdentityRestart(string target, TargetColumn column) =>
+        $"SELECT setval(pg_get_serial_sequence({Literal(target)}, {Literal(column.Name)}), max({Quote(column.Name)}) + 1, false) FROM {target} " +
+        $"HAVING max({Quote(column.Name)}) IS NOT NULL";
+
+    /// <summary>
+    /// Kept GENERATED BY DEFAULT: CockroachDB has no OVERRIDING SYSTEM VALUE, so an ALWAYS identity would refuse the
+    /// explicit ids replication writes (https://www.cockroachlabs.com/docs/stable/create-table#identity-columns), and
+    /// SET GENERATED ALWAYS is a syntax error before v24.1 (release notes v24.1.0-alpha.3).
+    /// </summary>
+    protected override DdlStatement IdentityAlways(TableName target, TargetColumn column) =>
+        new($"identity of {column.Name} made GENERATED ALWAYS", null,
+            "kept GENERATED BY DEFAULT: CockroachDB has no OVERRIDING SYSTEM VALUE, so an ALWAYS identity would refuse the ids replication writes; " +
+            "make it ALWAYS after cutover if you need it (ALTER TABLE ... ALTER COLUMN ... SET GENERATED ALWAYS, v24.1 or newer)");
 }

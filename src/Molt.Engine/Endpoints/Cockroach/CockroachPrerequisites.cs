@@ -21,7 +21,7 @@ public static partial class CockroachPrerequisites
         var checks = new List<PrerequisiteCheck>
         {
             PrerequisiteCheck.Pass(role, address, "Connection", $"CockroachDB {server.Version} as '{user}' on database '{connection.Database}'"),
-            PrerequisiteCheck.Of(role, address, "ServerVersion", version is not null && version >= MinimumVersion,
+            PrerequisiteCheck.Of(role, address, "ServerVersion", IsSupported(version),
                 $"version {server.Version}", $"Molt supports CockroachDB {MinimumVersion} and newer; upgrade the cluster."),
         };
         if (role == EndpointRole.Target)
@@ -37,8 +37,14 @@ public static partial class CockroachPrerequisites
         return new ConnectionReport(server, checks);
     }
 
-    /// <summary>The oldest release whose COPY, UPSERT and changefeed behaviour the Cockroach dialect is written against.</summary>
-    public static Version MinimumVersion { get; } = new(23, 1);
+    /// <summary>
+    /// The oldest release whose COPY, UPSERT and changefeed behaviour the Cockroach dialect is written against: 24.1, an
+    /// LTS release, as 23.1 and 23.2 are out of support (https://www.cockroachlabs.com/docs/releases/release-support-policy)
+    /// and 24.1 brings ALTER COLUMN ... SET GENERATED and RESTART (release notes v24.1.0-alpha.3 and alpha.4).
+    /// </summary>
+    public static Version MinimumVersion { get; } = new(24, 1);
+
+    internal static bool IsSupported(Version? version) => version is not null && version >= MinimumVersion;
 
     public static Version? ParseVersion(string versionText)
     {

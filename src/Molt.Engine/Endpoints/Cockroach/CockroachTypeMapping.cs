@@ -32,8 +32,21 @@ internal static partial class CockroachTypeMapping
             return new TargetType(overridden, WireType(overridden), false) { Note = "from the type-map file" };
         }
 
+        if (column.Type.Name.ToLowerInvariant() is "json" or "jsonb" && !column.Type.IsArray && IsInKey(table, column.Name))
+        {
+            // https://www.cockroachlabs.com/docs/stable/jsonb#known-limitations: "You cannot use primary key, foreign key,
+            // and unique constraints on JSONB values."
+            throw Unsupported(table, column, "in a primary key, unique constraint or foreign key, which CockroachDB refuses on JSONB values");
+        }
+
         return sourceKind.IsMySqlFamily() ? FromMySql(table, column) : FromPostgres(table, column);
     }
+
+    private static bool IsInKey(TableModel table, string column) =>
+        table.PrimaryKey.Contains(column)
+        || table.UniqueConstraints.Any(u => u.Columns.Contains(column))
+        || table.Indexes.Any(i => i.IsUnique && !i.HasExpressions && i.Columns.Contains(column))
+        || table.ForeignKeys.Any(f => f.Columns.Contains(column));
 
     /// <summary>The pgwire type name of a type as CockroachDB spells it.</summary>
     public static string WireType(string sql)
@@ -48,8 +61,8 @@ internal static partial class CockroachTypeMapping
         var type = column.Type;
         var mapped = type.UserTypeKind switch
         {
-            // https://www.cockroachlabs.com/docs/stable/enum: CREATE TYPE ... AS ENUM; labels travel as text in binary COPY.
-            "enum" => new TargetType(PostgresSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true),
+            // https://www.cockroachlabs.com/docs/stable/enum: CREATE TYPE ... AS ENUM; its OIDs differ from the source's.
+            "enum" => new TargetType(PostgresSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true) { IsSentAsText = true },
             // No CREATE DOMAIN in CockroachDB (https://www.cockroachlabs.com/docs/stable/sql-feature-support): the base type.
             "domain" => Scalar(table, column, type.DomainBase!) with
             {
@@ -68,11 +81,7 @@ internal static partial class CockroachTypeMapping
     /// say how many dimensions a column's values have.
     /// </summary>
     private static TargetType Array(TargetType element) =>
-        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible)
-        {
-            // JSONB[] arrived in v23.2 (https://www.cockroachlabs.com/docs/v23.2/jsonb); older clusters refuse the CREATE TABLE.
-            Note = element.WireType == "jsonb" ? "JSONB[] needs CockroachDB v23.2 or newer" : element.Note,
-        };
+        new(element.Sql + "[]", element.WireType + "[]", element.IsBinaryCompatible) { Note = element.Note, IsSentAsText = element.IsSentAsText };
 
     private static TargetType Scalar(TableModel table, ColumnModel column, ColumnType type)
     {
@@ -84,11 +93,14 @@ internal static partial class CockroachTypeMapping
             "bigint" => Same("INT8", "bigint"),
             "real" => Same("FLOAT4", "real"),
             "double precision" => Same("FLOAT8", "double precision"),
-            "numeric" => Same("DECIMAL" + modifier, "numeric"),
+            "numeric" => Numeric(modifier),
             // https://www.cockroachlabs.com/docs/stable/sql-feature-support lists MONEY as unsupported; DECIMAL holds every value.
             "money" => new TargetType("DECIMAL", "numeric", false) { Note = "MONEY becomes DECIMAL: the amount is kept, its currency formatting is not" },
             "boolean" => Same("BOOL", "boolean"),
             "character varying" => Same("VARCHAR" + modifier, "character varying"),
+            // An unbounded bpchar: CHAR alone means CHAR(1), and CockroachDB's own BPCHAR was limited to one character
+            // before v24.1.7 (release notes v24.1.7), so TEXT, which holds every value.
+            "character" when modifier == "" => new TargetType("TEXT", "text", true) { Note = "bpchar without a length becomes TEXT" },
             "character" => Same("CHAR" + modifier, "character"),
             "text" => Same("TEXT", "text"),
             "name" or "\"char\"" or "char" => new TargetType("TEXT", "text", false),
@@ -110,11 +122,11 @@ internal static partial class CockroachTypeMapping
             "bit varying" => Same("VARBIT" + modifier, "bit varying"),
             "oid" => Same("OID", "oid"),
             // https://www.cockroachlabs.com/docs/stable/tsvector (v23.1+).
-            "tsvector" => Same("TSVECTOR", "tsvector"),
-            "tsquery" => Same("TSQUERY", "tsquery"),
-            // PostGIS types: https://www.cockroachlabs.com/docs/stable/spatial-data-overview; both send EWKB in binary.
-            "geometry" => Same("GEOMETRY", "geometry"),
-            "geography" => Same("GEOGRAPHY", "geography"),
+            "tsvector" => SentAsText("TSVECTOR", "tsvector"),
+            "tsquery" => SentAsText("TSQUERY", "tsquery"),
+            // PostGIS types: https://www.cockroachlabs.com/docs/stable/spatial-data-overview; their text form is hex EWKB.
+            "geometry" => SentAsText("GEOMETRY", "geometry"),
+            "geography" => SentAsText("GEOGRAPHY", "geography"),
             "xml" or "macaddr" or "macaddr8" or "point" or "line" or "lseg" or "box" or "path" or "polygon" or "circle" or "pg_lsn" or "txid_snapshot"
                 or "int4range" or "int8range" or "numrange" or "tsrange" or "tstzrange" or "daterange" =>
                 AsText($"{type.Name}, which CockroachDB lacks, is kept in its text form"),
@@ -156,7 +168,34 @@ internal static partial class CockroachTypeMapping
         static TargetType Exact(string sql, string wire) => new(sql, wire, false);
     }
 
+    /// <summary>
+    /// DECIMAL(p,s) where CockroachDB takes it: "The precision must not be smaller than the scale", and scale is "the
+    /// exact count of digits to the right of the decimal point" (https://www.cockroachlabs.com/docs/stable/decimal), so
+    /// PostgreSQL 15's numeric(p,s) with s above p or below 0 becomes an unconstrained DECIMAL, which holds its values.
+    /// </summary>
+    private static TargetType Numeric(string modifier)
+    {
+        var parts = modifier.Trim('(', ')').Split(',');
+        if (parts.Length == 2 && int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) is var scale
+            && (scale < 0 || scale > int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            return new TargetType("DECIMAL", "numeric", true)
+            {
+                Note = $"numeric{modifier} becomes DECIMAL: CockroachDB takes no scale above the precision or below 0",
+            };
+        }
+
+        return Same("DECIMAL" + modifier, "numeric");
+    }
+
     private static TargetType Same(string sql, string wire) => new(sql, wire, true);
+
+    /// <summary>
+    /// The same type, sent as text: https://www.cockroachlabs.com/docs/stable/copy lists no type whose binary form it
+    /// decodes, and these binary layouts are PostgreSQL's own (MOLT Fetch itself does not move spatial types,
+    /// https://www.cockroachlabs.com/docs/stable/molt-fetch#limitations).
+    /// </summary>
+    private static TargetType SentAsText(string sql, string wire) => new(sql, wire, true) { IsSentAsText = true };
 
     private static TargetType AsText(string note) => new("TEXT", "text", false) { Note = note };
 

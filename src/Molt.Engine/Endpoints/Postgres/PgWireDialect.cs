@@ -130,11 +130,10 @@ public abstract class PgWireDialect : ITargetDialect
         foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None && CanBeIdentity(c)))
         {
             // The load wrote explicit values; new rows must continue after the largest.
-            statements.Add(new($"identity of {column.Name} restarted after the loaded rows",
-                $"SELECT setval(pg_get_serial_sequence({Literal(target)}, {Literal(column.Name)}), coalesce(max({Quote(column.Name)}), 0) + 1, false) FROM {target}"));
+            statements.Add(new($"identity of {column.Name} restarted after the loaded rows", IdentityRestart(target, column)));
             if (column.Source.Identity == IdentityKind.Always)
             {
-                statements.Add(new($"identity of {column.Name} made GENERATED ALWAYS", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET GENERATED ALWAYS"));
+                statements.Add(IdentityAlways(plan.Target, column));
             }
         }
 
@@ -163,6 +162,14 @@ public abstract class PgWireDialect : ITargetDialect
 
     /// <summary>A column's collation clause, or empty.</summary>
     protected abstract string CollationClause(TargetColumn column);
+
+    /// <summary>The identity's sequence set to continue after the largest loaded value; <paramref name="target"/> is quoted.</summary>
+    protected virtual string IdentityRestart(string target, TargetColumn column) =>
+        $"SELECT setval(pg_get_serial_sequence({Literal(target)}, {Literal(column.Name)}), coalesce(max({Quote(column.Name)}), 0) + 1, false) FROM {target}";
+
+    /// <summary>A GENERATED ALWAYS identity of the source made ALWAYS again once the rows are in.</summary>
+    protected virtual DdlStatement IdentityAlways(TableName target, TargetColumn column) =>
+        new($"identity of {column.Name} made GENERATED ALWAYS", $"ALTER TABLE {Quote(target)} ALTER COLUMN {Quote(column.Name)} SET GENERATED ALWAYS");
 
     /// <summary>A secondary index of the source, translated.</summary>
     protected abstract DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres);

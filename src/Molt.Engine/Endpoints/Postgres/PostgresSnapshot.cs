@@ -125,8 +125,14 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
+    /// <summary>Binary COPY, relayed as it is; a table with a column the target takes only as text goes as CSV.</summary>
     public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
+        if (plan.IsSentAsText)
+        {
+            return await ReadCsvAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
+        }
+
         var connection = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var select = SelectSql(plan, range, where);
         try
