@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Schema;
 using Npgsql;
@@ -63,7 +64,10 @@ public sealed class LoadTarget : IAsyncDisposable
             log.Warning("The target {Target} is named as CockroachDB but the server is PostgreSQL: the load uses the PostgreSQL dialect", address.Display);
         }
 
-        return new LoadTarget(PostgresConnections.CreateDataSource(address), dialects(kind), source.Display, address.Display);
+        // Settings that exist only on a real CockroachDB server go by what the server said, not by the dialect (tests force
+        // the CockroachDB dialect onto PostgreSQL, which has no such setting).
+        var settings = kind == EndpointKind.CockroachDb ? CockroachSessionSettings.Load : [];
+        return new LoadTarget(PostgresConnections.CreateDataSource(address, sessionSettings: settings), dialects(kind), source.Display, address.Display);
     }
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();

@@ -56,6 +56,17 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (await ConstraintValidation.ValidateAsync(connection, target.Dialect, plan.Target, cancellationToken).ConfigureAwait(false) is { } broken)
+            {
+                // The rows are in and their shards done (importing again would conflict with them): the table fails
+                // until the user mends the rows and validates the constraint.
+                var message = $"{broken}. Fix the rows, then run ALTER TABLE {target.Dialect.Quote(plan.Target)} VALIDATE CONSTRAINT for it.";
+                log.Error("{Table:l}: {Message:l}", sourceTable, message);
+                await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, null, LoadStage.PostLoad, null, message, null),
+                    CancellationToken.None).ConfigureAwait(false);
+                DeleteFiles(folder, files.Values);
+                return message;
+            }
         }
         catch (Exception ex) when (ShardFailure.IsShardFailure(ex) && !cancellationToken.IsCancellationRequested)
         {
@@ -70,12 +81,16 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
             return message;
         }
 
-        foreach (var file in files.Values)
+        DeleteFiles(folder, files.Values);
+        return null;
+    }
+
+    private static void DeleteFiles(string folder, IEnumerable<(string Name, long Rows, long Bytes)> files)
+    {
+        foreach (var file in files)
         {
             File.Delete(Path.Combine(folder, file.Name));
         }
-
-        return null;
     }
 
     private static async Task<(long Rows, long Bytes)> ExportAsync(ISourceSnapshot snapshot, PlannedTable table, ShardState shard, string path,

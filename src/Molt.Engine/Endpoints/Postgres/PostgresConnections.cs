@@ -72,7 +72,8 @@ public static class PostgresConnections
         return builder;
     }
 
-    public static NpgsqlDataSource CreateDataSource(EndpointAddress address, int? maxPoolSize = null)
+    /// <param name="sessionSettings">SET statements every connection of the source runs once, when it is opened.</param>
+    public static NpgsqlDataSource CreateDataSource(EndpointAddress address, int? maxPoolSize = null, IReadOnlyList<string>? sessionSettings = null)
     {
         var builder = Builder(address);
         builder.Pooling = true;
@@ -81,7 +82,24 @@ public static class PostgresConnections
             builder.MaxPoolSize = Math.Max(size, 1);
         }
 
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        if (sessionSettings is { Count: > 0 } settings)
+        {
+            var sql = string.Join("; ", settings);
+            dataSource.UsePhysicalConnectionInitializer(
+                connection =>
+                {
+                    using var command = new NpgsqlCommand(sql, connection);
+                    command.ExecuteNonQuery();
+                },
+                async connection =>
+                {
+                    await using var command = new NpgsqlCommand(sql, connection);
+                    await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+                });
+        }
+
+        return dataSource.Build();
     }
 
     /// <summary>What a pgwire server says it is (CockroachDB names itself in version()), whatever scheme reached it.</summary>
