@@ -197,7 +197,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
                   (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
         }).ToList();
-        var reset = await Resets().PlanAsync(planned.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
+        var reset = await Resets(options.TableHandling).PlanAsync(planned.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
         return new LoadPlan(fetchId, resuming, planned, target.Dialect.Kind.DisplayName(), LoadSelection.Of(options, plans.Select(p => p.Source.Name)))
         {
             Reset = reset,
@@ -272,7 +272,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         ? [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.CreateTable(plan, options.DeferPrimaryKey)]
         : [];
 
-    private TableResetPlanner Resets() => new(target, options.TableHandling, options.Cascade);
+    private TableResetPlanner Resets(TableHandling handling) => new(target, handling, options.Cascade);
 
     private async Task<SnapshotPosition> StartRunAsync(LoadStateStore state, LoadPlan plan, SnapshotPosition position, CancellationToken cancellationToken)
     {
@@ -309,7 +309,8 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             : [];
         var unprepared = plan.Tables.Where(t => !recorded.Contains(t.Plan.Source.Name.ToString())).ToList();
         // A resumed run empties or drops by its recorded table handling, whatever this invocation defaulted to.
-        var reset = await new TableResetPlanner(target, plan.Selection.TableHandling, options.Cascade).StatementAsync(plan.Reset, unprepared.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
+        var reset = await Resets(plan.Selection.TableHandling).StatementAsync(plan.Reset, unprepared.Select(t => t.Plan.Target).ToList(), cancellationToken)
+            .ConfigureAwait(false);
         await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var sql in (reset is null ? [] : new[] { reset }).Concat(unprepared.SelectMany(t => t.PreLoad)))
         {

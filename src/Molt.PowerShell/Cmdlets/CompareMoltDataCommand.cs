@@ -5,7 +5,6 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
 using Molt.Engine.Verify;
-
 using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;

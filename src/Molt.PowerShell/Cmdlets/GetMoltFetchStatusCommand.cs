@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Molt.Engine.Endpoints;
 using Molt.Engine.State;
-
 using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;

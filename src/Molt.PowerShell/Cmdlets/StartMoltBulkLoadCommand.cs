@@ -5,7 +5,6 @@ using System.Text;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
-
 using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;

@@ -52,7 +52,7 @@ public abstract class DatabaseCompleter : IArgumentCompleter
     }
 
     private static string Quoted(string value) =>
-        value.All(c => char.IsLetterOrDigit(c) || c is '_' or '.' or '-') ? value : $"'{value.Replace("'", "''")}'";
+        value.All(c => char.IsLetterOrDigit(c) || c is '_' or '.' or '-') ? value : $"'{CodeGeneration.EscapeSingleQuotedStringContent(value)}'";
 }
 
 /// <summary>-Table and -ExcludeTable: the source's table names.</summary>
