@@ -114,5 +114,5 @@ internal static class Apply
     private static object?[] KeyOf(ChangeTable table, object?[] values) =>
         table.KeyColumns.Select(k => values[table.Columns.ToList().IndexOf(k)]).ToArray();
 
-    public static CockroachDialect Cockroach { get; } = new(MissingPrimaryKey.Refuse);
+    public static CockroachDialect CockroachTarget { get; } = new(MissingPrimaryKey.Refuse);
 }
