@@ -132,11 +132,9 @@ internal sealed class ChangeReader(IChangeStream stream) : IAsyncDisposable
     {
         enumerator ??= stream.ReadAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
         pending ??= enumerator.MoveNextAsync().AsTask();
-        var finished = await Task.WhenAny(pending, Task.Delay(HangGuard));
-        Assert.True(finished == pending, "The stream delivered nothing within the hang guard.");
         var task = pending;
         pending = null;
-        var more = await task;
+        var more = await task.WaitAsync(HangGuard);
         Assert.True(more, "The stream ended.");
         return enumerator.Current;
     }

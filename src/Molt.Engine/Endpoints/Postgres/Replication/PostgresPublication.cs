@@ -16,6 +16,9 @@ public static class PostgresPublication
     /// <summary>The publication name a stream uses unless told otherwise: molt_ and the FetchId, as a plain lower-case identifier.</summary>
     public static string DefaultName(string fetchId) => PlainIdentifier("molt_" + fetchId);
 
+    /// <summary>The slot name a stream uses unless told otherwise: the same as the publication's, which slot names allow (a-z, 0-9, _).</summary>
+    public static string DefaultSlotName(string fetchId) => DefaultName(fetchId);
+
     /// <summary>
     /// Creates the publication for exactly <paramref name="tables"/>, or checks that an existing one of that name publishes
     /// exactly them with inserts, updates, deletes and truncates. Create it BEFORE the slot: pgoutput looks the publication
