@@ -342,6 +342,75 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
         await Assert.ThrowsAsync<TransientSourceException>(reader.NextAsync);
     }
 
+    [Fact]
+    public async Task APartitionedTableArrivesUnderItsOwnNameAndGeneratedColumnsAreLeftOut()
+    {
+        var database = await fixture.NewDatabaseAsync("partitioned");
+        await fixture.Server.ExecuteAsync(database, """
+            CREATE TABLE measures (id int, at date, v int, doubled int GENERATED ALWAYS AS (v * 2) STORED, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+            CREATE TABLE measures_2025 PARTITION OF measures FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+            CREATE TABLE measures_2026 PARTITION OF measures FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            """);
+        await using var setup = await ReplicationSetup.CreateAsync(fixture.Server, database, "measures");
+        await setup.ExecuteAsync("INSERT INTO measures VALUES (1, '2025-06-01', 5), (2, '2026-06-01', 6)");
+        await setup.ExecuteAsync("UPDATE measures SET v = 7 WHERE id = 2");
+        await using var reader = new ChangeReader(await setup.StartAsync());
+
+        var inserts = (await reader.NextTransactionAsync()).Rows.ToList();
+        var update = Assert.Single((await reader.NextTransactionAsync()).Rows);
+
+        Assert.All(inserts, r => Assert.Equal(new TableName("public", "measures"), r.Table.Name));
+        Assert.Equal(["id", "at", "v"], inserts[0].Table.Columns);
+        Assert.Equal(["1", "2025-06-01", "5"], inserts[0].New!.Values);
+        Assert.Equal(["2", "2026-06-01"], update.Key);
+    }
+
+    [Fact]
+    public async Task AnAlterationThatKeepsTheColumnsDoesNotStopTheStreamButATypeChangeDoes()
+    {
+        var database = await fixture.NewDatabaseAsync("benign");
+        await fixture.Server.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY, n int)");
+        await using var setup = await ReplicationSetup.CreateAsync(fixture.Server, database, "t");
+        await setup.ExecuteAsync("INSERT INTO t VALUES (1, 1)");
+        await setup.ExecuteAsync("ALTER TABLE t ADD CONSTRAINT positive CHECK (n > 0); ALTER TABLE t REPLICA IDENTITY FULL");
+        await setup.ExecuteAsync("UPDATE t SET n = 2");
+        await setup.ExecuteAsync("ALTER TABLE t ALTER COLUMN n TYPE bigint");
+        await setup.ExecuteAsync("INSERT INTO t VALUES (2, 2)");
+        await using var reader = new ChangeReader(await setup.StartAsync());
+
+        Assert.Equal("1", (await reader.NextTransactionAsync()).Rows.Single().Key[0]);
+        var update = Assert.Single((await reader.NextTransactionAsync()).Rows);
+        var error = await Assert.ThrowsAsync<MoltException>(reader.NextAsync);
+
+        Assert.Equal(["id"], update.Table.KeyColumns);
+        Assert.Equal(["1", "1"], update.Old!.Values);
+        Assert.False(update.KeyChanged);
+        Assert.Equal("SchemaChanged", error.ErrorId);
+        Assert.Contains("column \"n\" changed type from integer to bigint", error.Message);
+    }
+
+    [Fact]
+    public async Task AStreamIdleForLongerThanTheSendersTimeoutStaysConnected()
+    {
+        var database = await fixture.NewDatabaseAsync("timeout");
+        await fixture.Server.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY)");
+        await using var setup = await ReplicationSetup.CreateAsync(fixture.Server, database, "t");
+        await fixture.Server.ExecuteAsync("postgres", "ALTER SYSTEM SET wal_sender_timeout = '2s'; SELECT pg_reload_conf()");
+        try
+        {
+            await using var reader = new ChangeReader(await setup.StartAsync());
+            Assert.False(await reader.ArrivesWithinAsync(TimeSpan.FromSeconds(7)));
+
+            await setup.ExecuteAsync("INSERT INTO t VALUES (1)");
+
+            Assert.Equal("1", (await reader.NextTransactionAsync()).Rows.Single().Key[0]);
+        }
+        finally
+        {
+            await fixture.Server.ExecuteAsync("postgres", "ALTER SYSTEM RESET wal_sender_timeout; SELECT pg_reload_conf()");
+        }
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddMinutes(2);
