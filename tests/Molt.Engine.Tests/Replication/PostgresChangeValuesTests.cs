@@ -14,6 +14,12 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
     {
         var database = await fixture.NewDatabaseAsync("torture");
         await fixture.Server.ExecuteAsync(database, TortureTables.Postgres);
+        // Defaults a session would otherwise inherit, each writing some type differently: the stream's own settings win.
+        await fixture.Server.ExecuteAsync(database, $"""
+            ALTER DATABASE {database} SET TimeZone = 'Asia/Kolkata'; ALTER DATABASE {database} SET DateStyle = 'SQL, DMY';
+            ALTER DATABASE {database} SET IntervalStyle = 'sql_standard'; ALTER DATABASE {database} SET bytea_output = 'escape';
+            ALTER DATABASE {database} SET extra_float_digits = -3;
+            """);
         await using var setup = await ReplicationSetup.CreateAsync(fixture.Server, database, "Torture Table");
         await setup.ExecuteAsync(TortureTables.PostgresRows);
         var columns = setup.Tables[0].CopiedColumns.Select(c => c.Name).ToList();
@@ -52,6 +58,8 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
         Assert.Contains("294276-12-31 23:59:59.999999", rows[0].New!.Values);
         Assert.Contains("\\x00ff00", rows[0].New!.Values);
         Assert.Equal("ab   ", rows[0].New!.Values[columns.IndexOf("c")]);
+        Assert.Equal("1970-01-01 00:00:00+00", rows[0].New!.Values[columns.IndexOf("tstz")]);
+        Assert.Equal("1.7976931348623157e+308", rows[0].New!.Values[columns.IndexOf("d")]);
     }
 
     [Fact]
