@@ -1,9 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Molt.Engine.Endpoints;
-using Molt.Engine.Endpoints.Cockroach;
-using Molt.Engine.Endpoints.Postgres;
-using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using Molt.Engine.State;
 using Npgsql;
@@ -23,12 +19,10 @@ public sealed record BulkLoadCallbacks
 /// The bulk load: plan the tables, prepare the target, copy every shard of every table from one source snapshot
 /// (tables and shards in parallel), then create what comes after the data. State in the target makes it resumable.
 /// </summary>
-public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLoadOptions options, ILogger log)
+public sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, ILogger log)
 {
     /// <summary>Bounds the shard rows kept in _molt.fetch_shards however small the target's transaction limit.</summary>
     private const int MaxShardsPerTable = 10_000;
-
-    private readonly TransactionRetry retry = new();
 
     /// <summary>
     /// Reads the source catalog and decides everything the load will do, checking the target before writing anything. A
@@ -77,7 +71,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var clock = Stopwatch.StartNew();
         var state = new LoadStateStore(target.DataSource);
         await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        await using var lease = await RunLease.AcquireAsync(target.DataSource, target.Dialect.Kind, plan.FetchId, cancellationToken).ConfigureAwait(false);
+        await using var lease = await RunLease.AcquireAsync(target.DataSource, target.LeaseKind, plan.FetchId, cancellationToken).ConfigureAwait(false);
         var readers = Math.Max(1, options.TableConcurrency) * Math.Max(1, options.ShardsPerTable);
         await using var snapshot = await source.OpenSnapshotAsync(readers, cancellationToken).ConfigureAwait(false);
         var position = await StartRunAsync(state, plan, snapshot.Position, cancellationToken).ConfigureAwait(false);
@@ -85,7 +79,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         var results = new ConcurrentBag<TableLoadResult>();
         try
         {
-            await using var fileServer = options.Import is { ListenAddress: { } listen } import ? ImportFileServer.Start(import.Directory, listen) : null;
+            await using var fileServer = options.Import is { ListenAddress: { } listen } import ? target.ServeImportFiles(import.Directory, listen) : null;
             var prepared = await PrepareTablesAsync(state, plan, cancellationToken).ConfigureAwait(false);
             await Parallel.ForEachAsync(prepared,
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.TableConcurrency), CancellationToken = cancellationToken },
@@ -138,17 +132,17 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     /// <summary>Refuses options that cannot work together or with these endpoints, before anything is read or written.</summary>
     private void CheckOptions()
     {
-        if (options.IdentifierCase != IdentifierCase.Preserve && !source.Kind.IsMySqlFamily())
+        if (options.IdentifierCase != IdentifierCase.Preserve && source.Syntax != SqlSyntax.MySql)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "IdentifierCaseNeedsMySqlSource",
                 "A PostgreSQL source's names are copied as they are: its expressions, defaults and index definitions name them.",
                 "Leave -IdentifierCase out for a PostgreSQL source.");
         }
 
-        if (options.Import is not null && target.Dialect.Kind != EndpointKind.CockroachDb)
+        if (options.Import is not null && !target.Dialect.SupportsImportInto)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "ImportIntoNotSupported",
-                $"IMPORT INTO is CockroachDB's; the target is {target.Dialect.Kind.DisplayName()}, which loads with COPY.",
+                $"IMPORT INTO is CockroachDB's; the target is {target.Dialect.DisplayName}, which loads with COPY.",
                 "Leave -ImportPath, -ImportUrl and -ImportListenAddress out for this target.");
         }
 
@@ -166,11 +160,11 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
                 "Add -TableHandling TruncateIfExists or DropAndRecreate, or leave -Cascade out.");
         }
 
-        if (options.DeferPrimaryKey && target.Dialect.Kind == EndpointKind.CockroachDb)
+        if (options.DeferPrimaryKey && !target.Dialect.CanDeferPrimaryKey)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNotSupported",
-                "CockroachDB stores a table's rows by its primary key, so the key must be declared with the table; adding it later rewrites the table.",
-                "Leave -DeferPrimaryKey out when the target is CockroachDB.");
+                $"{target.Dialect.DisplayName} stores a table's rows by its primary key, so the key must be declared with the table; adding it later rewrites the table.",
+                $"Leave -DeferPrimaryKey out when the target is {target.Dialect.DisplayName}.");
         }
     }
 
@@ -195,10 +189,10 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
             PrimaryKeyAfterLoad = options.DeferPrimaryKey && options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
             Warning = plan.Source.HasPrimaryKey ? null
                 : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
-                  (target.Dialect.Kind == EndpointKind.CockroachDb ? " CockroachDB gives it a hidden rowid primary key." : ""),
+                  (target.Dialect.GivesKeylessTablesHiddenRowId ? $" {target.Dialect.DisplayName} gives it a hidden rowid primary key." : ""),
         }).ToList();
         var reset = await Resets(options.TableHandling).PlanAsync(planned.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
-        return new LoadPlan(fetchId, resuming, planned, target.Dialect.Kind.DisplayName(), LoadSelection.Of(options, plans.Select(p => p.Source.Name)))
+        return new LoadPlan(fetchId, resuming, planned, target.Dialect.DisplayName, options.SelectionOf(plans.Select(p => p.Source.Name)))
         {
             Reset = reset,
         };
@@ -239,7 +233,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         {
             try
             {
-                plans.Add(TablePlanner.Plan(table, TargetName(table.Name), target.Dialect, source.Kind, options.TypeMap, options.IdentifierCase));
+                plans.Add(TablePlanner.Plan(table, TargetName(table.Name), target.Dialect, source.Syntax, options.TypeMap, options.IdentifierCase));
             }
             catch (MoltException ex) when (ex.Kind is MoltErrorKind.UnsupportedType or MoltErrorKind.SchemaMismatch)
             {
@@ -261,7 +255,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
     }
 
     private TableName TargetName(TableName name) =>
-        source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, options.IdentifierCase.Apply(name.Name)) : name;
+        source.Syntax == SqlSyntax.MySql ? new TableName(options.TargetSchema, options.IdentifierCase.Apply(name.Name)) : name;
 
     private static Dictionary<TableName, TableName> TargetNames(IEnumerable<TablePlan> plans) => plans.ToDictionary(p => p.Source.Name, p => p.Target);
 
@@ -280,7 +274,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         if (existing is null)
         {
             // The run's state is written whole or not at all, never cut off by Ctrl+C halfway into a run no one finishes.
-            await state.CreateRunAsync(new LoadRun(plan.FetchId, DateTimeOffset.UtcNow, target.SourceDisplay, source.Kind.DisplayName(), RunStatus.Running,
+            await state.CreateRunAsync(new LoadRun(plan.FetchId, DateTimeOffset.UtcNow, target.SourceDisplay, source.DisplayName, RunStatus.Running,
                 position.Value, position.GtidSet, plan.Selection.TableHandling.ToString()) { Selection = plan.Selection }, CancellationToken.None).ConfigureAwait(false);
             return position;
         }
@@ -295,7 +289,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         // position, whose changes it re-applies idempotently, so the run keeps its original one.
         await state.SetRunStatusAsync(plan.FetchId, RunStatus.Running, finished: false, CancellationToken.None).ConfigureAwait(false);
         log.Information("Resuming load {FetchId}; replication position stays {Position}", plan.FetchId, existing.SnapshotPosition);
-        return new SnapshotPosition(source.Kind, existing.SnapshotPosition ?? position.Value) { GtidSet = existing.GtidSet };
+        return new SnapshotPosition(existing.SnapshotPosition ?? position.Value) { GtidSet = existing.GtidSet };
     }
 
     /// <summary>
@@ -440,7 +434,7 @@ public sealed class BulkLoader(ISourceEndpoint source, LoadTarget target, BulkLo
         {
             // A serialization failure (CockroachDB's 40001) aborts the whole shard transaction: the shard is read again from
             // the same snapshot and copied again.
-            var (result, attempts) = await retry.RunAsync(async ct =>
+            var (result, attempts) = await target.Retry.RunAsync(async ct =>
             {
                 counter.Add(-before.Rows, -before.Bytes);
                 before = (0, 0);

@@ -12,7 +12,7 @@ namespace Molt.Engine.Load;
 /// IMPORT INTO loads them all, and only then are the shards marked done. IMPORT INTO is all or nothing for the table,
 /// so a failed or interrupted table is exported and imported again on resume.
 /// </summary>
-internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import, ILogger log)
+internal sealed class TableImporter(ILoadTarget target, ImportIntoOptions import, ILogger log)
 {
     /// <summary>Exports and imports the table's unfinished shards; returns the error, or null.</summary>
     /// <param name="progress">Receives rows and bytes as they are exported (taken back, negative, when the import fails).</param>
