@@ -5,6 +5,8 @@ using System.Text;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
+using Molt.Engine.State;
 using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;
@@ -148,7 +150,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             var options = new BulkLoadOptions
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
-                TableHandling = (Engine.Load.TableHandling)(int)TableHandling,
+                TableHandling = (Engine.Schema.TableHandling)(int)TableHandling,
                 Cascade = Cascade,
                 TypeMap = TypeMapFile is null ? TypeMapOverrides.None : TypeMapOverrides.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TypeMapFile)),
                 Where = RowFilterParameter.ToDictionary(Where),
@@ -175,7 +177,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                         new SourceOptions
                         {
                             ReplicationSlot = ReplicationSlot,
-                            ZeroDates = (Engine.Endpoints.MySql.ZeroDateHandling)(int)ZeroDateHandling,
+                            ZeroDates = (Engine.Schema.ZeroDateHandling)(int)ZeroDateHandling,
                         }, log, ct).ConfigureAwait(false);
                     plan = await session.PlanAsync(ct).ConfigureAwait(false);
                 });
@@ -208,7 +210,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         var whatIf = WhatIfInEffect();
         // A resumed run drops or empties by its recorded table handling, which a bare -Resume does not repeat.
         var handling = plan.Selection.TableHandling;
-        var dropping = handling == Engine.Load.TableHandling.DropAndRecreate;
+        var dropping = handling == Engine.Schema.TableHandling.DropAndRecreate;
         if (plan.Reset is { } reset)
         {
             if (!whatIf)
@@ -245,8 +247,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             var description = Describe(plan, table);
             var action = handling switch
             {
-                Engine.Load.TableHandling.DropAndRecreate => "Drop, recreate and load",
-                Engine.Load.TableHandling.TruncateIfExists => "Truncate and load",
+                Engine.Schema.TableHandling.DropAndRecreate => "Drop, recreate and load",
+                Engine.Schema.TableHandling.TruncateIfExists => "Truncate and load",
                 _ => "Load",
             };
             if (Confirms(handling, description, $"{action} target table {table.Plan.Target}?", $"{action} {table.Plan.Target}"))
@@ -264,10 +266,10 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     /// with -Confirm or a $ConfirmPreference of Medium or lower. A host that cannot ask (pwsh -NonInteractive, a
     /// runspace without a UI) fails with what to add instead of waiting for an answer.
     /// </summary>
-    private bool Confirms(Engine.Load.TableHandling handling, string description, string question, string caption)
+    private bool Confirms(Engine.Schema.TableHandling handling, string description, string question, string caption)
     {
         var asked = MyInvocation.BoundParameters.ContainsKey("Confirm") || WhatIfInEffect()
-            || (handling == Engine.Load.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !Force);
+            || (handling == Engine.Schema.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !Force);
         if (!asked)
         {
             return true;
@@ -279,7 +281,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
         catch (Exception ex) when (ex is HostException or PSInvalidOperationException)
         {
-            throw handling == Engine.Load.TableHandling.None
+            throw handling == Engine.Schema.TableHandling.None
                 ? new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
                     $"The load asks first (-Confirm or $ConfirmPreference), but this session cannot ask: {ex.Message}",
                     "Leave -Confirm out, or add -Confirm:$false, to run it unattended; -WhatIf shows what it would do.", ex)

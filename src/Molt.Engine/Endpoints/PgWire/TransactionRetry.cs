@@ -1,6 +1,7 @@
+using Molt.Engine.Load;
 using Npgsql;
 
-namespace Molt.Engine.Replication;
+namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>
 /// Runs a transaction again when the server aborted it as a serialization failure (SQLSTATE 40001). CockroachDB runs
@@ -9,7 +10,7 @@ namespace Molt.Engine.Replication;
 /// SERIALIZABLE and REPEATABLE READ. The whole transaction is retried (the delegate opens, writes and commits), after an
 /// exponential backoff with jitter so that conflicting writers spread out.
 /// </summary>
-public sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDelay = null, TimeSpan? maxDelay = null)
+public sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDelay = null, TimeSpan? maxDelay = null) : ITransactionRetry
 {
     public const string SerializationFailure = "40001";
 
