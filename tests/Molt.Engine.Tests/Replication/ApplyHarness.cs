@@ -47,7 +47,7 @@ public sealed class ApplyTarget(PostgresServer server, string database, NpgsqlDa
 
     public NpgsqlDataSource DataSource => dataSource;
 
-    public PgWireReplicationControl Control { get; } = new(dataSource, EndpointKind.Postgres);
+    public PgWireReplicationControl Control { get; } = new(dataSource, Molt.Engine.State.RunLeaseKind.AdvisoryLock);
 
     internal async Task<ReplicationStatus> RunAsync(FakeChangeSource source, IReadOnlyList<TablePlan> plans, ReplicationOptions? options = null,
         string fetchId = "f1", IProgress<ReplicationStatus>? progress = null, CancellationToken cancellationToken = default)

@@ -103,7 +103,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
     /// </summary>
     private string ReplicationConnectionString()
     {
-        var builder = PostgresConnections.Builder(address);
+        var builder = PgWire.PgWireConnections.Builder(address);
         builder.Options = string.Join(' ', new[] { builder.Options }.Where(o => !string.IsNullOrWhiteSpace(o)).Concat(OutputSettings.Select(s => $"-c {s}")));
         return builder.ConnectionString;
     }
@@ -112,7 +112,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
     {
         try
         {
-            return await PostgresConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
+            return await PgWire.PgWireConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
         }
         catch (MoltException ex) when (ex.Kind == MoltErrorKind.ConnectionFailed)
         {
