@@ -108,6 +108,40 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         Assert.Equal((ReplicationState.Stopped, (string?)null), (status.State, status.Slot));
     }
 
+    [Fact]
+    public async Task The_type_torture_rows_streamed_are_identical_on_the_target_to_the_same_rows_loaded()
+    {
+        var server = fixture.Server;
+        var sourceDb = $"e2e_torture_{Guid.NewGuid():N}"[..24];
+        await server.CreateDatabaseAsync(sourceDb);
+        await server.ExecuteAsync(sourceDb, TortureTables.Postgres + TortureTables.PostgresRows);
+        await using var target = await fixture.NewTargetAsync("e2e_torture_dst", "SELECT 1");
+        var targetAddress = EndpointAddress.Parse(server.ConnectionUri(target.Database));
+        var options = new ReplicationOptions { FetchId = "torture", Load = new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate } };
+        using var log = MoltLogSession.None();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var states = new List<ReplicationState>();
+        await using var session = await ReplicationSession.OpenAsync(EndpointAddress.Parse(server.ConnectionUri(sourceDb)), targetAddress, options, log, timeout.Token);
+        var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new Reports(states), timeout.Token);
+        await WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
+
+        // The same values again, now through the stream: inserted, and updated onto rows first inserted empty.
+        const string columns = """s, i, b, n, nu, r, d, m, t, vc, c, "MixedCase", by, bo, da, ti, tz, ts, tstz, iv, u, j, jb, x, inet_, cidr_, mac, bi, vb, ia, ta, mo, po, i4r, pt, tsv, ol""";
+        await server.ExecuteAsync(sourceDb, $"""
+            INSERT INTO "Torture Table" SELECT id + 100, {columns} FROM "Torture Table";
+            INSERT INTO "Torture Table" (id) SELECT id + 200 FROM "Torture Table" WHERE id < 100;
+            UPDATE "Torture Table" t SET ({columns}) = (SELECT {columns} FROM "Torture Table" o WHERE o.id = t.id - 200) WHERE t.id > 200;
+            """);
+        await ReplicationControl.RequestStopAsync(targetAddress, "torture", immediately: false, timeout.Token);
+        await running;
+
+        const string copy = """SELECT string_agg((to_jsonb(torture_row) - 'id')::text, E'\n' ORDER BY id) FROM "Torture Table" torture_row WHERE id / 100 = """;
+        var loaded = await target.ScalarAsync<string>(copy + "0");
+        Assert.Equal(await server.ScalarAsync<string>(sourceDb, copy + "0"), loaded);
+        Assert.Equal(loaded, await target.ScalarAsync<string>(copy + "1"));
+        Assert.Equal(loaded, await target.ScalarAsync<string>(copy + "2"));
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
