@@ -64,11 +64,10 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     public async ValueTask TruncateAsync(TruncateChange change, CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        var targets = change.Tables.Where(plans.ContainsKey).Select(t => plans[t].Target).ToList();
-        if (targets.Count > 0)
+        var truncated = change.Tables.Where(plans.ContainsKey).Select(t => plans[t]).ToList();
+        foreach (var statement in truncated.Count > 0 ? sql.EmptyTables(truncated, change.Cascade) : [])
         {
-            await ExecuteAsync(sql.Dialect.TruncateTables(targets, change.Cascade), [], $"truncating {string.Join(", ", targets)}", null, cancellationToken)
-                .ConfigureAwait(false);
+            await ExecuteAsync(statement, [], $"emptying {string.Join(", ", truncated.Select(t => t.Target))}", null, cancellationToken).ConfigureAwait(false);
         }
     }
 
