@@ -142,6 +142,44 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         Assert.Equal(loaded, await target.ScalarAsync<string>(copy + "2"));
     }
 
+    [Fact]
+    public async Task A_load_made_with_a_replication_slot_is_resumed_as_a_stream_from_the_loads_position()
+    {
+        var server = fixture.Server;
+        var sourceDb = $"e2e_slot_{Guid.NewGuid():N}"[..20];
+        await server.CreateDatabaseAsync(sourceDb);
+        await server.ExecuteAsync(sourceDb, SourceSchema);
+        await using var target = await fixture.NewTargetAsync("e2e_slot_dst", "SELECT 1");
+        var sourceAddress = EndpointAddress.Parse(server.ConnectionUri(sourceDb));
+        var targetAddress = EndpointAddress.Parse(server.ConnectionUri(target.Database));
+        using var log = MoltLogSession.None();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var load = new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, FetchId = "slotload" };
+        await using (var bulk = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, load, new SourceOptions { ReplicationSlot = "molt_slotload" }, log,
+                         timeout.Token))
+        {
+            Assert.Equal(RunStatus.Succeeded, (await bulk.ExecuteAsync(await bulk.PlanAsync(timeout.Token), new BulkLoadCallbacks(), timeout.Token)).Status);
+        }
+
+        // Committed after the slot's snapshot, before any stream: sent by the slot, applied once.
+        await server.ExecuteAsync(sourceDb, """
+            UPDATE shop.items SET name = 'after the load' WHERE id <= 10;
+            INSERT INTO shop.notes VALUES (1, 'a');
+            DELETE FROM public.items;
+            """);
+        ReplicationStatus resumed;
+        await using (var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress,
+                         new ReplicationOptions { FetchId = "slotload", StopWhenCaughtUp = true }, log, timeout.Token))
+        {
+            Assert.Equal("molt_slotload", session.Slot);
+            resumed = await session.ResumeAsync(null, timeout.Token);
+        }
+
+        Assert.Equal(await server.ScalarAsync<string>(sourceDb, Rows), await target.ScalarAsync<string>(Rows));
+        Assert.Equal((10L, 1L, 1L), (resumed.Updates, resumed.Inserts, resumed.Deletes));
+        await ReplicationControl.RemoveAsync(sourceAddress, targetAddress, "slotload", null, null, timeout.Token);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
