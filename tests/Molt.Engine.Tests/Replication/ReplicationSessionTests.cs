@@ -180,6 +180,47 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         await ReplicationControl.RemoveAsync(sourceAddress, targetAddress, "slotload", null, null, timeout.Token);
     }
 
+    [Fact]
+    public async Task A_column_added_on_the_source_stops_the_stream_with_its_checkpoint_intact_and_resume_goes_on_once_the_target_has_it()
+    {
+        var server = fixture.Server;
+        var sourceDb = $"e2e_ddl_{Guid.NewGuid():N}"[..20];
+        await server.CreateDatabaseAsync(sourceDb);
+        await server.ExecuteAsync(sourceDb, SourceSchema);
+        await using var target = await fixture.NewTargetAsync("e2e_ddl_dst", "SELECT 1");
+        var sourceAddress = EndpointAddress.Parse(server.ConnectionUri(sourceDb));
+        var targetAddress = EndpointAddress.Parse(server.ConnectionUri(target.Database));
+        var options = new ReplicationOptions { FetchId = "ddl", Load = new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate } };
+        using var log = MoltLogSession.None();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var states = new List<ReplicationState>();
+        var error = await Assert.ThrowsAsync<MoltException>(async () =>
+        {
+            await using var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, timeout.Token);
+            var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new Reports(states), timeout.Token);
+            await WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
+            // Three transactions: the change stops the stream between the first and the third.
+            await server.ExecuteAsync(sourceDb, "INSERT INTO public.items VALUES (2, 'before the change')");
+            await server.ExecuteAsync(sourceDb, "ALTER TABLE public.items ADD COLUMN extra int");
+            await server.ExecuteAsync(sourceDb, "INSERT INTO public.items VALUES (3, 'after the change', 42)");
+            await running;
+        });
+
+        Assert.Equal("SchemaChanged", error.ErrorId);
+        Assert.Contains("public.items", error.Message);
+        Assert.Equal("(1,\"public one\")\n(2,\"before the change\")", await target.RowsAsync("public.items", "id"));
+        Assert.Equal(ReplicationState.Failed, Assert.Single(await ReplicationControl.ReadStatusAsync(targetAddress, "ddl", timeout.Token)).State);
+
+        await target.ExecuteAsync("ALTER TABLE public.items ADD COLUMN extra int");
+        await using (var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options with { StopWhenCaughtUp = true }, log, timeout.Token))
+        {
+            await session.ResumeAsync(null, timeout.Token);
+        }
+
+        Assert.Equal("(1,\"public one\",)\n(2,\"before the change\",)\n(3,\"after the change\",42)", await target.RowsAsync("public.items", "id"));
+        await ReplicationControl.RemoveAsync(sourceAddress, targetAddress, "ddl", null, null, timeout.Token);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
