@@ -388,8 +388,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         {
             FetchId = summary!.FetchId,
             Status = Statuses.Load(summary.Status),
-            SnapshotPosition = summary.SnapshotPosition?.Value,
-            GtidSet = summary.SnapshotPosition?.GtidSet,
+            SnapshotPosition = summary.SnapshotPosition is { } position ? RecordedPosition.Of(position).Value : null,
+            GtidSet = summary.SnapshotPosition is { } gtids ? RecordedPosition.Of(gtids).GtidSet : null,
             Tables = summary.Tables,
             Rows = summary.Rows,
             Bytes = summary.Bytes,
