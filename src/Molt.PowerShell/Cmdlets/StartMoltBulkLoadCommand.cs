@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Host;
@@ -317,20 +318,20 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     private string Describe(LoadPlan plan, PlannedTable table)
     {
         var text = new StringBuilder();
-        text.Append($"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
+        text.Append(CultureInfo.InvariantCulture, $"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
         text.Append(table.Plan.Source.HasPrimaryKey ? $"up to {ShardsPerTable} shards" : "1 shard (no primary key)");
         text.Append(table.Plan.IsBinaryCompatible ? ", binary relay" : ", converted per column");
         if (table.Where is not null)
         {
-            text.Append($", WHERE {table.Where}");
+            text.Append(CultureInfo.InvariantCulture, $", WHERE {table.Where}");
         }
 
         foreach (var column in table.Plan.Columns)
         {
-            text.AppendLine().Append($"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
             if (column.Type.Note is not null)
             {
-                text.Append($" ({column.Type.Note})");
+                text.Append(CultureInfo.InvariantCulture, $" ({column.Type.Note})");
             }
         }
 
@@ -388,8 +389,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         {
             FetchId = summary!.FetchId,
             Status = Statuses.Load(summary.Status),
-            SnapshotPosition = summary.SnapshotPosition?.Value,
-            GtidSet = summary.SnapshotPosition?.GtidSet,
+            SnapshotPosition = summary.SnapshotPosition is { } position ? RecordedPosition.Of(position).Value : null,
+            GtidSet = summary.SnapshotPosition is { } gtids ? RecordedPosition.Of(gtids).GtidSet : null,
             Tables = summary.Tables,
             Rows = summary.Rows,
             Bytes = summary.Bytes,
