@@ -152,7 +152,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         run.Add(values, key, bytes);
     }
 
-    private async ValueTask AddSingleAsync(TableApply table, string statement, IReadOnlyList<TargetColumn> setColumns, IReadOnlyList<object?> setValues,
+    private async ValueTask AddSingleAsync(TableApply table, string statement, List<TargetColumn> setColumns, List<object?> setValues,
         IReadOnlyList<object?> key, CancellationToken cancellationToken)
     {
         await FlushRunAsync(cancellationToken).ConfigureAwait(false);
