@@ -140,7 +140,21 @@ public sealed class ReplicationSession : IAsyncDisposable
                     $"Finish it first (Start-MoltBulkLoad -FetchId '{FetchId}' -Resume), then Resume-MoltReplication.") { Target = FetchId };
             }
 
-            var plan = await load.PlanLoadedAsync(run, cancellationToken).ConfigureAwait(false);
+            // Before planning, so that a stop waited for meanwhile does not read the status the stream stopped with last time.
+            var streaming = new ReplicationStatus(FetchId, ReplicationState.Streaming, DateTimeOffset.UtcNow) { Slot = source.Slot };
+            await target.Control.PublishAsync(streaming, cancellationToken).ConfigureAwait(false);
+            LoadPlan plan;
+            try
+            {
+                plan = await load.PlanLoadedAsync(run, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MoltException ex)
+            {
+                await target.Control.PublishAsync(streaming with { State = ReplicationState.Failed, At = DateTimeOffset.UtcNow, Error = ex.Message }, cancellationToken)
+                    .ConfigureAwait(false);
+                throw;
+            }
+
             var start = checkpoint?.Position ?? source.ParsePosition(run.SnapshotPosition!);
             return await Loop().RunClaimedAsync(FetchId, plan.Tables.Select(t => t.Plan).ToList(), start, source.Slot, status, cancellationToken)
                 .ConfigureAwait(false);
