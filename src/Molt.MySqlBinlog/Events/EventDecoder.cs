@@ -90,7 +90,7 @@ internal sealed class EventDecoder
             case BinlogEventType.Xid:
                 return XidEvent.Parse(header, body);
             case BinlogEventType.TableMap:
-                return RememberTable(TableMapEvent.Parse(header, body, PostHeaderLength(type, 8)));
+                return RememberTable(TableMapEvent.Parse(header, body, PostHeaderLength(type, 8), IsMariaDb));
             case BinlogEventType.WriteRowsV1 or BinlogEventType.UpdateRowsV1 or BinlogEventType.DeleteRowsV1
                 or BinlogEventType.WriteRows or BinlogEventType.UpdateRows or BinlogEventType.DeleteRows:
                 return RowsEvent.Parse(header, type, body, PostHeaderLength(type, RowsEvent.IsVersion2(type) ? 10 : 8), Table);
@@ -137,6 +137,8 @@ internal sealed class EventDecoder
                     $"The binlog holds a {type} event (type {(int)type}) at position {header.LogPosition}, which this client cannot read and which may carry row changes; the stream stops rather than skip it.");
         }
     }
+
+    private bool IsMariaDb => format?.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) == true;
 
     private int PostHeaderLength(BinlogEventType type, int fallback) =>
         format?.PostHeaderLength(type) is > 0 and var length ? length : fallback;

@@ -20,11 +20,11 @@ internal static class OptionalMetadata
     private const byte EnumAndSetDefaultCharset = 10;
     private const byte EnumAndSetColumnCharset = 11;
 
-    public static (bool HasSignedness, bool HasColumnNames) Apply(ColumnInfo[] columns, ReadOnlySpan<byte> fields)
+    public static (bool HasSignedness, bool HasColumnNames) Apply(ColumnInfo[] columns, ReadOnlySpan<byte> fields, bool mariaDb)
     {
         var reader = new PayloadReader(fields);
         bool signedness = false, names = false;
-        var characterColumns = Indexes(columns, c => ColumnTypes.IsCharacter(c.RealType));
+        var characterColumns = Indexes(columns, c => ColumnTypes.IsCharacter(c.RealType, mariaDb));
         var enumSetColumns = Indexes(columns, c => c.RealType is ColumnType.Enum or ColumnType.Set);
         while (!reader.AtEnd)
         {

@@ -7,7 +7,7 @@ namespace Molt.MySqlBinlog.Events;
 public sealed record TableMapEvent(EventHeader Header, ulong TableId, string Schema, string Table, IReadOnlyList<ColumnInfo> Columns,
     bool HasSignedness, bool HasColumnNames) : BinlogEvent(Header)
 {
-    internal static TableMapEvent Parse(EventHeader header, ReadOnlySpan<byte> body, int postHeaderLength)
+    internal static TableMapEvent Parse(EventHeader header, ReadOnlySpan<byte> body, int postHeaderLength, bool mariaDb)
     {
         var reader = new PayloadReader(body);
         var tableId = postHeaderLength == 6 ? reader.ReadUInt32() : reader.ReadUInt48();
@@ -35,7 +35,7 @@ public sealed record TableMapEvent(EventHeader Header, ulong TableId, string Sch
             columns[i] = new ColumnInfo { Index = i, Type = type, Metadata = metadata, Nullable = (nullable[i / 8] >> (i % 8) & 1) != 0 };
         }
 
-        var optional = OptionalMetadata.Apply(columns, reader.ReadRest());
+        var optional = OptionalMetadata.Apply(columns, reader.ReadRest(), mariaDb);
         return new TableMapEvent(header, tableId, schema, table, columns, optional.HasSignedness, optional.HasColumnNames);
     }
 

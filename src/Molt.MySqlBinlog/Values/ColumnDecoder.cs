@@ -90,7 +90,20 @@ internal static class ColumnDecoder
         {
             ColumnType.Enum => (long)reader.ReadUIntLittleEndian(length),
             ColumnType.Set => reader.ReadUIntLittleEndian(length),
-            _ => reader.ReadBytes(length < 256 ? reader.ReadByte() : reader.ReadUInt16()).ToArray(),
+            _ => Padded(reader.ReadBytes(length < 256 ? reader.ReadByte() : reader.ReadUInt16()), column, length),
         };
+    }
+
+    /// <summary>The binlog drops BINARY(n)'s trailing zero bytes; they are part of the value, so they are put back.</summary>
+    private static byte[] Padded(ReadOnlySpan<byte> stored, ColumnInfo column, int length)
+    {
+        if (!column.IsBinaryCollation || stored.Length >= length)
+        {
+            return stored.ToArray();
+        }
+
+        var value = new byte[length];
+        stored.CopyTo(value);
+        return value;
     }
 }

@@ -44,9 +44,12 @@ internal static class ColumnTypes
     public static bool IsNumeric(ColumnType type) => type is ColumnType.Tiny or ColumnType.Short or ColumnType.Int24 or ColumnType.Long
         or ColumnType.LongLong or ColumnType.Float or ColumnType.Double or ColumnType.NewDecimal or ColumnType.Decimal;
 
-    /// <summary>The types DEFAULT_CHARSET / COLUMN_CHARSET describe (ENUM and SET have their own entries).</summary>
-    public static bool IsCharacter(ColumnType type) => type is ColumnType.String or ColumnType.VarString or ColumnType.VarChar
-        or ColumnType.Blob or ColumnType.TinyBlob or ColumnType.MediumBlob or ColumnType.LongBlob;
+    /// <summary>
+    /// The types DEFAULT_CHARSET / COLUMN_CHARSET describe (ENUM and SET have their own entries). MariaDB counts GEOMETRY
+    /// among them (with the binary collation), MySQL does not.
+    /// </summary>
+    public static bool IsCharacter(ColumnType type, bool mariaDb) => type is ColumnType.String or ColumnType.VarString or ColumnType.VarChar
+        or ColumnType.Blob or ColumnType.TinyBlob or ColumnType.MediumBlob or ColumnType.LongBlob || (mariaDb && type == ColumnType.Geometry);
 
     /// <summary>The number of metadata bytes each type has in TABLE_MAP's metadata block.</summary>
     public static int MetadataLength(ColumnType type) => type switch
