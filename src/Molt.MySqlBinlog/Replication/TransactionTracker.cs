@@ -54,8 +54,9 @@ internal sealed class TransactionTracker
 
                 break;
             case MariaDbGtidEvent gtid:
+                // MariaDB's GTID event stands in for BEGIN unless the transaction is one standalone statement.
                 pendingMariaDb = gtid.Gtid;
-                begun = false;
+                begun = !gtid.IsStandalone;
                 break;
             case MySqlGtidEvent { IsAnonymous: false } gtid:
                 pendingMySql = gtid;
