@@ -121,7 +121,7 @@ internal sealed class EventDecoder
                 return new OtherEvent(header);
             case BinlogEventType.PartialUpdateRows:
                 throw new BinlogException(BinlogErrorIds.UnsupportedEvent,
-                    "The binlog holds a PARTIAL_UPDATE_ROWS event (partial JSON updates), which this client does not apply.",
+                    $"The binlog holds a {BinlogEventType.PartialUpdateRows} event (type 39, partial JSON updates), which this client does not apply.",
                     "Set binlog_row_value_options='' on the source so JSON updates are logged whole.");
             case BinlogEventType.Incident:
                 throw new BinlogException(BinlogErrorIds.UnsupportedEvent,
