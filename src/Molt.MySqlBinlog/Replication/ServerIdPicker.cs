@@ -34,17 +34,22 @@ internal static class ServerIdPicker
         }
     }
 
+    private const int SyntaxError = 1064;
+
     private static async Task<List<uint>> ReplicaServerIdsAsync(ProtocolConnection connection, CancellationToken ct)
     {
         QueryResult hosts;
         try
         {
-            hosts = await connection.QueryAsync("SHOW SLAVE HOSTS", ct).ConfigureAwait(false);
+            hosts = await ListAsync(connection, "SHOW SLAVE HOSTS", ct).ConfigureAwait(false)
+                ?? await ListAsync(connection, "SHOW REPLICAS", ct).ConfigureAwait(false) // MySQL 8.4 dropped the old spelling.
+                ?? QueryResult.Empty;
         }
         catch (BinlogServerException)
         {
-            // MySQL 8.4 dropped the old spelling.
-            hosts = await connection.QueryAsync("SHOW REPLICAS", ct).ConfigureAwait(false);
+            // Listing replicas needs a privilege a replication user may lack (MariaDB: REPLICATION MASTER ADMIN); the random
+            // id in 2^31 values is then only checked against the source's own.
+            return [];
         }
 
         if (hosts.Rows.Count == 0)
@@ -54,5 +59,18 @@ internal static class ServerIdPicker
 
         var column = hosts.ColumnIndex("Server_id");
         return hosts.Rows.Select(r => uint.TryParse(r[column], CultureInfo.InvariantCulture, out var id) ? id : 0).Where(id => id != 0).ToList();
+    }
+
+    /// <summary>The result, or null when the server does not know the statement's spelling.</summary>
+    private static async Task<QueryResult?> ListAsync(ProtocolConnection connection, string sql, CancellationToken ct)
+    {
+        try
+        {
+            return await connection.QueryAsync(sql, ct).ConfigureAwait(false);
+        }
+        catch (BinlogServerException e) when (e.ServerErrorCode == SyntaxError)
+        {
+            return null;
+        }
     }
 }
