@@ -208,3 +208,70 @@ public sealed class StreamTests(BinlogServerFixture fixture)
     }
 
 }
+
+[Collection(BinlogServerCollection.Name)]
+public sealed class DeadConnectionTests(BinlogServerFixture fixture)
+{
+    [Fact]
+    public async Task A_connection_that_goes_silent_beyond_the_heartbeat_timeout_is_reported_dead()
+    {
+        await using var proxy = new FreezingProxy(fixture.Server.Host, fixture.Server.Port);
+        var options = Live.Options(fixture.Server, stopAtEnd: false, heartbeat: TimeSpan.FromSeconds(1), deadAfter: TimeSpan.FromSeconds(3));
+        await using var client = new BinlogClient(new BinlogClientOptions
+        {
+            Connection = new BinlogConnectionOptions { Host = "127.0.0.1", Port = proxy.Port, User = options.Connection.User, Password = options.Connection.Password },
+            HeartbeatPeriod = options.HeartbeatPeriod, DeadConnectionTimeout = options.DeadConnectionTimeout,
+        });
+        var heartbeats = 0;
+        var streaming = Task.Run(async () =>
+        {
+            await foreach (var e in client.StreamAsync(BinlogStart.AtMariaDbGtid(await Live.GtidPositionAsync(fixture.Server))))
+            {
+                if (e is Events.HeartbeatEvent && ++heartbeats == 2)
+                {
+                    proxy.Freeze();
+                }
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<BinlogException>(() => streaming.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(BinlogErrorIds.ConnectionTimedOut, error.ErrorId);
+        Assert.Equal(2, heartbeats);
+    }
+
+    [Fact]
+    public async Task The_client_registers_with_a_high_server_id_that_the_source_lists_and_that_is_not_its_own()
+    {
+        var sourceId = await fixture.Server.ScalarAsync<long>("", "SELECT @@server_id");
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var client = new BinlogClient(Live.Options(fixture.Server, stopAtEnd: false));
+        await foreach (var _ in client.StreamAsync(BinlogStart.AtMariaDbGtid(await Live.GtidPositionAsync(fixture.Server)), stop.Token))
+        {
+            var dumping = await fixture.Server.ScalarAsync<long>("", $"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE `ID` = {client.ConnectionId} AND `COMMAND` LIKE 'Binlog Dump%'");
+            Assert.Equal(1, dumping);
+            break;
+        }
+
+        Assert.True(client.ServerId >= 0x8000_0000u);
+        Assert.NotEqual(sourceId, client.ServerId);
+        Assert.Equal("molt", await SlaveHostAsync(client.ServerId));
+    }
+
+    private async Task<string?> SlaveHostAsync(uint serverId)
+    {
+        await using var connection = new MySqlConnector.MySqlConnection(fixture.Server.ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new MySqlConnector.MySqlCommand("SHOW SLAVE HOSTS", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            if (Convert.ToUInt32(reader["Server_id"]) == serverId)
+            {
+                return reader["Host"].ToString();
+            }
+        }
+
+        return null;
+    }
+}
