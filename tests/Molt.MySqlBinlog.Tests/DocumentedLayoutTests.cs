@@ -125,6 +125,17 @@ public sealed class DocumentedLayoutTests
     }
 
     [Fact]
+    public void A_heartbeat_v2_gives_the_file_and_a_position_past_4_GB_from_the_documentation()
+    {
+        byte[] body = [1, 13, .. "binlog.000042"u8, 2, 9, 0xFE, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+
+        var heartbeat = Assert.IsType<HeartbeatEvent>(new EventDecoder(ChecksumAlgorithm.Crc32).Decode(EventBytes.Build(41, body, crc32: true, 0)).Single());
+
+        Assert.Equal("binlog.000042", heartbeat.LogFile);
+        Assert.Equal(1UL << 32, heartbeat.LogPosition);
+    }
+
+    [Fact]
     public void A_mysql_gtid_event_gives_uuid_transaction_number_and_logical_clock_from_the_documentation()
     {
         byte[] body = [1, .. UuidBytes, 23, 0, 0, 0, 0, 0, 0, 0, 2, 5, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];

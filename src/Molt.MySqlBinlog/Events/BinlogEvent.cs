@@ -26,10 +26,42 @@ public sealed record XidEvent(EventHeader Header, ulong Xid) : BinlogEvent(Heade
     internal static XidEvent Parse(EventHeader header, ReadOnlySpan<byte> body) => new(header, new PayloadReader(body).ReadUInt64());
 }
 
-/// <summary>HEARTBEAT: sent only while the stream is idle; the server is at <see cref="EventHeader.LogPosition"/> of <see cref="LogFile"/>.</summary>
-public sealed record HeartbeatEvent(EventHeader Header, string LogFile) : BinlogEvent(Header)
+/// <summary>HEARTBEAT or HEARTBEAT_V2: sent only while the stream is idle; the source has sent everything up to <see cref="LogPosition"/> of <see cref="LogFile"/>.</summary>
+public sealed record HeartbeatEvent(EventHeader Header, string LogFile, ulong LogPosition) : BinlogEvent(Header)
 {
-    internal static HeartbeatEvent Parse(EventHeader header, ReadOnlySpan<byte> body) => new(header, Encoding.UTF8.GetString(body));
+    private const int EndMark = 0;
+    private const int FileName = 1;
+    private const int Position = 2;
+
+    internal static HeartbeatEvent Parse(EventHeader header, ReadOnlySpan<byte> body) => new(header, Encoding.UTF8.GetString(body), header.LogPosition);
+
+    /// <summary>MySQL 8.0.26+: (type, length, value) fields in packed integers, so positions past 4 GB fit.</summary>
+    internal static HeartbeatEvent ParseVersion2(EventHeader header, ReadOnlySpan<byte> body)
+    {
+        var reader = new PayloadReader(body);
+        var file = "";
+        ulong position = 0;
+        while (!reader.AtEnd)
+        {
+            var type = reader.ReadLengthEncoded();
+            if (type == EndMark)
+            {
+                break;
+            }
+
+            var value = reader.ReadBytes(reader.ReadLengthEncodedInt32());
+            if (type == FileName)
+            {
+                file = Encoding.UTF8.GetString(value);
+            }
+            else if (type == Position)
+            {
+                position = new PayloadReader(value).ReadLengthEncoded();
+            }
+        }
+
+        return new HeartbeatEvent(header, file, position);
+    }
 }
 
 /// <summary>MariaDB ANNOTATE_ROWS: the statement text of the row events that follow.</summary>

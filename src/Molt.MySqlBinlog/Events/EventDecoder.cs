@@ -106,6 +106,8 @@ internal sealed class EventDecoder
 
             case BinlogEventType.Heartbeat:
                 return HeartbeatEvent.Parse(header, body);
+            case BinlogEventType.HeartbeatV2:
+                return HeartbeatEvent.ParseVersion2(header, body);
             case BinlogEventType.MariaDbGtid:
                 return MariaDbGtidEvent.Parse(header, body);
             case BinlogEventType.MariaDbGtidList:
@@ -116,7 +118,7 @@ internal sealed class EventDecoder
                 return AnnotateRowsEvent.Parse(header, body);
             case BinlogEventType.Stop or BinlogEventType.Intvar or BinlogEventType.Rand or BinlogEventType.UserVar or BinlogEventType.RowsQuery
                 or BinlogEventType.PreviousGtids or BinlogEventType.MariaDbBinlogCheckpoint or BinlogEventType.TransactionContext
-                or BinlogEventType.ViewChange or BinlogEventType.HeartbeatV2 or BinlogEventType.Ignorable or BinlogEventType.XaPrepare
+                or BinlogEventType.ViewChange or BinlogEventType.Ignorable or BinlogEventType.XaPrepare
                 or BinlogEventType.MariaDbStartEncryption:
                 return new OtherEvent(header);
             case BinlogEventType.PartialUpdateRows:
