@@ -241,6 +241,27 @@ public sealed class DeadConnectionTests(BinlogServerFixture fixture)
     }
 
     [Fact]
+    public async Task Cancelling_an_idle_stream_ends_it_promptly_with_cancellation()
+    {
+        using var cancel = new CancellationTokenSource();
+        await using var client = new BinlogClient(Live.Options(fixture.Server, stopAtEnd: false));
+        var started = DateTime.UtcNow;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var e in client.StreamAsync(BinlogStart.AtMariaDbGtid(await Live.GtidPositionAsync(fixture.Server)), cancel.Token))
+            {
+                if (e is Events.FormatDescriptionEvent)
+                {
+                    cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
+                }
+            }
+        });
+
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(4), "cancellation waited for a heartbeat");
+    }
+
+    [Fact]
     public async Task The_client_registers_with_a_high_server_id_that_the_source_lists_and_that_is_not_its_own()
     {
         var sourceId = await fixture.Server.ScalarAsync<long>("", "SELECT @@server_id");
