@@ -21,9 +21,14 @@ public sealed class TlsTests
             var keyPath = Path.Combine(folder.FullName, "key.pem");
             await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
             await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
-            File.SetUnixFileMode(folder.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
-                UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            if (!OperatingSystem.IsWindows())
+            {
+                // mariadbd may run as another user: it must be able to read the key.
+                File.SetUnixFileMode(folder.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                    UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+
             await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions
             {
                 ExtraSettings = new Dictionary<string, string> { ["ssl-cert"] = certPath, ["ssl-key"] = keyPath },

@@ -3,7 +3,8 @@ using Molt.Testing;
 
 namespace Molt.MySqlBinlog.Tests;
 
-public sealed class SignednessTests
+/// <summary>Servers configured away from the fixture's defaults: no row metadata, no checksums.</summary>
+public sealed class ServerSettingsTests
 {
     [Fact]
     public async Task Without_row_metadata_integers_decode_signed_unless_the_caller_says_which_columns_are_unsigned()
@@ -25,5 +26,22 @@ public sealed class SignednessTests
         Assert.Null(plain.Table.Columns[1].Unsigned);
         Assert.Equal([1L, -1L, -1L, -1L], plain.Rows[0].After!.Values);
         Assert.Equal([1L, 255UL, ulong.MaxValue, -1L], resolved.Rows[0].After!.Values);
+    }
+
+    [Fact]
+    public async Task A_binlog_written_without_checksums_streams_with_none_announced()
+    {
+        await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions
+        {
+            ExtraSettings = new Dictionary<string, string> { ["binlog-checksum"] = "NONE" },
+        });
+        await server.CreateDatabaseAsync("shop");
+        var start = await Live.GtidPositionAsync(server);
+        await Live.ExecuteAsync(server, "shop", "CREATE TABLE `plain` (`id` INT PRIMARY KEY)", "INSERT INTO `plain` VALUES (9)");
+
+        var events = await Live.ReadToEndAsync(server, BinlogStart.AtMariaDbGtid(start));
+
+        Assert.Equal(ChecksumAlgorithm.None, events.OfType<FormatDescriptionEvent>().Single().Checksum);
+        Assert.Equal(9L, events.OfType<RowsEvent>().Single().Rows[0].After![0]);
     }
 }
