@@ -38,6 +38,13 @@ public sealed class BinlogClient : IAsyncDisposable
             throw new InvalidOperationException("A BinlogClient streams once; create another to stream again.");
         }
 
+        if (options.HeartbeatPeriod <= TimeSpan.Zero || options.EffectiveDeadConnectionTimeout <= options.HeartbeatPeriod)
+        {
+            throw new ArgumentException(
+                $"The heartbeat period ({options.HeartbeatPeriod}) must be positive and shorter than the dead-connection timeout ({options.EffectiveDeadConnectionTimeout}): " +
+                "an idle but healthy stream would otherwise be taken for a dead one.", nameof(options));
+        }
+
         connection = await ProtocolConnection.OpenAsync(options.Connection, ct).ConfigureAwait(false);
         var decoder = await PrepareAsync(connection, start, ct).ConfigureAwait(false);
         tracker = new TransactionTracker(start, connection.IsMariaDb);

@@ -225,3 +225,25 @@ public sealed class PacketFramingTests
         Assert.Equal(BinlogErrorIds.ConnectionLost, error.ErrorId);
     }
 }
+
+public sealed class ClientOptionsTests
+{
+    [Theory]
+    [InlineData(0, null)]
+    [InlineData(5, 5)]
+    [InlineData(5, 2)]
+    public async Task A_heartbeat_period_that_is_not_shorter_than_the_dead_connection_timeout_is_refused_before_connecting(int heartbeatSeconds, int? deadSeconds)
+    {
+        await using var client = new BinlogClient(new BinlogClientOptions
+        {
+            Connection = new BinlogConnectionOptions { Host = "127.0.0.1", Port = 1, User = "repl" },
+            HeartbeatPeriod = TimeSpan.FromSeconds(heartbeatSeconds),
+            DeadConnectionTimeout = deadSeconds is { } d ? TimeSpan.FromSeconds(d) : null,
+        });
+
+        await Assert.ThrowsAsync<ArgumentException>(async () =>
+        {
+            await foreach (var _ in client.StreamAsync(BinlogStart.AtFile("binlog.000001"))) { }
+        });
+    }
+}
