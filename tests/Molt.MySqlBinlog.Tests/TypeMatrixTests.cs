@@ -8,7 +8,7 @@ namespace Molt.MySqlBinlog.Tests;
 [Collection(BinlogServerCollection.Name)]
 public sealed class TypeMatrixTests(BinlogServerFixture fixture)
 {
-    private const string Columns = """
+    internal const string Columns = """
         `id` INT PRIMARY KEY,
         `ti` TINYINT, `tiu` TINYINT UNSIGNED, `si` SMALLINT, `siu` SMALLINT UNSIGNED, `mi` MEDIUMINT, `miu` MEDIUMINT UNSIGNED,
         `i` INT, `iu` INT UNSIGNED, `bi` BIGINT, `biu` BIGINT UNSIGNED,
@@ -29,7 +29,7 @@ public sealed class TypeMatrixTests(BinlogServerFixture fixture)
         "y", "j", "g", "c255",
     ];
 
-    private const string MaxRow = """
+    internal const string MaxRow = """
         (1, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
          12345678.91, 99999999999999999999999999999999999.999999999999999999999999999999, 99999, 123456789.123456789,
          1.5, -2.5e300, b'1', 0xFFFFFFFFFFFFFFFF, b'1000000001', 'c', 'x,z',
@@ -54,7 +54,7 @@ public sealed class TypeMatrixTests(BinlogServerFixture fixture)
     private const string NullRow = "(3" + ", NULL" + ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL," +
         " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
 
-    private const string ZeroRow = """
+    internal const string ZeroRow = """
         (4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'0', 0, 0, '', '',
          '', '', '', 0x00000000, '', '', '', '', '', '',
          '0000-00-00', '00:00:00', '00:00:00', '00:00:00', '00:00:00',
@@ -62,7 +62,7 @@ public sealed class TypeMatrixTests(BinlogServerFixture fixture)
          0, 'null', NULL, '')
         """;
 
-    private static readonly Dictionary<string, object?> MaxValues = new()
+    internal static readonly Dictionary<string, object?> MaxValues = new()
     {
         ["id"] = 1L, ["ti"] = 127L, ["tiu"] = 255UL, ["si"] = 32767L, ["siu"] = 65535UL, ["mi"] = 8388607L, ["miu"] = 16777215UL,
         ["i"] = 2147483647L, ["iu"] = 4294967295UL, ["bi"] = long.MaxValue, ["biu"] = ulong.MaxValue,
@@ -94,7 +94,7 @@ public sealed class TypeMatrixTests(BinlogServerFixture fixture)
         ["y"] = 1901L, ["j"] = Canonical.Utf8("[]"), ["g"] = null, ["c255"] = Canonical.Utf8(string.Concat(Enumerable.Repeat("€", 255))),
     };
 
-    private static readonly Dictionary<string, object?> ZeroValues = new()
+    internal static readonly Dictionary<string, object?> ZeroValues = new()
     {
         ["id"] = 4L, ["ti"] = 0L, ["tiu"] = 0UL, ["si"] = 0L, ["siu"] = 0UL, ["mi"] = 0L, ["miu"] = 0UL, ["i"] = 0L, ["iu"] = 0UL, ["bi"] = 0L, ["biu"] = 0UL,
         ["d1"] = "0.00", ["d2"] = "0." + new string('0', 30), ["d3"] = "0", ["d4"] = "0.000000000",
@@ -206,7 +206,7 @@ public sealed class TypeMatrixTests(BinlogServerFixture fixture)
 
     private static int[] Present(BinlogRowImage image) => Enumerable.Range(0, image.Count).Where(image.IsPresent).ToArray();
 
-    private static void AssertRow(Dictionary<string, object?> expected, BinlogRowImage actual)
+    internal static void AssertRow(Dictionary<string, object?> expected, BinlogRowImage actual)
     {
         Assert.Equal(Names.Length, actual.Count);
         var mismatches = Names.Select((name, i) => (name, want: Canonical.Of(expected[name]), got: Canonical.Of(actual[i])))
