@@ -18,7 +18,17 @@ public sealed class BinlogClient : IAsyncDisposable
     private ProtocolConnection? connection;
     private TransactionTracker? tracker;
 
-    public BinlogClient(BinlogClientOptions options) => this.options = options;
+    public BinlogClient(BinlogClientOptions options)
+    {
+        if (options.HeartbeatPeriod <= TimeSpan.Zero || options.EffectiveDeadConnectionTimeout <= options.HeartbeatPeriod)
+        {
+            throw new ArgumentException(
+                $"The heartbeat period ({options.HeartbeatPeriod}) must be positive and shorter than the dead-connection timeout ({options.EffectiveDeadConnectionTimeout}): " +
+                "an idle but healthy stream would otherwise be taken for a dead one.", nameof(options));
+        }
+
+        this.options = options;
+    }
 
     /// <summary>The server id registered with, once streaming.</summary>
     public uint ServerId { get; private set; }
@@ -36,13 +46,6 @@ public sealed class BinlogClient : IAsyncDisposable
         if (connection is not null)
         {
             throw new InvalidOperationException("A BinlogClient streams once; create another to stream again.");
-        }
-
-        if (options.HeartbeatPeriod <= TimeSpan.Zero || options.EffectiveDeadConnectionTimeout <= options.HeartbeatPeriod)
-        {
-            throw new ArgumentException(
-                $"The heartbeat period ({options.HeartbeatPeriod}) must be positive and shorter than the dead-connection timeout ({options.EffectiveDeadConnectionTimeout}): " +
-                "an idle but healthy stream would otherwise be taken for a dead one.", nameof(options));
         }
 
         connection = await ProtocolConnection.OpenAsync(options.Connection, ct).ConfigureAwait(false);

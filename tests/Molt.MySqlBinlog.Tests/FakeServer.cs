@@ -17,6 +17,9 @@ internal sealed class FakeServer : IAsyncDisposable
 
     public FakeServer() => listener.Start();
 
+    /// <summary>The one certificate a TLS test's client accepts.</summary>
+    public string? TrustedThumbprint { get; init; }
+
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
     public PacketChannel Channel { get; private set; } = null!;
@@ -24,7 +27,8 @@ internal sealed class FakeServer : IAsyncDisposable
     public BinlogConnectionOptions Options(string password, BinlogTlsMode tls = BinlogTlsMode.Disabled, bool allowKeyRetrieval = false, string? key = null) => new()
     {
         Host = "127.0.0.1", Port = Port, User = "repl", Password = password, TlsMode = tls, AllowPublicKeyRetrieval = allowKeyRetrieval,
-        ServerRsaPublicKeyPem = key, ServerCertificateValidation = (_, _, _, _) => true,
+        ServerRsaPublicKeyPem = key,
+        ServerCertificateValidation = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == TrustedThumbprint,
     };
 
     /// <summary>Accepts the client and sends a protocol-10 greeting offering <paramref name="plugin"/>.</summary>

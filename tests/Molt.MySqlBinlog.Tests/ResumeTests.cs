@@ -56,6 +56,6 @@ public sealed class ResumeTests(BinlogServerFixture fixture)
         await using var command = new MySqlCommand("SHOW MASTER STATUS", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return (reader.GetString(0), Convert.ToUInt64(reader.GetValue(1)));
+        return (reader.GetString(0), Convert.ToUInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -23,7 +23,7 @@ public sealed class ServerSettingsTests
             .OfType<RowsEvent>().Single();
 
         Assert.False(plain.Table.HasSignedness);
-        Assert.Null(plain.Table.Columns[1].Unsigned);
+        Assert.Null(plain.Table.Columns[1].IsUnsigned);
         Assert.Equal([1L, -1L, -1L, -1L], plain.Rows[0].After!.Values);
         Assert.Equal([1L, 255UL, ulong.MaxValue, -1L], resolved.Rows[0].After!.Values);
     }

@@ -27,7 +27,7 @@ public sealed class StreamTests(BinlogServerFixture fixture)
         Assert.DoesNotContain(events.OfType<QueryEvent>(), q => q.IsBegin);
         Assert.IsType<XidEvent>(events[^1]);
         Assert.Equal([RowsEventKind.Write, RowsEventKind.Update, RowsEventKind.Delete], events.OfType<RowsEvent>().Select(r => r.Kind));
-        Assert.Contains(events.OfType<AnnotateRowsEvent>(), a => a.Query.StartsWith("UPDATE `trx`"));
+        Assert.Contains(events.OfType<AnnotateRowsEvent>(), a => a.Query.StartsWith("UPDATE `trx`", StringComparison.Ordinal));
         Assert.All(events[..^1], e => Assert.Equal(start, e.Position!.GtidState));
         Assert.All(events[..^1], e => Assert.Equal(gtid.Gtid.ToString(), e.Position!.CurrentTransactionGtid));
         Assert.Equal(gtid.Gtid.ToString(), events[^1].Position!.GtidState);
@@ -287,7 +287,7 @@ public sealed class DeadConnectionTests(BinlogServerFixture fixture)
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            if (Convert.ToUInt32(reader["Server_id"]) == serverId)
+            if (Convert.ToUInt32(reader["Server_id"], System.Globalization.CultureInfo.InvariantCulture) == serverId)
             {
                 return reader["Host"].ToString();
             }

@@ -130,8 +130,8 @@ public sealed class TypeMatrixTests(BinlogServerFixture fixture)
         Assert.Equal(Names, table.Columns.Select(c => c.Name));
         Assert.True(table.Columns[0].IsPrimaryKey);
         Assert.False(table.Columns[1].IsPrimaryKey);
-        Assert.Equal(false, table.Columns[Array.IndexOf(Names, "ti")].Unsigned);
-        Assert.Equal(true, table.Columns[Array.IndexOf(Names, "biu")].Unsigned);
+        Assert.Equal(false, table.Columns[Array.IndexOf(Names, "ti")].IsUnsigned);
+        Assert.Equal(true, table.Columns[Array.IndexOf(Names, "biu")].IsUnsigned);
         Assert.Equal(["a", "b", "c"], table.Columns[Array.IndexOf(Names, "e")].EnumValues!);
         Assert.Equal("x,z", table.Columns[Array.IndexOf(Names, "s")].SetLabels(5));
         Assert.Equal(8, table.Columns[Array.IndexOf(Names, "vcl")].CollationId); // latin1_swedish_ci

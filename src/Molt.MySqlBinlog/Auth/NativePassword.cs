@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -8,6 +9,7 @@ internal static class NativePassword
 {
     public const string PluginName = "mysql_native_password";
 
+    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "SHA1 is what the mysql_native_password protocol is defined with.")]
     public static byte[] Scramble(string password, ReadOnlySpan<byte> nonce)
     {
         if (password.Length == 0)

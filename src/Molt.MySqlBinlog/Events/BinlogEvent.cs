@@ -30,8 +30,8 @@ public sealed record XidEvent(EventHeader Header, ulong Xid) : BinlogEvent(Heade
 public sealed record HeartbeatEvent(EventHeader Header, string LogFile, ulong LogPosition) : BinlogEvent(Header)
 {
     private const int EndMark = 0;
-    private const int FileName = 1;
-    private const int Position = 2;
+    private const int FileNameField = 1;
+    private const int PositionField = 2;
 
     internal static HeartbeatEvent Parse(EventHeader header, ReadOnlySpan<byte> body) => new(header, Encoding.UTF8.GetString(body), header.LogPosition);
 
@@ -50,11 +50,11 @@ public sealed record HeartbeatEvent(EventHeader Header, string LogFile, ulong Lo
             }
 
             var value = reader.ReadBytes(reader.ReadLengthEncodedInt32());
-            if (type == FileName)
+            if (type == FileNameField)
             {
                 file = Encoding.UTF8.GetString(value);
             }
-            else if (type == Position)
+            else if (type == PositionField)
             {
                 position = new PayloadReader(value).ReadLengthEncoded();
             }

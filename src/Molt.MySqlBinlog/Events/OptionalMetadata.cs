@@ -104,7 +104,7 @@ internal static class OptionalMetadata
 
             // Most significant bit first, one bit per numeric column.
             var unsigned = (bits[numeric / 8] >> (7 - numeric % 8) & 1) != 0;
-            columns[i] = columns[i] with { Unsigned = unsigned };
+            columns[i] = columns[i] with { IsUnsigned = unsigned };
             numeric++;
         }
     }

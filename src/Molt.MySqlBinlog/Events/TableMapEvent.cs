@@ -40,13 +40,13 @@ public sealed record TableMapEvent(EventHeader Header, ulong TableId, string Sch
     }
 
     /// <summary>A copy with the caller's signedness for tables whose binlog has no SIGNEDNESS metadata.</summary>
-    public TableMapEvent WithSignedness(IReadOnlyList<bool> unsigned)
+    public TableMapEvent WithSignedness(IReadOnlyList<bool> unsignedColumns)
     {
-        if (unsigned.Count != Columns.Count)
+        if (unsignedColumns.Count != Columns.Count)
         {
-            throw new ArgumentException($"{Schema}.{Table} has {Columns.Count} columns in the binlog, the signedness given has {unsigned.Count}.", nameof(unsigned));
+            throw new ArgumentException($"{Schema}.{Table} has {Columns.Count} columns in the binlog, the signedness given has {unsignedColumns.Count}.", nameof(unsignedColumns));
         }
 
-        return this with { Columns = Columns.Select((c, i) => c with { Unsigned = unsigned[i] }).ToArray(), HasSignedness = true };
+        return this with { Columns = Columns.Select((c, i) => c with { IsUnsigned = unsignedColumns[i] }).ToArray(), HasSignedness = true };
     }
 }

@@ -11,7 +11,7 @@ internal static class ColumnDecoder
 {
     public static object Decode(ref PayloadReader reader, ColumnInfo column)
     {
-        var unsigned = column.Unsigned == true;
+        var unsigned = column.IsUnsigned == true;
         switch (column.Type)
         {
             case ColumnType.Tiny:

@@ -18,7 +18,7 @@ public sealed record ColumnInfo
     public string? Name { get; init; }
 
     /// <summary>True/false from SIGNEDNESS metadata or the caller; null when neither said (integers then decode as signed).</summary>
-    public bool? Unsigned { get; init; }
+    public bool? IsUnsigned { get; init; }
 
     /// <summary>The collation id (e.g. 63 = binary) of a character, ENUM or SET column, when the metadata has it.</summary>
     public int? CollationId { get; init; }

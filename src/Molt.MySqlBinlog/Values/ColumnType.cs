@@ -1,6 +1,8 @@
 namespace Molt.MySqlBinlog.Values;
 
 /// <summary>The column type codes of TABLE_MAP events (enum_field_types).</summary>
+// The members keep MySQL's own names (MYSQL_TYPE_LONG, _DOUBLE, _STRING...), which CA1720 takes for CLR type names.
+#pragma warning disable CA1720
 public enum ColumnType : byte
 {
     Decimal = 0,
@@ -37,6 +39,7 @@ public enum ColumnType : byte
     String = 254,
     Geometry = 255,
 }
+#pragma warning restore CA1720
 
 internal static class ColumnTypes
 {
