@@ -1,4 +1,5 @@
 using Molt.Engine.Replication;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
 using Npgsql;
 using Npgsql.Replication;
@@ -103,7 +104,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
     /// </summary>
     private string ReplicationConnectionString()
     {
-        var builder = PostgresConnections.Builder(address);
+        var builder = PgWireConnections.Builder(address);
         builder.Options = string.Join(' ', new[] { builder.Options }.Where(o => !string.IsNullOrWhiteSpace(o)).Concat(OutputSettings.Select(s => $"-c {s}")));
         return builder.ConnectionString;
     }
@@ -112,7 +113,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
     {
         try
         {
-            return await PostgresConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
+            return await PgWireConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
         }
         catch (MoltException ex) when (ex.Kind == MoltErrorKind.ConnectionFailed)
         {

@@ -1,7 +1,7 @@
 using System.Text;
 using Molt.Engine.Schema;
 using Npgsql;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres.Replication;
 

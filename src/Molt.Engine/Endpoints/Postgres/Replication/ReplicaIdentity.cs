@@ -1,6 +1,6 @@
 using Molt.Engine.Schema;
 using Npgsql;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres.Replication;
 
