@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using Molt.Engine;
-using Molt.Engine.Endpoints;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
 using Molt.Engine.Verify;

@@ -111,6 +111,21 @@ public abstract class MoltLoadCmdlet : MoltEndpointsCmdlet
     [Parameter]
     public SwitchParameter AllowMissingPrimaryKey { get; set; }
 
+    /// <summary>Whether this invocation continues a recorded run, whose selection and handling the run's record gives.</summary>
+    protected virtual bool ContinuesRecordedRun => false;
+
+    protected override void BeginProcessing()
+    {
+        try
+        {
+            LoadParameterConflicts.Check(this, MyInvocation.BoundParameters.ContainsKey(nameof(TableHandling)), ContinuesRecordedRun);
+        }
+        catch (Engine.MoltException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
     /// <summary>The engine's options from these parameters: a new run, unless the caller continues one.</summary>
     protected BulkLoadOptions LoadOptions() => new()
     {

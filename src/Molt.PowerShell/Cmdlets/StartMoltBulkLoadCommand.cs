@@ -19,12 +19,15 @@ public sealed class StartMoltBulkLoadCommand : MoltLoadCmdlet
     [ValidateNotNullOrEmpty]
     public string? ReplicationSlot { get; set; }
 
+    protected override bool ContinuesRecordedRun => Resume;
+
     protected override void ProcessRecord()
     {
         try
         {
             var sourceAddress = SourceAddress();
             var targetAddress = TargetAddress();
+            LoadParameterConflicts.CheckResume(Resume, FetchId);
             var options = LoadOptions() with { Resume = Resume };
             var sourceOptions = LoadSourceOptions() with { ReplicationSlot = ReplicationSlot };
             using var log = OpenLog();
