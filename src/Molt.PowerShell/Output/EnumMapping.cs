@@ -28,14 +28,12 @@ internal abstract class NameMapping(Type module, Type engine, IEnumerable<string
         where TTo : struct, Enum => Enum.Parse<TTo>(name, ignoreCase: true);
 }
 
-/// <summary>A parameter's enum, given to the engine as the engine enum's member of the same name (and back).</summary>
+/// <summary>A parameter's enum, given to the engine as the engine enum's member of the same name.</summary>
 internal sealed class EnumMapping<TModule, TEngine>() : NameMapping(typeof(TModule), typeof(TEngine), [])
     where TModule : struct, Enum
     where TEngine : struct, Enum
 {
     public TEngine ToEngine(TModule value) => Named<TEngine>(value.ToString());
-
-    public TModule ToModule(TEngine value) => Named<TModule>(value.ToString());
 }
 
 /// <summary>An engine status text (a constant of <see cref="NameMapping.Engine"/>, in the casing it is stored in) as the module's enum.</summary>
