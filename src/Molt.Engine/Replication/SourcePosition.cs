@@ -313,6 +313,9 @@ public sealed record MariaDbGtidList : SourcePosition
     /// <summary>One GTID per domain, by domain.</summary>
     public IReadOnlyList<MariaDbGtid> Gtids { get; }
 
+    /// <summary>The binary log file and offset of the same point, where known (a load's snapshot records both); not compared.</summary>
+    public BinlogCoordinates? Coordinates { get; init; }
+
     public override string Notation => NotationName;
 
     /// <summary>This list with <paramref name="gtid"/> as its domain's latest transaction.</summary>

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using Molt.Engine;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.Verify;
 using Molt.PowerShell.Completion;
 
