@@ -105,7 +105,7 @@ internal static class EngineOutput
         Remedy = check.Remedy,
     };
 
-    private static LoadFailure ToOutput(LoadException exception) => new()
+    private static LoadFailure ToOutput(LoadFailureRecord exception) => new()
     {
         Table = exception.SourceTable,
         Shard = exception.Shard,

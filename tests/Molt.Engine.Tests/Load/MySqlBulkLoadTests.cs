@@ -368,7 +368,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             written = 0;
             var buffer = new byte[8192];
             int read;
-            while ((read = await copy.ReadAsync(buffer, 0, buffer.Length)) > 0)
+            while ((read = await copy.ReadAsync(buffer.AsMemory(), CancellationToken.None)) > 0)
             {
                 written += read;
             }
@@ -467,7 +467,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
                  .Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = row.Split(':');
-            actual[long.Parse(parts[0])] = int.Parse(parts[1]);
+            actual[long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)] = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         Assert.True(transactions.Any(t => t.Sequence <= snapshot) && transactions.Any(t => t.Sequence > snapshot),
@@ -476,7 +476,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
         Assert.Equal(200_000L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM ledger WHERE id <= 200000"));
 
         // The sequence number of domain 0 in a MariaDB GTID or GTID set ("0-1-42").
-        static long Sequence(string gtid) => long.Parse(gtid.Split(',').Single(g => g.StartsWith("0-", StringComparison.Ordinal)).Split('-')[2]);
+        static long Sequence(string gtid) => long.Parse(gtid.Split(',').Single(g => g.StartsWith("0-", StringComparison.Ordinal)).Split('-')[2], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

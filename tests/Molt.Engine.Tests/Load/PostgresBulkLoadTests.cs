@@ -51,7 +51,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
 
         Assert.Equal(RunStatus.Succeeded, summary.Status);
         var rental = plan.Tables.Single(t => t.Plan.Source.Name.Name == "rental");
-        Assert.DoesNotContain("PRIMARY KEY", rental.PreLoad.Last());
+        Assert.DoesNotContain("PRIMARY KEY", rental.PreLoad[^1]);
         Assert.Contains("ADD PRIMARY KEY (\"rental_id\")", rental.PrimaryKeyAfterLoad);
         foreach (var table in plan.Tables)
         {

@@ -210,7 +210,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
-    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    private static async ValueTask DisposeQuietlyAsync(NpgsqlRawCopyStream disposable)
     {
         try
         {
