@@ -114,3 +114,34 @@ $output = Start-MoltBulkLoad $args[0] $args[1] -SourceCredential $credential -Ta
         Get-StateSchemaCount $pair.TargetDatabase | Should -Be 0
     }
 }
+
+Describe 'Start-MoltBulkLoad parameter conflicts' {
+    It 'refuses <ErrorId> from the parameters alone, before connecting to either endpoint' -TestCases @(
+        @{ Parameters = @{ Cascade = $true }; ErrorId = 'CascadeNeedsTableHandling' }
+        @{ Parameters = @{ Cascade = $true; TableHandling = 'None' }; ErrorId = 'CascadeNeedsTableHandling' }
+        @{ Parameters = @{ DeferPrimaryKey = $true; TableHandling = 'TruncateIfExists' }; ErrorId = 'DeferPrimaryKeyNeedsRecreate' }
+        @{ Parameters = @{ DeferPrimaryKey = $true; TableHandling = 'None'; Resume = $true; FetchId = 'f1' }; ErrorId = 'DeferPrimaryKeyNeedsRecreate' }
+        @{ Parameters = @{ Resume = $true }; ErrorId = 'ResumeNeedsFetchId' }
+    ) {
+        param($Parameters, $ErrorId)
+        # Nothing listens on port 1: any attempt to connect would fail as ConnectionFailed instead.
+        $record = $null
+        try {
+            Start-MoltBulkLoad 'postgres://app@127.0.0.1:1/src' 'postgres://app@127.0.0.1:1/dst' @Parameters -Force -ErrorAction Stop
+        } catch {
+            $record = $_
+        }
+        $record.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'leaves -Cascade on a resumed run without -TableHandling to the run''s recorded handling' {
+        $record = $null
+        try {
+            Start-MoltBulkLoad 'postgres://app@127.0.0.1:1/src' 'postgres://app@127.0.0.1:1/dst' -Resume -FetchId f1 -Cascade -Force -ErrorAction Stop
+        } catch {
+            $record = $_
+        }
+        $record.CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+}

@@ -1,10 +1,9 @@
 using System.Collections;
 using System.Management.Automation;
-using Molt.Engine.Sessions;
 using Molt.Engine;
-using Molt.Engine.Endpoints;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.Verify;
 using Molt.PowerShell.Completion;
 
@@ -17,29 +16,11 @@ namespace Molt.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsData.Compare, "MoltData")]
 [OutputType(typeof(Molt.TableComparison), typeof(Molt.RowDifference))]
-public sealed class CompareMoltDataCommand : MoltCmdlet
+public sealed class CompareMoltDataCommand : MoltEndpointsCmdlet
 {
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
     private readonly ComparisonRequests requests = new();
     private string[]? commandLineTables;
     private bool tablesOnCommandLine;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string Source { get; set; } = string.Empty;
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = string.Empty;
-
-    [Parameter]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
 
     [Parameter]
     [SupportsWildcards]
@@ -169,8 +150,8 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
 
     private void Compare(EndpointPair pair, IReadOnlyDictionary<string, string> where, MoltLogSession log)
     {
-        var source = EndpointAddress.Parse(pair.Source, SourceCredential?.GetNetworkCredential(), EndpointRole.Source);
-        var target = EndpointAddress.Parse(pair.Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
+        var source = SourceAddress(pair.Source);
+        var target = TargetAddress(pair.Target);
         var options = new CompareOptions
         {
             Filter = new TableFilter(Schema, pair.EveryTable ? commandLineTables : pair.TablePatterns, ExcludeTable),
@@ -181,44 +162,17 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
             TableConcurrency = TableConcurrency,
             Live = Live,
             FloatTolerance = FloatTolerance,
-            ZeroDates = (Engine.Schema.ZeroDateHandling)(int)ZeroDateHandling,
+            ZeroDates = EnumMappings.ZeroDateHandling.ToEngine(ZeroDateHandling),
         };
-        var progressIds = new Dictionary<TableName, int>();
-        var lastProgress = new Dictionary<TableName, DateTime>();
+        var progress = new ProgressWriter(WriteProgress);
         var callbacks = new CompareCallbacks
         {
-            Progress = p => OnPipeline(() => WriteTableProgress(p, progressIds, lastProgress)),
-            Difference = d => OnPipeline(() => WriteObject(new Molt.RowDifference
-            {
-                Table = d.Table.ToString(),
-                Key = d.Key,
-                Kind = d.Kind,
-                Columns = d.Columns.ToArray(),
-                SourceValues = d.SourceValues.ToArray(),
-                TargetValues = d.TargetValues.ToArray(),
-            })),
+            Progress = p => OnPipeline(() => ShowProgress(progress, p)),
+            Difference = d => OnPipeline(() => WriteObject(EngineOutput.ToOutput(d))),
             TableCompared = c => OnPipeline(() =>
             {
-                if (progressIds.TryGetValue(c.Table, out var id))
-                {
-                    WriteProgress(new ProgressRecord(id, $"Comparing {c.Table}", c.Status) { RecordType = ProgressRecordType.Completed });
-                }
-
-                WriteObject(new Molt.TableComparison
-                {
-                    Table = c.Table.ToString(),
-                    TargetTable = c.TargetTable.ToString(),
-                    SourceRows = c.SourceRows,
-                    TargetRows = c.TargetRows,
-                    Missing = c.Missing,
-                    Extra = c.Extra,
-                    Mismatched = c.Mismatched,
-                    Status = Statuses.Comparison(c.Status),
-                    Duration = c.Duration,
-                    Note = c.Note,
-                    Source = source.Display,
-                    Target = target.Display,
-                });
+                progress.Complete(c.Table, $"Comparing {c.Table}", c.Status);
+                WriteObject(EngineOutput.ToOutput(c, source, target));
             }),
         };
         RunEngine(async ct => await CompareSession.RunAsync(source, target, options, callbacks, log, ct).ConfigureAwait(false));
@@ -227,23 +181,11 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
     private static bool Is(PSObject? input, string typeName) =>
         input is not null && input.TypeNames.Any(t => t == typeName || t == "Deserialized." + typeName);
 
-    private void WriteTableProgress(CompareProgress progress, Dictionary<TableName, int> ids, Dictionary<TableName, DateTime> last)
+    private static void ShowProgress(ProgressWriter progress, CompareProgress table)
     {
-        var now = DateTime.UtcNow;
-        if (last.TryGetValue(progress.Table, out var previous) && now - previous < ProgressInterval)
+        if (progress.IsDue(table.Table))
         {
-            return;
+            progress.Show(table.Table, $"Comparing {table.Table}", $"{table.Rows:N0} of ~{table.EstimatedRows:N0} rows", table.Rows, table.EstimatedRows);
         }
-
-        last[progress.Table] = now;
-        if (!ids.TryGetValue(progress.Table, out var id))
-        {
-            ids[progress.Table] = id = ids.Count + 1;
-        }
-
-        WriteProgress(new ProgressRecord(id, $"Comparing {progress.Table}", $"{progress.Rows:N0} of ~{progress.EstimatedRows:N0} rows")
-        {
-            PercentComplete = progress.EstimatedRows > 0 ? (int)Math.Min(99, progress.Rows * 100 / progress.EstimatedRows) : -1,
-        });
     }
 }

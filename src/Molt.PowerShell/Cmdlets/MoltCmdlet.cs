@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Management.Automation.Remoting.Internal;
-using Molt.Engine;
 using Molt.Engine.Logging;
 
 namespace Molt.PowerShell.Cmdlets;
@@ -145,52 +144,9 @@ public abstract class MoltCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>
-    /// The error record of an engine error. Its target is the one the error names (the side that failed and its
-    /// address without the password), else <paramref name="target"/>; never the raw -Source / -Target text, which
-    /// may hold a password.
-    /// </summary>
-    protected ErrorRecord ToErrorRecord(Exception exception, object? target = null)
-    {
-        if (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
-        {
-            exception = aggregate.InnerExceptions[0];
-        }
-
-        if (exception is MoltException molt)
-        {
-            var record = new ErrorRecord(molt, molt.ErrorId, Categorize(molt.Kind), molt.Target ?? target);
-            if (molt.Remedy is not null)
-            {
-                record.ErrorDetails = new ErrorDetails(molt.Message) { RecommendedAction = molt.Remedy };
-            }
-
-            return record;
-        }
-
-        if (exception is OperationCanceledException && StopToken.IsCancellationRequested)
-        {
-            return new ErrorRecord(exception, "OperationStopped", ErrorCategory.OperationStopped, target);
-        }
-
-        return new ErrorRecord(exception, "UnexpectedError", ErrorCategory.NotSpecified, target);
-    }
-
-    private static ErrorCategory Categorize(MoltErrorKind kind) => kind switch
-    {
-        MoltErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
-        MoltErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
-        MoltErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
-        MoltErrorKind.NotFound => ErrorCategory.ObjectNotFound,
-        MoltErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
-        MoltErrorKind.SchemaMismatch => ErrorCategory.MetadataError,
-        MoltErrorKind.UnsupportedType => ErrorCategory.InvalidType,
-        MoltErrorKind.DataRejected => ErrorCategory.InvalidData,
-        MoltErrorKind.InvalidState => ErrorCategory.InvalidOperation,
-        MoltErrorKind.InUse => ErrorCategory.ResourceBusy,
-        MoltErrorKind.OperationStopped => ErrorCategory.OperationStopped,
-        _ => ErrorCategory.NotSpecified,
-    };
+    /// <summary>The error record of an engine error (see <see cref="EngineErrorRecords"/>).</summary>
+    protected ErrorRecord ToErrorRecord(Exception exception, object? target = null) =>
+        EngineErrorRecords.Of(exception, target, StopToken.IsCancellationRequested);
 
     private void OnLogEvent(MoltLogEvent logEvent)
     {

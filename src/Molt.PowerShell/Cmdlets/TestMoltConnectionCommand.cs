@@ -10,23 +10,12 @@ namespace Molt.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "MoltConnection")]
 [OutputType(typeof(ConnectionCheck))]
-public sealed class TestMoltConnectionCommand : MoltCmdlet
+public sealed class TestMoltConnectionCommand : MoltEndpointsCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string Source { get; set; } = string.Empty;
-
+    /// <summary>Optional here: the source alone can be checked.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string? Target { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
+    public override string Target { get; set; } = string.Empty;
 
     /// <summary>The flow whose prerequisites are checked.</summary>
     [Parameter]
@@ -34,20 +23,20 @@ public sealed class TestMoltConnectionCommand : MoltCmdlet
 
     protected override void ProcessRecord()
     {
-        var source = Check(Source, SourceCredential, EndpointRole.Source, null);
-        if (Target is not null)
+        var source = Check(EndpointRole.Source, null);
+        if (Target.Length > 0)
         {
-            Check(Target, TargetCredential, EndpointRole.Target, source);
+            Check(EndpointRole.Target, source);
         }
     }
 
     /// <summary>Checks one endpoint, and a target against the source it was checked with; returns the address when it passed the connection.</summary>
-    private EndpointAddress? Check(string text, PSCredential? credential, EndpointRole role, EndpointAddress? source)
+    private EndpointAddress? Check(EndpointRole role, EndpointAddress? source)
     {
-        var flow = (Engine.Checks.MigrationFlow)(int)For;
+        var flow = EnumMappings.MigrationFlow.ToEngine(For);
         try
         {
-            var address = EndpointAddress.Parse(text, credential?.GetNetworkCredential(), role);
+            var address = role == EndpointRole.Source ? SourceAddress() : TargetAddress();
             using var log = OpenLog();
             var tester = new ConnectionTester(log);
             ConnectionReport? report = null;
@@ -71,18 +60,7 @@ public sealed class TestMoltConnectionCommand : MoltCmdlet
 
             foreach (var check in checks)
             {
-                WriteObject(new ConnectionCheck
-                {
-                    Role = role.ToString(),
-                    Endpoint = check.Endpoint,
-                    Server = report.Server.Kind.DisplayName(),
-                    Version = report.Server.Version,
-                    Flow = For.ToString(),
-                    Check = check.Check,
-                    Passed = check.Passed,
-                    Detail = check.Detail,
-                    Remedy = check.Remedy,
-                });
+                WriteObject(EngineOutput.ToOutput(check, report.Server, For));
             }
 
             return address;

@@ -2,9 +2,8 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using Molt.Engine.Endpoints;
-using Molt.Engine.Schema;
 using Molt.Engine.Sessions;
-using Molt.Engine.State;
+using Molt.PowerShell.Cmdlets;
 
 namespace Molt.PowerShell.Completion;
 
@@ -38,18 +37,18 @@ public abstract class DatabaseCompleter : IArgumentCompleter
 
     protected abstract Task<IEnumerable<string>> CandidatesAsync(IDictionary bound, CancellationToken cancellationToken);
 
-    /// <summary>The address bound to <paramref name="addressParameter"/>, with the credential bound beside it.</summary>
-    protected static EndpointAddress? Address(IDictionary bound, string addressParameter, string credentialParameter)
+    /// <summary>The address bound to -Source or -Target (by <paramref name="role"/>), with the credential bound beside it.</summary>
+    protected static EndpointAddress? Address(IDictionary bound, EndpointRole role)
     {
+        var addressParameter = role.ToString();
+        var credentialParameter = addressParameter + "Credential";
         if (!bound.Contains(addressParameter) || LanguagePrimitives.ConvertTo<string>(bound[addressParameter]) is not { Length: > 0 } text)
         {
             return null;
         }
 
-        var credential = bound.Contains(credentialParameter) && PSObject.AsPSObject(bound[credentialParameter]).BaseObject is PSCredential given
-            ? given.GetNetworkCredential()
-            : null;
-        return EndpointAddress.Parse(text, credential);
+        var credential = bound.Contains(credentialParameter) ? PSObject.AsPSObject(bound[credentialParameter]).BaseObject as PSCredential : null;
+        return EndpointParameter.Address(text, credential, role);
     }
 
     private static string Quoted(string value) =>
@@ -60,7 +59,7 @@ public abstract class DatabaseCompleter : IArgumentCompleter
 public sealed class SourceTableCompleter : DatabaseCompleter
 {
     protected override async Task<IEnumerable<string>> CandidatesAsync(IDictionary bound, CancellationToken cancellationToken) =>
-        Address(bound, "Source", "SourceCredential") is { } source
+        Address(bound, EndpointRole.Source) is { } source
             ? (await SourceTableListing.ListAsync(source, cancellationToken).ConfigureAwait(false)).Select(t => t.Name)
             : [];
 }
@@ -69,7 +68,7 @@ public sealed class SourceTableCompleter : DatabaseCompleter
 public sealed class SourceSchemaCompleter : DatabaseCompleter
 {
     protected override async Task<IEnumerable<string>> CandidatesAsync(IDictionary bound, CancellationToken cancellationToken) =>
-        Address(bound, "Source", "SourceCredential") is { } source
+        Address(bound, EndpointRole.Source) is { } source
             ? (await SourceTableListing.ListAsync(source, cancellationToken).ConfigureAwait(false)).Select(t => t.Schema)
             : [];
 }
@@ -78,7 +77,7 @@ public sealed class SourceSchemaCompleter : DatabaseCompleter
 public sealed class FetchIdCompleter : DatabaseCompleter
 {
     protected override async Task<IEnumerable<string>> CandidatesAsync(IDictionary bound, CancellationToken cancellationToken) =>
-        Address(bound, "Target", "TargetCredential") is { } target
+        Address(bound, EndpointRole.Target) is { } target
             ? (await FetchStatusSession.ReadAsync(target, null, cancellationToken).ConfigureAwait(false)).Select(r => r.Run.FetchId)
             : [];
 }

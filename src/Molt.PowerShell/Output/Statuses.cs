@@ -24,10 +24,3 @@ public enum ComparisonStatus
     /// <summary>The table could not be compared (see Note).</summary>
     Error,
 }
-
-internal static class Statuses
-{
-    public static LoadStatus Load(string engineStatus) => Enum.Parse<LoadStatus>(engineStatus, ignoreCase: true);
-
-    public static ComparisonStatus Comparison(string engineStatus) => Enum.Parse<ComparisonStatus>(engineStatus, ignoreCase: true);
-}

@@ -166,6 +166,25 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
     }
 
     [Fact]
+    public async Task APartitionedTableIsRefusedWhenAPartitionHasNoIdentityOfItsOwn()
+    {
+        var database = await fixture.NewDatabaseAsync("partnokey");
+        await fixture.Server.ExecuteAsync(database, """
+            CREATE TABLE logs (at date, line text) PARTITION BY RANGE (at);
+            CREATE TABLE logs_old PARTITION OF logs FOR VALUES FROM ('2000-01-01') TO ('2025-01-01');
+            ALTER TABLE logs REPLICA IDENTITY FULL; ALTER TABLE logs_old REPLICA IDENTITY FULL;
+            CREATE TABLE logs_new PARTITION OF logs FOR VALUES FROM ('2025-01-01') TO ('2030-01-01');
+            """);
+
+        var error = await Assert.ThrowsAsync<MoltException>(() => ReplicationSetup.CreateAsync(fixture.Server, database, "logs"));
+
+        Assert.Equal("NoReplicaIdentity", error.ErrorId);
+        Assert.Contains("ALTER TABLE \"public\".\"logs_new\" REPLICA IDENTITY FULL;", error.Message);
+        Assert.DoesNotContain("\"logs_old\"", error.Message);
+        Assert.DoesNotContain("\"public\".\"logs\" REPLICA", error.Message);
+    }
+
+    [Fact]
     public async Task AReplicaIdentityUsingAnIndexKeysRowsByThatIndexColumns()
     {
         var database = await fixture.NewDatabaseAsync("usingindex");
@@ -328,7 +347,7 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
     }
 
     [Fact]
-    public async Task ALostConnectionIsATransientError()
+    public async Task ALostConnectionIsATransientErrorAndANewStreamCarriesOn()
     {
         var database = await fixture.NewDatabaseAsync("lost");
         await fixture.Server.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY)");
@@ -340,6 +359,13 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
         await setup.ExecuteAsync($"SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '{setup.Slot}'");
 
         await Assert.ThrowsAsync<TransientSourceException>(reader.NextAsync);
+        Assert.False(reader.Stream.IsIdle);
+
+        // The loop's answer: a new stream from the checkpoint, which carries on.
+        await setup.ExecuteAsync("INSERT INTO t VALUES (1)");
+        await WaitForAsync(async () => !await setup.ScalarAsync<bool>($"SELECT active FROM pg_replication_slots WHERE slot_name = '{setup.Slot}'"));
+        await using var again = new ChangeReader(await setup.StartAsync());
+        Assert.Equal("1", (await again.NextTransactionAsync()).Rows.Single().Key[0]);
     }
 
     [Fact]

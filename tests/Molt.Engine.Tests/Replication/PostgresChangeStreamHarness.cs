@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Endpoints.Postgres.Replication;
 using Molt.Engine.Replication;
@@ -69,7 +70,7 @@ internal sealed class ReplicationSetup : IAsyncDisposable
     public static async Task<ReplicationSetup> CreateAsync(PostgresServer server, string database, params string[] tables)
     {
         var address = EndpointAddress.Parse(server.ConnectionUri(database));
-        await using var dataSource = Molt.Engine.Endpoints.PgWire.PgWireConnections.CreateDataSource(address);
+        await using var dataSource = PgWireConnections.CreateDataSource(address);
         var planned = await new PostgresCatalogReader(dataSource).ReadTablesAsync(new TableFilter(tables: tables), CancellationToken.None);
         Assert.Equal(tables.Length, planned.Count);
         var slot = $"molt_{Guid.NewGuid():N}"[..24];

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Endpoints.Postgres.Replication;
 using Molt.Engine.Replication;
@@ -27,12 +29,12 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
         await using (var connection = new NpgsqlConnection(fixture.Server.ConnectionString(database)))
         {
             await connection.OpenAsync();
-            await using var settings = new NpgsqlCommand(string.Join("; ", PostgresChangeSource.OutputSettings.Select(s => "SET " + s)), connection);
+            await using var settings = new NpgsqlCommand(string.Join("; ", PostgresChangeSource.OutputSettings.Select(s => s.Split('=')).Select(s => $"SET {s[0]} = '{s[1]}'")), connection);
             await settings.ExecuteNonQueryAsync();
             // Every value in text format: what each type's output function writes, as ::text does (except that a cast of
             // char(n) to text drops the padding the value keeps).
             await using var select = new NpgsqlCommand(
-                $"SELECT {Molt.Engine.Endpoints.PgWire.PgWireSyntax.QuoteList(columns)} FROM \"Torture Table\" ORDER BY id", connection) { AllResultTypesAreUnknown = true };
+                $"SELECT {PgWireSyntax.QuoteList(columns)} FROM \"Torture Table\" ORDER BY id", connection) { AllResultTypesAreUnknown = true };
             await using var reader = await select.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -91,7 +93,7 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
             }
         }
 
-        output.WriteLine($"managed heap after each 100,000 changes (MB): {string.Join(", ", samples.Select(s => (s / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}");
+        output.WriteLine($"managed heap after each 100,000 changes (MB): {string.Join(", ", samples.Select(s => (s / 1048576.0).ToString("F1", CultureInfo.InvariantCulture)))}");
         Assert.Equal(rows, updates);
         // Holding the transaction would take hundreds of megabytes (a million row images); reading it change by change stays
         // within a few megabytes of where it began.

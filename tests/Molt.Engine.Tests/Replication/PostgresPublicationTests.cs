@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Endpoints.Postgres.Replication;
 using Molt.Engine.Schema;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Replication;
 using Npgsql;
 
@@ -53,9 +54,9 @@ internal static class ChangeStreamErrors
             "(Start-MoltReplication, or Start-MoltBulkLoad -ReplicationSlot and then Resume-MoltReplication).", inner)
         { Target = slot };
 
-    // Shutdown, crash recovery, a server still starting, too many connections, or any connection-class error.
+    // What the pgwire classifier reconnects on (shutdown, connection-class errors), and what a stream also outlives when it
+    // starts again later: crash recovery, a server still starting, too many connections.
     private static bool IsTransient(PostgresException exception) =>
-        exception.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
-            or PostgresErrorCodes.TooManyConnections
-        || exception.SqlState.StartsWith("08", StringComparison.Ordinal);
+        PgWireErrorClassifier.Instance.Classify(exception) == ErrorAction.Reconnect
+        || exception.SqlState is PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections;
 }

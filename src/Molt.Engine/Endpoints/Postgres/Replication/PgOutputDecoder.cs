@@ -1,5 +1,6 @@
 using System.Globalization;
 using Molt.Engine.Replication;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
 using Npgsql.Replication.PgOutput.Messages;
 
@@ -176,7 +177,7 @@ internal sealed class PgOutputDecoder(IReadOnlyList<TableModel> tables, Postgres
         {
             throw new MoltException(MoltErrorKind.InvalidState, "UnidentifiableChange",
                 $"The source sent a change of {relation.Table.Name} without its key values ({string.Join(", ", relation.Table.KeyColumns)}), so the row cannot be found on the target.",
-                $"Set ALTER TABLE {PgWire.PgWireSyntax.Quote(relation.Table.Name)} REPLICA IDENTITY FULL on the source, then load the table again.")
+                $"Set ALTER TABLE {PgWireSyntax.Quote(relation.Table.Name)} REPLICA IDENTITY FULL on the source, then load the table again.")
             { Target = relation.Table.Name.ToString() };
         }
     }

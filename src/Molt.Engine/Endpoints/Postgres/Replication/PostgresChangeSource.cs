@@ -1,4 +1,5 @@
 using Molt.Engine.Replication;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
 using Npgsql;
 using Npgsql.Replication;
@@ -15,7 +16,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
 {
     /// <summary>The output settings of the session that decodes changes: values arrive as <c>SELECT col::text</c> gives them under these.</summary>
     public static IReadOnlyList<string> OutputSettings { get; } =
-        ["DateStyle=ISO", "IntervalStyle=postgres", "TimeZone=UTC", "extra_float_digits=3", "bytea_output=hex"];
+        ["DateStyle=ISO", "IntervalStyle=postgres", "TimeZone=UTC", "extra_float_digits=3", "bytea_output=hex", "lc_monetary=C"];
 
     private readonly SemaphoreSlim endLock = new(1, 1);
     private NpgsqlConnection? endConnection;
@@ -99,11 +100,11 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
 
     /// <summary>
     /// pgoutput writes values with the walsender session's output settings: fixed here to unambiguous forms any pgwire
-    /// target parses the same way (ISO dates, UTC offsets, shortest exact floats, hex bytea).
+    /// target parses the same way (ISO dates, UTC offsets, shortest exact floats, hex bytea, money in the C locale).
     /// </summary>
     private string ReplicationConnectionString()
     {
-        var builder = PgWire.PgWireConnections.Builder(address);
+        var builder = PgWireConnections.Builder(address);
         builder.Options = string.Join(' ', new[] { builder.Options }.Where(o => !string.IsNullOrWhiteSpace(o)).Concat(OutputSettings.Select(s => $"-c {s}")));
         return builder.ConnectionString;
     }
@@ -112,7 +113,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
     {
         try
         {
-            return await PgWire.PgWireConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
+            return await PgWireConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
         }
         catch (MoltException ex) when (ex.Kind == MoltErrorKind.ConnectionFailed)
         {

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+using Molt.Engine.Load;
+
+namespace Molt.PowerShell.Cmdlets;
+
+/// <summary>What a load plan would run, in the words -WhatIf and -Confirm show.</summary>
+internal static class LoadPlanDescription
+{
+    /// <summary>The TRUNCATE or DROP over the selected tables, with what -Cascade takes along.</summary>
+    public static string Of(TableReset reset, bool dropping)
+    {
+        var text = new StringBuilder("Before any table: ").Append(reset.Sql);
+        foreach (var removed in reset.AlsoRemoved)
+        {
+            text.AppendLine().Append(dropping ? "  also drops: " : "  also empties: ").Append(removed);
+        }
+
+        if (reset.Unlisted is not null)
+        {
+            text.AppendLine().Append("  also: ").Append(reset.Unlisted);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>One table's load: its columns' types, and the statements before and after its rows.</summary>
+    public static string Of(LoadPlan plan, PlannedTable table, int shardsPerTable)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
+        text.Append(table.Plan.Source.HasPrimaryKey ? $"up to {shardsPerTable} shards" : "1 shard (no primary key)");
+        text.Append(table.Plan.IsBinaryCompatible ? ", binary relay" : ", converted per column");
+        if (table.Where is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", WHERE {table.Where}");
+        }
+
+        foreach (var column in table.Plan.Columns)
+        {
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
+            if (column.Type.Note is not null)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" ({column.Type.Note})");
+            }
+        }
+
+        foreach (var sql in table.PreLoad)
+        {
+            text.AppendLine().Append("  before: ").Append(sql);
+        }
+
+        if (table.PrimaryKeyAfterLoad is not null)
+        {
+            text.AppendLine().Append("  after its rows: ").Append(table.PrimaryKeyAfterLoad);
+        }
+
+        foreach (var statement in table.PostLoad)
+        {
+            text.AppendLine().Append("  after: ").Append(statement.Sql ?? $"-- {statement.Description} not created: {statement.NotTranslatedReason}");
+        }
+
+        if (table.Warning is not null)
+        {
+            text.AppendLine().Append("  warning: ").Append(table.Warning);
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,117 @@
+using Molt.Engine.Checks;
+using Molt.Engine.Endpoints;
+using Molt.Engine.Load;
+using Molt.Engine.State;
+
+namespace Molt;
+
+/// <summary>
+/// The one place where the engine's results become the module's output objects. Endpoints are shown by their display
+/// form, without the password; rates are rounded to whole rows per second.
+/// </summary>
+internal static class EngineOutput
+{
+    public static BulkLoadTableResult ToOutput(Engine.Load.TableLoadResult result, string? where, EndpointAddress source, EndpointAddress target) => new()
+    {
+        FetchId = result.FetchId,
+        Table = result.Table.ToString(),
+        TargetTable = result.TargetTable.ToString(),
+        Rows = result.Rows,
+        Bytes = result.Bytes,
+        Duration = result.Duration,
+        RowsPerSecond = Math.Round(result.RowsPerSecond),
+        Status = EnumMappings.TableStatus.ToModule(result.Status),
+        Error = result.Error,
+        Shards = result.Shards,
+        Where = where,
+        Source = source.Display,
+        Target = target.Display,
+    };
+
+    public static BulkLoadSummary ToOutput(Engine.Load.BulkLoadSummary summary, string? replicationSlot, EndpointAddress source, EndpointAddress target) => new()
+    {
+        FetchId = summary.FetchId,
+        Status = EnumMappings.RunStatus.ToModule(summary.Status),
+        SnapshotPosition = summary.SnapshotPosition is { } position ? RecordedPosition.Of(position).Value : null,
+        GtidSet = summary.SnapshotPosition is { } gtids ? RecordedPosition.Of(gtids).GtidSet : null,
+        Tables = summary.Tables,
+        Rows = summary.Rows,
+        Bytes = summary.Bytes,
+        Duration = summary.Duration,
+        RowsPerSecond = Math.Round(summary.RowsPerSecond),
+        FailedTables = summary.FailedTables.Select(t => t.ToString()).ToArray(),
+        PendingTables = summary.PendingTables.Select(t => t.ToString()).ToArray(),
+        ReplicationSlot = replicationSlot,
+        Source = source.Display,
+        Target = target.Display,
+    };
+
+    public static FetchRunStatus ToOutput(FetchRunReport report, EndpointAddress target) => new()
+    {
+        FetchId = report.Run.FetchId,
+        Status = EnumMappings.RunStatus.ToModule(report.Run.Status),
+        Started = report.Run.StartedAt,
+        Finished = report.Run.FinishedAt,
+        Source = report.Run.Source,
+        SourceKind = report.Run.SourceKind,
+        SnapshotPosition = report.Run.SnapshotPosition,
+        TableHandling = report.Run.TableHandling,
+        Tables = report.Tables.Count,
+        ShardsDone = report.Shards.Count(s => s.IsDone),
+        ShardsTotal = report.Shards.Count,
+        Rows = report.Shards.Sum(s => s.Rows),
+        FailedTables = [.. report.FailedTables],
+        PendingTables = [.. report.PendingTables],
+        Exceptions = report.Exceptions.Select(ToOutput).ToArray(),
+        Target = target.Display,
+    };
+
+    public static TableComparison ToOutput(Engine.Verify.TableComparison comparison, EndpointAddress source, EndpointAddress target) => new()
+    {
+        Table = comparison.Table.ToString(),
+        TargetTable = comparison.TargetTable.ToString(),
+        SourceRows = comparison.SourceRows,
+        TargetRows = comparison.TargetRows,
+        Missing = comparison.Missing,
+        Extra = comparison.Extra,
+        Mismatched = comparison.Mismatched,
+        Status = EnumMappings.ComparisonStatus.ToModule(comparison.Status),
+        Duration = comparison.Duration,
+        Note = comparison.Note,
+        Source = source.Display,
+        Target = target.Display,
+    };
+
+    public static RowDifference ToOutput(Engine.Verify.RowDifference difference) => new()
+    {
+        Table = difference.Table.ToString(),
+        Key = difference.Key,
+        Kind = difference.Kind,
+        Columns = difference.Columns.ToArray(),
+        SourceValues = difference.SourceValues.ToArray(),
+        TargetValues = difference.TargetValues.ToArray(),
+    };
+
+    public static ConnectionCheck ToOutput(PrerequisiteCheck check, ServerInfo server, MigrationFlow flow) => new()
+    {
+        Role = check.Role.ToString(),
+        Endpoint = check.Endpoint,
+        Server = server.Kind.DisplayName(),
+        Version = server.Version,
+        Flow = flow.ToString(),
+        Check = check.Check,
+        Passed = check.Passed,
+        Detail = check.Detail,
+        Remedy = check.Remedy,
+    };
+
+    private static LoadFailure ToOutput(LoadFailureRecord exception) => new()
+    {
+        Table = exception.SourceTable,
+        Shard = exception.Shard,
+        Stage = exception.Stage,
+        SqlState = exception.SqlState,
+        Message = exception.Message,
+        RowKey = exception.RowKey,
+    };
+}
