@@ -14,6 +14,21 @@ internal static class TortureTables
           bi bit(4), vb varbit(8), ia integer[], ta text[], mo mood, po positive, i4r int4range, pt point, tsv tsvector, ol oid);
         """;
 
+    /// <summary>Three rows of "Torture Table": the extremes of every type, zeros, empties and infinities, and all NULLs.</summary>
+    public const string PostgresRows = """
+        INSERT INTO "Torture Table" VALUES
+          (1, 32767, 2147483647, 9223372036854775807, 1234567890123456789012345678.0123456789, 1e-30, 3.4e38, 1.7976931348623157e308,
+           92233720368547758.07, 'héllo 😀 "quoted" \ back', 'x', 'ab', 'Case', '\x00ff00'::bytea, true, '4713-01-01 BC', '23:59:59.999999',
+           '12:00+05:30', '294276-12-31 23:59:59.999999', '1970-01-01 00:00:00+00', '-178000000 years', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+           '{"a": [1, 2]}', '{"b": {"c": null}}', '<a>x</a>', '::1', '10.0.0.0/8', '08:00:2b:01:02:03', B'1010', B'101', '{1,NULL,3}',
+           '{"a b",NULL,""}', 'happy', 7, '[1,10)', '(1.5,-2)', 'a fat cat', 4294967295),
+          (2, -32768, -2147483648, -9223372036854775808, -0.0000000001, 'NaN', '-Infinity', 'Infinity', -92233720368547758.08, '', '', '',
+           NULL, ''::bytea, false, 'infinity', '00:00', '00:00-12', '-infinity', 'infinity', '0', '00000000-0000-0000-0000-000000000000',
+           'null', '[]', '<b/>', '0.0.0.0', '::/0', 'ff:ff:ff:ff:ff:ff', B'0000', B'', '{}', '{}', 'sad', 1, 'empty', '(0,0)', '', 0),
+          (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        """;
+
     /// <summary>MySQL/MariaDB: table `Torture` with every type, signed and unsigned.</summary>
     public const string MySql = """
         CREATE TABLE `Torture` (

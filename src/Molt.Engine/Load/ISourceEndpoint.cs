@@ -1,4 +1,3 @@
-using Molt.Engine.Endpoints;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Load;
@@ -9,7 +8,11 @@ namespace Molt.Engine.Load;
 /// </summary>
 public interface ISourceEndpoint : IAsyncDisposable
 {
-    EndpointKind Kind { get; }
+    /// <summary>The product, as a user names it (PostgreSQL, MySQL, MariaDB): recorded with the run and shown in messages.</summary>
+    string DisplayName { get; }
+
+    /// <summary>The SQL the source's tables are defined in, which the target dialect translates.</summary>
+    SqlSyntax Syntax { get; }
 
     ICatalogReader Catalog { get; }
 
@@ -58,7 +61,7 @@ public interface ISourceSnapshot : IAsyncDisposable
 }
 
 /// <summary>A source position that replication can start from, in the source's own notation.</summary>
-public sealed record SnapshotPosition(EndpointKind Source, string Value)
+public sealed record SnapshotPosition(string Value)
 {
     /// <summary>MySQL/MariaDB: the GTID set executed at the snapshot; null for PostgreSQL.</summary>
     public string? GtidSet { get; init; }

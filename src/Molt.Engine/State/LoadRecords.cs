@@ -1,4 +1,4 @@
-using Molt.Engine.Load;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.State;
 

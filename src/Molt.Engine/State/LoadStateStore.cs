@@ -1,4 +1,4 @@
-using Molt.Engine.Load;
+using Molt.Engine.Schema;
 using Npgsql;
 
 namespace Molt.Engine.State;

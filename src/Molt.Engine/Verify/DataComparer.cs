@@ -4,7 +4,6 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using Molt.Engine.Endpoints;
 using Molt.Engine.Schema;
 using Serilog;
 
@@ -72,7 +71,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         }
     }
 
-    private TableName TargetName(TableName name) => source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
+    private TableName TargetName(TableName name) => source.Syntax == SqlSyntax.MySql ? new TableName(options.TargetSchema, name.Name) : name;
 
     private async Task<TableComparison> CompareTableAsync(TableModel table, TableModel targetTable, string? rowFilter, CompareCallbacks callbacks,
         CancellationToken cancellationToken)
@@ -105,7 +104,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         var kinds = columns.Select(Kind).ToList();
         var keyKinds = key.Select(Kind).ToList();
         // Two PostgreSQL sides compare each value's text form, which is exact for every type they share.
-        var asText = !source.Kind.IsMySqlFamily() && !target.Kind.IsMySqlFamily();
+        var asText = source.Syntax != SqlSyntax.MySql && target.Syntax != SqlSyntax.MySql;
         var counts = new Counts();
         var sink = new DifferenceSink(table.Name, columns.Select(c => c.Name).ToList(), options, callbacks, counts);
         await using (var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, rowFilter, cancellationToken).ConfigureAwait(false))
@@ -254,7 +253,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
         column.Type.Name == "date",
         IsDecimal: VerifySide.IsDecimal(column),
-        ZeroDateAsSentinel: options.ZeroDates == Endpoints.MySql.ZeroDateHandling.Sentinel,
+        ZeroDateAsSentinel: options.ZeroDates == ZeroDateHandling.Sentinel,
         IsSingle: column.Type.Name is "float" or "real");
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)

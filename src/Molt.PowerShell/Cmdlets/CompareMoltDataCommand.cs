@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using Molt.Engine.Sessions;
 using Molt.Engine;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 
 namespace Molt.PowerShell.Cmdlets;
@@ -16,7 +17,7 @@ public sealed class GetMoltFetchStatusCommand : MoltTargetCmdlet
         {
             var address = TargetAddress();
             IReadOnlyList<FetchRunReport> reports = [];
-            RunEngine(async ct => reports = await FetchStatusReader.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
+            RunEngine(async ct => reports = await FetchStatusSession.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
             if (FetchId is not null && reports.Count == 0)
             {
                 WriteError(new ErrorRecord(new ItemNotFoundException($"The target has no load run with id '{FetchId}'."), "FetchRunNotFound",

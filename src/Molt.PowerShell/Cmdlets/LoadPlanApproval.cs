@@ -16,7 +16,7 @@ internal sealed class LoadPlanApproval(MoltLoadCmdlet cmdlet)
         var whatIf = WhatIfInEffect();
         // A resumed run drops or empties by its recorded table handling, which a bare -Resume does not repeat.
         var handling = plan.Selection.TableHandling;
-        var dropping = handling == Engine.Load.TableHandling.DropAndRecreate;
+        var dropping = handling == Engine.Schema.TableHandling.DropAndRecreate;
         if (plan.Reset is { } reset)
         {
             if (!whatIf)
@@ -53,8 +53,8 @@ internal sealed class LoadPlanApproval(MoltLoadCmdlet cmdlet)
             var description = LoadPlanDescription.Of(plan, table, cmdlet.ShardsPerTable);
             var action = handling switch
             {
-                Engine.Load.TableHandling.DropAndRecreate => "Drop, recreate and load",
-                Engine.Load.TableHandling.TruncateIfExists => "Truncate and load",
+                Engine.Schema.TableHandling.DropAndRecreate => "Drop, recreate and load",
+                Engine.Schema.TableHandling.TruncateIfExists => "Truncate and load",
                 _ => "Load",
             };
             if (Confirms(handling, description, $"{action} target table {table.Plan.Target}?", $"{action} {table.Plan.Target}"))
@@ -72,10 +72,10 @@ internal sealed class LoadPlanApproval(MoltLoadCmdlet cmdlet)
     /// with -Confirm or a $ConfirmPreference of Medium or lower. A host that cannot ask (pwsh -NonInteractive, a
     /// runspace without a UI) fails with what to add instead of waiting for an answer.
     /// </summary>
-    private bool Confirms(Engine.Load.TableHandling handling, string description, string question, string caption)
+    private bool Confirms(Engine.Schema.TableHandling handling, string description, string question, string caption)
     {
         var asked = cmdlet.MyInvocation.BoundParameters.ContainsKey("Confirm") || WhatIfInEffect()
-            || (handling == Engine.Load.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !cmdlet.Force);
+            || (handling == Engine.Schema.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !cmdlet.Force);
         if (!asked)
         {
             return true;
@@ -87,7 +87,7 @@ internal sealed class LoadPlanApproval(MoltLoadCmdlet cmdlet)
         }
         catch (Exception ex) when (ex is HostException or PSInvalidOperationException)
         {
-            throw handling == Engine.Load.TableHandling.None
+            throw handling == Engine.Schema.TableHandling.None
                 ? new MoltException(MoltErrorKind.InvalidArgument, "ConfirmationRequired",
                     $"The load asks first (-Confirm or $ConfirmPreference), but this session cannot ask: {ex.Message}",
                     "Leave -Confirm out, or add -Confirm:$false, to run it unattended; -WhatIf shows what it would do.", ex)

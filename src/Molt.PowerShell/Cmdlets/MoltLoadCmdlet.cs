@@ -3,6 +3,8 @@ using System.Management.Automation;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
+using Molt.Engine.State;
 using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Molt.Engine.Load;
+using Molt.Engine.Sessions;
 
 namespace Molt.PowerShell.Cmdlets;
 

@@ -6,11 +6,11 @@ namespace Molt;
 /// </summary>
 internal static class EnumMappings
 {
-    public static readonly EnumMapping<TableHandling, Engine.Load.TableHandling> TableHandling = new();
+    public static readonly EnumMapping<TableHandling, Engine.Schema.TableHandling> TableHandling = new();
 
     public static readonly EnumMapping<IdentifierCase, Engine.Schema.IdentifierCase> IdentifierCase = new();
 
-    public static readonly EnumMapping<ZeroDateHandling, Engine.Endpoints.MySql.ZeroDateHandling> ZeroDateHandling = new();
+    public static readonly EnumMapping<ZeroDateHandling, Engine.Schema.ZeroDateHandling> ZeroDateHandling = new();
 
     public static readonly EnumMapping<MigrationFlow, Engine.Checks.MigrationFlow> MigrationFlow = new();
 

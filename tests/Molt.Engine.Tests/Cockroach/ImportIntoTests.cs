@@ -157,7 +157,7 @@ public sealed class MySqlImportRejectionTests(MySqlSourceFixture fixture)
         var target = await fixture.NewTargetAsync("import_reject");
         var (summary, tables, _) = await ImportHarness.ExportAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
             new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, FetchId = "import-reject" },
-            new SourceOptions { ZeroDates = Engine.Endpoints.MySql.ZeroDateHandling.Reject });
+            new SourceOptions { ZeroDates = ZeroDateHandling.Reject });
 
         Assert.Equal(RunStatus.Failed, summary.Status);
         Assert.Contains("zero date", tables.Single(t => t.Table.Name == "events").Error);
@@ -226,7 +226,7 @@ public sealed class ImportIntoOptionsTests
     public void TheStatementNamesEveryColumnAndFileAndTheNullMarker()
     {
         var table = new TableModel(new TableName("app", "O'Brien"), [new ColumnModel("id", 1, new ColumnType("bigint", "bigint"), false)], ["id"]);
-        var plan = TablePlanner.Plan(table, table.Name, ImportHarness.Dialect, Engine.Endpoints.EndpointKind.Postgres, TypeMapOverrides.None);
+        var plan = TablePlanner.Plan(table, table.Name, ImportHarness.Dialect, SqlSyntax.Postgres, TypeMapOverrides.None);
         Assert.Equal("""IMPORT INTO "app"."O'Brien" ("id") CSV DATA ('http://h/a.csv', 'http://h/it''s.csv') WITH nullif = '\N'""",
             ImportHarness.Dialect.ImportInto(plan, ["http://h/a.csv", "http://h/it's.csv"]));
     }

@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Replication;
 using Molt.Engine.Tests.Load;
 using Npgsql;

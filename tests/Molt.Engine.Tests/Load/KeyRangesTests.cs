@@ -1,4 +1,5 @@
 using Molt.Engine.Load;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.Tests.Load;
 

@@ -2,6 +2,7 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 
 namespace Molt.Engine.Tests.Load;
@@ -199,7 +200,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
             {
                 second = Record.Exception(() =>
                     LoadHarness.LoadAsync(Uri(source), Uri(target), options with { Resume = true }, dialect: dialect).GetAwaiter().GetResult());
-                statusDuringLoad = FetchStatusReader.ReadAsync(EndpointAddress.Parse(Uri(target)), "lease-test", CancellationToken.None)
+                statusDuringLoad = FetchStatusSession.ReadAsync(EndpointAddress.Parse(Uri(target)), "lease-test", CancellationToken.None)
                     .GetAwaiter().GetResult().Single().Run.Status;
             }
         }, dialect: dialect);

@@ -1,6 +1,6 @@
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Cockroach;
 
@@ -35,7 +35,14 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     /// </summary>
     public const long RowsPerTransaction = 100_000;
 
-    public override EndpointKind Kind => EndpointKind.CockroachDb;
+    public override string DisplayName => "CockroachDB";
+
+    public override bool SupportsImportInto => true;
+
+    /// <summary>CockroachDB stores a table's rows by its primary key (https://www.cockroachlabs.com/docs/stable/primary-key).</summary>
+    public override bool CanDeferPrimaryKey => false;
+
+    public override bool GivesKeylessTablesHiddenRowId => true;
 
     public override long? MaxRowsPerTransaction => RowsPerTransaction;
 
@@ -58,8 +65,8 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     /// </summary>
     public override string? AddPrimaryKey(TablePlan plan) => null;
 
-    public override TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
-        CockroachTypeMapping.Map(table, column, sourceKind, overrides);
+    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides) =>
+        CockroachTypeMapping.Map(table, column, sourceSyntax, overrides);
 
     /// <summary>
     /// The COPY page lists BINARY as a bare option ("WITH BINARY"), PostgreSQL's pre-9.0 spelling, which PostgreSQL still

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Text;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 

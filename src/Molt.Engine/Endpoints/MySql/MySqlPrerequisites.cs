@@ -12,9 +12,9 @@ public static class MySqlPrerequisites
         await using var connection = await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
         var variables = await ReadVariablesAsync(connection, cancellationToken).ConfigureAwait(false);
         var versionText = variables.GetValueOrDefault("version", string.Empty);
-        var isMariaDb = versionText.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
-        var kind = isMariaDb ? EndpointKind.MariaDb : EndpointKind.MySql;
-        address = address.WithKind(kind);
+        // The registry named the product from the server's own version (MySqlConnections.IsMariaDb).
+        var kind = address.Kind;
+        var isMariaDb = MySqlConnections.IsMariaDb(versionText);
         var version = ParseVersion(versionText);
         var user = await ScalarAsync(connection, "SELECT CURRENT_USER()", cancellationToken).ConfigureAwait(false);
         var server = new ServerInfo(kind, version.ToString(), versionText, connection.Database, user);

@@ -252,7 +252,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
 
     private static async Task<SnapshotPosition> ReadPositionAsync(MySqlConnection connection, bool locked, CancellationToken cancellationToken)
     {
-        var mariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        var mariaDb = MySqlConnections.IsMariaDb(connection.ServerVersion);
         string? file = null;
         string? offset = null;
         // MariaDB reports the position of the reader's own snapshot; under the lock the server's binlog position is the same point.
@@ -278,7 +278,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
 
         await using var gtid = new MySqlCommand(mariaDb ? "SELECT @@gtid_binlog_pos" : "SELECT @@GLOBAL.gtid_executed", connection);
         var gtidSet = Convert.ToString(await gtid.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        return new SnapshotPosition(mariaDb ? EndpointKind.MariaDb : EndpointKind.MySql, $"{file}:{offset}")
+        return new SnapshotPosition($"{file}:{offset}")
         {
             GtidSet = string.IsNullOrEmpty(gtidSet) ? null : gtidSet.Replace("\n", string.Empty, StringComparison.Ordinal),
         };

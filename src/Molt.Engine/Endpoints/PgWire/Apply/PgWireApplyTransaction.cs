@@ -1,0 +1,332 @@
+using System.Text;
+using Molt.Engine.Replication;
+using Molt.Engine.Schema;
+using Molt.Engine.State;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Molt.Engine.Endpoints.PgWire;
+
+/// <summary>
+/// One target transaction of a pgwire applier. Consecutive row changes of one table and one kind are gathered into one
+/// multi-row statement (an upsert, a batched delete, a plain insert for a keyless table); anything else (another table,
+/// another kind, a row key seen already in the statement, a truncate, the commit) writes the gathered statement first, so
+/// the target sees the changes in the source's order. Changes that name one row by value or write only some columns
+/// are sent as single-row statements, pipelined in one round trip.
+/// </summary>
+internal sealed class PgWireApplyTransaction : IApplyTransaction
+{
+    /// <summary>A statement's values stay well under the protocol's 1 GiB message and CockroachDB's 64 MiB command limits.</summary>
+    private const long BytesPerStatement = 4L * 1024 * 1024;
+
+    private const int SingleRowStatementsPerRoundTrip = 500;
+
+    private readonly NpgsqlConnection connection;
+    private readonly NpgsqlTransaction transaction;
+    private readonly PgWireApplySql sql;
+    private readonly ApplyBatchLimits limits;
+    private readonly Dictionary<TableName, TablePlan> plans;
+    private readonly Dictionary<ChangeTable, TableApply> tables = new(ReferenceEqualityComparer.Instance);
+    private readonly List<NpgsqlBatchCommand> singles = [];
+    private RowRun? run;
+
+    public PgWireApplyTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, PgWireApplySql sql, ApplyBatchLimits limits,
+        IReadOnlyList<TablePlan> plans)
+    {
+        this.connection = connection;
+        this.transaction = transaction;
+        this.sql = sql;
+        this.limits = limits;
+        this.plans = plans.ToDictionary(p => p.Source.Name);
+    }
+
+    public async ValueTask WriteAsync(RowChange change, CancellationToken cancellationToken)
+    {
+        var table = Table(change.Table);
+        switch (change.Kind)
+        {
+            case RowChangeKind.Insert:
+                var (row, _) = table.Row(change.New!, null);
+                await AddRowAsync(table, table.MatchesByAllColumns ? RunKind.Insert : RunKind.Upsert, row, cancellationToken).ConfigureAwait(false);
+                break;
+            case RowChangeKind.Delete when table.MatchesByAllColumns:
+                await AddSingleAsync(table, sql.DeleteOneMatching(table.Target, table.Match), [], [], change.Key, cancellationToken).ConfigureAwait(false);
+                break;
+            case RowChangeKind.Delete:
+                await AddRowAsync(table, RunKind.Delete, [.. change.Key], cancellationToken).ConfigureAwait(false);
+                break;
+            case RowChangeKind.Update:
+                await UpdateAsync(table, change, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    public async ValueTask TruncateAsync(TruncateChange change, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        var targets = change.Tables.Where(plans.ContainsKey).Select(t => plans[t].Target).ToList();
+        if (targets.Count > 0)
+        {
+            await ExecuteAsync(sql.Dialect.TruncateTables(targets, change.Cascade), [], $"truncating {string.Join(", ", targets)}", null, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    public async Task CommitAsync(ReplicationCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ReplicationStateStore.WriteCheckpointAsync(connection, new CheckpointRow(checkpoint.FetchId, checkpoint.Position.Notation,
+                checkpoint.Position.ToString(), checkpoint.SourceCommittedAt, checkpoint.Transactions, checkpoint.Inserts, checkpoint.Updates,
+                checkpoint.Deletes), cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw ApplyErrors.Classify(ex, $"committing the batch up to {checkpoint.Position}", null);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
+        {
+            // The connection is gone, and the uncommitted transaction with it.
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask UpdateAsync(TableApply table, RowChange change, CancellationToken cancellationToken)
+    {
+        var (row, present) = table.Row(change.New!, change.Old);
+        var complete = Array.TrueForAll(present, p => p);
+        if (table.MatchesByAllColumns)
+        {
+            var set = Enumerable.Range(0, row.Length).Where(i => present[i]).ToList();
+            await AddSingleAsync(table, sql.UpdateOneMatching(table.Target, set.Select(i => table.Columns[i]).ToList(), table.Match),
+                set.Select(i => table.Plan.Columns[i]).ToList(), set.Select(i => row[i]).ToList(), change.Key, cancellationToken).ConfigureAwait(false);
+        }
+        else if (complete)
+        {
+            if (change.KeyChanged)
+            {
+                await AddRowAsync(table, RunKind.Delete, [.. change.Key], cancellationToken).ConfigureAwait(false);
+            }
+
+            await AddRowAsync(table, RunKind.Upsert, row, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Columns the source sent as unchanged keep the target's value: only the others are written, by the old key
+            // (which also moves the row when the key changed).
+            var set = Enumerable.Range(0, row.Length)
+                .Where(i => present[i] && (change.KeyChanged || !table.ConflictColumns.Contains(table.Columns[i]))).ToList();
+            if (set.Count > 0)
+            {
+                await AddSingleAsync(table, sql.UpdateByKey(table.Target, set.Select(i => table.Columns[i]).ToList(), table.KeyColumns),
+                    set.Select(i => table.Plan.Columns[i]).ToList(), set.Select(i => row[i]).ToList(), change.Key, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask AddRowAsync(TableApply table, RunKind kind, object?[] values, CancellationToken cancellationToken)
+    {
+        var key = kind == RunKind.Upsert ? KeyText(values, table.ConflictOrdinals) : null;
+        var bytes = Size(values);
+        if (run is not null && !run.Accepts(table, kind, key, bytes, limits))
+        {
+            await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (singles.Count > 0)
+        {
+            await FlushSinglesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        run ??= new RowRun(table, kind);
+        run.Add(values, key, bytes);
+    }
+
+    private async ValueTask AddSingleAsync(TableApply table, string statement, IReadOnlyList<TargetColumn> setColumns, IReadOnlyList<object?> setValues,
+        IReadOnlyList<object?> key, CancellationToken cancellationToken)
+    {
+        await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        var command = new NpgsqlBatchCommand(statement);
+        for (var i = 0; i < setValues.Count; i++)
+        {
+            command.Parameters.Add(Parameter(command.Parameters.Count, setValues[i], setColumns[i]));
+        }
+
+        for (var i = 0; i < key.Count; i++)
+        {
+            command.Parameters.Add(Parameter(command.Parameters.Count, key[i], table.Keys[i]));
+        }
+
+        singles.Add(command);
+        if (singles.Count >= SingleRowStatementsPerRoundTrip)
+        {
+            await FlushSinglesAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        await FlushSinglesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask FlushRunAsync(CancellationToken cancellationToken)
+    {
+        if (run is null)
+        {
+            return;
+        }
+
+        var (t, rows, kind) = (run.Table, run.Rows, run.Kind);
+        run = null;
+        var (statement, columns, doing) = kind switch
+        {
+            RunKind.Upsert => (sql.Dialect.Upsert(t.Target, t.Columns, t.ConflictColumns, rows.Count), t.Plan.Columns, $"upserting {rows.Count} row(s) into {t.Target}"),
+            RunKind.Insert => (sql.InsertRows(t.Target, t.Columns, rows.Count), t.Plan.Columns, $"inserting {rows.Count} row(s) into {t.Target}"),
+            _ => (sql.Dialect.DeleteByKeys(t.Target, t.KeyColumns, rows.Count), t.Keys, $"deleting {rows.Count} row(s) from {t.Target}"),
+        };
+        var parameters = new List<NpgsqlParameter>(rows.Count * columns.Count);
+        foreach (var row in rows)
+        {
+            for (var i = 0; i < row.Length; i++)
+            {
+                parameters.Add(Parameter(parameters.Count, row[i], columns[i]));
+            }
+        }
+
+        await ExecuteAsync(statement, parameters, doing, t.Table.Name.ToString(), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask FlushSinglesAsync(CancellationToken cancellationToken)
+    {
+        if (singles.Count == 0)
+        {
+            return;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in singles)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        var count = singles.Count;
+        singles.Clear();
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw ApplyErrors.Classify(ex, $"applying {count} single-row change(s)", null);
+        }
+    }
+
+    private async Task ExecuteAsync(string statement, IReadOnlyList<NpgsqlParameter> parameters, string doing, string? table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(statement, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw ApplyErrors.Classify(ex, doing, table);
+        }
+    }
+
+    private TableApply Table(ChangeTable table)
+    {
+        if (tables.TryGetValue(table, out var known))
+        {
+            return known;
+        }
+
+        var plan = plans.GetValueOrDefault(table.Name) ?? throw new MoltException(MoltErrorKind.InvalidState, "TableNotPlanned",
+            $"The source sent changes of table {table.Name}, which this stream does not replicate.",
+            "Replicate the table (load it with the others), or leave it out of the source's publication.") { Target = table.Name.ToString() };
+        return tables[table] = TableApply.Create(plan, table);
+    }
+
+    /// <summary>
+    /// Text goes untyped, so the server reads it with the column's input function (as COPY does); other values (MySQL's
+    /// converted ones) as the column's wire type, as the load's binary COPY writes them.
+    /// </summary>
+    private static NpgsqlParameter Parameter(int index, object? value, TargetColumn column) => value switch
+    {
+        null => new NpgsqlParameter { ParameterName = "p" + index, Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Unknown },
+        string text => new NpgsqlParameter { ParameterName = "p" + index, Value = text, NpgsqlDbType = NpgsqlDbType.Unknown },
+        _ => new NpgsqlParameter { ParameterName = "p" + index, Value = value, DataTypeName = column.Type.WireType },
+    };
+
+    /// <summary>A row's key as one string (each value length-prefixed, so no two keys spell alike).</summary>
+    private static string KeyText(object?[] values, IReadOnlyList<int> ordinals)
+    {
+        var text = new StringBuilder();
+        foreach (var ordinal in ordinals)
+        {
+            var value = values[ordinal] is { } v ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "" : null;
+            text.Append(value is null ? "~" : $"{value.Length}:{value}");
+        }
+
+        return text.ToString();
+    }
+
+    internal static long Size(IEnumerable<object?> values) => values.Sum(v => v switch
+    {
+        null => 1,
+        string s => s.Length + 4,
+        byte[] b => b.Length + 4,
+        _ => 12,
+    });
+
+    private enum RunKind
+    {
+        Upsert,
+        Insert,
+        Delete,
+    }
+
+    /// <summary>Rows gathered for one multi-row statement.</summary>
+    private sealed class RowRun(TableApply table, RunKind kind)
+    {
+        private readonly HashSet<string> keys = new(StringComparer.Ordinal);
+        private long bytes;
+
+        public TableApply Table => table;
+
+        public RunKind Kind => kind;
+
+        public List<object?[]> Rows { get; } = [];
+
+        public bool Accepts(TableApply other, RunKind otherKind, string? key, long size, ApplyBatchLimits limits) =>
+            ReferenceEquals(other, table) && otherKind == kind && (key is null || !keys.Contains(key))
+            && Rows.Count < limits.RowsPerStatement(Rows.Count > 0 ? Rows[0].Length : 1) && bytes + size <= BytesPerStatement;
+
+        public void Add(object?[] values, string? key, long size)
+        {
+            Rows.Add(values);
+            bytes += size;
+            if (key is not null)
+            {
+                keys.Add(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Molt.Engine.Replication;
+using Molt.Engine.Schema;
+using Molt.Engine.State;
+using Npgsql;
+
+namespace Molt.Engine.Endpoints.PgWire;
+
+/// <summary>
+/// Applies changes to a PostgreSQL or CockroachDB target, each target transaction with its checkpoint row in
+/// <c>_molt.replication_checkpoints</c>. The statements are the dialect's (<see cref="PgWireApplySql"/>): PostgreSQL's
+/// INSERT ... ON CONFLICT DO UPDATE or CockroachDB's UPSERT, and the batched delete both spell alike.
+/// </summary>
+public sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
+{
+    private readonly NpgsqlDataSource target;
+    private readonly PgWireApplySql sql;
+    private readonly ApplyBatchLimits limits;
+    private readonly ReplicationStateStore state;
+
+    private PgWireChangeApplier(NpgsqlDataSource target, PgWireApplySql sql, ApplyBatchLimits limits)
+    {
+        this.target = target;
+        this.sql = sql;
+        this.limits = limits;
+        state = new ReplicationStateStore(target);
+    }
+
+    /// <summary>Creates the state tables where they are missing; <paramref name="target"/> stays the caller's.</summary>
+    public static async Task<PgWireChangeApplier> OpenAsync(NpgsqlDataSource target, PgWireApplySql sql, ApplyBatchLimits limits,
+        CancellationToken cancellationToken)
+    {
+        var applier = new PgWireChangeApplier(target, sql, limits);
+        await applier.state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return applier;
+    }
+
+    public async Task<ReplicationCheckpoint?> ReadCheckpointAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await state.ReadCheckpointAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } row ? ToCheckpoint(row) : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not MoltException)
+        {
+            throw ApplyErrors.Classify(ex, "reading the checkpoint", null);
+        }
+    }
+
+    public async Task<IApplyTransaction> BeginAsync(IReadOnlyList<TablePlan> plans, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            return new PgWireApplyTransaction(connection, transaction, sql, limits, plans);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw ApplyErrors.Classify(ex, "opening a target transaction", null);
+        }
+    }
+
+    public async Task<SourcePosition> ReadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql.TargetPositionQuery, connection);
+        return sql.ParseTargetPosition((string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    internal static ReplicationCheckpoint ToCheckpoint(CheckpointRow row) =>
+        new(row.FetchId, SourcePosition.Parse(row.Notation, row.Position), row.SourceCommittedAt)
+        {
+            Transactions = row.Transactions,
+            Inserts = row.Inserts,
+            Updates = row.Updates,
+            Deletes = row.Deletes,
+        };
+}

@@ -1,0 +1,153 @@
+using Molt.Engine.Replication;
+using Molt.Engine.Schema;
+using Npgsql;
+using Npgsql.Replication;
+
+namespace Molt.Engine.Endpoints.Postgres.Replication;
+
+/// <summary>
+/// A PostgreSQL source's committed changes, from one logical slot (pgoutput) and one publication. The slot is created
+/// with the load's exported snapshot (<c>PostgresSnapshot</c>, Start-MoltBulkLoad -ReplicationSlot); the publication by
+/// <see cref="PostgresPublication.EnsureAsync"/>, which <see cref="StartAsync"/> calls too, so a slot made by a load alone
+/// gets its publication when replication first starts.
+/// </summary>
+public sealed class PostgresChangeSource(EndpointAddress address, string slotName, string publicationName) : IChangeSource
+{
+    /// <summary>The output settings of the session that decodes changes: values arrive as <c>SELECT col::text</c> gives them under these.</summary>
+    public static IReadOnlyList<string> OutputSettings { get; } =
+        ["DateStyle=ISO", "IntervalStyle=postgres", "TimeZone=UTC", "extra_float_digits=3", "bytea_output=hex"];
+
+    private readonly SemaphoreSlim endLock = new(1, 1);
+    private NpgsqlConnection? endConnection;
+
+    public string SlotName => slotName;
+
+    public string PublicationName => publicationName;
+
+    /// <summary>
+    /// Checks the slot, the publication (creating it when missing) and every table's replica identity, then opens the
+    /// replication connection; the stream starts reading when it is first enumerated.
+    /// </summary>
+    /// <exception cref="MoltException">The slot is missing, busy or unusable; a table cannot be identified; the publication differs.</exception>
+    /// <exception cref="TransientSourceException">The source could not be reached.</exception>
+    public async Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
+    {
+        var start = from as PostgresLsn ?? throw new ArgumentException($"A PostgreSQL source starts from a postgres-lsn position, not {from.Notation}.", nameof(from));
+        var catalog = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        LogicalReplicationConnection? replication = null;
+        try
+        {
+            await RequireSlotAsync(catalog, cancellationToken).ConfigureAwait(false);
+            await PostgresPublication.EnsureAsync(catalog, publicationName, tables, cancellationToken).ConfigureAwait(false);
+            replication = new LogicalReplicationConnection(ReplicationConnectionString());
+            await replication.Open(cancellationToken).ConfigureAwait(false);
+            return new PostgresChangeStream(replication, catalog, slotName, publicationName, start, tables);
+        }
+        catch (Exception ex)
+        {
+            if (replication is not null)
+            {
+                await replication.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await catalog.DisposeAsync().ConfigureAwait(false);
+            if (ChangeStreamErrors.Translate(ex, slotName, publicationName, cancellationToken) is { } translated)
+            {
+                throw translated;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Where a change committed now would be: the WAL insert position (a commit of synchronous_commit = off is there before
+    /// it is written, and draining must reach it); on a standby, the last WAL replayed.
+    /// </summary>
+    public async Task<SourcePosition> ReadCurrentEndAsync(CancellationToken cancellationToken)
+    {
+        await endLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            endConnection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(
+                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text", endConnection);
+            return PostgresLsn.Parse((string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException)
+        {
+            // A broken connection is opened again on the next call.
+            await endConnection!.DisposeAsync().ConfigureAwait(false);
+            endConnection = null;
+            throw ChangeStreamErrors.Translate(ex, slotName, publicationName, cancellationToken) ?? ex;
+        }
+        finally
+        {
+            endLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (endConnection is not null)
+        {
+            await endConnection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        endLock.Dispose();
+    }
+
+    /// <summary>
+    /// pgoutput writes values with the walsender session's output settings: fixed here to unambiguous forms any pgwire
+    /// target parses the same way (ISO dates, UTC offsets, shortest exact floats, hex bytea).
+    /// </summary>
+    private string ReplicationConnectionString()
+    {
+        var builder = PgWire.PgWireConnections.Builder(address);
+        builder.Options = string.Join(' ', new[] { builder.Options }.Where(o => !string.IsNullOrWhiteSpace(o)).Concat(OutputSettings.Select(s => $"-c {s}")));
+        return builder.ConnectionString;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PgWire.PgWireConnections.OpenAsync(address, "molt replication", cancellationToken).ConfigureAwait(false);
+        }
+        catch (MoltException ex) when (ex.Kind == MoltErrorKind.ConnectionFailed)
+        {
+            throw new TransientSourceException(ex.Message, ex);
+        }
+    }
+
+    private async Task RequireSlotAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT plugin, database, coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = slotName } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw ChangeStreamErrors.MissingSlot(slotName);
+        }
+
+        var (plugin, database, walStatus) = (reader.IsDBNull(0) ? "" : reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2));
+        if (plugin != "pgoutput" || database != connection.Database)
+        {
+            throw new MoltException(MoltErrorKind.InvalidState, "ReplicationSlotMismatch",
+                $"The replication slot '{slotName}' is not a pgoutput slot of database '{connection.Database}' (it is {(plugin.Length == 0 ? "physical" : plugin)}" +
+                $"{(database.Length == 0 ? "" : $" on '{database}'")}).",
+                "Name the slot Molt created for this replication (-SlotName).") { Target = slotName };
+        }
+
+        if (walStatus == "lost")
+        {
+            throw new MoltException(MoltErrorKind.InvalidState, "ReplicationSlotUnusable",
+                $"The replication slot '{slotName}' lost WAL it still needed (wal_status = lost): changes since the checkpoint are gone.",
+                "Remove the replication (Remove-MoltReplication) and start it again with a new load; raise max_slot_wal_keep_size to keep it from happening.")
+            { Target = slotName };
+        }
+    }
+}

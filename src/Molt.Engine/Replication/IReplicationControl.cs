@@ -1,0 +1,34 @@
+namespace Molt.Engine.Replication;
+
+/// <summary>A request, recorded by Stop-MoltReplication from anywhere, that a running stream stop.</summary>
+/// <param name="Immediately">Stop after the source transaction being applied commits, without draining.</param>
+/// <param name="At">Drain to this position; null (and not immediately): to the source's end when the stream reads the request.</param>
+public sealed record StopRequest(bool Immediately, SourcePosition? At, DateTimeOffset RequestedAt);
+
+/// <summary>
+/// Where a stream is claimed, asked to stop, and reports its status: the migration target's <c>_molt</c> schema, whichever
+/// way the changes flow (failback keeps its checkpoint on the original source, but is controlled from the same place).
+/// </summary>
+public interface IReplicationControl
+{
+    /// <summary>Claims the stream for this session until the returned claim is disposed (or the process dies).</summary>
+    /// <exception cref="MoltException"><c>ReplicationStreamActive</c>: another session runs it (named).</exception>
+    Task<IAsyncDisposable> ClaimAsync(string fetchId, CancellationToken cancellationToken);
+
+    Task<StopRequest?> ReadStopRequestAsync(string fetchId, CancellationToken cancellationToken);
+
+    /// <summary>Removes the stop request once the stream stopped for it, so the next Resume runs.</summary>
+    Task ClearStopRequestAsync(string fetchId, CancellationToken cancellationToken);
+
+    /// <summary>Records the stream's status for Get-MoltReplicationStatus and Stop-MoltReplication's wait.</summary>
+    Task PublishAsync(ReplicationStatus status, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The position of the database changes are applied to, in its own notation, read where a change source on it would
+/// start: recorded when a stream stops, so that failback reads exactly what was written there after the cutover.
+/// </summary>
+public interface ITargetPosition
+{
+    Task<SourcePosition> ReadAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,419 @@
+using Molt.Engine.Schema;
+using Serilog;
+
+namespace Molt.Engine.Replication;
+
+/// <summary>
+/// Applies one stream: reads committed source transactions in commit order, groups several into one target transaction
+/// (<see cref="ApplyBatch"/>, bounded by rows, bytes and time), commits them with their checkpoint, and only then
+/// confirms the position to the source, so a crash at any instant loses nothing and applies nothing twice. When nothing
+/// is pending it confirms the source's known end, so an idle source releases its log. It stops at a transaction
+/// boundary when asked (a stop request, -StopAt, -StopWhenCaughtUp), never past the position asked for, and reports the
+/// target's own position then, where failback starts. The loop knows only the contracts: forward replication and
+/// failback are this loop with other endpoints.
+/// </summary>
+public sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier, ITargetPosition targetPosition, IReplicationControl control,
+    ReplicationOptions options, ReplicationTiming timing, ILogger log)
+{
+    private readonly IChangeSource source = source;
+    private readonly IChangeApplier applier = applier;
+    private readonly ITargetPosition targetPosition = targetPosition;
+    private readonly IReplicationControl control = control;
+    private readonly ReplicationOptions options = options;
+    private readonly ReplicationTiming timing = timing;
+    private readonly ILogger log = log;
+
+    /// <summary>Claims the stream, applies it from its checkpoint (or <paramref name="start"/> when it has none) until it stops, and returns the final status.</summary>
+    /// <param name="slot">Named in statuses: the source object that keeps the log for the stream.</param>
+    /// <exception cref="MoltException">The stream is held elsewhere, the source or target refused something, or retries ran out; the checkpoint stands.</exception>
+    public async Task<ReplicationStatus> RunAsync(string fetchId, IReadOnlyList<TablePlan> plans, SourcePosition start, string? slot,
+        IProgress<ReplicationStatus>? progress, CancellationToken cancellationToken)
+    {
+        await using var claim = await control.ClaimAsync(fetchId, cancellationToken).ConfigureAwait(false);
+        var checkpoint = await applier.ReadCheckpointAsync(fetchId, cancellationToken).ConfigureAwait(false);
+        if (checkpoint is not null && !checkpoint.Position.HasReached(start))
+        {
+            checkpoint = null;
+        }
+
+        var run = new Run(this, fetchId, plans, new ReplicationProgress(fetchId, slot, start, checkpoint), progress);
+        await using (run.ConfigureAwait(false))
+        {
+            return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One run of the loop: its batch, its stop target, its timers.</summary>
+    private sealed class Run : IAsyncDisposable
+    {
+        private readonly ReplicationLoop loop;
+        private readonly string fetchId;
+        private readonly IReadOnlyList<TableModel> tables;
+        private readonly ReplicationProgress progress;
+        private readonly IProgress<ReplicationStatus>? reports;
+        private readonly ApplyBatch batch;
+        private readonly TimeSpan statusInterval;
+        private SourcePosition? stopAt;
+        private bool stopImmediately;
+        private bool stopRequested;
+        private bool inTransaction;
+        private bool caughtUp;
+        private SourcePosition? confirmed;
+        private DateTimeOffset nextStatus;
+        private DateTimeOffset nextPoll;
+
+        public Run(ReplicationLoop loop, string fetchId, IReadOnlyList<TablePlan> plans, ReplicationProgress progress, IProgress<ReplicationStatus>? reports)
+        {
+            this.loop = loop;
+            this.fetchId = fetchId;
+            this.progress = progress;
+            this.reports = reports;
+            tables = plans.Select(p => p.Source).ToList();
+            batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log);
+            statusInterval = loop.options.StatusInterval > TimeSpan.Zero ? loop.options.StatusInterval : TimeSpan.FromSeconds(10);
+            stopAt = loop.options.StopAt is { } text ? SourcePosition.Parse(progress.Position.Notation, text) : null;
+        }
+
+        private ReplicationState State => stopAt is not null || stopImmediately ? ReplicationState.Draining
+            : caughtUp ? ReplicationState.CaughtUp : ReplicationState.Streaming;
+
+        public async Task<ReplicationStatus> ExecuteAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await PublishAsync(State, cancellationToken).ConfigureAwait(false);
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        return await StreamAsync(() => attempt = 1, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TransientSourceException ex) when (attempt < loop.timing.MaxAttempts)
+                    {
+                        // Nothing after the checkpoint is lost: the source sends it again from there.
+                        await batch.AbandonAsync().ConfigureAwait(false);
+                        inTransaction = false;
+                        loop.log.Warning("The source stream failed; starting it again from {Position} (attempt {Attempt}): {Reason}", progress.Position, attempt + 1, ex.Message);
+                        await Task.Delay(loop.timing.Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                await PublishQuietlyAsync(progress.Status(ReplicationState.Stopped, caughtUp, stopAt)).ConfigureAwait(false);
+                throw;
+            }
+            catch (Exception ex)
+            {
+                await PublishQuietlyAsync(progress.Status(ReplicationState.Failed, caughtUp, stopAt) with { Error = ex.Message }).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        public ValueTask DisposeAsync() => batch.DisposeAsync();
+
+        private async Task<ReplicationStatus> StreamAsync(Action progressed, CancellationToken cancellationToken)
+        {
+            await using var stream = await loop.source.StartAsync(progress.Position, tables, cancellationToken).ConfigureAwait(false);
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var changes = stream.ReadAsync(reading.Token).GetAsyncEnumerator(reading.Token);
+            Task<bool>? pending = null;
+            try
+            {
+                (nextStatus, nextPoll) = (DateTimeOffset.UtcNow + statusInterval, DateTimeOffset.UtcNow);
+                if (await OnTimeAsync(stream, cancellationToken).ConfigureAwait(false) is { } stoppedAtOnce)
+                {
+                    return stoppedAtOnce;
+                }
+
+                while (true)
+                {
+                    var next = changes.MoveNextAsync();
+                    bool more;
+                    if (next.IsCompletedSuccessfully)
+                    {
+                        more = next.Result;
+                    }
+                    else
+                    {
+                        pending = next.AsTask();
+                        while (!pending.IsCompleted)
+                        {
+                            var wait = NextDeadline() - DateTimeOffset.UtcNow;
+                            if (wait > TimeSpan.Zero)
+                            {
+                                await Task.WhenAny(pending, Task.Delay(wait, cancellationToken)).ConfigureAwait(false);
+                            }
+
+                            cancellationToken.ThrowIfCancellationRequested();
+                            if (!pending.IsCompleted && await OnTimeAsync(stream, cancellationToken).ConfigureAwait(false) is { } stopped)
+                            {
+                                return stopped;
+                            }
+                        }
+
+                        more = await pending.ConfigureAwait(false);
+                        pending = null;
+                    }
+
+                    if (!more)
+                    {
+                        throw new TransientSourceException("The source's change stream ended.", new EndOfStreamException());
+                    }
+
+                    if (await OnChangeAsync(stream, changes.Current, progressed, cancellationToken).ConfigureAwait(false) is { } final)
+                    {
+                        return final;
+                    }
+
+                    if (DateTimeOffset.UtcNow >= NextDeadline() && await OnTimeAsync(stream, cancellationToken).ConfigureAwait(false) is { } stopped2)
+                    {
+                        return stopped2;
+                    }
+                }
+            }
+            finally
+            {
+                await reading.CancelAsync().ConfigureAwait(false);
+                if (pending is not null)
+                {
+                    try
+                    {
+                        await pending.ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or TransientSourceException)
+                    {
+                        // The read was abandoned on purpose.
+                    }
+                }
+
+                await changes.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private DateTimeOffset NextDeadline()
+        {
+            var next = nextStatus < nextPoll ? nextStatus : nextPoll;
+            return batch.HasTransactions && !inTransaction && batch.Deadline < next ? batch.Deadline : next;
+        }
+
+        private async Task<ReplicationStatus?> OnChangeAsync(IChangeStream stream, Change change, Action progressed, CancellationToken cancellationToken)
+        {
+            switch (change)
+            {
+                case BeginChange:
+                    inTransaction = true;
+                    caughtUp = false;
+                    batch.BeginTransaction();
+                    return null;
+                case TruncateChange truncate when loop.options.Truncates == TruncateHandling.Refuse:
+                    throw new MoltException(MoltErrorKind.InvalidState, "TruncateRefused",
+                        $"The source truncated {string.Join(", ", truncate.Tables)}, and truncates are refused. Nothing of that transaction is applied; the checkpoint is before it.",
+                        "Empty the same tables on the target yourself and resume with truncates applied, or load the tables again.")
+                    {
+                        Target = string.Join(", ", truncate.Tables),
+                    };
+                case RowChange or TruncateChange:
+                    await batch.AddAsync(change, cancellationToken).ConfigureAwait(false);
+                    return null;
+                case CommitChange commit:
+                    inTransaction = false;
+                    return await OnCommitAsync(stream, commit, progressed, cancellationToken).ConfigureAwait(false);
+                default:
+                    return null;
+            }
+        }
+
+        private async Task<ReplicationStatus?> OnCommitAsync(IChangeStream stream, CommitChange commit, Action progressed, CancellationToken cancellationToken)
+        {
+            var last = batch.LastCommit?.Position ?? progress.Position;
+            if (commit.Position.CompareWith(last) != PositionOrder.After)
+            {
+                // Sent again by a source that restarted before its position was confirmed: applied already.
+                loop.log.Debug("Skipping a source transaction at {Position}, applied already", commit.Position);
+                await batch.DropTransactionAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            if (stopAt is not null && commit.Position.CompareWith(stopAt) == PositionOrder.After)
+            {
+                // Past the stop position: the drain ends before this transaction.
+                await batch.DropTransactionAsync(cancellationToken).ConfigureAwait(false);
+                return await StopAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+
+            batch.EndTransaction(commit);
+            progress.SawEnd(commit.Position);
+            var stopNow = stopImmediately || (stopAt is not null && commit.Position.HasReached(stopAt));
+            if (stopNow || batch.IsFull)
+            {
+                await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
+                progressed();
+            }
+
+            return stopNow ? await StopAsync(stream, cancellationToken).ConfigureAwait(false) : null;
+        }
+
+        private async Task CommitBatchAsync(IChangeStream stream, CancellationToken cancellationToken)
+        {
+            if (!batch.HasTransactions)
+            {
+                return;
+            }
+
+            var commit = batch.LastCommit!;
+            var totals = progress.Totals + batch.Counts;
+            var checkpoint = new ReplicationCheckpoint(fetchId, commit.Position, commit.CommittedAt)
+            {
+                Transactions = totals.Transactions,
+                Inserts = totals.Inserts,
+                Updates = totals.Updates,
+                Deletes = totals.Deletes,
+            };
+            await batch.CommitAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            progress.Committed(checkpoint);
+            await ConfirmAsync(stream, checkpoint.Position, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task ConfirmAsync(IChangeStream stream, SourcePosition position, CancellationToken cancellationToken)
+        {
+            if (confirmed is null || position.CompareWith(confirmed) == PositionOrder.After)
+            {
+                await stream.ConfirmAsync(position, cancellationToken).ConfigureAwait(false);
+                confirmed = position;
+            }
+        }
+
+        /// <summary>The timers: batch age, idle confirmation, stop requests, caught-up detection, status.</summary>
+        private async Task<ReplicationStatus?> OnTimeAsync(IChangeStream stream, CancellationToken cancellationToken)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!inTransaction && batch.HasTransactions && (now >= batch.Deadline || batch.IsFull))
+            {
+                await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+
+            var idle = !inTransaction && !batch.HasTransactions && stream.IsIdle;
+            progress.SawEnd(stream.KnownEnd);
+            if (idle && stream.KnownEnd is { } end)
+            {
+                // Nothing pending up to the end the source reported: let the source release its log up to there.
+                await ConfirmAsync(stream, end, cancellationToken).ConfigureAwait(false);
+            }
+
+            caughtUp = idle;
+            if (now >= nextPoll)
+            {
+                nextPoll = now + loop.timing.StopPollInterval;
+                if (await PollStopAsync(stream, idle, cancellationToken).ConfigureAwait(false) is { } stopped)
+                {
+                    return stopped;
+                }
+            }
+
+            if (now >= nextStatus)
+            {
+                nextStatus = now + statusInterval;
+                await RefreshEndAsync(cancellationToken).ConfigureAwait(false);
+                await PublishAsync(State, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        private async Task<ReplicationStatus?> PollStopAsync(IChangeStream stream, bool idle, CancellationToken cancellationToken)
+        {
+            if (!stopRequested && await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } request)
+            {
+                stopRequested = true;
+                stopImmediately |= request.Immediately;
+                if (!request.Immediately)
+                {
+                    var at = request.At ?? await loop.source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false);
+                    stopAt = stopAt is null || at.CompareWith(stopAt) == PositionOrder.Before ? at : stopAt;
+                }
+
+                loop.log.Information("Stop requested at {RequestedAt}: draining to {StopAt}", request.RequestedAt, stopImmediately ? "the next commit" : stopAt);
+                await PublishAsync(State, cancellationToken).ConfigureAwait(false);
+            }
+            else if (loop.options.StopWhenCaughtUp && stopAt is null && !stopImmediately && idle)
+            {
+                // First caught up: drain to the source's end as it is now (what committed while we looked is included).
+                stopAt = await loop.source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false);
+                loop.log.Information("Caught up: draining to {StopAt}", stopAt);
+            }
+
+            if (inTransaction)
+            {
+                return null;
+            }
+
+            var reached = stopAt is not null && (progress.Position.HasReached(stopAt) || (idle && stream.KnownEnd is { } end && end.HasReached(stopAt)));
+            if (stopImmediately || reached)
+            {
+                await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
+                return await StopAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        private async Task<ReplicationStatus> StopAsync(IChangeStream stream, CancellationToken cancellationToken)
+        {
+            await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
+            var target = await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (stopRequested)
+            {
+                await loop.control.ClearStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
+            }
+
+            await RefreshEndAsync(cancellationToken).ConfigureAwait(false);
+            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target };
+            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition, target);
+            await loop.control.PublishAsync(final, cancellationToken).ConfigureAwait(false);
+            reports?.Report(final);
+            return final;
+        }
+
+        private async Task RefreshEndAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                progress.SawEnd(await loop.source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The status can do with the end the stream last heard of; the stream itself notices a lost source.
+                loop.log.Warning("Could not read the source's current end for the status: {Reason}", ex.Message);
+            }
+        }
+
+        private async Task PublishAsync(ReplicationState state, CancellationToken cancellationToken)
+        {
+            var status = progress.Status(state, caughtUp, stopAt);
+            reports?.Report(status);
+            try
+            {
+                await loop.control.PublishAsync(status, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Statuses are for watchers; the checkpoint, written with the data, is what resuming relies on.
+                loop.log.Warning("Could not record the stream's status on the target: {Reason}", ex.Message);
+            }
+        }
+
+        private async Task PublishQuietlyAsync(ReplicationStatus status)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await loop.control.PublishAsync(status, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                loop.log.Warning("Could not record the stream's final status on the target: {Reason}", ex.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+namespace Molt.Engine.Replication;
+
+public enum ReplicationState
+{
+    /// <summary>The tables are being loaded from the slot's snapshot; streaming follows.</summary>
+    Loading,
+
+    /// <summary>Applying changes, behind the source's end.</summary>
+    Streaming,
+
+    /// <summary>Everything the source has committed is applied.</summary>
+    CaughtUp,
+
+    /// <summary>Applying up to a stop position, then stopping.</summary>
+    Draining,
+
+    Stopped,
+
+    Failed,
+}
+
+/// <summary>
+/// Where one stream stands: written every status interval, at the end (then with <see cref="TargetPosition"/>), and read
+/// back from the target by Get-MoltReplicationStatus.
+/// </summary>
+public sealed record ReplicationStatus(string FetchId, ReplicationState State, DateTimeOffset At)
+{
+    /// <summary>The last source transaction committed on the target (the checkpoint's position).</summary>
+    public SourcePosition? SourcePosition { get; init; }
+
+    /// <summary>The latest source end known (keepalives, the source's current position).</summary>
+    public SourcePosition? SourceEnd { get; init; }
+
+    /// <summary>How far <see cref="SourceEnd"/> is ahead of <see cref="SourcePosition"/> in bytes of log; null when the notation has no byte distance.</summary>
+    public long? LagBytes { get; init; }
+
+    /// <summary>How long ago the oldest source transaction not yet applied committed; 0 when caught up.</summary>
+    public double? LagSeconds { get; init; }
+
+    /// <summary>Source transactions applied since the stream began (over every resume).</summary>
+    public long Transactions { get; init; }
+
+    public long Inserts { get; init; }
+
+    public long Updates { get; init; }
+
+    public long Deletes { get; init; }
+
+    public long Changes => Inserts + Updates + Deletes;
+
+    /// <summary>Changes applied per second over the last status interval.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>The source commit time of the last applied transaction.</summary>
+    public DateTimeOffset? LastCommitAt { get; init; }
+
+    public ReplicationCheckpoint? Checkpoint { get; init; }
+
+    /// <summary>The source position a drain is heading for (a stop request, -StopAt, the end seen when caught up).</summary>
+    public SourcePosition? StopAt { get; init; }
+
+    /// <summary>
+    /// In the final status: the target's own position at the moment the stream stopped, where failback starts reading the
+    /// target (nothing Molt applied lies after it).
+    /// </summary>
+    public SourcePosition? TargetPosition { get; init; }
+
+    /// <summary>Who runs the stream now ("host pid N since time"), or null when nobody does.</summary>
+    public string? HeldBy { get; init; }
+
+    /// <summary>The source slot, which keeps the source's log until the stream is removed.</summary>
+    public string? Slot { get; init; }
+
+    /// <summary>Why the stream failed.</summary>
+    public string? Error { get; init; }
+}
