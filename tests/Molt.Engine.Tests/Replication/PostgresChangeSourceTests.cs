@@ -166,6 +166,25 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
     }
 
     [Fact]
+    public async Task APartitionedTableIsRefusedWhenAPartitionHasNoIdentityOfItsOwn()
+    {
+        var database = await fixture.NewDatabaseAsync("partnokey");
+        await fixture.Server.ExecuteAsync(database, """
+            CREATE TABLE logs (at date, line text) PARTITION BY RANGE (at);
+            CREATE TABLE logs_old PARTITION OF logs FOR VALUES FROM ('2000-01-01') TO ('2025-01-01');
+            ALTER TABLE logs REPLICA IDENTITY FULL; ALTER TABLE logs_old REPLICA IDENTITY FULL;
+            CREATE TABLE logs_new PARTITION OF logs FOR VALUES FROM ('2025-01-01') TO ('2030-01-01');
+            """);
+
+        var error = await Assert.ThrowsAsync<MoltException>(() => ReplicationSetup.CreateAsync(fixture.Server, database, "logs"));
+
+        Assert.Equal("NoReplicaIdentity", error.ErrorId);
+        Assert.Contains("ALTER TABLE \"public\".\"logs_new\" REPLICA IDENTITY FULL;", error.Message);
+        Assert.DoesNotContain("\"logs_old\"", error.Message);
+        Assert.DoesNotContain("\"public\".\"logs\" REPLICA", error.Message);
+    }
+
+    [Fact]
     public async Task AReplicaIdentityUsingAnIndexKeysRowsByThatIndexColumns()
     {
         var database = await fixture.NewDatabaseAsync("usingindex");

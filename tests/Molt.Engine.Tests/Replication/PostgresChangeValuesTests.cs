@@ -27,7 +27,7 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
         await using (var connection = new NpgsqlConnection(fixture.Server.ConnectionString(database)))
         {
             await connection.OpenAsync();
-            await using var settings = new NpgsqlCommand(string.Join("; ", PostgresChangeSource.OutputSettings.Select(s => "SET " + s)), connection);
+            await using var settings = new NpgsqlCommand(string.Join("; ", PostgresChangeSource.OutputSettings.Select(s => s.Split('=')).Select(s => $"SET {s[0]} = '{s[1]}'")), connection);
             await settings.ExecuteNonQueryAsync();
             // Every value in text format: what each type's output function writes, as ::text does (except that a cast of
             // char(n) to text drops the padding the value keeps).

@@ -15,7 +15,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
 {
     /// <summary>The output settings of the session that decodes changes: values arrive as <c>SELECT col::text</c> gives them under these.</summary>
     public static IReadOnlyList<string> OutputSettings { get; } =
-        ["DateStyle=ISO", "IntervalStyle=postgres", "TimeZone=UTC", "extra_float_digits=3", "bytea_output=hex"];
+        ["DateStyle=ISO", "IntervalStyle=postgres", "TimeZone=UTC", "extra_float_digits=3", "bytea_output=hex", "lc_monetary=C"];
 
     private readonly SemaphoreSlim endLock = new(1, 1);
     private NpgsqlConnection? endConnection;
@@ -99,7 +99,7 @@ public sealed class PostgresChangeSource(EndpointAddress address, string slotNam
 
     /// <summary>
     /// pgoutput writes values with the walsender session's output settings: fixed here to unambiguous forms any pgwire
-    /// target parses the same way (ISO dates, UTC offsets, shortest exact floats, hex bytea).
+    /// target parses the same way (ISO dates, UTC offsets, shortest exact floats, hex bytea, money in the C locale).
     /// </summary>
     private string ReplicationConnectionString()
     {

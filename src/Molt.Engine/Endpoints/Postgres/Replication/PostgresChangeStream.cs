@@ -24,7 +24,6 @@ public sealed class PostgresChangeStream : IChangeStream
     private long confirmed;
     private long lastCommitEnd;
     private volatile bool idle = true;
-    private volatile bool started;
     private int reading;
 
     internal PostgresChangeStream(LogicalReplicationConnection replication, NpgsqlConnection catalog, string slotName, string publication, PostgresLsn from,
@@ -69,7 +68,6 @@ public sealed class PostgresChangeStream : IChangeStream
         var slot = new PgOutputReplicationSlot(slotName);
         var messages = replication.StartReplication(slot, options, cancellationToken, new NpgsqlLogSequenceNumber(from.Value));
         await using var enumerator = messages.GetAsyncEnumerator(cancellationToken);
-        started = true;
         while (true)
         {
             PgOutputDecoder.Decoded decoded;
@@ -129,15 +127,20 @@ public sealed class PostgresChangeStream : IChangeStream
         }
 
         replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(lsn.Value));
-        if (!started)
+        if ((ulong)replication.LastReceivedLsn == 0)
         {
-            // Sent with the first status update once the stream runs.
+            // Nothing heard yet, so the stream may still be starting (a status update must not cut into START_REPLICATION):
+            // Npgsql sends the position with its first status update.
             return;
         }
 
         try
         {
             await replication.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new TransientSourceException($"The replication stream of slot '{slotName}' is no longer running, so {lsn} could not be confirmed.", ex);
         }
         catch (Exception ex) when (ChangeStreamErrors.Translate(ex, slotName, publication, cancellationToken) is { } translated)
         {
