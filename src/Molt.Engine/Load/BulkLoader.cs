@@ -26,6 +26,10 @@ public sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkL
     /// </summary>
     public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => new LoadPlanner(source, target, options).PlanAsync(cancellationToken);
 
+    /// <summary>A recorded run's tables as it loaded them, for the replication that follows it.</summary>
+    public Task<LoadPlan> PlanLoadedAsync(LoadRun run, CancellationToken cancellationToken) =>
+        new LoadPlanner(source, target, options).PlanLoadedAsync(run, cancellationToken);
+
     /// <summary>Runs the plan. Tables the host declined (for -Confirm) are left out by the caller before this.</summary>
     public async Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
     {

@@ -50,6 +50,23 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
             .ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The tables of the recorded run <paramref name="run"/> planned again as it loaded them, whatever its status: what a
+    /// replication that follows the load applies changes to. Nothing is emptied or created (the tables must be on the
+    /// target as the load left them, which the target schema check verifies).
+    /// </summary>
+    /// <exception cref="MoltException">The run predates recorded selections, or its tables are missing from the source or target.</exception>
+    public async Task<LoadPlan> PlanLoadedAsync(LoadRun run, CancellationToken cancellationToken)
+    {
+        var recorded = run.Selection ?? throw new MoltException(MoltErrorKind.InvalidState, "FetchRunSelectionMissing",
+            $"Load run '{run.FetchId}' was recorded before Molt kept a run's tables and options, so its tables cannot be planned again.",
+            "Start a new replication (Start-MoltReplication).") { Target = run.FetchId };
+        var loaded = new LoadPlanner(source, target, recorded.ApplyTo(options) with { FetchId = run.FetchId, Resume = true, TableHandling = TableHandling.None });
+        var tables = await source.Catalog.ReadTablesAsync(recorded.Filter, cancellationToken).ConfigureAwait(false);
+        return await loaded.PlanTablesAsync(run.FetchId, resuming: true, ResumedSelection.RecordedTables(run.FetchId, recorded, tables), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
     /// <summary>Refuses options that cannot work together or with these endpoints, before anything is read or written.</summary>
     private void CheckOptions()
     {

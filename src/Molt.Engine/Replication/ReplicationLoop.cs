@@ -30,6 +30,13 @@ public sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier
         IProgress<ReplicationStatus>? progress, CancellationToken cancellationToken)
     {
         await using var claim = await control.ClaimAsync(fetchId, cancellationToken).ConfigureAwait(false);
+        return await RunClaimedAsync(fetchId, plans, start, slot, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="RunAsync"/>, for a caller that holds the stream's claim already (a Start holds it through its load).</summary>
+    public async Task<ReplicationStatus> RunClaimedAsync(string fetchId, IReadOnlyList<TablePlan> plans, SourcePosition start, string? slot,
+        IProgress<ReplicationStatus>? progress, CancellationToken cancellationToken)
+    {
         var checkpoint = await applier.ReadCheckpointAsync(fetchId, cancellationToken).ConfigureAwait(false);
         if (checkpoint is not null && !checkpoint.Position.HasReached(start))
         {

@@ -59,6 +59,9 @@ public sealed class BulkLoadSession : IAsyncDisposable
 
     public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => loader.PlanAsync(cancellationToken);
 
+    /// <summary>A recorded run's tables as it loaded them, for the replication that follows it.</summary>
+    internal Task<LoadPlan> PlanLoadedAsync(State.LoadRun run, CancellationToken cancellationToken) => loader.PlanLoadedAsync(run, cancellationToken);
+
     public async Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
     {
         // Every line the run logs names it, so one log file written by several runs can be read run by run.

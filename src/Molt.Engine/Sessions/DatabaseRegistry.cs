@@ -18,7 +18,7 @@ namespace Molt.Engine.Sessions;
 /// PostgreSQL and MariaDB from MySQL (by asking the server, whatever scheme the address used). Flows get what it opens
 /// as their own interfaces and never learn which database is behind them.
 /// </summary>
-internal static class DatabaseRegistry
+internal static partial class DatabaseRegistry
 {
     private static readonly Database MySqlFamily = new()
     {
@@ -36,6 +36,7 @@ internal static class DatabaseRegistry
             LoadTarget = new(_ => new PostgresDialect(), () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null),
             Prerequisites = PostgresPrerequisites.CheckAsync,
             VerifySide = address => new PgWireVerifySide(address, dataSource => new PostgresCatalogReader(dataSource)),
+            Replication = PostgresReplication,
         },
         [EndpointKind.CockroachDb] = new()
         {
@@ -47,6 +48,7 @@ internal static class DatabaseRegistry
             Prerequisites = CockroachPrerequisites.CheckAsync,
             // CockroachDB answers the PostgreSQL catalog queries the verify side reads tables with.
             VerifySide = address => new PgWireVerifySide(address, dataSource => new PostgresCatalogReader(dataSource)),
+            Replication = CockroachReplication,
         },
         [EndpointKind.MySql] = MySqlFamily,
         [EndpointKind.MariaDb] = MySqlFamily,
@@ -153,6 +155,8 @@ internal static class DatabaseRegistry
         public required Func<EndpointAddress, EndpointRole, MigrationFlow, CancellationToken, Task<ConnectionReport>> Prerequisites { get; init; }
 
         public required Func<EndpointAddress, VerifySide> VerifySide { get; init; }
+
+        public ReplicationParts? Replication { get; init; }
     }
 
     /// <summary>What a pgwire database writes a load with.</summary>

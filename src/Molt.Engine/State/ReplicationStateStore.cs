@@ -191,6 +191,11 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
     public Task ClearStopAsync(string fetchId, CancellationToken cancellationToken) =>
         ExecuteAsync($"""DELETE FROM "{Schema}"."replication_stops" WHERE fetch_id = $1""", cancellationToken, fetchId);
 
+    /// <summary>Marks a stream ended after its slot was dropped: nobody holds it and nothing keeps source log for it.</summary>
+    public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => ExecuteAsync(
+        $"""UPDATE "{Schema}"."replication_streams" SET state = 'Stopped', slot_name = NULL, held_by = NULL, error = 'removed: slot and publication dropped', updated_at = now() WHERE fetch_id = $1""",
+        cancellationToken, fetchId);
+
     private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {
         // Reading never creates _molt: status is read from targets that may never have streamed.

@@ -69,7 +69,7 @@ internal sealed class ReplicationSetup : IAsyncDisposable
     public static async Task<ReplicationSetup> CreateAsync(PostgresServer server, string database, params string[] tables)
     {
         var address = EndpointAddress.Parse(server.ConnectionUri(database));
-        await using var dataSource = PostgresConnections.CreateDataSource(address);
+        await using var dataSource = Molt.Engine.Endpoints.PgWire.PgWireConnections.CreateDataSource(address);
         var planned = await new PostgresCatalogReader(dataSource).ReadTablesAsync(new TableFilter(tables: tables), CancellationToken.None);
         Assert.Equal(tables.Length, planned.Count);
         var slot = $"molt_{Guid.NewGuid():N}"[..24];

@@ -32,7 +32,7 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
             // Every value in text format: what each type's output function writes, as ::text does (except that a cast of
             // char(n) to text drops the padding the value keeps).
             await using var select = new NpgsqlCommand(
-                $"SELECT {PostgresSyntax.QuoteList(columns)} FROM \"Torture Table\" ORDER BY id", connection) { AllResultTypesAreUnknown = true };
+                $"SELECT {Molt.Engine.Endpoints.PgWire.PgWireSyntax.QuoteList(columns)} FROM \"Torture Table\" ORDER BY id", connection) { AllResultTypesAreUnknown = true };
             await using var reader = await select.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {

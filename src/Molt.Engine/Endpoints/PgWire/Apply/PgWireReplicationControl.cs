@@ -42,6 +42,56 @@ public sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLeaseKi
         }
     }
 
+    /// <summary>Whether a session runs the stream now.</summary>
+    public Task<bool> IsRunningAsync(string fetchId, CancellationToken cancellationToken) =>
+        RunLease.IsHeldAsync(target, leaseKind, LeaseName(fetchId), cancellationToken);
+
+    /// <summary>
+    /// Every stream recorded on the target (or one), as its last status said, with its checkpoint. A stream whose status
+    /// says it runs while nobody holds it ended without stopping (its process was killed or lost its connection).
+    /// </summary>
+    public async Task<IReadOnlyList<ReplicationStatus>> ReadStatusesAsync(string? fetchId, CancellationToken cancellationToken)
+    {
+        var checkpoints = (await state.ReadCheckpointsAsync(fetchId, cancellationToken).ConfigureAwait(false)).ToDictionary(c => c.FetchId);
+        var statuses = new List<ReplicationStatus>();
+        foreach (var stream in await state.ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false))
+        {
+            var checkpoint = checkpoints.TryGetValue(stream.FetchId, out var row) ? PgWireChangeApplier.ToCheckpoint(row) : null;
+            var recorded = Enum.Parse<ReplicationState>(stream.State);
+            var held = recorded is not (ReplicationState.Stopped or ReplicationState.Failed) && await IsRunningAsync(stream.FetchId, cancellationToken).ConfigureAwait(false);
+            var abandoned = recorded is not (ReplicationState.Stopped or ReplicationState.Failed) && !held;
+            statuses.Add(new ReplicationStatus(stream.FetchId, abandoned ? ReplicationState.Failed : recorded, stream.UpdatedAt)
+            {
+                SourcePosition = checkpoint?.Position,
+                SourceEnd = Position(stream.SourceEndNotation, stream.SourceEnd),
+                LagBytes = stream.LagBytes,
+                LagSeconds = stream.LagSeconds,
+                Transactions = checkpoint?.Transactions ?? 0,
+                Inserts = checkpoint?.Inserts ?? 0,
+                Updates = checkpoint?.Updates ?? 0,
+                Deletes = checkpoint?.Deletes ?? 0,
+                Rate = stream.Rate,
+                LastCommitAt = checkpoint?.SourceCommittedAt,
+                Checkpoint = checkpoint,
+                StopAt = Position(stream.StopAtNotation, stream.StopAt),
+                TargetPosition = Position(stream.TargetPositionNotation, stream.TargetPosition),
+                HeldBy = held ? stream.HeldBy : null,
+                Slot = stream.Slot,
+                Error = abandoned
+                    ? "The stream's process ended without stopping it (killed, or its connection lost); Resume-MoltReplication continues from the checkpoint."
+                    : stream.Error,
+            });
+        }
+
+        return statuses;
+    }
+
+    /// <summary>Records a stop request for the running stream.</summary>
+    public Task RequestStopAsync(string fetchId, bool immediately, SourcePosition? at, CancellationToken cancellationToken) =>
+        state.RequestStopAsync(new StopRow(fetchId, immediately, at?.Notation, at?.ToString(), DateTimeOffset.UtcNow), cancellationToken);
+
+    public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => state.MarkRemovedAsync(fetchId, cancellationToken);
+
     public async Task<StopRequest?> ReadStopRequestAsync(string fetchId, CancellationToken cancellationToken) =>
         await state.ReadStopAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } stop
             ? new StopRequest(stop.Immediately, stop.Notation is { } n && stop.Position is { } p ? SourcePosition.Parse(n, p) : null, stop.RequestedAt)
@@ -64,4 +114,6 @@ public sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLeaseKi
         Rate = status.Rate,
         Error = status.Error,
     }, cancellationToken);
+
+    private static SourcePosition? Position(string? notation, string? text) => notation is not null && text is not null ? SourcePosition.Parse(notation, text) : null;
 }

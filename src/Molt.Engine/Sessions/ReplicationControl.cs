@@ -1,0 +1,104 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Replication;
+
+namespace Molt.Engine.Sessions;
+
+/// <summary>
+/// What is done to a stream from anywhere, through the target alone: asking it to stop (the cutover step), waiting for it
+/// to stop, reading its status, and removing it with its source slot.
+/// </summary>
+public static class ReplicationControl
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Asks the running stream to stop: at the next commit (<paramref name="immediately"/>), or, by default, once it has
+    /// applied everything the source committed up to its end at the moment the stream reads the request.
+    /// </summary>
+    /// <exception cref="MoltException"><c>ReplicationNotFound</c>; <c>ReplicationNotRunning</c> (nothing is recorded then).</exception>
+    public static async Task RequestStopAsync(EndpointAddress target, string fetchId, bool immediately, CancellationToken cancellationToken)
+    {
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            var status = await RequireAsync(control, fetchId, cancellationToken).ConfigureAwait(false);
+            if (!await control.IsRunningAsync(fetchId, cancellationToken).ConfigureAwait(false))
+            {
+                throw new MoltException(MoltErrorKind.InvalidState, "ReplicationNotRunning",
+                    $"Replication '{fetchId}' is not running (its last state: {status.State}), so there is nothing to stop.",
+                    "Get-MoltReplicationStatus shows where it stands; Resume-MoltReplication -StopWhenCaughtUp drains it.") { Target = fetchId };
+            }
+
+            await control.RequestStopAsync(fetchId, immediately, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the stream to stop and returns its final status (with the target's position where it stopped).</summary>
+    /// <exception cref="MoltException"><c>ReplicationStopTimeout</c>: still running after <paramref name="timeout"/> (the request stays recorded).</exception>
+    public static async Task<ReplicationStatus> WaitForStopAsync(EndpointAddress target, string fetchId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            var deadline = DateTimeOffset.UtcNow + timeout;
+            while (true)
+            {
+                var status = await RequireAsync(control, fetchId, cancellationToken).ConfigureAwait(false);
+                if (status.State is ReplicationState.Stopped or ReplicationState.Failed)
+                {
+                    return status;
+                }
+
+                if (DateTimeOffset.UtcNow >= deadline)
+                {
+                    throw new MoltException(MoltErrorKind.InvalidState, "ReplicationStopTimeout",
+                        $"Replication '{fetchId}' was still {status.State} after {timeout}: it is draining to {status.StopAt?.ToString() ?? "the next commit"}, " +
+                        $"{status.LagBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes behind.",
+                        "Wait longer (-Timeout), or check that writes to the source have stopped; the stop request stays recorded.") { Target = fetchId };
+                }
+
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Every stream recorded on the target (<paramref name="fetchId"/> null) or one; empty when there is none.</summary>
+    public static async Task<IReadOnlyList<ReplicationStatus>> ReadStatusAsync(EndpointAddress target, string? fetchId, CancellationToken cancellationToken)
+    {
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            return await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Drops the stream's slot and publication on the source (so the source stops keeping log for it) and marks the stream
+    /// ended. <paramref name="slot"/> and <paramref name="publication"/> default to the recorded slot and the default names.
+    /// </summary>
+    /// <exception cref="MoltException"><c>ReplicationStreamActive</c>: the stream is running (stop it first).</exception>
+    public static async Task<(bool SlotDropped, bool PublicationDropped)> RemoveAsync(EndpointAddress source, EndpointAddress target, string fetchId,
+        string? slot, string? publication, CancellationToken cancellationToken)
+    {
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            // Holding the claim while dropping keeps a Resume from starting meanwhile.
+            await using var claim = await control.ClaimAsync(fetchId, cancellationToken).ConfigureAwait(false);
+            var recorded = (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+            var replication = await DatabaseRegistry.OpenReplicationSourceAsync(source, fetchId, slot ?? recorded?.Slot, publication, cancellationToken)
+                .ConfigureAwait(false);
+            await using (replication.Source.ConfigureAwait(false))
+            {
+                var dropped = await replication.RemoveAsync(cancellationToken).ConfigureAwait(false);
+                await control.MarkRemovedAsync(fetchId, cancellationToken).ConfigureAwait(false);
+                return dropped;
+            }
+        }
+    }
+
+    private static async Task<ReplicationStatus> RequireAsync(Endpoints.PgWire.PgWireReplicationControl control, string fetchId, CancellationToken cancellationToken) =>
+        (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault()
+        ?? throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no replication with id '{fetchId}'.",
+            "Get-MoltReplicationStatus lists the streams recorded in the target.") { Target = fetchId };
+}

@@ -1,0 +1,160 @@
+using Molt.Engine.Endpoints;
+using Molt.Engine.Load;
+using Molt.Engine.Logging;
+using Molt.Engine.Replication;
+using Molt.Engine.State;
+using Serilog.Context;
+
+namespace Molt.Engine.Sessions;
+
+/// <summary>
+/// A replication as a host drives it. Start: the publication and slot are created, every table is loaded from the
+/// snapshot the slot exported, and the changes committed after it are streamed. Resume: the stream goes on from the
+/// checkpoint in the target, or, after a Start-MoltBulkLoad -ReplicationSlot load, from the load's recorded position. Both
+/// return the final status when the stream stops (a stop request, -StopAt, -StopWhenCaughtUp).
+/// </summary>
+public sealed class ReplicationSession : IAsyncDisposable
+{
+    private readonly ReplicationOptions options;
+    private readonly MoltLogSession log;
+    private readonly BulkLoadSession load;
+    private readonly ReplicationSource source;
+    private readonly ReplicationTarget target;
+
+    private ReplicationSession(ReplicationOptions options, MoltLogSession log, BulkLoadSession load, ReplicationSource source, ReplicationTarget target)
+    {
+        this.options = options;
+        this.log = log;
+        this.load = load;
+        this.source = source;
+        this.target = target;
+    }
+
+    /// <summary>The stream's id: the given one, or a new one for a Start.</summary>
+    public string FetchId { get; private init; } = "";
+
+    /// <summary>The source slot the stream reads (it keeps the source's log until the replication is removed).</summary>
+    public string Slot => source.Slot;
+
+    public string Publication => source.Publication;
+
+    /// <summary>
+    /// Opens both endpoints, failing before anything is written: a source that cannot be replicated from, a target that
+    /// cannot be written, one database given as both, an unreachable server.
+    /// </summary>
+    public static async Task<ReplicationSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, ReplicationOptions options,
+        MoltLogSession log, CancellationToken cancellationToken)
+    {
+        var fetchId = options.FetchId ?? Guid.NewGuid().ToString("D");
+        DatabaseRegistry.EnsureLoadTarget(targetAddress);
+        var slot = options.SlotName;
+        ReplicationTarget? target = null;
+        ReplicationSource? source = null;
+        try
+        {
+            target = await DatabaseRegistry.OpenReplicationTargetAsync(targetAddress, options.Load, options.Batch, cancellationToken).ConfigureAwait(false);
+            // A Resume reads the slot the stream was started with, unless told otherwise.
+            slot ??= options.FetchId is null ? null
+                : (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault()?.Slot;
+            source = await DatabaseRegistry.OpenReplicationSourceAsync(sourceAddress, fetchId, slot, options.PublicationName, cancellationToken).ConfigureAwait(false);
+            var loadSession = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, options.Load with { FetchId = fetchId },
+                new SourceOptions { ReplicationSlot = source.Slot }, log, cancellationToken).ConfigureAwait(false);
+            return new ReplicationSession(options, log, loadSession, source, target) { FetchId = fetchId };
+        }
+        catch
+        {
+            if (source is not null)
+            {
+                await source.Source.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (target is not null)
+            {
+                await target.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The load a Start runs first, planned exactly as Start-MoltBulkLoad plans it (for -WhatIf too).</summary>
+    public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => load.PlanAsync(cancellationToken);
+
+    /// <summary>
+    /// Claims the stream, creates the publication, loads <paramref name="plan"/> from the slot's snapshot (the load's own
+    /// progress and results go to <paramref name="loadCallbacks"/>, its summary to <paramref name="onLoadFinished"/>), then
+    /// streams from the slot's consistent point until the stream stops.
+    /// </summary>
+    /// <exception cref="MoltException"><c>ReplicationLoadFailed</c> when the load did not succeed (nothing was streamed), or the stream's errors.</exception>
+    public async Task<ReplicationStatus> StartAsync(LoadPlan plan, BulkLoadCallbacks loadCallbacks, Action<BulkLoadSummary> onLoadFinished,
+        IProgress<ReplicationStatus>? status, CancellationToken cancellationToken)
+    {
+        using (LogContext.PushProperty("FetchId", plan.FetchId))
+        {
+            await using var claim = await target.Control.ClaimAsync(plan.FetchId, cancellationToken).ConfigureAwait(false);
+            var loading = new ReplicationStatus(plan.FetchId, ReplicationState.Loading, DateTimeOffset.UtcNow) { Slot = source.Slot };
+            await target.Control.PublishAsync(loading, cancellationToken).ConfigureAwait(false);
+            status?.Report(loading);
+            var plans = plan.Tables.Select(t => t.Plan).ToList();
+            await source.PrepareAsync(plans.Select(p => p.Source).ToList(), cancellationToken).ConfigureAwait(false);
+            var summary = await load.ExecuteAsync(plan, loadCallbacks, cancellationToken).ConfigureAwait(false);
+            onLoadFinished(summary);
+            if (summary.Status != RunStatus.Succeeded || summary.SnapshotPosition is null)
+            {
+                var error = new MoltException(MoltErrorKind.InvalidState, "ReplicationLoadFailed",
+                    $"The load of replication '{plan.FetchId}' ended {summary.Status}, so no change was streamed. The slot '{source.Slot}' keeps the source's log meanwhile.",
+                    $"Finish the load (Start-MoltBulkLoad -FetchId '{plan.FetchId}' -Resume), then Resume-MoltReplication; or Remove-MoltReplication to drop the slot.")
+                {
+                    Target = plan.FetchId,
+                };
+                await target.Control.PublishAsync(loading with { State = ReplicationState.Failed, At = DateTimeOffset.UtcNow, Error = error.Message }, cancellationToken)
+                    .ConfigureAwait(false);
+                throw error;
+            }
+
+            return await Loop().RunClaimedAsync(plan.FetchId, plans, source.ParsePosition(summary.SnapshotPosition.Value), source.Slot, status, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Claims the stream and applies it from its checkpoint, or from the position its -ReplicationSlot load recorded.</summary>
+    /// <exception cref="MoltException">No such stream or load (<c>ReplicationNotFound</c>), its load unfinished (<c>ReplicationLoadUnfinished</c>), held elsewhere, or the stream's errors.</exception>
+    public async Task<ReplicationStatus> ResumeAsync(IProgress<ReplicationStatus>? status, CancellationToken cancellationToken)
+    {
+        if (options.FetchId is null)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "ReplicationNeedsFetchId", "Resuming a replication needs its -FetchId.",
+                "Get-MoltReplicationStatus lists the streams recorded in the target, Get-MoltFetchStatus the loads.");
+        }
+
+        using (LogContext.PushProperty("FetchId", FetchId))
+        {
+            await using var claim = await target.Control.ClaimAsync(FetchId, cancellationToken).ConfigureAwait(false);
+            var run = await new LoadStateStore(target.DataSource).FindRunAsync(FetchId, cancellationToken).ConfigureAwait(false)
+                ?? throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no replication or load with id '{FetchId}'.",
+                    "Get-MoltReplicationStatus lists the streams recorded in the target, Get-MoltFetchStatus the loads.") { Target = FetchId };
+            var checkpoint = await target.Applier.ReadCheckpointAsync(FetchId, cancellationToken).ConfigureAwait(false);
+            if (checkpoint is null && (run.Status != RunStatus.Succeeded || run.SnapshotPosition is null))
+            {
+                throw new MoltException(MoltErrorKind.InvalidState, "ReplicationLoadUnfinished",
+                    $"Load run '{FetchId}' is {run.Status}: changes can only be streamed onto tables loaded completely.",
+                    $"Finish it first (Start-MoltBulkLoad -FetchId '{FetchId}' -Resume), then Resume-MoltReplication.") { Target = FetchId };
+            }
+
+            var plan = await load.PlanLoadedAsync(run, cancellationToken).ConfigureAwait(false);
+            var start = checkpoint?.Position ?? source.ParsePosition(run.SnapshotPosition!);
+            return await Loop().RunClaimedAsync(FetchId, plan.Tables.Select(t => t.Plan).ToList(), start, source.Slot, status, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await load.DisposeAsync().ConfigureAwait(false);
+        await source.Source.DisposeAsync().ConfigureAwait(false);
+        await target.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private ReplicationLoop Loop() =>
+        new(source.Source, target.Applier, target.Applier, target.Control, options with { Batch = target.Limits }, ReplicationTiming.Default, log.Logger);
+}
