@@ -76,6 +76,9 @@ Describe 'Start-MoltReplication and Resume-MoltReplication' {
         $final.TargetPosition | Should -Match '^[0-9A-F]+/[0-9A-F]+$'
         $final.Note | Should -Match "slot 'molt_caught'.*Remove-MoltReplication"
         $warnings -join "`n" | Should -Match "slot 'molt_caught'"
+        foreach ($line in ($final | Out-String -Width 80) -split '\r?\n') { $line.TrimEnd().Length | Should -BeLessOrEqual 80 }
+        ($final | Out-String -Width 80) | Should -Match 'FetchId\s+State\s+LagBytes\s+Lag\(s\)\s+Changes'
+        ($final | Out-String -Width 80) | Should -Match 'caught\s+Stopped'
 
         $resumed = Resume-MoltReplication $pair.Source $pair.Target @common -FetchId caught -StopWhenCaughtUp -WarningAction SilentlyContinue
         @($resumed)[-1].State | Should -Be 'Stopped'
@@ -94,8 +97,12 @@ Describe 'Start-MoltReplication and Resume-MoltReplication' {
         Get-Job -Id $job.Id | Should -Not -BeNullOrEmpty
         Wait-Until { (Get-MoltReplicationStatus -Target $pair.Target -TargetCredential $credential -FetchId jobrun -ErrorAction SilentlyContinue).State -in 'Streaming', 'CaughtUp' }
         $writer = Start-SourceWriter $pair 1 100
-        { Resume-MoltReplication $pair.Source $pair.Target @common -FetchId jobrun -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ReplicationStreamActive,Molt.PowerShell.Cmdlets.ResumeMoltReplicationCommand'
+        $refused = $null
+        try { Resume-MoltReplication $pair.Source $pair.Target @common -FetchId jobrun -ErrorAction Stop -WarningVariable refusedWarnings -WarningAction SilentlyContinue }
+        catch { $refused = $_ }
+        $refused.FullyQualifiedErrorId | Should -Be 'ReplicationStreamActive,Molt.PowerShell.Cmdlets.ResumeMoltReplicationCommand'
+        $refused.Exception.Message | Should -Match 'pid'
+        $refusedWarnings | Should -BeNullOrEmpty -Because 'a refused Resume has no stream of its own to tell about'
         $writer | Wait-Job | Remove-Job
 
         $stop = Invoke-MoltChild -Timeout '00:02:00' -ArgumentList $pair.Target, $credential.UserName, $credential.GetNetworkCredential().Password -Script @'

@@ -1,3 +1,4 @@
+using Molt.Engine;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Sessions;
 using EngineStatus = Molt.Engine.Replication.ReplicationStatus;
@@ -20,7 +21,7 @@ internal sealed class ReplicationStream(ReplicationSession session, EndpointAddr
             {
                 report.Stopped(await stream(report, cancellationToken).ConfigureAwait(false));
             }
-            catch (Exception ex)
+            catch (Exception ex) when (!IsRefusal(ex))
             {
                 var how = ex is OperationCanceledException ? "was interrupted" : "failed";
                 records.Post(() => records.WriteWarning(
@@ -30,4 +31,8 @@ internal sealed class ReplicationStream(ReplicationSession session, EndpointAddr
             }
         }
     }
+
+    /// <summary>Refused before streaming: the stream is someone else's or does not exist, so there is nothing of ours to continue.</summary>
+    private static bool IsRefusal(Exception exception) =>
+        exception is MoltException { ErrorId: "ReplicationStreamActive" or "ReplicationNotFound" or "ReplicationNeedsFetchId" or "ReplicationLoadUnfinished" };
 }
