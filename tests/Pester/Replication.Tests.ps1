@@ -141,6 +141,40 @@ Resume-MoltReplication $args[0] $args[1] -SourceCredential $credential -TargetCr
         @($after)[-1].State | Should -Be 'Stopped'
         Assert-Equal $pair
     }
+
+    It 'runs as a job that shows the lag as progress and that Stop-Job cancels, the checkpoint intact for a Resume' {
+        $pair = New-ReplicationPair 'stopjob'
+        $job = Start-MoltReplication $pair.Source $pair.Target @common -FetchId stopjob -TableHandling DropAndRecreate -StatusInterval '00:00:01' -AsJob -Confirm:$false
+        Wait-Until { (Get-MoltReplicationStatus -Target $pair.Target -TargetCredential $credential -FetchId stopjob -ErrorAction SilentlyContinue).State -in 'Streaming', 'CaughtUp' }
+        $writer = Start-SourceWriter $pair 1 200 20
+        Wait-Until { @($job.Output | Where-Object { $_ -is [Molt.ReplicationStatus] -and $_.Changes -gt 0 }).Count -gt 0 }
+        Wait-Until { @($job.Progress | Where-Object StatusDescription -Match 'stopjob (Streaming|CaughtUp) at [0-9A-F]+/[0-9A-F]+: .*behind; [\d,]+ changes').Count -gt 0 }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Stop-Job $job
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 15
+        $job.State | Should -Be 'Stopped'
+        $null = Receive-Job $job -WarningVariable jobWarnings -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+        $jobWarnings -join "`n" | Should -Match "Replication 'stopjob' was interrupted"
+        Remove-Job $job
+        $writer | Wait-Job | Remove-Job
+        $after = Resume-MoltReplication $pair.Source $pair.Target @common -FetchId stopjob -StopWhenCaughtUp -WarningAction SilentlyContinue
+        @($after)[-1].State | Should -Be 'Stopped'
+        Assert-Equal $pair
+    }
+
+    # Skipped until the load creates the publication before its slot (/work/notes/replcmdlets-needs.md): PostgreSQL 15
+    # cannot decode a slot older than its publication, so Resume fails with the change source's clear error today.
+    It 'continues a Start-MoltBulkLoad -ReplicationSlot load whose summary is piped into Resume-MoltReplication' -Skip {
+        $pair = New-ReplicationPair 'piped'
+        $load = Start-MoltBulkLoad $pair.Source $pair.Target @common -FetchId piped -ReplicationSlot molt_piped -TableHandling DropAndRecreate -Confirm:$false -WarningAction SilentlyContinue
+        $writer = Start-SourceWriter $pair 1 50 0
+        $writer | Wait-Job | Remove-Job
+        $statuses = $load | Where-Object { $_ -is [Molt.BulkLoadSummary] } |
+            Resume-MoltReplication @common -StopWhenCaughtUp -WarningAction SilentlyContinue
+        @($statuses)[-1].State | Should -Be 'Stopped'
+        @($statuses)[-1].Slot | Should -Be 'molt_piped'
+        Assert-Equal $pair
+    }
 }
 
 Describe 'Remove-MoltReplication' {
