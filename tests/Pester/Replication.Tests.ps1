@@ -94,6 +94,7 @@ Describe 'Start-MoltReplication and Resume-MoltReplication' {
         $pair = New-ReplicationPair 'job'
         $job = Start-MoltReplication $pair.Source $pair.Target @common -FetchId jobrun -TableHandling DropAndRecreate -StatusInterval '00:00:01' -AsJob -Confirm:$false
         $job | Should -BeOfType ([Molt.PowerShell.Cmdlets.MoltReplicationJob])
+        $job.Command | Should -Match "^Start-MoltReplication postgres://\S+/job_src\S* postgres://\S+/job_dst"
         Get-Job -Id $job.Id | Should -Not -BeNullOrEmpty
         Wait-Until { (Get-MoltReplicationStatus -Target $pair.Target -TargetCredential $credential -FetchId jobrun -ErrorAction SilentlyContinue).State -in 'Streaming', 'CaughtUp' }
         $writer = Start-SourceWriter $pair 1 100

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Molt.Engine.Endpoints;
 using Molt.Engine.Logging;
 
 namespace Molt.PowerShell.Cmdlets;
@@ -35,6 +36,13 @@ public sealed class MoltReplicationJob : Job
         stopping.Cancel();
         running.GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// The job's Command as Get-Job shows it: the cmdlet and its endpoints without their passwords, never the typed line,
+    /// whose address may hold one.
+    /// </summary>
+    internal static string CommandText(PSCmdlet cmdlet, EndpointAddress source, EndpointAddress target) =>
+        $"{cmdlet.MyInvocation.MyCommand.Name} {source.Display} {target.Display}";
 
     /// <summary>The engine log's lines as the job's verbose, debug and warning records.</summary>
     internal void OnLogEvent(MoltLogEvent logEvent)

@@ -58,7 +58,7 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MyInvocation.Line, $"Replication {FetchId}") : null;
+            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), $"Replication {FetchId}") : null;
             var log = OpenLog(job is null ? null : job.OnLogEvent);
             ReplicationSession? session = null;
             try

@@ -53,7 +53,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MyInvocation.Line, "Replication") : null;
+            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), "Replication") : null;
             var log = OpenLog(job is null ? null : job.OnLogEvent);
             ReplicationSession? session = null;
             try
