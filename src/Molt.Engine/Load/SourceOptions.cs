@@ -8,6 +8,12 @@ public sealed record SourceOptions
     /// <summary>PostgreSQL: the logical replication slot to create with the load's snapshot.</summary>
     public string? ReplicationSlot { get; init; }
 
+    /// <summary>
+    /// PostgreSQL, with <see cref="ReplicationSlot"/>: the publication of the planned tables, created before the slot
+    /// (PostgreSQL before 18 cannot decode changes older than the publication); null: the replication default for the run.
+    /// </summary>
+    public string? ReplicationPublication { get; init; }
+
     /// <summary>MySQL/MariaDB: what a zero date ('0000-00-00', '2024-00-10') becomes.</summary>
     public ZeroDateHandling ZeroDates { get; init; } = ZeroDateHandling.Null;
 }

@@ -159,7 +159,17 @@ public sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier
                             }
                         }
 
-                        more = await pending.ConfigureAwait(false);
+                        try
+                        {
+                            more = await pending.ConfigureAwait(false);
+                        }
+                        catch (MoltException)
+                        {
+                            pending = null;
+                            await KeepCompleteTransactionsAsync(stream, cancellationToken).ConfigureAwait(false);
+                            throw;
+                        }
+
                         pending = null;
                     }
 
@@ -198,6 +208,29 @@ public sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier
             }
         }
 
+        /// <summary>
+        /// The source refused to go on (a schema change, a lost slot): the batch's complete transactions are still good, so
+        /// they are committed before the stream stops, and the one being read is left out.
+        /// </summary>
+        private async Task KeepCompleteTransactionsAsync(IChangeStream stream, CancellationToken cancellationToken)
+        {
+            try
+            {
+                if (inTransaction)
+                {
+                    await batch.DropTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    inTransaction = false;
+                }
+
+                await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TransientApplyException or TransientSourceException or MoltException)
+            {
+                // The source's error is the one to report; the checkpoint stays where it was.
+                loop.log.Warning("Could not commit the batch's complete transactions before stopping: {Reason}", ex.Message);
+            }
+        }
+
         private DateTimeOffset NextDeadline()
         {
             var next = nextStatus < nextPoll ? nextStatus : nextPoll;
@@ -214,6 +247,7 @@ public sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier
                     batch.BeginTransaction();
                     return null;
                 case TruncateChange truncate when loop.options.Truncates == TruncateHandling.Refuse:
+                    await KeepCompleteTransactionsAsync(stream, cancellationToken).ConfigureAwait(false);
                     throw new MoltException(MoltErrorKind.InvalidState, "TruncateRefused",
                         $"The source truncated {string.Join(", ", truncate.Tables)}, and truncates are refused. Nothing of that transaction is applied; the checkpoint is before it.",
                         "Empty the same tables on the target yourself and resume with truncates applied, or load the tables again.")

@@ -15,6 +15,8 @@ public sealed class BulkLoadSession : IAsyncDisposable
     private readonly ISourceEndpoint source;
     private readonly ILoadTarget target;
     private readonly BulkLoader loader;
+    private EndpointAddress? sourceAddress;
+    private SourceOptions sourceOptions = new();
 
     private BulkLoadSession(ISourceEndpoint source, ILoadTarget target, BulkLoader loader)
     {
@@ -43,7 +45,11 @@ public sealed class BulkLoadSession : IAsyncDisposable
         {
             target = await DatabaseRegistry.OpenLoadTargetAsync(targetAddress, sourceAddress, options, targetAs, log.Logger, cancellationToken).ConfigureAwait(false);
             await DatabaseIdentity.EnsureDistinctAsync(sourceAddress, targetAddress, cancellationToken).ConfigureAwait(false);
-            return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger));
+            return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger))
+            {
+                sourceAddress = sourceAddress,
+                sourceOptions = sourceOptions,
+            };
         }
         catch
         {
@@ -67,6 +73,13 @@ public sealed class BulkLoadSession : IAsyncDisposable
         // Every line the run logs names it, so one log file written by several runs can be read run by run.
         using (LogContext.PushProperty("FetchId", plan.FetchId))
         {
+            if (sourceOptions.ReplicationSlot is not null)
+            {
+                // Before the load creates the slot: a replication that follows reads the tables' changes through it.
+                await DatabaseRegistry.PrepareReplicationPublicationAsync(sourceAddress!, plan.FetchId, sourceOptions.ReplicationPublication,
+                    plan.Tables.Select(t => t.Plan.Source).ToList(), cancellationToken).ConfigureAwait(false);
+            }
+
             return await loader.ExecuteAsync(plan, callbacks, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -40,7 +40,20 @@ internal static partial class DatabaseRegistry
         var slotName = slot ?? parts.DefaultSlot(fetchId);
         var publicationName = publication ?? parts.DefaultPublication(fetchId);
         return new ReplicationSource(parts.Open(resolved, slotName, publicationName), slotName, publicationName,
-            (tables, ct) => parts.Prepare(resolved, publicationName, tables, ct), ct => parts.Remove(resolved, slotName, publicationName, ct), parts.ParsePosition);
+            ct => parts.Remove(resolved, slotName, publicationName, ct), parts.ParsePosition);
+    }
+
+    /// <summary>
+    /// Creates (or checks) the publication of <paramref name="tables"/> a replication from <paramref name="address"/> reads,
+    /// before a load creates its slot; nothing for a database without one.
+    /// </summary>
+    public static async Task PrepareReplicationPublicationAsync(EndpointAddress address, string fetchId, string? publication, IReadOnlyList<TableModel> tables,
+        CancellationToken cancellationToken)
+    {
+        if (Databases[address.Kind].Replication?.Source is { } parts)
+        {
+            await parts.Prepare(address, publication ?? parts.DefaultPublication(fetchId), tables, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The applier and the stream control of a replication into <paramref name="address"/>.</summary>
@@ -108,7 +121,6 @@ internal static partial class DatabaseRegistry
 
 /// <summary>A replication's change source with its named slot and publication, and what only that database knows how to do.</summary>
 internal sealed record ReplicationSource(IChangeSource Source, string Slot, string Publication,
-    Func<IReadOnlyList<TableModel>, CancellationToken, Task> PrepareAsync,
     Func<CancellationToken, Task<(bool Slot, bool Publication)>> RemoveAsync,
     Func<string, SourcePosition> ParsePosition);
 

@@ -58,7 +58,7 @@ public sealed class ReplicationSession : IAsyncDisposable
                 : (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault()?.Slot;
             source = await DatabaseRegistry.OpenReplicationSourceAsync(sourceAddress, fetchId, slot, options.PublicationName, cancellationToken).ConfigureAwait(false);
             var loadSession = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, options.Load with { FetchId = fetchId },
-                new SourceOptions { ReplicationSlot = source.Slot }, log, cancellationToken).ConfigureAwait(false);
+                new SourceOptions { ReplicationSlot = source.Slot, ReplicationPublication = source.Publication }, log, cancellationToken).ConfigureAwait(false);
             return new ReplicationSession(options, log, loadSession, source, target) { FetchId = fetchId };
         }
         catch
@@ -81,7 +81,7 @@ public sealed class ReplicationSession : IAsyncDisposable
     public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => load.PlanAsync(cancellationToken);
 
     /// <summary>
-    /// Claims the stream, creates the publication, loads <paramref name="plan"/> from the slot's snapshot (the load's own
+    /// Claims the stream, loads <paramref name="plan"/> from the slot's snapshot (the load's own
     /// progress and results go to <paramref name="loadCallbacks"/>, its summary to <paramref name="onLoadFinished"/>), then
     /// streams from the slot's consistent point until the stream stops.
     /// </summary>
@@ -96,7 +96,6 @@ public sealed class ReplicationSession : IAsyncDisposable
             await target.Control.PublishAsync(loading, cancellationToken).ConfigureAwait(false);
             status?.Report(loading);
             var plans = plan.Tables.Select(t => t.Plan).ToList();
-            await source.PrepareAsync(plans.Select(p => p.Source).ToList(), cancellationToken).ConfigureAwait(false);
             var summary = await load.ExecuteAsync(plan, loadCallbacks, cancellationToken).ConfigureAwait(false);
             onLoadFinished(summary);
             if (summary.Status != RunStatus.Succeeded || summary.SnapshotPosition is null)

@@ -40,4 +40,19 @@ public sealed class CockroachApplySqlTests
         Assert.Equal((1700000000123456789L, 2), (position.WallNanos, position.Logical));
         Assert.Equal(CockroachHlc.NotationName, position.Notation);
     }
+
+    [Fact]
+    public void A_source_truncate_is_applied_as_deletes_inside_the_transaction_referencing_tables_first()
+    {
+        var parent = Plan("app", "parent", ["id"], ("id", "integer"));
+        var child = Plan("app", "child", ["id"], ("id", "integer"), ("parent_id", "integer"));
+        child = child with { Source = child.Source with { ForeignKeys = [new ForeignKeyModel("fk", ["parent_id"], parent.Source.Name, ["id"])] } };
+
+        Assert.Equal(["DELETE FROM \"app\".\"child\"", "DELETE FROM \"app\".\"parent\""], Sql.EmptyTables([parent, child], cascade: true));
+    }
+
+    [Fact]
+    public void PostgreSQL_truncates_in_the_transaction_with_the_dialects_own_statement() =>
+        Assert.Equal(["TRUNCATE TABLE \"app\".\"t\" CASCADE"],
+            new PostgresApplySql(new Molt.Engine.Endpoints.Postgres.PostgresDialect()).EmptyTables([Plan("app", "t", ["id"], ("id", "integer"))], cascade: true));
 }

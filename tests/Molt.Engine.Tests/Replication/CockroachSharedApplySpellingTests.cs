@@ -10,7 +10,7 @@ namespace Molt.Engine.Tests.Replication;
 public sealed class CockroachSharedApplySpellingTests(ApplyTargetFixture fixture)
 {
     [Fact]
-    public async Task The_batched_delete_the_update_by_key_and_the_keyless_insert_run_as_written()
+    public async Task The_batched_delete_the_update_by_key_the_keyless_insert_and_the_truncate_as_delete_run_as_written()
     {
         await using var target = await fixture.NewTargetAsync("crdb_apply_shared",
             """CREATE SCHEMA app; CREATE TABLE app."Items" ("A" int, "b" text, v text, PRIMARY KEY ("A", "b")); INSERT INTO app."Items" VALUES (1, 'x', 'one'), (2, 'y', 'two'), (3, 'z', 'three')""");
@@ -23,6 +23,12 @@ public sealed class CockroachSharedApplySpellingTests(ApplyTargetFixture fixture
         await ExecuteAsync(connection, sql.InsertRows(table, ["A", "b", "v"], 2), "4", "w", null, "5", "v", "five");
 
         Assert.Equal("(2,y,TWO)\n(4,w,)\n(5,v,five)", await target.RowsAsync("app.\"Items\"", "\"A\""));
+        foreach (var statement in sql.EmptyTables([Plan("app", "Items", ["A", "b"], ("A", "integer"), ("b", "text"), ("v", "text"))], cascade: false))
+        {
+            await ExecuteAsync(connection, statement);
+        }
+
+        Assert.Equal("", await target.RowsAsync("app.\"Items\"", "\"A\""));
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string statement, params string?[] values)

@@ -104,7 +104,8 @@ public sealed class PgWireApplyTests(ApplyTargetFixture fixture)
         var items = Table(Items);
         var first = source.Commit(Insert(items, "1", "a", "x"));
         source.Commit(Insert(items, "2", "b", "y"), new TruncateChange([Items.Source.Name], false));
-        var options = new ReplicationOptions { Truncates = TruncateHandling.Refuse, Batch = ApplyBatchLimits.Default with { MaxRows = 1 } };
+        // One batch for both transactions: the complete first one is still committed when the second is refused.
+        var options = new ReplicationOptions { Truncates = TruncateHandling.Refuse, Batch = ApplyBatchLimits.Default with { MaxDelay = TimeSpan.FromMinutes(1) } };
 
         var error = await Assert.ThrowsAsync<MoltException>(() => target.RunAsync(source, [Items], options));
 

@@ -253,6 +253,57 @@ public sealed class ReplicationLoopTests(ApplyTargetFixture fixture)
         Assert.Equal(3, final.Transactions);
     }
 
+    [Fact]
+    public async Task A_target_connection_killed_mid_batch_is_opened_again_and_the_batch_applied_once()
+    {
+        await using var target = await fixture.NewTargetAsync("loop_target_lost", EventsDdl + """
+            ;
+            CREATE SEQUENCE attempts;
+            -- The applier's own session is ended under it once, at the 4th row (admin shutdown, then a broken connection).
+            CREATE FUNCTION kill_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('attempts') = 4 THEN
+                    PERFORM pg_terminate_backend(pg_backend_pid());
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER kill_once BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION kill_once();
+            """);
+        var source = new FakeChangeSource();
+        CommitEvents(source, 0, 3);
+        var last = CommitEvents(source, 3, 3);
+
+        var final = await target.RunAsync(source, [Events], new ReplicationOptions { StopAt = last.ToString() });
+
+        Assert.Equal(6, await CountAsync(target));
+        Assert.Equal(6, await DistinctAsync(target));
+        Assert.Equal(last, final.SourcePosition);
+    }
+
+    [Fact]
+    public async Task A_cancelled_stream_rolls_back_its_open_batch_keeps_its_checkpoint_and_says_who_held_it_while_it_ran()
+    {
+        await using var target = await fixture.NewTargetAsync("loop_cancel", EventsDdl);
+        var source = new FakeChangeSource();
+        CommitEvents(source, 0, 5);
+        using var cancel = new CancellationTokenSource();
+        // A batch held open for a minute: the transaction is written but not committed when the stream is cancelled.
+        var running = target.RunAsync(source, [Events], new ReplicationOptions { Batch = ApplyBatchLimits.Default with { MaxDelay = TimeSpan.FromMinutes(1) } },
+            cancellationToken: cancel.Token);
+        await WaitUntilAsync(async () => (await target.Control.ReadStatusesAsync("f1", default)).FirstOrDefault()?.HeldBy is not null);
+        var held = Assert.Single(await target.Control.ReadStatusesAsync("f1", default));
+        Assert.Contains($"pid {Environment.ProcessId}", held.HeldBy);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+
+        Assert.Equal(0, await CountAsync(target));
+        Assert.Equal(0, await target.ScalarAsync<long>("SELECT count(*) FROM _molt.replication_checkpoints"));
+        var status = Assert.Single(await target.Control.ReadStatusesAsync("f1", default));
+        Assert.Equal((ReplicationState.Stopped, (string?)null), (status.State, status.HeldBy));
+        Assert.Equal(new PostgresLsn(0x1000), source.Confirmed);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

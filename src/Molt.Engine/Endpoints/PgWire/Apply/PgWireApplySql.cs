@@ -36,6 +36,9 @@ public abstract class PgWireApplySql(ITargetDialect dialect)
     /// <summary>Sets <paramref name="columns"/> (parameters first) in one row whose columns equal the following parameters.</summary>
     public abstract string UpdateOneMatching(TableName target, IReadOnlyList<string> columns, IReadOnlyList<MatchColumn> match);
 
+    /// <summary>The statements that empty <paramref name="tables"/> (a source TRUNCATE) inside the apply transaction.</summary>
+    public abstract IReadOnlyList<string> EmptyTables(IReadOnlyList<TablePlan> tables, bool cascade);
+
     public static bool ComparesAsText(TargetColumn column) => NoEquality.Contains(column.Type.WireType);
 
     /// <summary>A plain multi-row INSERT, for tables without a key (nothing to conflict on).</summary>
@@ -64,6 +67,10 @@ public sealed class PostgresApplySql(ITargetDialect dialect) : PgWireApplySql(di
 
     public override SourcePosition ParseTargetPosition(string text) => PostgresLsn.Parse(text);
 
+    /// <summary>PostgreSQL's TRUNCATE is transactional: it commits or rolls back with the batch.</summary>
+    public override IReadOnlyList<string> EmptyTables(IReadOnlyList<TablePlan> tables, bool cascade) =>
+        [Dialect.TruncateTables(tables.Select(t => t.Target).ToList(), cascade)];
+
     /// <summary>
     /// ctid alone is not unique in a partitioned table (each partition has its own), so the row is named by tableoid and
     /// ctid together.
@@ -90,6 +97,26 @@ public sealed class CockroachApplySql(ITargetDialect dialect) : PgWireApplySql(d
     public override string TargetPositionQuery => "SELECT cluster_logical_timestamp()::STRING";
 
     public override SourcePosition ParseTargetPosition(string text) => CockroachHlc.Parse(text);
+
+    /// <summary>
+    /// DELETE, not TRUNCATE: "TRUNCATE is a schema change, and as such is not transactional"
+    /// (https://www.cockroachlabs.com/docs/stable/truncate), so it could not roll back with a failed batch nor be followed by
+    /// the transaction's later writes. A referencing table is emptied before the table it references, as foreign keys are
+    /// checked per statement; the source's TRUNCATE lists every table it emptied, those of CASCADE too.
+    /// </summary>
+    public override IReadOnlyList<string> EmptyTables(IReadOnlyList<TablePlan> tables, bool cascade)
+    {
+        var left = tables.ToList();
+        var statements = new List<string>();
+        while (left.Count > 0)
+        {
+            var next = left.FirstOrDefault(t => !left.Any(o => o != t && o.Source.ForeignKeys.Any(f => f.ReferencedTable == t.Source.Name))) ?? left[0];
+            statements.Add($"DELETE FROM {Dialect.Quote(next.Target)}");
+            left.Remove(next);
+        }
+
+        return statements;
+    }
 
     public override string DeleteOneMatching(TableName target, IReadOnlyList<MatchColumn> match) =>
         $"DELETE FROM {Dialect.Quote(target)} WHERE {Matching(match, 0)} LIMIT 1";

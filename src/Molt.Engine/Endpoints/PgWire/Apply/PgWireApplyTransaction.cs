@@ -10,7 +10,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// <summary>
 /// One target transaction of a pgwire applier. Consecutive row changes of one table and one kind are gathered into one
 /// multi-row statement (an upsert, a batched delete, a plain insert for a keyless table); anything else (another table,
-/// another kind, a row key seen already in the statement, a truncate, the commit) writes the gathered statement first, so
+/// another kind, a truncate, the commit) writes the gathered statement first, so
 /// the target sees the changes in the source's order. Changes that name one row by value or write only some columns
 /// are sent as single-row statements, pipelined in one round trip.
 /// </summary>
@@ -64,11 +64,10 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     public async ValueTask TruncateAsync(TruncateChange change, CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        var targets = change.Tables.Where(plans.ContainsKey).Select(t => plans[t].Target).ToList();
-        if (targets.Count > 0)
+        var truncated = change.Tables.Where(plans.ContainsKey).Select(t => plans[t]).ToList();
+        foreach (var statement in truncated.Count > 0 ? sql.EmptyTables(truncated, change.Cascade) : [])
         {
-            await ExecuteAsync(sql.Dialect.TruncateTables(targets, change.Cascade), [], $"truncating {string.Join(", ", targets)}", null, cancellationToken)
-                .ConfigureAwait(false);
+            await ExecuteAsync(statement, [], $"emptying {string.Join(", ", truncated.Select(t => t.Target))}", null, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -139,7 +138,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     {
         var key = kind == RunKind.Upsert ? KeyText(values, table.ConflictOrdinals) : null;
         var bytes = Size(values);
-        if (run is not null && !run.Accepts(table, kind, key, bytes, limits))
+        if (run is not null && !run.Accepts(table, kind, bytes, limits))
         {
             await FlushRunAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -306,7 +305,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     /// <summary>Rows gathered for one multi-row statement.</summary>
     private sealed class RowRun(TableApply table, RunKind kind)
     {
-        private readonly HashSet<string> keys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> keys = new(StringComparer.Ordinal);
         private long bytes;
 
         public TableApply Table => table;
@@ -315,17 +314,29 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
 
         public List<object?[]> Rows { get; } = [];
 
-        public bool Accepts(TableApply other, RunKind otherKind, string? key, long size, ApplyBatchLimits limits) =>
-            ReferenceEquals(other, table) && otherKind == kind && (key is null || !keys.Contains(key))
+        public bool Accepts(TableApply other, RunKind otherKind, long size, ApplyBatchLimits limits) =>
+            ReferenceEquals(other, table) && otherKind == kind
             && Rows.Count < limits.RowsPerStatement(Rows.Count > 0 ? Rows[0].Length : 1) && bytes + size <= BytesPerStatement;
 
+        /// <summary>
+        /// Adds a row; an upsert of a key the statement has already takes the earlier row's place, since both are whole rows
+        /// and the later one is the row's state after both (one statement may not name a key twice).
+        /// </summary>
         public void Add(object?[] values, string? key, long size)
         {
-            Rows.Add(values);
             bytes += size;
-            if (key is not null)
+            if (key is null)
             {
-                keys.Add(key);
+                Rows.Add(values);
+            }
+            else if (keys.TryGetValue(key, out var index))
+            {
+                Rows[index] = values;
+            }
+            else
+            {
+                keys[key] = Rows.Count;
+                Rows.Add(values);
             }
         }
     }
