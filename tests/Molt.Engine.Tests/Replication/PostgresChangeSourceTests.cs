@@ -347,7 +347,7 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
     }
 
     [Fact]
-    public async Task ALostConnectionIsATransientError()
+    public async Task ALostConnectionIsATransientErrorAndANewStreamCarriesOn()
     {
         var database = await fixture.NewDatabaseAsync("lost");
         await fixture.Server.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY)");
@@ -359,6 +359,13 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
         await setup.ExecuteAsync($"SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '{setup.Slot}'");
 
         await Assert.ThrowsAsync<TransientSourceException>(reader.NextAsync);
+        Assert.False(reader.Stream.IsIdle);
+
+        // The loop's answer: a new stream from the checkpoint, which carries on.
+        await setup.ExecuteAsync("INSERT INTO t VALUES (1)");
+        await WaitForAsync(async () => !await setup.ScalarAsync<bool>($"SELECT active FROM pg_replication_slots WHERE slot_name = '{setup.Slot}'"));
+        await using var again = new ChangeReader(await setup.StartAsync());
+        Assert.Equal("1", (await again.NextTransactionAsync()).Rows.Single().Key[0]);
     }
 
     [Fact]

@@ -85,9 +85,16 @@ public sealed class PostgresChangeStream : IChangeStream
                     idle = false;
                 }
             }
-            catch (Exception ex) when (ChangeStreamErrors.Translate(ex, slotName, publication, cancellationToken) is { } translated)
+            catch (Exception ex)
             {
-                throw translated;
+                // A failed stream is never idle: nothing it last heard may be confirmed.
+                idle = false;
+                if (ChangeStreamErrors.Translate(ex, slotName, publication, cancellationToken) is { } translated)
+                {
+                    throw translated;
+                }
+
+                throw;
             }
 
             if (decoded.First is { } first)
