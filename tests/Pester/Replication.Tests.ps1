@@ -143,6 +143,20 @@ Resume-MoltReplication $args[0] $args[1] -SourceCredential $credential -TargetCr
         Assert-Equal $pair
     }
 
+    It 'drains to a -StopAt position and no further; the next Resume applies what came after it' {
+        $pair = New-ReplicationPair 'stopat'
+        $null = Start-MoltReplication $pair.Source $pair.Target @common -FetchId stopat -TableHandling DropAndRecreate -StopWhenCaughtUp -Confirm:$false -WarningAction SilentlyContinue
+        Invoke-TestSql $pg $pair.SourceDatabase "INSERT INTO orders VALUES (900001, 1, 'before')"
+        $position = Get-TestScalar $pg $pair.SourceDatabase "SELECT pg_current_wal_insert_lsn()::text"
+        Invoke-TestSql $pg $pair.SourceDatabase "INSERT INTO orders VALUES (900002, 1, 'after')"
+        $final = @(Resume-MoltReplication $pair.Source $pair.Target @common -FetchId stopat -StopAt $position -WarningAction SilentlyContinue)[-1]
+        $final.State | Should -Be 'Stopped'
+        $final.StopAt | Should -Be $position
+        Get-TestScalar $pg $pair.TargetDatabase "SELECT string_agg(note, ',' ORDER BY id) FROM orders WHERE id > 900000" | Should -Be 'before'
+        $null = Resume-MoltReplication $pair.Source $pair.Target @common -FetchId stopat -StopWhenCaughtUp -WarningAction SilentlyContinue
+        Get-TestScalar $pg $pair.TargetDatabase "SELECT string_agg(note, ',' ORDER BY id) FROM orders WHERE id > 900000" | Should -Be 'before,after'
+    }
+
     It 'runs as a job that shows the lag as progress and that Stop-Job cancels, the checkpoint intact for a Resume' {
         $pair = New-ReplicationPair 'stopjob'
         $job = Start-MoltReplication $pair.Source $pair.Target @common -FetchId stopjob -TableHandling DropAndRecreate -StatusInterval '00:00:01' -AsJob -Confirm:$false

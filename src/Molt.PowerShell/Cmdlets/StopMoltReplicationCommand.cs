@@ -37,7 +37,19 @@ public sealed class StopMoltReplicationCommand : MoltTargetCmdlet
                 final = await ReplicationControl.WaitForStopAsync(address, fetchId, Timeout, ct).ConfigureAwait(false);
             });
             WriteObject(EngineOutput.ToOutput(final!, null, address));
-            if (final!.Slot is { } slot)
+            if (final!.State == Engine.Replication.ReplicationState.Failed)
+            {
+                WriteError(new ErrorRecord(new InvalidOperationException($"Replication '{fetchId}' failed instead of stopping: {final.Error}"),
+                    "ReplicationFailed", ErrorCategory.InvalidResult, fetchId)
+                {
+                    ErrorDetails = new ErrorDetails($"Replication '{fetchId}' failed instead of stopping: {final.Error}")
+                    {
+                        RecommendedAction = $"Fix the cause, then Resume-MoltReplication -FetchId '{fetchId}' -StopWhenCaughtUp drains it from its checkpoint.",
+                    },
+                });
+            }
+
+            if (final.Slot is { } slot)
             {
                 WriteWarning(EngineOutput.SlotNote(slot, fetchId));
             }
