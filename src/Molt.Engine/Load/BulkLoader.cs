@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Molt.Engine.Replication;
 using Molt.Engine.State;
 using Serilog;
 
@@ -102,14 +103,15 @@ public sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkL
 
     private static string Quoted(string text) => text.Replace("'", "''");
 
-    private async Task<SnapshotPosition> StartRunAsync(LoadStateStore state, LoadPlan plan, SnapshotPosition position, CancellationToken cancellationToken)
+    private async Task<SourcePosition> StartRunAsync(LoadStateStore state, LoadPlan plan, SourcePosition position, CancellationToken cancellationToken)
     {
         var existing = await state.FindRunAsync(plan.FetchId, cancellationToken).ConfigureAwait(false);
+        var recorded = RecordedPosition.Of(position);
         if (existing is null)
         {
             // The run's state is written whole or not at all, never cut off by Ctrl+C halfway into a run no one finishes.
             await state.CreateRunAsync(new LoadRun(plan.FetchId, DateTimeOffset.UtcNow, target.SourceDisplay, source.DisplayName, RunStatus.Running,
-                position.Value, position.GtidSet, plan.Selection.TableHandling.ToString()) { Selection = plan.Selection }, CancellationToken.None).ConfigureAwait(false);
+                recorded.Value, recorded.GtidSet, plan.Selection.TableHandling.ToString()) { Selection = plan.Selection }, CancellationToken.None).ConfigureAwait(false);
             return position;
         }
 
@@ -123,7 +125,7 @@ public sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkL
         // position, whose changes it re-applies idempotently, so the run keeps its original one.
         await state.SetRunStatusAsync(plan.FetchId, RunStatus.Running, finished: false, CancellationToken.None).ConfigureAwait(false);
         log.Information("Resuming load {FetchId}; replication position stays {Position}", plan.FetchId, existing.SnapshotPosition);
-        return new SnapshotPosition(existing.SnapshotPosition ?? position.Value) { GtidSet = existing.GtidSet };
+        return new RecordedPosition(existing.SnapshotPosition ?? recorded.Value, existing.GtidSet).ToPosition(position);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Load;
@@ -37,7 +38,7 @@ public interface ISourceEndpoint : IAsyncDisposable
 public interface ISourceSnapshot : IAsyncDisposable
 {
     /// <summary>Where replication continues after this snapshot (a PostgreSQL LSN, a MySQL binlog file/position and GTID set).</summary>
-    SnapshotPosition Position { get; }
+    SourcePosition Position { get; }
 
     /// <summary>
     /// Splits a table into up to <paramref name="count"/> primary-key ranges of similar size, as seen in the snapshot;
@@ -58,13 +59,4 @@ public interface ISourceSnapshot : IAsyncDisposable
 
     /// <summary>The same rows as <see cref="ReadAsync"/>, as CSV for IMPORT INTO.</summary>
     Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken);
-}
-
-/// <summary>A source position that replication can start from, in the source's own notation.</summary>
-public sealed record SnapshotPosition(string Value)
-{
-    /// <summary>MySQL/MariaDB: the GTID set executed at the snapshot; null for PostgreSQL.</summary>
-    public string? GtidSet { get; init; }
-
-    public override string ToString() => GtidSet is null ? Value : $"{Value} (GTID {GtidSet})";
 }

@@ -172,7 +172,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
             var failure = ShardFailure.From(ex);
             log.Error("{Table:l} shard {Shard} ({Range}) failed: {Error:l}", sourceTable, shard.Shard, shard.Range, failure.Message);
             await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
-            await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
+            await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
                 failure.RowKey), CancellationToken.None).ConfigureAwait(false);
             return failure.Message;
         }

@@ -72,7 +72,7 @@ internal sealed class TableImporter(ILoadTarget target, ImportIntoOptions import
             var failure = ShardFailure.From(ex);
             var message = $"IMPORT INTO failed: {failure.Message}";
             log.Error("{Table:l}: {Message:l} (the files stay in {Folder} for inspection)", sourceTable, message, folder);
-            await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, null, LoadStage.DataLoad, failure.SqlState, message, failure.RowKey),
+            await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, null, LoadStage.DataLoad, failure.SqlState, message, failure.RowKey),
                 CancellationToken.None).ConfigureAwait(false);
             return message;
         }

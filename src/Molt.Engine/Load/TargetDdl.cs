@@ -49,7 +49,7 @@ internal sealed class TargetDdl(LoadStateStore state, ILogger log)
     public async Task RecordAsync(string fetchId, string table, LogEventLevel level, string? sqlState, string message)
     {
         log.Write(level, "{Table:l}: {Message:l}", table, message);
-        await state.RecordExceptionAsync(new LoadException(fetchId, table, null, LoadStage.PostLoad, sqlState, message, null), CancellationToken.None)
+        await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, table, null, LoadStage.PostLoad, sqlState, message, null), CancellationToken.None)
             .ConfigureAwait(false);
     }
 }

@@ -31,7 +31,7 @@ public interface ITargetDialect
     /// <see cref="MoltException"/> (<see cref="MoltErrorKind.UnsupportedType"/>) naming table.column, the source
     /// type and the type-map entry that would fix it.
     /// </summary>
-    TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides);
+    TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides);
 
     /// <summary>
     /// Refuses, while planning and before any data moves, a source table this target cannot be given as it is

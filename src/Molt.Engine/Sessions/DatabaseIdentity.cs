@@ -1,3 +1,4 @@
+using System.Globalization;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Endpoints.PgWire;
@@ -93,7 +94,7 @@ public static class DatabaseIdentity
             take.Parameters.AddWithValue("@probe", probe);
             await using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            sourceConnectionId = Convert.ToInt64(reader.GetValue(1));
+            sourceConnectionId = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
             sourceDatabase = reader.IsDBNull(2) ? null : reader.GetString(2);
         }
 
@@ -101,13 +102,13 @@ public static class DatabaseIdentity
         look.Parameters.AddWithValue("@probe", probe);
         await using var found = await look.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await found.ReadAsync(cancellationToken).ConfigureAwait(false);
-        if (found.IsDBNull(0) || Convert.ToInt64(found.GetValue(0)) != sourceConnectionId)
+        if (found.IsDBNull(0) || Convert.ToInt64(found.GetValue(0), CultureInfo.InvariantCulture) != sourceConnectionId)
         {
             return false;
         }
 
         var targetDatabase = found.IsDBNull(1) ? null : found.GetString(1);
-        var comparison = Convert.ToInt32(found.GetValue(2)) == 0 ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        var comparison = Convert.ToInt32(found.GetValue(2), CultureInfo.InvariantCulture) == 0 ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
         return string.Equals(sourceDatabase, targetDatabase, comparison);
     }
 

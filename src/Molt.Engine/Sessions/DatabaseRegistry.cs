@@ -27,7 +27,7 @@ internal static partial class DatabaseRegistry
         VerifySide = address => new MySqlVerifySide(address),
     };
 
-    private static readonly IReadOnlyDictionary<EndpointKind, Database> Databases = new Dictionary<EndpointKind, Database>
+    private static readonly Dictionary<EndpointKind, Database> Databases = new Dictionary<EndpointKind, Database>
     {
         [EndpointKind.Postgres] = new()
         {

@@ -6,7 +6,7 @@ namespace Molt.Engine.State;
 /// A recorded run with its shards and exceptions, as Get-MoltFetchStatus shows it. A run recorded as running that no
 /// session holds is reported as <see cref="RunStatus.Abandoned"/>.
 /// </summary>
-public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadException> Exceptions)
+public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadFailureRecord> Exceptions)
 {
     /// <summary>Every table of the run: those it recorded when it started, and those with shards (runs from before selections were kept).</summary>
     public IReadOnlyList<string> Tables =>

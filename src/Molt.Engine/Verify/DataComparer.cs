@@ -134,8 +134,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
             different ? ComparisonStatus.Different : ComparisonStatus.Equal, TimeSpan.Zero, note);
     }
 
-    private async Task MergeAsync(TableModel table, DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnModel> key,
-        IReadOnlyList<ColumnKind> kinds, IReadOnlyList<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks,
+    private async Task MergeAsync(TableModel table, DbDataReader sourceRows, DbDataReader targetRows, List<ColumnModel> key,
+        List<ColumnKind> kinds, IReadOnlyList<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks,
         CancellationToken cancellationToken)
     {
         var keyCount = key.Count;
@@ -181,7 +181,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         }
     }
 
-    private async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,
+    private static async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,
         CancellationToken cancellationToken)
     {
         var balance = new Dictionary<UInt128, long>();
@@ -204,8 +204,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
     }
 
     /// <summary>Live mode: reads each differing row again from both sides, a few times after a delay, and keeps only what stays different.</summary>
-    private async Task RecheckAsync(TableModel table, TableName targetName, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> targetKey,
-        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, IReadOnlyList<ColumnKind> kinds, bool asText,
+    private async Task RecheckAsync(TableModel table, TableName targetName, List<ColumnModel> key, IReadOnlyList<ColumnModel> targetKey,
+        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, List<ColumnKind> kinds, bool asText,
         (string? Source, string? Target) rowFilters, DifferenceSink sink, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < options.LiveRetries && sink.Candidates.Count > 0; attempt++)

@@ -49,7 +49,14 @@ public abstract class VerifySide : IAsyncDisposable
     /// </summary>
     public abstract Task<string?> RowFilterErrorAsync(TableName table, string rowFilter, CancellationToken cancellationToken);
 
-    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeAsyncCore().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases what the side holds (its catalog's data source, for instance).</summary>
+    protected virtual ValueTask DisposeAsyncCore() => ValueTask.CompletedTask;
 
     /// <summary>DECIMAL and numeric: selected as text on both sides, every digit kept.</summary>
     public static bool IsDecimal(ColumnModel column) => column.Type.Name is "numeric" or "decimal" && !column.Type.IsArray;

@@ -1,9 +1,9 @@
 using System.Collections;
 using System.Management.Automation;
-using Molt.Engine.Sessions;
 using Molt.Engine;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.Verify;
 using Molt.PowerShell.Completion;
 

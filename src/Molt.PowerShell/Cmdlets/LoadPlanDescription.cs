@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Molt.Engine.Load;
 
@@ -27,20 +28,20 @@ internal static class LoadPlanDescription
     public static string Of(LoadPlan plan, PlannedTable table, int shardsPerTable)
     {
         var text = new StringBuilder();
-        text.Append($"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
+        text.Append(CultureInfo.InvariantCulture, $"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
         text.Append(table.Plan.Source.HasPrimaryKey ? $"up to {shardsPerTable} shards" : "1 shard (no primary key)");
         text.Append(table.Plan.IsBinaryCompatible ? ", binary relay" : ", converted per column");
         if (table.Where is not null)
         {
-            text.Append($", WHERE {table.Where}");
+            text.Append(CultureInfo.InvariantCulture, $", WHERE {table.Where}");
         }
 
         foreach (var column in table.Plan.Columns)
         {
-            text.AppendLine().Append($"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
             if (column.Type.Note is not null)
             {
-                text.Append($" ({column.Type.Note})");
+                text.Append(CultureInfo.InvariantCulture, $" ({column.Type.Note})");
             }
         }
 

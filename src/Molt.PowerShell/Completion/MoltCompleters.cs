@@ -2,9 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using Molt.Engine.Endpoints;
-using Molt.Engine.Schema;
 using Molt.Engine.Sessions;
-using Molt.Engine.State;
 using Molt.PowerShell.Cmdlets;
 
 namespace Molt.PowerShell.Completion;

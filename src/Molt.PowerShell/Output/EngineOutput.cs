@@ -1,5 +1,6 @@
 using Molt.Engine.Checks;
 using Molt.Engine.Endpoints;
+using Molt.Engine.Load;
 using Molt.Engine.State;
 
 namespace Molt;
@@ -31,8 +32,8 @@ internal static class EngineOutput
     {
         FetchId = summary.FetchId,
         Status = EnumMappings.RunStatus.ToModule(summary.Status),
-        SnapshotPosition = summary.SnapshotPosition?.Value,
-        GtidSet = summary.SnapshotPosition?.GtidSet,
+        SnapshotPosition = summary.SnapshotPosition is { } position ? RecordedPosition.Of(position).Value : null,
+        GtidSet = summary.SnapshotPosition is { } gtids ? RecordedPosition.Of(gtids).GtidSet : null,
         Tables = summary.Tables,
         Rows = summary.Rows,
         Bytes = summary.Bytes,
@@ -146,7 +147,7 @@ internal static class EngineOutput
         Deletes = checkpoint.Deletes,
     };
 
-    private static LoadFailure ToOutput(LoadException exception) => new()
+    private static LoadFailure ToOutput(LoadFailureRecord exception) => new()
     {
         Table = exception.SourceTable,
         Shard = exception.Shard,

@@ -24,8 +24,11 @@ internal abstract class NameMapping(Type module, Type engine, IEnumerable<string
         : Engine.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
 
     /// <summary>The one conversion: the member of <typeparamref name="TTo"/> named <paramref name="name"/>, in any casing.</summary>
-    protected static TTo Named<TTo>(string name)
-        where TTo : struct, Enum => Enum.Parse<TTo>(name, ignoreCase: true);
+    protected TTo Named<TTo>(string name)
+        where TTo : struct, Enum =>
+        Enum.TryParse<TTo>(name, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new InvalidOperationException($"{Module} and {Engine} are mapped by name, but {typeof(TTo)} has no member '{name}'.");
 }
 
 /// <summary>A parameter's enum, given to the engine as the engine enum's member of the same name.</summary>

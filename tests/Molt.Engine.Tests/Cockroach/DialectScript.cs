@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Molt.Engine.Endpoints;
@@ -34,7 +35,7 @@ internal static class DialectScript
             // A MySQL value is always converted; a PostgreSQL one is worth a line when it is.
             foreach (var column in plan.Columns.Where(c => c.Type.Note is not null || (sourceSyntax == SqlSyntax.Postgres && !c.Type.IsBinaryCompatible)))
             {
-                script.Append($"--   {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql} as {column.Type.WireType}" +
+                script.Append(CultureInfo.InvariantCulture, $"--   {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql} as {column.Type.WireType}" +
                               $"{(column.Type.IsBinaryCompatible ? "" : ", converted")}{(column.Type.Note is null ? "" : $" ({column.Type.Note})")}\n");
             }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
@@ -196,7 +197,7 @@ public sealed class ImportFileServerTests
     public void AnAddressInUseIsAClearError()
     {
         var address = $"127.0.0.1:{FreePort()}";
-        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, int.Parse(address.Split(':')[1]));
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, int.Parse(address.Split(':')[1], CultureInfo.InvariantCulture));
         taken.Start();
         var error = Assert.Throws<MoltException>(() => ImportFileServer.Start(Path.GetTempPath(), address));
         Assert.Equal("ImportListenFailed", error.ErrorId);

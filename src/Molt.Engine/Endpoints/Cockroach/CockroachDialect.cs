@@ -26,6 +26,8 @@ public enum MissingPrimaryKey
 /// </summary>
 public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
 {
+    private static readonly string[] TrigramOperatorClasses = ["gin_trgm_ops", "gist_trgm_ops"];
+
     /// <summary>
     /// A shard is copied inside one explicit transaction, so its COPY commits atomically
     /// (https://www.cockroachlabs.com/docs/stable/copy); CockroachDB splits mutations into 4 MiB batches under a
@@ -65,8 +67,8 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     /// </summary>
     public override string? AddPrimaryKey(TablePlan plan) => null;
 
-    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides) =>
-        CockroachTypeMapping.Map(table, column, sourceSyntax, overrides);
+    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides) =>
+        CockroachTypeMapping.Map(table, column, sourceSyntax, typeOverrides);
 
     /// <summary>
     /// The COPY page lists BINARY as a bare option ("WITH BINARY"), PostgreSQL's pre-9.0 spelling, which PostgreSQL still
@@ -129,7 +131,7 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
         var last = plan.Columns.FirstOrDefault(c => c.Name == plan.TargetColumn(index.Columns[^1]));
         var wire = last?.Type.WireType ?? "";
         var definition = index.SourceDefinition ?? "";
-        var trigram = new[] { "gin_trgm_ops", "gist_trgm_ops" }.FirstOrDefault(o => definition.Contains(o, StringComparison.OrdinalIgnoreCase));
+        var trigram = TrigramOperatorClasses.FirstOrDefault(o => definition.Contains(o, StringComparison.OrdinalIgnoreCase));
         if (index.Columns.Count == 1 && last is not null)
         {
             if (trigram is not null && wire is ("text" or "character varying" or "character"))

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Molt.Engine.Checks;
 using Molt.Engine.Endpoints.PgWire;
@@ -50,8 +51,8 @@ public static partial class CockroachPrerequisites
     public static Version? ParseVersion(string versionText)
     {
         var match = VersionPattern().Match(versionText);
-        return match.Success ? new Version(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value),
-            match.Groups[3].Success ? int.Parse(match.Groups[3].Value) : 0) : null;
+        return match.Success ? new Version(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture),
+            match.Groups[3].Success ? int.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture) : 0) : null;
     }
 
     private static async Task<PrerequisiteCheck> RangefeedsAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role,

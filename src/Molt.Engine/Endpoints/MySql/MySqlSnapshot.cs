@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Molt.Engine.Load;
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using MySqlConnector;
 using Serilog;
@@ -29,7 +30,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     private readonly Channel<MySqlConnection> idle = Channel.CreateUnbounded<MySqlConnection>();
     private readonly ZeroDateHandling zeroDates;
 
-    private MySqlSnapshot(List<MySqlConnection> readers, SnapshotPosition position, ZeroDateHandling zeroDates)
+    private MySqlSnapshot(List<MySqlConnection> readers, SourcePosition position, ZeroDateHandling zeroDates)
     {
         this.readers = readers;
         this.zeroDates = zeroDates;
@@ -40,7 +41,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
     }
 
-    public SnapshotPosition Position { get; }
+    public SourcePosition Position { get; }
 
     public static async Task<MySqlSnapshot> OpenAsync(EndpointAddress address, int readerCount, ZeroDateHandling zeroDates, ILogger log,
         CancellationToken cancellationToken)
@@ -250,7 +251,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
     }
 
-    private static async Task<SnapshotPosition> ReadPositionAsync(MySqlConnection connection, bool locked, CancellationToken cancellationToken)
+    private static async Task<SourcePosition> ReadPositionAsync(MySqlConnection connection, bool locked, CancellationToken cancellationToken)
     {
         var mariaDb = MySqlConnections.IsMariaDb(connection.ServerVersion);
         string? file = null;
@@ -278,10 +279,11 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
 
         await using var gtid = new MySqlCommand(mariaDb ? "SELECT @@gtid_binlog_pos" : "SELECT @@GLOBAL.gtid_executed", connection);
         var gtidSet = Convert.ToString(await gtid.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        return new SnapshotPosition($"{file}:{offset}")
-        {
-            GtidSet = string.IsNullOrEmpty(gtidSet) ? null : gtidSet.Replace("\n", string.Empty, StringComparison.Ordinal),
-        };
+        var coordinates = BinlogCoordinates.Parse($"{file}:{offset}");
+        var gtids = string.IsNullOrEmpty(gtidSet) ? null : gtidSet.Replace("\n", string.Empty, StringComparison.Ordinal);
+        return mariaDb
+            ? MariaDbGtidList.Parse(gtids ?? string.Empty) with { Coordinates = coordinates }
+            : new MySqlGtidPosition(gtids is null ? null : GtidSet.Parse(gtids), coordinates);
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -28,7 +28,7 @@ public abstract class PgWireDialect : ITargetDialect
 
     public abstract void CheckTable(TableModel table);
 
-    public abstract TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides);
+    public abstract TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides);
 
     public abstract string CopyFromStdin(TablePlan plan);
 

@@ -21,7 +21,11 @@ public sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataSou
 
     public override ICatalogReader Catalog => catalog(catalogSource);
 
-    public override ValueTask DisposeAsync() => catalogSource.DisposeAsync();
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await catalogSource.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsyncCore().ConfigureAwait(false);
+    }
 
     public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         string? rowFilter, CancellationToken cancellationToken)

@@ -22,8 +22,8 @@ public sealed class PostgresDialect : PgWireDialect
     {
     }
 
-    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides) =>
-        PostgresTypeMapping.Map(table, column, sourceSyntax, overrides);
+    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides) =>
+        PostgresTypeMapping.Map(table, column, sourceSyntax, typeOverrides);
 
     /// <summary>
     /// One sorted build after COPY is much cheaper than maintaining the index through it (pgcopydb and pg_restore do the

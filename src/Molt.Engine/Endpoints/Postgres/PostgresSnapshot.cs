@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using Npgsql;
 using Npgsql.Replication;
@@ -23,7 +24,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     private readonly List<NpgsqlConnection> readers;
     private readonly Channel<NpgsqlConnection> idle;
 
-    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SnapshotPosition position)
+    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SourcePosition position)
     {
         this.exporter = exporter;
         this.readers = readers;
@@ -35,7 +36,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
-    public SnapshotPosition Position { get; }
+    public SourcePosition Position { get; }
 
     public static async Task<PostgresSnapshot> OpenAsync(EndpointAddress address, NpgsqlDataSource dataSource, string? slotName, int readerCount,
         ILogger log, CancellationToken cancellationToken)
@@ -66,7 +67,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
 
         log.Information("Source snapshot {Snapshot} at LSN {Lsn} shared by {Readers} readers", snapshotName, lsn, readers.Count);
-        return new PostgresSnapshot(exporter, readers, new SnapshotPosition(lsn));
+        return new PostgresSnapshot(exporter, readers, PostgresLsn.Parse(lsn));
     }
 
     /// <summary>
@@ -209,7 +210,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
-    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    private static async ValueTask DisposeQuietlyAsync(NpgsqlRawCopyStream disposable)
     {
         try
         {
