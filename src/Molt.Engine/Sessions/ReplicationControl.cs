@@ -85,7 +85,7 @@ public static class ReplicationControl
         {
             // Holding the claim while dropping keeps a Resume from starting meanwhile.
             await using var claim = await control.ClaimAsync(fetchId, cancellationToken).ConfigureAwait(false);
-            var recorded = (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+            var recorded = (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var status, ..] ? status : null;
             var replication = await DatabaseRegistry.OpenReplicationSourceAsync(source, fetchId, slot ?? recorded?.Slot, publication, cancellationToken)
                 .ConfigureAwait(false);
             await using (replication.Source.ConfigureAwait(false))
@@ -98,7 +98,7 @@ public static class ReplicationControl
     }
 
     private static async Task<ReplicationStatus> RequireAsync(Endpoints.PgWire.PgWireReplicationControl control, string fetchId, CancellationToken cancellationToken) =>
-        (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault()
-        ?? throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no replication with id '{fetchId}'.",
+        (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var status, ..] ? status
+        : throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no replication with id '{fetchId}'.",
             "Get-MoltReplicationStatus lists the streams recorded in the target.") { Target = fetchId };
 }

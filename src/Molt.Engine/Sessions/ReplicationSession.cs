@@ -55,7 +55,7 @@ public sealed class ReplicationSession : IAsyncDisposable
             target = await DatabaseRegistry.OpenReplicationTargetAsync(targetAddress, options.Load, options.Batch, cancellationToken).ConfigureAwait(false);
             // A Resume reads the slot the stream was started with, unless told otherwise.
             slot ??= options.FetchId is null ? null
-                : (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault()?.Slot;
+                : (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var stream, ..] ? stream.Slot : null;
             source = await DatabaseRegistry.OpenReplicationSourceAsync(sourceAddress, fetchId, slot, options.PublicationName, cancellationToken).ConfigureAwait(false);
             var loadSession = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, options.Load with { FetchId = fetchId },
                 new SourceOptions { ReplicationSlot = source.Slot, ReplicationPublication = source.Publication }, log, cancellationToken).ConfigureAwait(false);
@@ -111,7 +111,7 @@ public sealed class ReplicationSession : IAsyncDisposable
                 throw error;
             }
 
-            return await Loop().RunClaimedAsync(plan.FetchId, plans, source.ParsePosition(summary.SnapshotPosition.Value), source.Slot, status, cancellationToken)
+            return await Loop().RunClaimedAsync(plan.FetchId, plans, summary.SnapshotPosition, source.Slot, status, cancellationToken)
                 .ConfigureAwait(false);
         }
     }

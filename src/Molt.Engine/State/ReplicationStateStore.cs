@@ -90,7 +90,7 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
 
     /// <summary>The stream's checkpoint, or null when it never applied anything (or <c>_molt</c> has no checkpoints yet).</summary>
     public async Task<CheckpointRow?> ReadCheckpointAsync(string fetchId, CancellationToken cancellationToken) =>
-        (await ReadCheckpointsAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        (await ReadCheckpointsAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var checkpoint, ..] ? checkpoint : null;
 
     /// <summary>Every checkpoint (fetchId null) or one.</summary>
     public async Task<IReadOnlyList<CheckpointRow>> ReadCheckpointsAsync(string? fetchId, CancellationToken cancellationToken)

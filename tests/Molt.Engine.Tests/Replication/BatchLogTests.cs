@@ -10,10 +10,10 @@ public sealed class BatchLogTests
 
     private static RowChange Row(int i) => new(Table, RowChangeKind.Update)
     {
-        Key = [i.ToString()],
-        OldKey = i % 3 == 0 ? [(i - 1).ToString()] : null,
-        New = Image(i.ToString(), i % 2 == 0 ? null : $"value {i} é", Unchanged),
-        Old = i % 5 == 0 ? Image(i.ToString(), "old", new byte[] { 0, 255, (byte)i }) : null,
+        Key = [I(i)],
+        OldKey = i % 3 == 0 ? [I(i - 1)] : null,
+        New = Image(I(i), i % 2 == 0 ? null : $"value {i} é", Unchanged),
+        Old = i % 5 == 0 ? Image(I(i), "old", new byte[] { 0, 255, (byte)i }) : null,
     };
 
     [Fact]
@@ -72,9 +72,11 @@ public sealed class BatchLogTests
                 keys.Add((string)((RowChange)change).Key[0]!);
             }
 
-            Assert.Equal(Enumerable.Range(1, 100).Select(i => i.ToString()).Append("999"), keys);
+            Assert.Equal(Enumerable.Range(1, 100).Select(i => I(i)).Append("999"), keys);
         }
     }
+
+    private static string I(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Describe(Change change) => change switch
     {

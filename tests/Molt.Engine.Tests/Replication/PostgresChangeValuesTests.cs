@@ -91,7 +91,7 @@ public sealed class PostgresChangeValuesTests(PostgresReplicationFixture fixture
             }
         }
 
-        output.WriteLine($"managed heap after each 100,000 changes (MB): {string.Join(", ", samples.Select(s => (s / 1048576.0).ToString("F1")))}");
+        output.WriteLine($"managed heap after each 100,000 changes (MB): {string.Join(", ", samples.Select(s => (s / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}");
         Assert.Equal(rows, updates);
         // Holding the transaction would take hundreds of megabytes (a million row images); reading it change by change stays
         // within a few megabytes of where it began.

@@ -16,7 +16,7 @@ public sealed class ReplicationLoopTests(ApplyTargetFixture fixture)
     private static ChangeTable EventsTable { get; } = Table(Events, full: true);
 
     private static PostgresLsn CommitEvents(FakeChangeSource source, int from, int count) =>
-        source.Commit(Enumerable.Range(from, count).Select(n => (Change)Insert(EventsTable, n.ToString(), $"event {n}")).ToArray());
+        source.Commit(Enumerable.Range(from, count).Select(n => (Change)Insert(EventsTable, n.ToString(System.Globalization.CultureInfo.InvariantCulture), $"event {n}")).ToArray());
 
     private static async Task<long> CountAsync(ApplyTarget target) => await target.ScalarAsync<long>("SELECT count(*) FROM events");
 
@@ -290,7 +290,7 @@ public sealed class ReplicationLoopTests(ApplyTargetFixture fixture)
         // A batch held open for a minute: the transaction is written but not committed when the stream is cancelled.
         var running = target.RunAsync(source, [Events], new ReplicationOptions { Batch = ApplyBatchLimits.Default with { MaxDelay = TimeSpan.FromMinutes(1) } },
             cancellationToken: cancel.Token);
-        await WaitUntilAsync(async () => (await target.Control.ReadStatusesAsync("f1", default)).FirstOrDefault()?.HeldBy is not null);
+        await WaitUntilAsync(async () => (await target.Control.ReadStatusesAsync("f1", default)) is [{ HeldBy: not null }, ..]);
         var held = Assert.Single(await target.Control.ReadStatusesAsync("f1", default));
         Assert.Contains($"pid {Environment.ProcessId}", held.HeldBy);
 

@@ -20,11 +20,13 @@ public sealed class PgWireErrorClassifier : IErrorClassifier
     public ErrorAction Classify(Exception exception) => exception switch
     {
         PostgresException { SqlState: SerializationFailure or DeadlockDetected } => ErrorAction.Retry,
-        PostgresException { SqlState: "57P01" } => ErrorAction.Reconnect,
+        // 57P02/57P03: the server crashed or is starting; 40003: CockroachDB could not tell whether a statement (or a
+        // COMMIT) took effect, so like a lost connection only a checkpointed transaction can be resumed from the target.
+        PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "40003" } => ErrorAction.Reconnect,
         PostgresException pg when pg.SqlState.StartsWith("08", StringComparison.Ordinal) => ErrorAction.Reconnect,
         PostgresException pg when pg.SqlState.StartsWith("22", StringComparison.Ordinal) || pg.SqlState.StartsWith("23", StringComparison.Ordinal)
             => ErrorAction.RejectRow,
-        NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException } => ErrorAction.Reconnect,
+        NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or TimeoutException } => ErrorAction.Reconnect,
         _ => ErrorAction.Stop,
     };
 }

@@ -10,9 +10,9 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// <summary>
 /// One target transaction of a pgwire applier. Consecutive row changes of one table and one kind are gathered into one
 /// multi-row statement (an upsert, a batched delete, a plain insert for a keyless table); anything else (another table,
-/// another kind, a truncate, the commit) writes the gathered statement first, so
-/// the target sees the changes in the source's order. Changes that name one row by value or write only some columns
-/// are sent as single-row statements, pipelined in one round trip.
+/// another kind, a truncate, the commit) writes the gathered statement first, so the target sees the changes in the
+/// source's order. Changes that name one row by value or write only some columns are sent as single-row statements,
+/// pipelined in one round trip.
 /// </summary>
 internal sealed class PgWireApplyTransaction : IApplyTransaction
 {
@@ -152,7 +152,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         run.Add(values, key, bytes);
     }
 
-    private async ValueTask AddSingleAsync(TableApply table, string statement, IReadOnlyList<TargetColumn> setColumns, IReadOnlyList<object?> setValues,
+    private async ValueTask AddSingleAsync(TableApply table, string statement, List<TargetColumn> setColumns, List<object?> setValues,
         IReadOnlyList<object?> key, CancellationToken cancellationToken)
     {
         await FlushRunAsync(cancellationToken).ConfigureAwait(false);

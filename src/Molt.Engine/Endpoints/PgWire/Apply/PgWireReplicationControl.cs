@@ -30,7 +30,7 @@ public sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLeaseKi
         }
         catch (MoltException ex) when (ex.Kind == MoltErrorKind.InUse)
         {
-            var holder = (await state.ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)).FirstOrDefault()?.HeldBy ?? "another session";
+            var holder = (await state.ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var stream, ..] ? stream.HeldBy ?? "another session" : "another session";
             throw new MoltException(MoltErrorKind.InUse, "ReplicationStreamActive",
                 $"Replication stream '{fetchId}' is running already ({holder}): two sessions applying one stream would apply its changes twice.",
                 "Stop it first (Stop-MoltReplication), or wait for it. If its process is gone but the target still holds its session (its machine lost " +
