@@ -68,6 +68,7 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
                 Task Work(IReplicationRecords records, CancellationToken ct) => stream.RunAsync(opened.ResumeAsync, records, ct);
 
+                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
                 session = null;
                 if (job is null)
                 {
@@ -79,6 +80,7 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                     job.Start(Work, log);
                     log = null;
                     WriteObject(job);
+                    job = null;
                 }
             }
             finally
@@ -89,6 +91,7 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 }
 
                 log?.Dispose();
+                job?.Dispose();
             }
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))

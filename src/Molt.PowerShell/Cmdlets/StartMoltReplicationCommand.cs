@@ -83,6 +83,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                         }), report, token), records, ct);
                 }
 
+                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
                 session = null;
                 if (job is null)
                 {
@@ -95,6 +96,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                     job.Start(Work, log);
                     log = null;
                     WriteObject(job);
+                    job = null;
                 }
             }
             finally
@@ -105,6 +107,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                 }
 
                 log?.Dispose();
+                job?.Dispose();
             }
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
