@@ -6,8 +6,10 @@
     Author               = 'Molt developers'
     Description          = 'Moves a PostgreSQL or MySQL/MariaDB database into CockroachDB with minimal downtime, and back again.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @('Molt.Connection.format.ps1xml', 'Molt.Load.format.ps1xml', 'Molt.Verify.format.ps1xml')
-    CmdletsToExport      = @('Test-MoltConnection', 'Start-MoltBulkLoad', 'Get-MoltFetchStatus', 'Compare-MoltData')
+    FormatsToProcess     = @('Molt.Connection.format.ps1xml', 'Molt.Load.format.ps1xml', 'Molt.Verify.format.ps1xml', 'Molt.Replication.format.ps1xml')
+    CmdletsToExport      = @('Test-MoltConnection', 'Start-MoltBulkLoad', 'Get-MoltFetchStatus', 'Compare-MoltData',
+                            'Start-MoltReplication', 'Resume-MoltReplication', 'Stop-MoltReplication', 'Get-MoltReplicationStatus',
+                            'Remove-MoltReplication')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

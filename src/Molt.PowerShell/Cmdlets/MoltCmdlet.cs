@@ -30,11 +30,14 @@ public abstract class MoltCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Opens the engine log for this invocation: Information and up feed -Verbose, Debug feeds -Debug.</summary>
-    protected MoltLogSession OpenLog()
+    /// <summary>
+    /// Opens the engine log for this invocation: Information and up feed -Verbose, Debug feeds -Debug; a job's log
+    /// (<paramref name="to"/>) feeds the job's streams instead.
+    /// </summary>
+    protected MoltLogSession OpenLog(Action<MoltLogEvent>? to = null)
     {
         var path = LogPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath);
-        return new MoltLogSession(OnLogEvent, path, WantsDebug() ? MoltLogLevel.Debug : MoltLogLevel.Information);
+        return new MoltLogSession(to ?? OnLogEvent, path, WantsDebug() ? MoltLogLevel.Debug : MoltLogLevel.Information);
     }
 
     /// <summary>
@@ -144,6 +147,9 @@ public abstract class MoltCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>This invocation's own streams for a replication's records, written through the pipeline thread.</summary>
+    internal IReplicationRecords PipelineRecords() => new Pipeline(this);
+
     /// <summary>The error record of an engine error (see <see cref="EngineErrorRecords"/>).</summary>
     protected ErrorRecord ToErrorRecord(Exception exception, object? target = null) =>
         EngineErrorRecords.Of(exception, target, StopToken.IsCancellationRequested);
@@ -179,4 +185,17 @@ public abstract class MoltCmdlet : PSCmdlet, IDisposable
             ? LanguagePrimitives.IsTrue(debug)
             : LanguagePrimitives.TryConvertTo<ActionPreference>(GetVariableValue("DebugPreference"), out var preference)
               && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+
+    private sealed class Pipeline(MoltCmdlet cmdlet) : IReplicationRecords
+    {
+        public void Post(Action write) => cmdlet.OnPipeline(write);
+
+        public void WriteObject(object value) => cmdlet.WriteObject(value);
+
+        public void WriteError(ErrorRecord record) => cmdlet.WriteError(record);
+
+        public void WriteWarning(string text) => cmdlet.WriteWarningEvenWhenStopping(text);
+
+        public void WriteProgress(ProgressRecord record) => cmdlet.WriteProgress(record);
+    }
 }

@@ -159,25 +159,36 @@ public abstract class MoltLoadCmdlet : MoltEndpointsCmdlet
     /// </summary>
     protected Engine.Load.BulkLoadSummary Load(BulkLoadSession session, LoadPlan plan, EndpointAddress source, EndpointAddress target)
     {
-        var progress = new LoadProgressReport(plan.Tables, new ProgressWriter(WriteProgress));
-        var rowFilters = plan.Tables.ToDictionary(t => t.Plan.Source.Name, t => t.Where);
-        var callbacks = new BulkLoadCallbacks
-        {
-            Progress = p => OnPipeline(() => progress.Update(p)),
-            TableFinished = r => OnPipeline(() =>
-            {
-                progress.Finished(r);
-                WriteObject(EngineOutput.ToOutput(r, rowFilters.GetValueOrDefault(r.Table), source, target));
-                if (r.Status == TableLoadStatus.Failed)
-                {
-                    WriteError(TableFailed(r));
-                }
-            }),
-        };
+        var (callbacks, progress) = LoadCallbacks(plan, PipelineRecords(), source, target);
         Engine.Load.BulkLoadSummary? summary = null;
         RunEngine(async ct => summary = await session.ExecuteAsync(plan, callbacks, ct).ConfigureAwait(false));
         progress.Completed();
         return summary!;
+    }
+
+    /// <summary>
+    /// The callbacks that write a load's progress and each table's result (and an error for a table that failed) as the
+    /// table finishes, to <paramref name="records"/>: this pipeline, or a replication job's streams.
+    /// </summary>
+    internal static (BulkLoadCallbacks Callbacks, LoadProgressReport Progress) LoadCallbacks(LoadPlan plan, IReplicationRecords records,
+        EndpointAddress source, EndpointAddress target)
+    {
+        var progress = new LoadProgressReport(plan.Tables, new ProgressWriter(records.WriteProgress));
+        var rowFilters = plan.Tables.ToDictionary(t => t.Plan.Source.Name, t => t.Where);
+        var callbacks = new BulkLoadCallbacks
+        {
+            Progress = p => records.Post(() => progress.Update(p)),
+            TableFinished = r => records.Post(() =>
+            {
+                progress.Finished(r);
+                records.WriteObject(EngineOutput.ToOutput(r, rowFilters.GetValueOrDefault(r.Table), source, target));
+                if (r.Status == TableLoadStatus.Failed)
+                {
+                    records.WriteError(TableFailed(r));
+                }
+            }),
+        };
+        return (callbacks, progress);
     }
 
     private string ProviderPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);

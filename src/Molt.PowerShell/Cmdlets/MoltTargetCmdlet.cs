@@ -18,10 +18,11 @@ public abstract class MoltTargetCmdlet : MoltCmdlet
     [Credential]
     public PSCredential? TargetCredential { get; set; }
 
+    /// <summary>Virtual so that a cmdlet that works on one run only (Stop-MoltReplication) can make it mandatory.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(FetchIdCompleter))]
-    public string? FetchId { get; set; }
+    public virtual string? FetchId { get; set; }
 
     protected EndpointAddress TargetAddress() => EndpointParameter.Address(Target, TargetCredential, EndpointRole.Target);
 }

@@ -105,6 +105,48 @@ internal static class EngineOutput
         Remedy = check.Remedy,
     };
 
+    /// <param name="source">The source when this session knows it (Get-MoltReplicationStatus reads the target only).</param>
+    public static ReplicationStatus ToOutput(Engine.Replication.ReplicationStatus status, EndpointAddress? source, EndpointAddress target) => new()
+    {
+        FetchId = status.FetchId,
+        State = EnumMappings.ReplicationState.ToModule(status.State.ToString()),
+        At = status.At,
+        SourcePosition = status.SourcePosition?.ToString(),
+        SourceEnd = status.SourceEnd?.ToString(),
+        LagBytes = status.LagBytes,
+        LagSeconds = status.LagSeconds is { } lag ? Math.Round(lag, 1) : null,
+        Transactions = status.Transactions,
+        Changes = status.Changes,
+        Inserts = status.Inserts,
+        Updates = status.Updates,
+        Deletes = status.Deletes,
+        Rate = Math.Round(status.Rate),
+        LastCommitAt = status.LastCommitAt,
+        Checkpoint = status.Checkpoint is { } checkpoint ? ToOutput(checkpoint) : null,
+        StopAt = status.StopAt?.ToString(),
+        TargetPosition = status.TargetPosition?.ToString(),
+        HeldBy = status.HeldBy,
+        Slot = status.Slot,
+        Error = status.Error,
+        Note = status.Slot is { } slot ? SlotNote(slot, status.FetchId) : null,
+        Source = source?.Display,
+        Target = target.Display,
+    };
+
+    /// <summary>What a slot left on the source costs, and how to end it.</summary>
+    public static string SlotNote(string slot, string fetchId) =>
+        $"The replication slot '{slot}' on the source keeps its WAL until Remove-MoltReplication -FetchId '{fetchId}' drops it.";
+
+    private static ReplicationCheckpoint ToOutput(Engine.Replication.ReplicationCheckpoint checkpoint) => new()
+    {
+        Position = checkpoint.Position.ToString(),
+        SourceCommittedAt = checkpoint.SourceCommittedAt,
+        Transactions = checkpoint.Transactions,
+        Inserts = checkpoint.Inserts,
+        Updates = checkpoint.Updates,
+        Deletes = checkpoint.Deletes,
+    };
+
     private static LoadFailure ToOutput(LoadFailureRecord exception) => new()
     {
         Table = exception.SourceTable,

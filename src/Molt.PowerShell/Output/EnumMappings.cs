@@ -21,4 +21,7 @@ internal static class EnumMappings
     public static readonly StatusMapping<LoadStatus> TableStatus = new(typeof(Engine.Load.TableLoadStatus), LoadStatus.Running, LoadStatus.Abandoned);
 
     public static readonly StatusMapping<ComparisonStatus> ComparisonStatus = new(typeof(Engine.Verify.ComparisonStatus));
+
+    /// <summary>A stream's state, shown by the replication cmdlets (by name, as the engine's enum spells it).</summary>
+    public static readonly StatusMapping<ReplicationState> ReplicationState = new(typeof(Engine.Replication.ReplicationState));
 }

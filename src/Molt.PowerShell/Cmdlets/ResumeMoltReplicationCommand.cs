@@ -1,0 +1,102 @@
+using System.Management.Automation;
+using Molt.Engine.Replication;
+using Molt.Engine.Sessions;
+using Molt.PowerShell.Completion;
+
+namespace Molt.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Continues a replication from the checkpoint in the target, or a Start-MoltBulkLoad -ReplicationSlot load from its position.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Resume, "MoltReplication")]
+[OutputType(typeof(ReplicationStatus), typeof(MoltReplicationJob))]
+public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
+{
+    /// <summary>The stream (or -ReplicationSlot load) to continue; taken by property name from a load summary or a replication status.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FetchIdCompleter))]
+    public string FetchId { get; set; } = string.Empty;
+
+    /// <summary>The source slot, when it is not the one recorded for the stream (or the load's -ReplicationSlot).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [Alias("ReplicationSlot")]
+    public string? SlotName { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PublicationName { get; set; }
+
+    [Parameter]
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Parameter]
+    public SwitchParameter StopWhenCaughtUp { get; set; }
+
+    /// <summary>A source position (an LSN such as 16/B374D848): drain up to it, then stop.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StopAt { get; set; }
+
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            ReplicationParameters.CheckInterval(StatusInterval);
+            var sourceAddress = SourceAddress();
+            var targetAddress = TargetAddress();
+            var options = new ReplicationOptions
+            {
+                FetchId = FetchId,
+                SlotName = SlotName,
+                PublicationName = PublicationName,
+                StatusInterval = StatusInterval,
+                StopWhenCaughtUp = StopWhenCaughtUp,
+                StopAt = StopAt,
+            };
+            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), $"Replication {FetchId}") : null;
+            var log = OpenLog(job is null ? null : job.OnLogEvent);
+            ReplicationSession? session = null;
+            try
+            {
+                RunEngine(async ct => session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct).ConfigureAwait(false));
+                var opened = session!;
+                var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
+                Task Work(IReplicationRecords records, CancellationToken ct) => stream.RunAsync(opened.ResumeAsync, records, ct);
+
+                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
+                session = null;
+                if (job is null)
+                {
+                    RunEngine(ct => Work(PipelineRecords(), ct));
+                }
+                else
+                {
+                    JobRepository.Add(job);
+                    job.Start(Work, log);
+                    log = null;
+                    WriteObject(job);
+                    job = null;
+                }
+            }
+            finally
+            {
+                if (session is not null)
+                {
+                    RunEngine(async _ => await session.DisposeAsync().ConfigureAwait(false));
+                }
+
+                log?.Dispose();
+                job?.Dispose();
+            }
+        }
+        catch (Exception ex) when (!IsPipelineEnding(ex))
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+}
