@@ -16,9 +16,6 @@ namespace Molt.Engine.Endpoints.MySql;
 /// </summary>
 internal sealed partial class MySqlSnapshot : ISourceSnapshot
 {
-    /// <summary>Every DECIMAL(p,s) with p up to 28 fits .NET's decimal exactly.</summary>
-    private const int MaxBinaryDecimalDigits = 28;
-
     private static readonly HashSet<string> IntegerKeyTypes = ["tinyint", "smallint", "mediumint", "int", "integer", "bigint"];
     private static readonly HashSet<string> BinaryKeyTypes = ["binary", "varbinary"];
     private static readonly HashSet<string> PartedKeyTypes = ["char", "varchar", "binary", "varbinary", "decimal"];
@@ -150,27 +147,31 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     }
 
     /// <summary>
-    /// Binary COPY rows, converted per column (the faster path); a table with a DECIMAL wider than .NET's decimal
-    /// (28 digits) goes as CSV text instead, so that every digit arrives.
+    /// Binary COPY rows, converted per column by <see cref="MySqlValueTable"/> (the faster path); a table with a value
+    /// binary COPY cannot carry (a DECIMAL wider than .NET's 28 digits) goes as CSV text instead, so that every digit arrives.
     /// </summary>
     public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
-        if (plan.Columns.Any(c => c.Type.WireType == "numeric" && c.Source.Type.Precision > MaxBinaryDecimalDigits))
+        var columns = Columns(plan);
+        if (columns.Any(c => !c.Converter.CopiesAsBinary))
         {
             return await ReadCsvAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
         }
 
-        var writers = plan.Columns.Select(c => MySqlColumnWriters.For(c, zeroDates)).ToList();
+        var writers = columns.Select(c => c.Writer()).ToList();
         var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
         return new RowShard(reader, writers, release);
     }
 
     public async Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
-        var values = plan.Columns.Select(c => MySqlCsvValues.For(c, zeroDates)).ToList();
+        var columns = Columns(plan);
         var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
-        return new MySqlCsvShard(reader, plan, values, release);
+        return new MySqlCsvShard(reader, plan, columns, release);
     }
+
+    private List<MySqlShardColumn> Columns(TablePlan plan) =>
+        plan.Columns.Select(c => new MySqlShardColumn(MySqlReaderValues.For(c.Source), MySqlValueTable.For(c, zeroDates))).ToList();
 
     /// <summary>Runs the shard's SELECT on an idle reader; the release disposes the command and hands the reader back.</summary>
     private async Task<(MySqlDataReader Reader, Func<ValueTask> Release)> OpenReaderAsync(TablePlan plan, KeyRange range, string? where,
