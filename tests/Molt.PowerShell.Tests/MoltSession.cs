@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
@@ -132,7 +133,7 @@ public sealed class PipelineResult(Collection<PSObject> output, PSDataStreams st
         foreach (var error in Errors)
         {
             text.AppendLine(error.ToString()).AppendLine(error.Exception.ToString()).AppendLine(error.ErrorDetails?.ToString())
-                .AppendLine(Convert.ToString(error.TargetObject));
+                .AppendLine(Convert.ToString(error.TargetObject, CultureInfo.InvariantCulture));
         }
 
         text.AppendLine(Terminating?.ToString());
@@ -153,7 +154,7 @@ public sealed class PipelineResult(Collection<PSObject> output, PSDataStreams st
     {
         try
         {
-            return Convert.ToString(property.Value);
+            return Convert.ToString(property.Value, CultureInfo.InvariantCulture);
         }
         catch (GetValueException)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Management.Automation;
 using Molt.Testing;
 
@@ -33,7 +34,7 @@ public sealed class StartMoltBulkLoadTests(ServerFixture servers)
 
         Assert.Empty(approved.Errors);
         Assert.Equal(2, session.Host.Prompts.Count);
-        Assert.Equal("Succeeded", Convert.ToString(Assert.Single(approved.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value));
+        Assert.Equal("Succeeded", Convert.ToString(Assert.Single(approved.Output, o => o.TypeNames[0] == "Molt.BulkLoadSummary").Properties["Status"].Value, CultureInfo.InvariantCulture));
         Assert.Equal(30_000L, await servers.Postgres.ScalarAsync<long>(target, "SELECT count(*) FROM items"));
     }
 

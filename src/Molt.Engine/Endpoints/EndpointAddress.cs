@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data.Common;
 using System.Net;
 using System.Text;
@@ -214,7 +215,7 @@ public sealed partial class EndpointAddress
         var kind = EndpointKind.Postgres;
         if (builder.TryGetValue("Engine", out var engine))
         {
-            kind = ParseEngine(Convert.ToString(engine) ?? string.Empty, errors);
+            kind = ParseEngine(Convert.ToString(engine, CultureInfo.InvariantCulture) ?? string.Empty, errors);
             builder.Remove("Engine");
         }
 
@@ -225,7 +226,7 @@ public sealed partial class EndpointAddress
                 if (builder.TryGetValue(key, out var value))
                 {
                     builder.Remove(key);
-                    return Convert.ToString(value);
+                    return Convert.ToString(value, CultureInfo.InvariantCulture);
                 }
             }
 
@@ -246,7 +247,7 @@ public sealed partial class EndpointAddress
         var options = new SortedDictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (string key in builder.Keys)
         {
-            options[key] = Convert.ToString(builder[key]) ?? string.Empty;
+            options[key] = Convert.ToString(builder[key], CultureInfo.InvariantCulture) ?? string.Empty;
         }
 
         return new EndpointAddress(kind, host, port, database, user, password, options, errors.Role);

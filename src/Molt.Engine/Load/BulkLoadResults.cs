@@ -1,4 +1,6 @@
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
+using Molt.Engine.State;
 
 namespace Molt.Engine.Load;
 
@@ -55,7 +57,7 @@ public sealed record TableLoadResult(string FetchId, TableName Table, TableName 
 /// The outcome of a whole run. FailedTables failed; PendingTables are the run's tables that did not fail but are not all
 /// in (declined at -Confirm, or not attempted): -Resume loads both.
 /// </summary>
-public sealed record BulkLoadSummary(string FetchId, string Status, SnapshotPosition? SnapshotPosition, int Tables, long Rows, long Bytes,
+public sealed record BulkLoadSummary(string FetchId, string Status, SourcePosition? SnapshotPosition, int Tables, long Rows, long Bytes,
     TimeSpan Duration, IReadOnlyList<TableName> FailedTables)
 {
     public IReadOnlyList<TableName> PendingTables { get; init; } = [];

@@ -1,4 +1,4 @@
-using Molt.Engine.Endpoints;
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Load;
@@ -9,7 +9,11 @@ namespace Molt.Engine.Load;
 /// </summary>
 public interface ISourceEndpoint : IAsyncDisposable
 {
-    EndpointKind Kind { get; }
+    /// <summary>The product, as a user names it (PostgreSQL, MySQL, MariaDB): recorded with the run and shown in messages.</summary>
+    string DisplayName { get; }
+
+    /// <summary>The SQL the source's tables are defined in, which the target dialect translates.</summary>
+    SqlSyntax Syntax { get; }
 
     ICatalogReader Catalog { get; }
 
@@ -34,7 +38,7 @@ public interface ISourceEndpoint : IAsyncDisposable
 public interface ISourceSnapshot : IAsyncDisposable
 {
     /// <summary>Where replication continues after this snapshot (a PostgreSQL LSN, a MySQL binlog file/position and GTID set).</summary>
-    SnapshotPosition Position { get; }
+    SourcePosition Position { get; }
 
     /// <summary>
     /// Splits a table into up to <paramref name="count"/> primary-key ranges of similar size, as seen in the snapshot;
@@ -55,13 +59,4 @@ public interface ISourceSnapshot : IAsyncDisposable
 
     /// <summary>The same rows as <see cref="ReadAsync"/>, as CSV for IMPORT INTO.</summary>
     Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken);
-}
-
-/// <summary>A source position that replication can start from, in the source's own notation.</summary>
-public sealed record SnapshotPosition(EndpointKind Source, string Value)
-{
-    /// <summary>MySQL/MariaDB: the GTID set executed at the snapshot; null for PostgreSQL.</summary>
-    public string? GtidSet { get; init; }
-
-    public override string ToString() => GtidSet is null ? Value : $"{Value} (GTID {GtidSet})";
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.Load;
 

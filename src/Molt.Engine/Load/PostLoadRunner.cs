@@ -1,6 +1,7 @@
 using Molt.Engine.State;
 using Npgsql;
 using Serilog;
+using Serilog.Events;
 
 namespace Molt.Engine.Load;
 
@@ -14,6 +15,8 @@ namespace Molt.Engine.Load;
 /// </summary>
 internal sealed class PostLoadRunner(NpgsqlDataSource target, LoadStateStore state, ILogger log)
 {
+    private readonly TargetDdl ddl = new(state, log);
+
     /// <summary>"relation already exists" (an index, a unique constraint's index) and "constraint already exists", on PostgreSQL and CockroachDB.</summary>
     private static readonly HashSet<string> AlreadyExists = [PostgresErrorCodes.DuplicateTable, PostgresErrorCodes.DuplicateObject];
 
@@ -34,9 +37,8 @@ internal sealed class PostLoadRunner(NpgsqlDataSource target, LoadStateStore sta
                 {
                     if (before != PostLoadStatus.NotTranslated)
                     {
-                        log.Warning("{Table:l}: {Description:l} was not created: {Reason:l}", sourceTable, statement.Description, statement.NotTranslatedReason);
-                        await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, null,
-                            $"{statement.Description} not created: {statement.NotTranslatedReason}", null), CancellationToken.None).ConfigureAwait(false);
+                        await ddl.RecordAsync(plan.FetchId, sourceTable, LogEventLevel.Warning, null,
+                            $"{statement.Description} not created: {statement.NotTranslatedReason}").ConfigureAwait(false);
                         await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.NotTranslated).ConfigureAwait(false);
                     }
 
@@ -44,22 +46,11 @@ internal sealed class PostLoadRunner(NpgsqlDataSource target, LoadStateStore sta
                 }
 
                 await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.Started).ConfigureAwait(false);
-                try
+                // An index or constraint that exists was made by an earlier attempt only when that attempt started it.
+                var failed = await ddl.TryExecuteAsync(connection, plan.FetchId, sourceTable, statement.Sql, $"{statement.Description} failed", LogEventLevel.Warning,
+                    sqlState => AlreadyExists.Contains(sqlState) && before is PostLoadStatus.Started or PostLoadStatus.Done, cancellationToken).ConfigureAwait(false);
+                if (failed is not null)
                 {
-                    log.Debug("Target: {Sql}", statement.Sql);
-                    await using var command = new NpgsqlCommand(statement.Sql, connection);
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (PostgresException ex) when (!cancellationToken.IsCancellationRequested && AlreadyExists.Contains(ex.SqlState)
-                                                   && before is PostLoadStatus.Started or PostLoadStatus.Done)
-                {
-                    log.Debug("{Table:l}: {Description:l} was created by an earlier attempt of the run", sourceTable, statement.Description);
-                }
-                catch (PostgresException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    log.Warning("{Table:l}: {Description:l} failed: {Error:l}", sourceTable, statement.Description, ex.MessageText);
-                    await state.RecordExceptionAsync(new LoadException(plan.FetchId, sourceTable, null, LoadStage.PostLoad, ex.SqlState,
-                        $"{statement.Description} failed: {ex.MessageText}", null), CancellationToken.None).ConfigureAwait(false);
                     await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.Failed).ConfigureAwait(false);
                     continue;
                 }

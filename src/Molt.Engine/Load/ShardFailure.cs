@@ -1,4 +1,3 @@
-using Molt.Engine.Endpoints.Postgres;
 using Npgsql;
 
 namespace Molt.Engine.Load;

@@ -4,6 +4,7 @@ using Molt.Engine.Schema;
 using Molt.Engine.State;
 using Npgsql;
 using Serilog;
+using Serilog.Events;
 
 namespace Molt.Engine.Load;
 
@@ -12,7 +13,7 @@ namespace Molt.Engine.Load;
 /// IMPORT INTO loads them all, and only then are the shards marked done. IMPORT INTO is all or nothing for the table,
 /// so a failed or interrupted table is exported and imported again on resume.
 /// </summary>
-internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import, ILogger log)
+internal sealed class TableImporter(ILoadTarget target, ImportIntoOptions import, ILogger log)
 {
     /// <summary>Exports and imports the table's unfinished shards; returns the error, or null.</summary>
     /// <param name="progress">Receives rows and bytes as they are exported (taken back, negative, when the import fails).</param>
@@ -21,6 +22,7 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
     {
         var plan = table.Plan;
         var sourceTable = plan.Source.Name.ToString();
+        var ddl = new TargetDdl(state, log);
         var folder = Path.Combine(import.Directory, fetchId);
         Directory.CreateDirectory(folder);
         var files = new ConcurrentDictionary<int, (string Name, long Rows, long Bytes)>();
@@ -39,14 +41,10 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
             var urls = pending.Select(s => import.UrlOf($"{fetchId}/{files[s.Shard].Name}")).ToList();
             var sql = target.Dialect.ImportInto(plan, urls)!;
             await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            log.Debug("Target: {Sql}", sql);
             // IMPORT INTO runs as a job outside any explicit transaction (only its DETACHED form may run inside one), so
             // the shards are marked done right after it: a crash between the two is the one window in which a resumed
             // run would import the table's rows a second time (README says so).
-            await using (var command = new NpgsqlCommand(sql, connection))
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await ddl.ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
 
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             foreach (var shard in pending)
@@ -61,9 +59,7 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
                 // The rows are in and their shards done (importing again would conflict with them): the table fails
                 // until the user mends the rows and validates the constraint.
                 var message = $"{broken}. Fix the rows, then run ALTER TABLE {target.Dialect.Quote(plan.Target)} VALIDATE CONSTRAINT for it.";
-                log.Error("{Table:l}: {Message:l}", sourceTable, message);
-                await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, null, LoadStage.PostLoad, null, message, null),
-                    CancellationToken.None).ConfigureAwait(false);
+                await ddl.RecordAsync(fetchId, sourceTable, LogEventLevel.Error, null, message).ConfigureAwait(false);
                 DeleteFiles(folder, files.Values);
                 return message;
             }
@@ -76,7 +72,7 @@ internal sealed class TableImporter(LoadTarget target, ImportIntoOptions import,
             var failure = ShardFailure.From(ex);
             var message = $"IMPORT INTO failed: {failure.Message}";
             log.Error("{Table:l}: {Message:l} (the files stay in {Folder} for inspection)", sourceTable, message, folder);
-            await state.RecordExceptionAsync(new LoadException(fetchId, sourceTable, null, LoadStage.DataLoad, failure.SqlState, message, failure.RowKey),
+            await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, null, LoadStage.DataLoad, failure.SqlState, message, failure.RowKey),
                 CancellationToken.None).ConfigureAwait(false);
             return message;
         }

@@ -1,6 +1,3 @@
-using Molt.Engine.Endpoints;
-using Molt.Engine.Endpoints.Cockroach;
-using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Load;
@@ -21,10 +18,9 @@ public sealed record TableReset(string Sql, IReadOnlyList<TargetDependent> AlsoR
 /// then prepared (a resumed run keeps the ones it loaded; the host may have declined some), so nothing the plan did not
 /// name is removed.
 /// </summary>
-internal sealed class TableResetPlanner(LoadTarget target, TableHandling handling, bool cascade)
+internal sealed class TableResetPlanner(ILoadTarget target, TableHandling handling, bool cascade)
 {
-    private readonly ITargetDependents dependents =
-        target.Dialect.Kind == EndpointKind.CockroachDb ? new CockroachTargetDependents() : new PostgresTargetDependents();
+    private readonly ITargetDependents dependents = target.Dependents;
 
     public async Task<TableReset?> PlanAsync(IReadOnlyList<TableName> tables, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -68,7 +69,7 @@ public sealed class MoltLogSession : IDisposable
                 LogEventLevel.Warning => MoltLogLevel.Warning,
                 _ => MoltLogLevel.Error,
             };
-            sink(new MoltLogEvent(logEvent.Timestamp, level, logEvent.RenderMessage(), logEvent.Exception?.Message));
+            sink(new MoltLogEvent(logEvent.Timestamp, level, logEvent.RenderMessage(CultureInfo.InvariantCulture), logEvent.Exception?.Message));
         }
     }
 }

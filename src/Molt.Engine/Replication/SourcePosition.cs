@@ -74,7 +74,15 @@ public sealed record PostgresLsn(ulong Value) : SourcePosition, IComparable<Post
 
     public int CompareTo(PostgresLsn? other) => other is null ? 1 : Value.CompareTo(other.Value);
 
-    public static new PostgresLsn Parse(string text)
+    public static bool operator <(PostgresLsn? left, PostgresLsn? right) => Comparer<PostgresLsn>.Default.Compare(left, right) < 0;
+
+    public static bool operator <=(PostgresLsn? left, PostgresLsn? right) => Comparer<PostgresLsn>.Default.Compare(left, right) <= 0;
+
+    public static bool operator >(PostgresLsn? left, PostgresLsn? right) => Comparer<PostgresLsn>.Default.Compare(left, right) > 0;
+
+    public static bool operator >=(PostgresLsn? left, PostgresLsn? right) => Comparer<PostgresLsn>.Default.Compare(left, right) >= 0;
+
+    public static PostgresLsn Parse(string text)
     {
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         if (slash <= 0 || slash == text.Length - 1
@@ -93,6 +101,14 @@ public sealed record BinlogCoordinates(string File, ulong Position) : IComparabl
     /// <summary>Binlog files of one server are numbered in order (name.000001, name.000002...), so names sort by number.</summary>
     public int CompareTo(BinlogCoordinates? other) => other is null ? 1
         : string.CompareOrdinal(File, other.File) is var byFile and not 0 ? byFile : Position.CompareTo(other.Position);
+
+    public static bool operator <(BinlogCoordinates? left, BinlogCoordinates? right) => Comparer<BinlogCoordinates>.Default.Compare(left, right) < 0;
+
+    public static bool operator <=(BinlogCoordinates? left, BinlogCoordinates? right) => Comparer<BinlogCoordinates>.Default.Compare(left, right) <= 0;
+
+    public static bool operator >(BinlogCoordinates? left, BinlogCoordinates? right) => Comparer<BinlogCoordinates>.Default.Compare(left, right) > 0;
+
+    public static bool operator >=(BinlogCoordinates? left, BinlogCoordinates? right) => Comparer<BinlogCoordinates>.Default.Compare(left, right) >= 0;
 
     public static BinlogCoordinates Parse(string text)
     {
@@ -139,7 +155,7 @@ public sealed record MySqlGtidPosition : SourcePosition
         throw new ArgumentException($"MySQL positions {this} and {that} share neither GTIDs nor binlog coordinates.", nameof(other));
     }
 
-    public static new MySqlGtidPosition Parse(string text)
+    public static MySqlGtidPosition Parse(string text)
     {
         var at = text.IndexOf(" @ ", StringComparison.Ordinal);
         if (at >= 0)
@@ -313,6 +329,9 @@ public sealed record MariaDbGtidList : SourcePosition
     /// <summary>One GTID per domain, by domain.</summary>
     public IReadOnlyList<MariaDbGtid> Gtids { get; }
 
+    /// <summary>The binary log file and offset of the same point, where known (a load's snapshot records both); not compared.</summary>
+    public BinlogCoordinates? Coordinates { get; init; }
+
     public override string Notation => NotationName;
 
     /// <summary>This list with <paramref name="gtid"/> as its domain's latest transaction.</summary>
@@ -331,7 +350,7 @@ public sealed record MariaDbGtidList : SourcePosition
         }));
     }
 
-    public static new MariaDbGtidList Parse(string text) =>
+    public static MariaDbGtidList Parse(string text) =>
         new(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(MariaDbGtid.Parse));
 
     public bool Equals(MariaDbGtidList? other) => other is not null && Gtids.SequenceEqual(other.Gtids);
@@ -371,11 +390,19 @@ public sealed record CockroachHlc(long WallNanos, int Logical) : SourcePosition,
     public int CompareTo(CockroachHlc? other) => other is null ? 1
         : WallNanos.CompareTo(other.WallNanos) is var byWall and not 0 ? byWall : Logical.CompareTo(other.Logical);
 
+    public static bool operator <(CockroachHlc? left, CockroachHlc? right) => Comparer<CockroachHlc>.Default.Compare(left, right) < 0;
+
+    public static bool operator <=(CockroachHlc? left, CockroachHlc? right) => Comparer<CockroachHlc>.Default.Compare(left, right) <= 0;
+
+    public static bool operator >(CockroachHlc? left, CockroachHlc? right) => Comparer<CockroachHlc>.Default.Compare(left, right) > 0;
+
+    public static bool operator >=(CockroachHlc? left, CockroachHlc? right) => Comparer<CockroachHlc>.Default.Compare(left, right) >= 0;
+
     public override PositionOrder CompareWith(SourcePosition other) => Order(CompareTo(Same<CockroachHlc>(other)));
 
     public DateTimeOffset WallTime => DateTimeOffset.UnixEpoch.AddTicks(WallNanos / 100);
 
-    public static new CockroachHlc Parse(string text)
+    public static CockroachHlc Parse(string text)
     {
         var dot = text.IndexOf('.', StringComparison.Ordinal);
         var wallText = dot < 0 ? text.AsSpan() : text.AsSpan(0, dot);

@@ -1,5 +1,3 @@
-using Molt.Engine.Endpoints;
-
 namespace Molt.Engine.Schema;
 
 /// <summary>
@@ -9,7 +7,20 @@ namespace Molt.Engine.Schema;
 /// </summary>
 public interface ITargetDialect
 {
-    EndpointKind Kind { get; }
+    /// <summary>The product, as a user names it (PostgreSQL, CockroachDB), for messages and the plan.</summary>
+    string DisplayName { get; }
+
+    /// <summary>Whether the target loads CSV files with IMPORT INTO (<see cref="ImportInto"/> gives the statement).</summary>
+    bool SupportsImportInto { get; }
+
+    /// <summary>
+    /// Whether a primary key can be added once the rows are in; false where the rows are stored by it, so adding it
+    /// later rewrites the table.
+    /// </summary>
+    bool CanDeferPrimaryKey { get; }
+
+    /// <summary>Whether a table created without a primary key gets a hidden one (CockroachDB's rowid).</summary>
+    bool GivesKeylessTablesHiddenRowId { get; }
 
     string Quote(string identifier);
 
@@ -20,7 +31,7 @@ public interface ITargetDialect
     /// <see cref="MoltException"/> (<see cref="MoltErrorKind.UnsupportedType"/>) naming table.column, the source
     /// type and the type-map entry that would fix it.
     /// </summary>
-    TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides);
+    TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides);
 
     /// <summary>
     /// Refuses, while planning and before any data moves, a source table this target cannot be given as it is
@@ -65,7 +76,7 @@ public interface ITargetDialect
     IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames);
 
     /// <summary>
-    /// The statement that loads CSV files (<see cref="Load.CsvShard"/>'s format) into the plan's table, or null where the
+    /// The statement that loads CSV files (the load's CSV shard format) into the plan's table, or null where the
     /// target has no such bulk import.
     /// </summary>
     string? ImportInto(TablePlan plan, IReadOnlyList<string> fileUrls);
@@ -73,7 +84,7 @@ public interface ITargetDialect
     /// <summary>The binary COPY that loads the plan's columns.</summary>
     string CopyFromStdin(TablePlan plan);
 
-    /// <summary>The CSV COPY that loads the plan's columns from <see cref="Load.CsvShard"/>'s format.</summary>
+    /// <summary>The CSV COPY that loads the plan's columns from the load's CSV shard format.</summary>
     string CopyCsvFromStdin(TablePlan plan);
 
     /// <summary>
@@ -117,7 +128,7 @@ public sealed record TargetColumn(ColumnModel Source, string Name, TargetType Ty
 public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyList<TargetColumn> Columns, IReadOnlyList<string> PrimaryKey)
 {
     /// <summary>The engine the source table lives in: what its expressions and index definitions are written for.</summary>
-    public EndpointKind SourceKind { get; init; } = EndpointKind.Postgres;
+    public SqlSyntax SourceSyntax { get; init; } = SqlSyntax.Postgres;
 
     /// <summary>How source names become target names: <see cref="PrimaryKey"/> and every column name in the plan are target names.</summary>
     public IdentifierCase Names { get; init; } = IdentifierCase.Preserve;

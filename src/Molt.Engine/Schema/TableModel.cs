@@ -6,6 +6,14 @@ public sealed record TableName(string Schema, string Name) : IComparable<TableNa
     public int CompareTo(TableName? other) => other is null ? 1
         : string.CompareOrdinal(Schema, other.Schema) is var bySchema and not 0 ? bySchema : string.CompareOrdinal(Name, other.Name);
 
+    public static bool operator <(TableName? left, TableName? right) => Comparer<TableName>.Default.Compare(left, right) < 0;
+
+    public static bool operator <=(TableName? left, TableName? right) => Comparer<TableName>.Default.Compare(left, right) <= 0;
+
+    public static bool operator >(TableName? left, TableName? right) => Comparer<TableName>.Default.Compare(left, right) > 0;
+
+    public static bool operator >=(TableName? left, TableName? right) => Comparer<TableName>.Default.Compare(left, right) >= 0;
+
     public override string ToString() => $"{Schema}.{Name}";
 }
 

@@ -1,4 +1,3 @@
-using Molt.Engine.Endpoints;
 
 namespace Molt.Engine.Schema;
 
@@ -9,7 +8,7 @@ public static class TablePlanner
     /// Maps every copied column; when several have no mapping, one error lists them all so a single -TypeMapFile fixes
     /// the whole table.
     /// </summary>
-    public static TablePlan Plan(TableModel source, TableName target, ITargetDialect dialect, EndpointKind sourceKind, TypeMapOverrides overrides,
+    public static TablePlan Plan(TableModel source, TableName target, ITargetDialect dialect, SqlSyntax sourceSyntax, TypeMapOverrides overrides,
         IdentifierCase names = IdentifierCase.Preserve)
     {
         dialect.CheckTable(source);
@@ -19,7 +18,7 @@ public static class TablePlanner
         {
             try
             {
-                columns.Add(new TargetColumn(column, names.Apply(column.Name), dialect.MapType(source, column, sourceKind, overrides), column.IsNullable));
+                columns.Add(new TargetColumn(column, names.Apply(column.Name), dialect.MapType(source, column, sourceSyntax, overrides), column.IsNullable));
             }
             catch (MoltException ex) when (ex.Kind == MoltErrorKind.UnsupportedType)
             {
@@ -29,7 +28,7 @@ public static class TablePlanner
 
         return errors.Count switch
         {
-            0 => new TablePlan(source, target, columns, source.PrimaryKey.Select(k => names.Apply(k)).ToList()) { SourceKind = sourceKind, Names = names },
+            0 => new TablePlan(source, target, columns, source.PrimaryKey.Select(k => names.Apply(k)).ToList()) { SourceSyntax = sourceSyntax, Names = names },
             1 => throw errors[0],
             _ => throw new MoltException(MoltErrorKind.UnsupportedType, "UnsupportedColumnTypes",
                 string.Join(Environment.NewLine, errors.Select(e => e.Message)), string.Join(Environment.NewLine, errors.Select(e => e.Remedy))),

@@ -10,6 +10,8 @@ namespace Molt.Engine.Schema;
 /// </summary>
 public sealed class TypeMapOverrides
 {
+    private static readonly JsonSerializerOptions CaseInsensitiveJson = new() { PropertyNameCaseInsensitive = true };
+
     private readonly IReadOnlyList<TableEntry> entries;
 
     private TypeMapOverrides(IReadOnlyList<TableEntry> entries) => this.entries = entries;
@@ -20,7 +22,7 @@ public sealed class TypeMapOverrides
     {
         try
         {
-            var parsed = JsonSerializer.Deserialize<List<TableEntry>>(json, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })
+            var parsed = JsonSerializer.Deserialize<List<TableEntry>>(json, CaseInsensitiveJson)
                 ?? [];
             foreach (var entry in parsed)
             {

@@ -1,5 +1,4 @@
-using Molt.Engine.Endpoints;
-using Molt.Engine.Endpoints.Postgres;
+using Npgsql;
 
 namespace Molt.Engine.State;
 
@@ -7,7 +6,7 @@ namespace Molt.Engine.State;
 /// A recorded run with its shards and exceptions, as Get-MoltFetchStatus shows it. A run recorded as running that no
 /// session holds is reported as <see cref="RunStatus.Abandoned"/>.
 /// </summary>
-public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadException> Exceptions)
+public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shards, IReadOnlyList<LoadFailureRecord> Exceptions)
 {
     /// <summary>Every table of the run: those it recorded when it started, and those with shards (runs from before selections were kept).</summary>
     public IReadOnlyList<string> Tables =>
@@ -31,15 +30,10 @@ public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shard
 /// <summary>Reads the load runs recorded in a target's <c>_molt</c> schema.</summary>
 public static class FetchStatusReader
 {
-    public static async Task<IReadOnlyList<FetchRunReport>> ReadAsync(EndpointAddress target, string? fetchId, CancellationToken cancellationToken)
+    /// <param name="lease">How the target's server holds a run's claim: a running run whose claim no session holds is abandoned.</param>
+    public static async Task<IReadOnlyList<FetchRunReport>> ReadAsync(NpgsqlDataSource dataSource, RunLeaseKind lease, string? fetchId,
+        CancellationToken cancellationToken)
     {
-        EndpointKind kind;
-        await using (var connection = await PostgresConnections.OpenAsync(target, cancellationToken).ConfigureAwait(false))
-        {
-            kind = await PostgresConnections.ServerKindAsync(connection, cancellationToken).ConfigureAwait(false);
-        }
-
-        await using var dataSource = PostgresConnections.CreateDataSource(target);
         var store = new LoadStateStore(dataSource);
         var runs = fetchId is null
             ? await store.ListRunsAsync(cancellationToken).ConfigureAwait(false)
@@ -48,7 +42,7 @@ public static class FetchStatusReader
         foreach (var run in runs)
         {
             var abandoned = run.Status == RunStatus.Running
-                            && !await RunLease.IsHeldAsync(dataSource, kind, run.FetchId, cancellationToken).ConfigureAwait(false);
+                            && !await RunLease.IsHeldAsync(dataSource, lease, run.FetchId, cancellationToken).ConfigureAwait(false);
             reports.Add(new FetchRunReport(abandoned ? run with { Status = RunStatus.Abandoned } : run,
                 await store.ReadShardsAsync(run.FetchId, null, cancellationToken).ConfigureAwait(false),
                 await store.ReadExceptionsAsync(run.FetchId, cancellationToken).ConfigureAwait(false)));

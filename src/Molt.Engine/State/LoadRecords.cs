@@ -1,4 +1,4 @@
-using Molt.Engine.Load;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.State;
 
@@ -19,7 +19,7 @@ public sealed record ShardState(string SourceTable, string TargetTable, int Shar
 }
 
 /// <summary>A failure recorded in <c>_molt.fetch_exceptions</c>; RowKey names the rejected row when it is known.</summary>
-public sealed record LoadException(string FetchId, string? SourceTable, int? Shard, string Stage, string? SqlState, string Message, string? RowKey);
+public sealed record LoadFailureRecord(string FetchId, string? SourceTable, int? Shard, string Stage, string? SqlState, string Message, string? RowKey);
 
 public static class ShardStatus
 {

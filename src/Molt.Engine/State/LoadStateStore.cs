@@ -1,4 +1,4 @@
-using Molt.Engine.Load;
+using Molt.Engine.Schema;
 using Npgsql;
 
 namespace Molt.Engine.State;
@@ -90,7 +90,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         cancellationToken, fetchId, status, finished);
 
     public async Task<LoadRun?> FindRunAsync(string fetchId, CancellationToken cancellationToken) =>
-        (await ReadRunsAsync("WHERE fetch_id = $1", cancellationToken, fetchId).ConfigureAwait(false)).FirstOrDefault();
+        (await ReadRunsAsync("WHERE fetch_id = $1", cancellationToken, fetchId).ConfigureAwait(false)) is [var run, ..] ? run : null;
 
     public Task<IReadOnlyList<LoadRun>> ListRunsAsync(CancellationToken cancellationToken) =>
         ReadRunsAsync("ORDER BY started_at DESC", cancellationToken);
@@ -151,7 +151,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         $"""UPDATE "{Schema}"."fetch_shards" SET status = $4, error = $5, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3 AND status <> 'done'""",
         cancellationToken, fetchId, sourceTable, shard, status, error);
 
-    public Task RecordExceptionAsync(LoadException exception, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task RecordExceptionAsync(LoadFailureRecord exception, CancellationToken cancellationToken) => ExecuteAsync(
         $"""INSERT INTO "{Schema}"."fetch_exceptions" (fetch_id, source_table, shard, stage, sql_state, message, row_key) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         cancellationToken, exception.FetchId, exception.SourceTable, exception.Shard, exception.Stage, exception.SqlState, exception.Message, exception.RowKey);
 
@@ -175,7 +175,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         return statements;
     }
 
-    public async Task<IReadOnlyList<LoadException>> ReadExceptionsAsync(string fetchId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LoadFailureRecord>> ReadExceptionsAsync(string fetchId, CancellationToken cancellationToken)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
@@ -183,10 +183,10 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
             fetchId);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var exceptions = new List<LoadException>();
+        var exceptions = new List<LoadFailureRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            exceptions.Add(new LoadException(reader.GetString(0), NullableString(reader, 1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetString(3),
+            exceptions.Add(new LoadFailureRecord(reader.GetString(0), NullableString(reader, 1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetString(3),
                 NullableString(reader, 4), reader.GetString(5), NullableString(reader, 6)));
         }
 

@@ -1,4 +1,3 @@
-using Molt.Engine.Endpoints;
 using Npgsql;
 
 namespace Molt.Engine.State;
@@ -27,8 +26,8 @@ public sealed class RunLease : IAsyncDisposable
     private RunLease(NpgsqlConnection connection, string release, string? releaseParameter) =>
         (this.connection, this.release, this.releaseParameter) = (connection, release, releaseParameter);
 
-    public static async Task<RunLease> AcquireAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken) =>
-        await TryAcquireAsync(target, targetKind, fetchId, Wait, cancellationToken).ConfigureAwait(false)
+    public static async Task<RunLease> AcquireAsync(NpgsqlDataSource target, RunLeaseKind kind, string fetchId, CancellationToken cancellationToken) =>
+        await TryAcquireAsync(target, kind, fetchId, Wait, cancellationToken).ConfigureAwait(false)
         ?? throw new MoltException(MoltErrorKind.InUse, "FetchRunActive",
             $"Load run '{fetchId}' is still running in another session: two sessions loading one run would copy the same rows twice.",
             "Wait for it to finish, or stop it (Ctrl+C) and run -Resume again. If its process is gone but the target still holds its session " +
@@ -39,20 +38,20 @@ public sealed class RunLease : IAsyncDisposable
         };
 
     /// <summary>Whether some session holds the run's claim now, that is, whether the run is being loaded.</summary>
-    public static async Task<bool> IsHeldAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, CancellationToken cancellationToken)
+    public static async Task<bool> IsHeldAsync(NpgsqlDataSource target, RunLeaseKind kind, string fetchId, CancellationToken cancellationToken)
     {
-        await using var lease = await TryAcquireAsync(target, targetKind, fetchId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await using var lease = await TryAcquireAsync(target, kind, fetchId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         return lease is null;
     }
 
     /// <summary>The run's claim, waiting up to <paramref name="wait"/> for another session's to end; null if it did not.</summary>
-    private static async Task<RunLease?> TryAcquireAsync(NpgsqlDataSource target, EndpointKind targetKind, string fetchId, TimeSpan wait,
+    private static async Task<RunLease?> TryAcquireAsync(NpgsqlDataSource target, RunLeaseKind kind, string fetchId, TimeSpan wait,
         CancellationToken cancellationToken)
     {
         var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (targetKind == EndpointKind.CockroachDb)
+            if (kind == RunLeaseKind.RowLock)
             {
                 if (await LockRowAsync(connection, fetchId, wait, cancellationToken).ConfigureAwait(false))
                 {
@@ -172,4 +171,14 @@ public sealed class RunLease : IAsyncDisposable
 
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+}
+
+/// <summary>How a target holds a run's claim: the lock its server can hold for a session without a transaction ID, if any.</summary>
+public enum RunLeaseKind
+{
+    /// <summary>A session advisory lock (PostgreSQL).</summary>
+    AdvisoryLock,
+
+    /// <summary>A write to the run's row in an open transaction, where advisory locks are no-ops (CockroachDB).</summary>
+    RowLock,
 }

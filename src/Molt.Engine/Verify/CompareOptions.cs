@@ -1,4 +1,3 @@
-using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Verify;

@@ -4,7 +4,6 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using Molt.Engine.Endpoints;
 using Molt.Engine.Schema;
 using Serilog;
 
@@ -72,7 +71,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         }
     }
 
-    private TableName TargetName(TableName name) => source.Kind.IsMySqlFamily() ? new TableName(options.TargetSchema, name.Name) : name;
+    private TableName TargetName(TableName name) => source.Syntax == SqlSyntax.MySql ? new TableName(options.TargetSchema, name.Name) : name;
 
     private async Task<TableComparison> CompareTableAsync(TableModel table, TableModel targetTable, string? rowFilter, CompareCallbacks callbacks,
         CancellationToken cancellationToken)
@@ -105,7 +104,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         var kinds = columns.Select(Kind).ToList();
         var keyKinds = key.Select(Kind).ToList();
         // Two PostgreSQL sides compare each value's text form, which is exact for every type they share.
-        var asText = !source.Kind.IsMySqlFamily() && !target.Kind.IsMySqlFamily();
+        var asText = source.Syntax != SqlSyntax.MySql && target.Syntax != SqlSyntax.MySql;
         var counts = new Counts();
         var sink = new DifferenceSink(table.Name, columns.Select(c => c.Name).ToList(), options, callbacks, counts);
         await using (var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, rowFilter, cancellationToken).ConfigureAwait(false))
@@ -135,8 +134,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
             different ? ComparisonStatus.Different : ComparisonStatus.Equal, TimeSpan.Zero, note);
     }
 
-    private async Task MergeAsync(TableModel table, DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnModel> key,
-        IReadOnlyList<ColumnKind> kinds, IReadOnlyList<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks,
+    private async Task MergeAsync(TableModel table, DbDataReader sourceRows, DbDataReader targetRows, List<ColumnModel> key,
+        List<ColumnKind> kinds, IReadOnlyList<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks,
         CancellationToken cancellationToken)
     {
         var keyCount = key.Count;
@@ -182,7 +181,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         }
     }
 
-    private async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,
+    private static async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,
         CancellationToken cancellationToken)
     {
         var balance = new Dictionary<UInt128, long>();
@@ -205,8 +204,8 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
     }
 
     /// <summary>Live mode: reads each differing row again from both sides, a few times after a delay, and keeps only what stays different.</summary>
-    private async Task RecheckAsync(TableModel table, TableName targetName, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> targetKey,
-        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, IReadOnlyList<ColumnKind> kinds, bool asText,
+    private async Task RecheckAsync(TableModel table, TableName targetName, List<ColumnModel> key, IReadOnlyList<ColumnModel> targetKey,
+        IReadOnlyList<ColumnModel> columns, IReadOnlyList<ColumnModel> targetColumns, List<ColumnKind> kinds, bool asText,
         (string? Source, string? Target) rowFilters, DifferenceSink sink, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < options.LiveRetries && sink.Candidates.Count > 0; attempt++)
@@ -254,7 +253,7 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
         column.Type.Name == "date",
         IsDecimal: VerifySide.IsDecimal(column),
-        ZeroDateAsSentinel: options.ZeroDates == Endpoints.MySql.ZeroDateHandling.Sentinel,
+        ZeroDateAsSentinel: options.ZeroDates == ZeroDateHandling.Sentinel,
         IsSingle: column.Type.Name is "float" or "real");
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)

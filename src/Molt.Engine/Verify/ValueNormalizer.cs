@@ -1,7 +1,7 @@
+using Molt.Engine.Schema;
 using System.Collections;
 using System.Globalization;
 using System.Text;
-using Molt.Engine.Endpoints.MySql;
 
 namespace Molt.Engine.Verify;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using Molt.Engine.Sessions;
 using Molt.Engine;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Logging;
@@ -180,7 +181,7 @@ public sealed class CompareMoltDataCommand : MoltCmdlet
             TableConcurrency = TableConcurrency,
             Live = Live,
             FloatTolerance = FloatTolerance,
-            ZeroDates = (Engine.Endpoints.MySql.ZeroDateHandling)(int)ZeroDateHandling,
+            ZeroDates = (Engine.Schema.ZeroDateHandling)(int)ZeroDateHandling,
         };
         var progressIds = new Dictionary<TableName, int>();
         var lastProgress = new Dictionary<TableName, DateTime>();

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Molt.Engine.Endpoints;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 using Molt.PowerShell.Completion;
 
@@ -31,7 +32,7 @@ public sealed class GetMoltFetchStatusCommand : MoltCmdlet
         {
             var address = EndpointAddress.Parse(Target, TargetCredential?.GetNetworkCredential(), EndpointRole.Target);
             IReadOnlyList<FetchRunReport> reports = [];
-            RunEngine(async ct => reports = await FetchStatusReader.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
+            RunEngine(async ct => reports = await FetchStatusSession.ReadAsync(address, FetchId, ct).ConfigureAwait(false));
             var statuses = reports.Select(report => new FetchRunStatus
             {
                 FetchId = report.Run.FetchId,

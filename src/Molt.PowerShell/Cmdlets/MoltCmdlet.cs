@@ -10,7 +10,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// What every Molt cmdlet shares: engine work runs asynchronously while this (the pipeline) thread writes its
 /// objects, progress and log events; Ctrl+C cancels the work; engine errors become proper error records.
 /// </summary>
-public abstract class MoltCmdlet : PSCmdlet
+public abstract class MoltCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource stopping = new();
     private BlockingCollection<Action>? pipelineActions;
@@ -23,6 +23,13 @@ public abstract class MoltCmdlet : PSCmdlet
     protected CancellationToken StopToken => stopping.Token;
 
     protected override void StopProcessing() => stopping.Cancel();
+
+    /// <summary>PowerShell disposes a cmdlet when its pipeline ends.</summary>
+    public void Dispose()
+    {
+        stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>Opens the engine log for this invocation: Information and up feed -Verbose, Debug feeds -Debug.</summary>
     protected MoltLogSession OpenLog()
@@ -94,7 +101,7 @@ public abstract class MoltCmdlet : PSCmdlet
     }
 
     /// <summary>Keeps running what the cancelled engine posts (its last warnings among them) until it has stopped.</summary>
-    private void DrainUntilStopped(BlockingCollection<Action> actions, Task work)
+    private static void DrainUntilStopped(BlockingCollection<Action> actions, Task work)
     {
         foreach (var action in actions.GetConsumingEnumerable())
         {

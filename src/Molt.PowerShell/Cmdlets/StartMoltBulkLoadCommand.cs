@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Host;
@@ -5,6 +6,8 @@ using System.Text;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
+using Molt.Engine.State;
 using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;
@@ -148,7 +151,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             var options = new BulkLoadOptions
             {
                 Filter = new TableFilter(Schema, Table, ExcludeTable),
-                TableHandling = (Engine.Load.TableHandling)(int)TableHandling,
+                TableHandling = (Engine.Schema.TableHandling)(int)TableHandling,
                 Cascade = Cascade,
                 TypeMap = TypeMapFile is null ? TypeMapOverrides.None : TypeMapOverrides.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(TypeMapFile)),
                 Where = RowFilterParameter.ToDictionary(Where),
@@ -175,7 +178,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
                         new SourceOptions
                         {
                             ReplicationSlot = ReplicationSlot,
-                            ZeroDates = (Engine.Endpoints.MySql.ZeroDateHandling)(int)ZeroDateHandling,
+                            ZeroDates = (Engine.Schema.ZeroDateHandling)(int)ZeroDateHandling,
                         }, log, ct).ConfigureAwait(false);
                     plan = await session.PlanAsync(ct).ConfigureAwait(false);
                 });
@@ -208,7 +211,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         var whatIf = WhatIfInEffect();
         // A resumed run drops or empties by its recorded table handling, which a bare -Resume does not repeat.
         var handling = plan.Selection.TableHandling;
-        var dropping = handling == Engine.Load.TableHandling.DropAndRecreate;
+        var dropping = handling == Engine.Schema.TableHandling.DropAndRecreate;
         if (plan.Reset is { } reset)
         {
             if (!whatIf)
@@ -245,8 +248,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
             var description = Describe(plan, table);
             var action = handling switch
             {
-                Engine.Load.TableHandling.DropAndRecreate => "Drop, recreate and load",
-                Engine.Load.TableHandling.TruncateIfExists => "Truncate and load",
+                Engine.Schema.TableHandling.DropAndRecreate => "Drop, recreate and load",
+                Engine.Schema.TableHandling.TruncateIfExists => "Truncate and load",
                 _ => "Load",
             };
             if (Confirms(handling, description, $"{action} target table {table.Plan.Target}?", $"{action} {table.Plan.Target}"))
@@ -264,10 +267,10 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     /// with -Confirm or a $ConfirmPreference of Medium or lower. A host that cannot ask (pwsh -NonInteractive, a
     /// runspace without a UI) fails with what to add instead of waiting for an answer.
     /// </summary>
-    private bool Confirms(Engine.Load.TableHandling handling, string description, string question, string caption)
+    private bool Confirms(Engine.Schema.TableHandling handling, string description, string question, string caption)
     {
         var asked = MyInvocation.BoundParameters.ContainsKey("Confirm") || WhatIfInEffect()
-            || (handling == Engine.Load.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !Force);
+            || (handling == Engine.Schema.TableHandling.None ? ConfirmPreferenceReaches(ConfirmImpact.Medium) : !Force);
         if (!asked)
         {
             return true;
@@ -279,7 +282,7 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         }
         catch (Exception ex) when (ex is HostException or PSInvalidOperationException)
         {
-            throw handling == Engine.Load.TableHandling.None
+            throw handling == Engine.Schema.TableHandling.None
                 ? new Engine.MoltException(Engine.MoltErrorKind.InvalidArgument, "ConfirmationRequired",
                     $"The load asks first (-Confirm or $ConfirmPreference), but this session cannot ask: {ex.Message}",
                     "Leave -Confirm out, or add -Confirm:$false, to run it unattended; -WhatIf shows what it would do.", ex)
@@ -315,20 +318,20 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
     private string Describe(LoadPlan plan, PlannedTable table)
     {
         var text = new StringBuilder();
-        text.Append($"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
+        text.Append(CultureInfo.InvariantCulture, $"Load {table.Plan.Source.Name} -> {table.Plan.Target} ({plan.TargetDialect}), ~{table.Plan.Source.EstimatedRows} rows, ");
         text.Append(table.Plan.Source.HasPrimaryKey ? $"up to {ShardsPerTable} shards" : "1 shard (no primary key)");
         text.Append(table.Plan.IsBinaryCompatible ? ", binary relay" : ", converted per column");
         if (table.Where is not null)
         {
-            text.Append($", WHERE {table.Where}");
+            text.Append(CultureInfo.InvariantCulture, $", WHERE {table.Where}");
         }
 
         foreach (var column in table.Plan.Columns)
         {
-            text.AppendLine().Append($"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"  column {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql}");
             if (column.Type.Note is not null)
             {
-                text.Append($" ({column.Type.Note})");
+                text.Append(CultureInfo.InvariantCulture, $" ({column.Type.Note})");
             }
         }
 
@@ -386,8 +389,8 @@ public sealed class StartMoltBulkLoadCommand : MoltCmdlet
         {
             FetchId = summary!.FetchId,
             Status = Statuses.Load(summary.Status),
-            SnapshotPosition = summary.SnapshotPosition?.Value,
-            GtidSet = summary.SnapshotPosition?.GtidSet,
+            SnapshotPosition = summary.SnapshotPosition is { } position ? RecordedPosition.Of(position).Value : null,
+            GtidSet = summary.SnapshotPosition is { } gtids ? RecordedPosition.Of(gtids).GtidSet : null,
             Tables = summary.Tables,
             Rows = summary.Rows,
             Bytes = summary.Bytes,

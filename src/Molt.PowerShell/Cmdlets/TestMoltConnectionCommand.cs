@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Molt.Engine.Checks;
 using Molt.Engine.Endpoints;
+using Molt.Engine.Sessions;
 
 namespace Molt.PowerShell.Cmdlets;
 

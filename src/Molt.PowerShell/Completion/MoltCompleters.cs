@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 
 namespace Molt.PowerShell.Completion;
@@ -78,6 +79,6 @@ public sealed class FetchIdCompleter : DatabaseCompleter
 {
     protected override async Task<IEnumerable<string>> CandidatesAsync(IDictionary bound, CancellationToken cancellationToken) =>
         Address(bound, "Target", "TargetCredential") is { } target
-            ? (await FetchStatusReader.ReadAsync(target, null, cancellationToken).ConfigureAwait(false)).Select(r => r.Run.FetchId)
+            ? (await FetchStatusSession.ReadAsync(target, null, cancellationToken).ConfigureAwait(false)).Select(r => r.Run.FetchId)
             : [];
 }

@@ -18,7 +18,7 @@ public sealed class CockroachPostgresDdlTests(PostgresSourceFixture fixture)
     public async Task PagilaAsCockroachDbIsGivenIt()
     {
         var tables = await DialectScript.ReadCatalogAsync(fixture.Server.ConnectionUri("pagila"), TableFilter.All);
-        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, EndpointKind.Postgres, name => name), "pagila.sql");
+        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, SqlSyntax.Postgres, name => name), "pagila.sql");
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public sealed class CockroachPostgresDdlTests(PostgresSourceFixture fixture)
         var database = await fixture.NewDatabaseAsync("crdb_torture");
         await fixture.Server.ExecuteAsync(database, TortureTables.Postgres);
         var tables = await DialectScript.ReadCatalogAsync(fixture.Server.ConnectionUri(database), TableFilter.All);
-        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, EndpointKind.Postgres, name => name), "postgres-torture.sql");
+        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, SqlSyntax.Postgres, name => name), "postgres-torture.sql");
     }
 }
 
@@ -43,7 +43,7 @@ public sealed class CockroachMySqlDdlTests(MySqlSourceFixture fixture)
     public async Task SakilaAsCockroachDbIsGivenIt()
     {
         var tables = await DialectScript.ReadCatalogAsync(fixture.Source.ConnectionUri("sakila"), TableFilter.All);
-        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, EndpointKind.MariaDb, name => new TableName("public", name.Name), SakilaSpatial),
+        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, SqlSyntax.MySql, name => new TableName("public", name.Name), SakilaSpatial),
             "sakila.sql");
     }
 
@@ -55,7 +55,7 @@ public sealed class CockroachMySqlDdlTests(MySqlSourceFixture fixture)
         await fixture.Source.CreateDatabaseAsync(database);
         await fixture.Source.ExecuteAsync(database, TortureTables.MySql);
         var tables = await DialectScript.ReadCatalogAsync(fixture.Source.ConnectionUri(database), TableFilter.All);
-        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, EndpointKind.MariaDb, name => new TableName("public", name.Name)),
+        DialectScript.AssertMatches(DialectScript.Render(tables, Dialect, SqlSyntax.MySql, name => new TableName("public", name.Name)),
             "mysql-torture.sql");
     }
 }

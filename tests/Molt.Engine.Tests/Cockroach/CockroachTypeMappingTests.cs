@@ -16,7 +16,7 @@ public sealed class CockroachTypeMappingTests
     public void UserTypesCockroachDbLacksKeepTheirTextForm(string kind, string sql, string wire, string note)
     {
         var type = new ColumnType("pair", "pair") { UserTypeKind = kind, UserTypeName = new TableName("app", "pair") };
-        var mapped = Map(type, EndpointKind.Postgres);
+        var mapped = Map(type, SqlSyntax.Postgres);
         Assert.Equal((sql, wire, false), (mapped.Sql, mapped.WireType, mapped.IsBinaryCompatible));
         Assert.Contains(note, mapped.Note);
     }
@@ -25,9 +25,9 @@ public sealed class CockroachTypeMappingTests
     public void ArraysMapTheirElementAndJsonArraysNeedNoNoteFromTheMinimumVersionOn()
     {
         Assert.Equal(("VARCHAR(20)[]", "character varying[]", true),
-            Tuple(Map(new ColumnType("character varying", "character varying(20)[]") { IsArray = true }, EndpointKind.Postgres)));
-        Assert.Equal(("DECIMAL[]", "numeric[]", false), Tuple(Map(new ColumnType("money", "money[]") { IsArray = true }, EndpointKind.Postgres)));
-        var json = Map(new ColumnType("jsonb", "jsonb[]") { IsArray = true }, EndpointKind.Postgres);
+            Tuple(Map(new ColumnType("character varying", "character varying(20)[]") { IsArray = true }, SqlSyntax.Postgres)));
+        Assert.Equal(("DECIMAL[]", "numeric[]", false), Tuple(Map(new ColumnType("money", "money[]") { IsArray = true }, SqlSyntax.Postgres)));
+        var json = Map(new ColumnType("jsonb", "jsonb[]") { IsArray = true }, SqlSyntax.Postgres);
         Assert.Equal(("JSONB[]", "jsonb[]"), (json.Sql, json.WireType));
         Assert.Null(json.Note);
     }
@@ -35,7 +35,7 @@ public sealed class CockroachTypeMappingTests
     [Fact]
     public void AnUnknownTypeIsRefusedWithTheTypeMapEntryThatWouldFixIt()
     {
-        var error = Assert.Throws<MoltException>(() => Map(new ColumnType("hstore", "hstore") { UserTypeKind = null }, EndpointKind.Postgres));
+        var error = Assert.Throws<MoltException>(() => Map(new ColumnType("hstore", "hstore") { UserTypeKind = null }, SqlSyntax.Postgres));
         Assert.Equal(("UnsupportedColumnType", MoltErrorKind.UnsupportedType), (error.ErrorId, error.Kind));
         Assert.Contains("app.t.c", error.Message);
         Assert.Contains("\"target_type\":\"text\"", error.Remedy);
@@ -44,7 +44,7 @@ public sealed class CockroachTypeMappingTests
     [Fact]
     public void MySqlSpatialValuesAreRefusedWithBytesSuggested()
     {
-        var error = Assert.Throws<MoltException>(() => Map(new ColumnType("point", "point"), EndpointKind.MySql));
+        var error = Assert.Throws<MoltException>(() => Map(new ColumnType("point", "point"), SqlSyntax.MySql));
         Assert.Contains("\"target_type\":\"bytea\"", error.Remedy);
     }
 
@@ -59,7 +59,7 @@ public sealed class CockroachTypeMappingTests
     public void TypeMapEntriesMayUseCockroachDbSpellings(string targetType, string wire)
     {
         var overrides = TypeMapOverrides.Parse($$"""[{"table": "app.t", "column_type_map": [{"column": "c", "target_type": "{{targetType}}"}]}]""");
-        var mapped = Dialect.MapType(Table(new ColumnType("text", "text")), Column(new ColumnType("text", "text")), EndpointKind.Postgres, overrides);
+        var mapped = Dialect.MapType(Table(new ColumnType("text", "text")), Column(new ColumnType("text", "text")), SqlSyntax.Postgres, overrides);
         Assert.Equal((targetType, wire, false), Tuple(mapped));
     }
 
@@ -67,10 +67,10 @@ public sealed class CockroachTypeMappingTests
     public void ATableWithoutAPrimaryKeyIsRefusedOnlyWhenSoChosen()
     {
         var table = new TableModel(Name, [Column(new ColumnType("text", "text"))], []);
-        var error = Assert.Throws<MoltException>(() => TablePlanner.Plan(table, Name, Dialect, EndpointKind.Postgres, TypeMapOverrides.None));
+        var error = Assert.Throws<MoltException>(() => TablePlanner.Plan(table, Name, Dialect, SqlSyntax.Postgres, TypeMapOverrides.None));
         Assert.Equal("MissingPrimaryKey", error.ErrorId);
 
-        var plan = TablePlanner.Plan(table, Name, new CockroachDialect(MissingPrimaryKey.AddRowId), EndpointKind.Postgres, TypeMapOverrides.None);
+        var plan = TablePlanner.Plan(table, Name, new CockroachDialect(MissingPrimaryKey.AddRowId), SqlSyntax.Postgres, TypeMapOverrides.None);
         Assert.Equal("""CREATE TABLE "app"."t" ("c" TEXT)""", new CockroachDialect(MissingPrimaryKey.AddRowId).CreateTable(plan));
     }
 
@@ -85,7 +85,7 @@ public sealed class CockroachTypeMappingTests
     public void TheServerIsRecognisedByItsVersionString(string version, string? expected) =>
         Assert.Equal(expected, CockroachPrerequisites.ParseVersion(version)?.ToString());
 
-    private static TargetType Map(ColumnType type, EndpointKind source) => Dialect.MapType(Table(type), Column(type), source, TypeMapOverrides.None);
+    private static TargetType Map(ColumnType type, SqlSyntax source) => Dialect.MapType(Table(type), Column(type), source, TypeMapOverrides.None);
 
     private static TableModel Table(ColumnType type) => new(Name, [Column(type)], ["c"]);
 

@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 
 namespace Molt.Engine.Tests.Cockroach;
 
@@ -16,24 +18,24 @@ internal static class DialectScript
     public static async Task<IReadOnlyList<TableModel>> ReadCatalogAsync(string sourceUri, TableFilter filter)
     {
         using var log = new MoltLogSession();
-        await using var source = await SourceEndpoints.OpenAsync(EndpointAddress.Parse(sourceUri), new SourceOptions(), log.Logger, default);
+        await using var source = await DatabaseRegistry.OpenSourceAsync(EndpointAddress.Parse(sourceUri), new SourceOptions(), log.Logger, default);
         return await source.Catalog.ReadTablesAsync(filter, default);
     }
 
-    public static string Render(IEnumerable<TableModel> tables, ITargetDialect dialect, EndpointKind sourceKind, Func<TableName, TableName> targetName,
+    public static string Render(IEnumerable<TableModel> tables, ITargetDialect dialect, SqlSyntax sourceSyntax, Func<TableName, TableName> targetName,
         TypeMapOverrides? overrides = null)
     {
         var ordered = tables.OrderBy(t => t.Name).ToList();
-        var plans = ordered.Select(t => TablePlanner.Plan(t, targetName(t.Name), dialect, sourceKind, overrides ?? TypeMapOverrides.None)).ToList();
+        var plans = ordered.Select(t => TablePlanner.Plan(t, targetName(t.Name), dialect, sourceSyntax, overrides ?? TypeMapOverrides.None)).ToList();
         var targetNames = plans.ToDictionary(p => p.Source.Name, p => p.Target);
         var script = new StringBuilder();
         foreach (var plan in plans)
         {
             script.Append("-- ").Append(plan.Source.Name).Append(" -> ").Append(plan.Target).Append('\n');
             // A MySQL value is always converted; a PostgreSQL one is worth a line when it is.
-            foreach (var column in plan.Columns.Where(c => c.Type.Note is not null || (sourceKind == EndpointKind.Postgres && !c.Type.IsBinaryCompatible)))
+            foreach (var column in plan.Columns.Where(c => c.Type.Note is not null || (sourceSyntax == SqlSyntax.Postgres && !c.Type.IsBinaryCompatible)))
             {
-                script.Append($"--   {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql} as {column.Type.WireType}" +
+                script.Append(CultureInfo.InvariantCulture, $"--   {column.Name}: {column.Source.Type.Declared} -> {column.Type.Sql} as {column.Type.WireType}" +
                               $"{(column.Type.IsBinaryCompatible ? "" : ", converted")}{(column.Type.Note is null ? "" : $" ({column.Type.Note})")}\n");
             }
 

@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Endpoints.Postgres;
@@ -54,7 +55,7 @@ public sealed class ImportFollowUpTests(PostgresSourceFixture fixture)
     public async Task EveryConnectionOfATargetDataSourceTakesItsSessionSettings()
     {
         var address = EndpointAddress.Parse(fixture.Server.ConnectionUri("postgres"));
-        await using var dataSource = PostgresConnections.CreateDataSource(address, sessionSettings: ["SET statement_timeout = '4321s'"]);
+        await using var dataSource = PgWireConnections.CreateDataSource(address, sessionSettings: ["SET statement_timeout = '4321s'"]);
         await using var first = await dataSource.OpenConnectionAsync();
         await using var second = await dataSource.OpenConnectionAsync();
         foreach (var connection in new[] { first, second })

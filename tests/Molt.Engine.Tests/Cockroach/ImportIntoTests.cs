@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
@@ -157,7 +158,7 @@ public sealed class MySqlImportRejectionTests(MySqlSourceFixture fixture)
         var target = await fixture.NewTargetAsync("import_reject");
         var (summary, tables, _) = await ImportHarness.ExportAsync(fixture.Source.ConnectionUri(database), fixture.Target.ConnectionUri(target),
             new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, FetchId = "import-reject" },
-            new SourceOptions { ZeroDates = Engine.Endpoints.MySql.ZeroDateHandling.Reject });
+            new SourceOptions { ZeroDates = ZeroDateHandling.Reject });
 
         Assert.Equal(RunStatus.Failed, summary.Status);
         Assert.Contains("zero date", tables.Single(t => t.Table.Name == "events").Error);
@@ -196,7 +197,7 @@ public sealed class ImportFileServerTests
     public void AnAddressInUseIsAClearError()
     {
         var address = $"127.0.0.1:{FreePort()}";
-        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, int.Parse(address.Split(':')[1]));
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, int.Parse(address.Split(':')[1], CultureInfo.InvariantCulture));
         taken.Start();
         var error = Assert.Throws<MoltException>(() => ImportFileServer.Start(Path.GetTempPath(), address));
         Assert.Equal("ImportListenFailed", error.ErrorId);
@@ -226,7 +227,7 @@ public sealed class ImportIntoOptionsTests
     public void TheStatementNamesEveryColumnAndFileAndTheNullMarker()
     {
         var table = new TableModel(new TableName("app", "O'Brien"), [new ColumnModel("id", 1, new ColumnType("bigint", "bigint"), false)], ["id"]);
-        var plan = TablePlanner.Plan(table, table.Name, ImportHarness.Dialect, Engine.Endpoints.EndpointKind.Postgres, TypeMapOverrides.None);
+        var plan = TablePlanner.Plan(table, table.Name, ImportHarness.Dialect, SqlSyntax.Postgres, TypeMapOverrides.None);
         Assert.Equal("""IMPORT INTO "app"."O'Brien" ("id") CSV DATA ('http://h/a.csv', 'http://h/it''s.csv') WITH nullif = '\N'""",
             ImportHarness.Dialect.ImportInto(plan, ["http://h/a.csv", "http://h/it's.csv"]));
     }

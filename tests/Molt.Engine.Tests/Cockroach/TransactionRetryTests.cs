@@ -1,3 +1,5 @@
+using System.Globalization;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Replication;
 using Molt.Engine.Tests.Load;
 using Npgsql;
@@ -86,7 +88,7 @@ public sealed class TransactionRetryTests(PostgresSourceFixture fixture)
     private static async Task<long> TotalAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("SELECT coalesce(sum(v), 0) FROM ledger", connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
     }
 
     private static async Task AppendAsync(NpgsqlConnection connection, long value, CancellationToken ct)

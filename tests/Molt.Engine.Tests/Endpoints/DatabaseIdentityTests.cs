@@ -2,6 +2,8 @@ using System.Net;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
+using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.Verify;
 using Molt.Testing;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.MySql;
@@ -51,7 +52,7 @@ public sealed class EndpointAddressTests
         Assert.Equal(5433, pg.Port);
         Assert.Equal("secret", pg.Password);
         Assert.DoesNotContain("secret", pg.Display);
-        Assert.Equal("Disable", PostgresConnections.Builder(pg).SslMode.ToString());
+        Assert.Equal("Disable", PgWireConnections.Builder(pg).SslMode.ToString());
 
         var my = EndpointAddress.Parse("Engine=MariaDB;Server=db;Database=sakila;Uid=u;Pwd=secret");
         Assert.Equal(EndpointKind.MariaDb, my.Kind);
@@ -76,7 +77,7 @@ public sealed class EndpointAddressTests
     public void UnknownOptionIsReportedWithoutThePassword()
     {
         var address = EndpointAddress.Parse("postgres://u:hunter2@db/shop?frobnicate=yes");
-        var error = Assert.Throws<MoltException>(() => PostgresConnections.Builder(address));
+        var error = Assert.Throws<MoltException>(() => PgWireConnections.Builder(address));
         Assert.Contains("frobnicate", error.Message);
         Assert.DoesNotContain("hunter2", error.Message);
     }
@@ -132,7 +133,7 @@ public sealed class EndpointAddressTests
         var address = EndpointAddress.Parse(text);
         Assert.DoesNotContain("k3y", address.Display);
         Assert.Contains("***", address.Display);
-        Assert.Equal("k3y", PostgresConnections.Builder(address).SslPassword);
+        Assert.Equal("k3y", PgWireConnections.Builder(address).SslPassword);
     }
 
     [Fact]

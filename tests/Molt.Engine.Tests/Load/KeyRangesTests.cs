@@ -1,4 +1,6 @@
+using System.Globalization;
 using Molt.Engine.Load;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.Tests.Load;
 
@@ -18,12 +20,12 @@ public sealed class KeyRangesTests
         for (var i = 1; i < ranges.Count; i++)
         {
             Assert.Equal(ranges[i - 1].Upper, ranges[i].Lower);
-            Assert.True(i == 1 || long.Parse(ranges[i].Lower!) > long.Parse(ranges[i - 1].Lower!));
+            Assert.True(i == 1 || long.Parse(ranges[i].Lower!, CultureInfo.InvariantCulture) > long.Parse(ranges[i - 1].Lower!, CultureInfo.InvariantCulture));
         }
 
         foreach (var key in new[] { min, max, min + ((max - min) / 2), long.MinValue, long.MaxValue })
         {
-            Assert.Single(ranges, r => (r.Lower is null || key >= long.Parse(r.Lower)) && (r.Upper is null || key < long.Parse(r.Upper)));
+            Assert.Single(ranges, r => (r.Lower is null || key >= long.Parse(r.Lower, CultureInfo.InvariantCulture)) && (r.Upper is null || key < long.Parse(r.Upper, CultureInfo.InvariantCulture)));
         }
     }
 

@@ -1,7 +1,9 @@
+using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Testing;
 
 namespace Molt.Engine.Tests.Load;
@@ -22,9 +24,14 @@ internal static class LoadHarness
         }, minimumLevel: MoltLogLevel.Debug);
         var source = EndpointAddress.Parse(sourceUri);
         var target = EndpointAddress.Parse(targetUri);
-        await using var loader = dialect is null
-            ? await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, ct)
-            : await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, _ => dialect, ct);
+        // A dialect given loads with that database's implementations, whatever server the target is.
+        EndpointKind? targetAs = dialect switch
+        {
+            null => null,
+            CockroachDialect => EndpointKind.CockroachDb,
+            _ => EndpointKind.Postgres,
+        };
+        await using var loader = await BulkLoadSession.OpenAsync(source, target, options, sourceOptions ?? new SourceOptions(), session, targetAs, ct);
         // approve stands for the host's -Confirm: the tables it leaves out of the plan are declined.
         var plan = await loader.PlanAsync(ct);
         plan = approve?.Invoke(plan) ?? plan;

@@ -22,8 +22,8 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate, TypeMap = SakilaSpatial, ShardsPerTable = 3 });
 
         Assert.Equal(RunStatus.Succeeded, summary.Status);
-        Assert.Matches(@"^.+\.\d+:\d+$", summary.SnapshotPosition!.Value);
-        Assert.Matches(@"^\d+-\d+-\d+", summary.SnapshotPosition.GtidSet);
+        Assert.Matches(@"^.+\.\d+:\d+$", RecordedPosition.Of(summary.SnapshotPosition!).Value);
+        Assert.Matches(@"^\d+-\d+-\d+", RecordedPosition.Of(summary.SnapshotPosition!).GtidSet);
         Assert.Equal(16, plan.Tables.Count);
         await SakilaChecks.AssertArrivedWholeAsync(fixture, target, plan);
     }
@@ -368,7 +368,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             written = 0;
             var buffer = new byte[8192];
             int read;
-            while ((read = await copy.ReadAsync(buffer, 0, buffer.Length)) > 0)
+            while ((read = await copy.ReadAsync(buffer.AsMemory(), CancellationToken.None)) > 0)
             {
                 written += read;
             }
@@ -451,7 +451,7 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
             await writer;
         }
 
-        var snapshot = Sequence(summary.SnapshotPosition!.GtidSet!);
+        var snapshot = Sequence(RecordedPosition.Of(summary.SnapshotPosition!).GtidSet!);
         var expected = new Dictionary<long, int>();
         foreach (var (_, from, inserted) in transactions.Where(t => t.Sequence <= snapshot))
         {
@@ -467,16 +467,16 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
                  .Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = row.Split(':');
-            actual[long.Parse(parts[0])] = int.Parse(parts[1]);
+            actual[long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)] = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         Assert.True(transactions.Any(t => t.Sequence <= snapshot) && transactions.Any(t => t.Sequence > snapshot),
-            $"the writer's {transactions.Count} transactions should fall on both sides of the snapshot {summary.SnapshotPosition.GtidSet}");
+            $"the writer's {transactions.Count} transactions should fall on both sides of the snapshot {RecordedPosition.Of(summary.SnapshotPosition!).GtidSet}");
         Assert.Equal(expected.Where(e => e.Value != 1 || e.Key > 200_000).OrderBy(e => e.Key), actual.OrderBy(e => e.Key));
         Assert.Equal(200_000L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM ledger WHERE id <= 200000"));
 
         // The sequence number of domain 0 in a MariaDB GTID or GTID set ("0-1-42").
-        static long Sequence(string gtid) => long.Parse(gtid.Split(',').Single(g => g.StartsWith("0-", StringComparison.Ordinal)).Split('-')[2]);
+        static long Sequence(string gtid) => long.Parse(gtid.Split(',').Single(g => g.StartsWith("0-", StringComparison.Ordinal)).Split('-')[2], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Molt.Engine.Load;
+using Molt.Engine.Schema;
 using Molt.Engine.State;
 
 namespace Molt.Engine.Tests.Load;

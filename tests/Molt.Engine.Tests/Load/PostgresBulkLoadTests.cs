@@ -2,6 +2,7 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 
 namespace Molt.Engine.Tests.Load;
@@ -20,7 +21,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
         Assert.Equal(RunStatus.Succeeded, summary.Status);
         Assert.Empty(summary.FailedTables);
         Assert.Equal(plan.Tables.Count, tables.Count);
-        Assert.Matches(@"^[0-9A-F]+/[0-9A-F]+$", summary.SnapshotPosition!.Value);
+        Assert.Matches(@"^[0-9A-F]+/[0-9A-F]+$", RecordedPosition.Of(summary.SnapshotPosition!).Value);
         Assert.Contains(tables, t => t.Table == new TableName("public", "rental") && t.Shards == 3);
         foreach (var table in plan.Tables)
         {
@@ -50,7 +51,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
 
         Assert.Equal(RunStatus.Succeeded, summary.Status);
         var rental = plan.Tables.Single(t => t.Plan.Source.Name.Name == "rental");
-        Assert.DoesNotContain("PRIMARY KEY", rental.PreLoad.Last());
+        Assert.DoesNotContain("PRIMARY KEY", rental.PreLoad[^1]);
         Assert.Contains("ADD PRIMARY KEY (\"rental_id\")", rental.PrimaryKeyAfterLoad);
         foreach (var table in plan.Tables)
         {
@@ -199,7 +200,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
             {
                 second = Record.Exception(() =>
                     LoadHarness.LoadAsync(Uri(source), Uri(target), options with { Resume = true }, dialect: dialect).GetAwaiter().GetResult());
-                statusDuringLoad = FetchStatusReader.ReadAsync(EndpointAddress.Parse(Uri(target)), "lease-test", CancellationToken.None)
+                statusDuringLoad = FetchStatusSession.ReadAsync(EndpointAddress.Parse(Uri(target)), "lease-test", CancellationToken.None)
                     .GetAwaiter().GetResult().Single().Run.Status;
             }
         }, dialect: dialect);
@@ -317,7 +318,7 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
         {
             Assert.Equal(await fixture.Server.ScalarAsync<long>("pagila", "SELECT count(*) FROM rental WHERE customer_id < 100"), Assert.Single(tables).Rows);
             Assert.Equal(await fixture.Server.ScalarAsync<string>("pagila", $"SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{slot}'"),
-                summary.SnapshotPosition!.Value);
+                RecordedPosition.Of(summary.SnapshotPosition!).Value);
         }
         finally
         {

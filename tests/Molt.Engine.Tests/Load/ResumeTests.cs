@@ -1,6 +1,7 @@
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 
 namespace Molt.Engine.Tests.Load;
@@ -108,7 +109,7 @@ public sealed class ResumeTests(PostgresSourceFixture fixture)
             && l.Contains("-FetchId 'declined' -Resume", StringComparison.Ordinal));
         Assert.Equal(RunStatus.Failed, await fixture.Server.ScalarAsync<string>(target, "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'declined'"));
         // Get-MoltFetchStatus reads the same: a declined table has no shards, and is pending all the same.
-        var report = Assert.Single(await FetchStatusReader.ReadAsync(EndpointAddress.Parse(Uri(target)), "declined", CancellationToken.None));
+        var report = Assert.Single(await FetchStatusSession.ReadAsync(EndpointAddress.Parse(Uri(target)), "declined", CancellationToken.None));
         Assert.Equal(["public.declined", "public.kept"], report.Tables);
         Assert.Equal(["public.declined"], report.PendingTables);
         Assert.Empty(report.FailedTables);

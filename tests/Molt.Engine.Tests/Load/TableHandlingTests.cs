@@ -3,6 +3,7 @@ using Molt.Engine.Endpoints.Cockroach;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.State;
 
 namespace Molt.Engine.Tests.Load;

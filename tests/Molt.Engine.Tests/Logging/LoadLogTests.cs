@@ -3,6 +3,7 @@ using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
+using Molt.Engine.Sessions;
 using Molt.Engine.Tests.Load;
 
 namespace Molt.Engine.Tests.Logging;

@@ -1,5 +1,6 @@
 using Molt.Engine.Endpoints;
 using Molt.Engine.Logging;
+using Molt.Engine.Sessions;
 using Molt.Engine.Verify;
 
 namespace Molt.Engine.Tests.Verify;

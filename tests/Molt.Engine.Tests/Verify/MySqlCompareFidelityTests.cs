@@ -1,4 +1,5 @@
 using Molt.Engine.Load;
+using Molt.Engine.Schema;
 using Molt.Engine.Tests.Load;
 using Molt.Engine.Verify;
 

@@ -1,6 +1,6 @@
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Cockroach;
 
@@ -26,6 +26,8 @@ public enum MissingPrimaryKey
 /// </summary>
 public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
 {
+    private static readonly string[] TrigramOperatorClasses = ["gin_trgm_ops", "gist_trgm_ops"];
+
     /// <summary>
     /// A shard is copied inside one explicit transaction, so its COPY commits atomically
     /// (https://www.cockroachlabs.com/docs/stable/copy); CockroachDB splits mutations into 4 MiB batches under a
@@ -35,7 +37,14 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     /// </summary>
     public const long RowsPerTransaction = 100_000;
 
-    public override EndpointKind Kind => EndpointKind.CockroachDb;
+    public override string DisplayName => "CockroachDB";
+
+    public override bool SupportsImportInto => true;
+
+    /// <summary>CockroachDB stores a table's rows by its primary key (https://www.cockroachlabs.com/docs/stable/primary-key).</summary>
+    public override bool CanDeferPrimaryKey => false;
+
+    public override bool GivesKeylessTablesHiddenRowId => true;
 
     public override long? MaxRowsPerTransaction => RowsPerTransaction;
 
@@ -58,8 +67,8 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
     /// </summary>
     public override string? AddPrimaryKey(TablePlan plan) => null;
 
-    public override TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
-        CockroachTypeMapping.Map(table, column, sourceKind, overrides);
+    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides) =>
+        CockroachTypeMapping.Map(table, column, sourceSyntax, typeOverrides);
 
     /// <summary>
     /// The COPY page lists BINARY as a bare option ("WITH BINARY"), PostgreSQL's pre-9.0 spelling, which PostgreSQL still
@@ -122,7 +131,7 @@ public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWi
         var last = plan.Columns.FirstOrDefault(c => c.Name == plan.TargetColumn(index.Columns[^1]));
         var wire = last?.Type.WireType ?? "";
         var definition = index.SourceDefinition ?? "";
-        var trigram = new[] { "gin_trgm_ops", "gist_trgm_ops" }.FirstOrDefault(o => definition.Contains(o, StringComparison.OrdinalIgnoreCase));
+        var trigram = TrigramOperatorClasses.FirstOrDefault(o => definition.Contains(o, StringComparison.OrdinalIgnoreCase));
         if (index.Columns.Count == 1 && last is not null)
         {
             if (trigram is not null && wire is ("text" or "character varying" or "character"))

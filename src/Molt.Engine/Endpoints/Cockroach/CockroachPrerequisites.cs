@@ -1,6 +1,7 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Molt.Engine.Checks;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using Npgsql;
 
 namespace Molt.Engine.Endpoints.Cockroach;
@@ -12,12 +13,13 @@ namespace Molt.Engine.Endpoints.Cockroach;
 /// </summary>
 public static partial class CockroachPrerequisites
 {
-    public static async Task<ConnectionReport> CheckAsync(NpgsqlConnection connection, EndpointAddress address, string versionText,
-        EndpointRole role, MigrationFlow flow, CancellationToken cancellationToken)
+    public static async Task<ConnectionReport> CheckAsync(EndpointAddress address, EndpointRole role, MigrationFlow flow, CancellationToken cancellationToken)
     {
+        await using var connection = await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        var versionText = await PgWireConnections.VersionAsync(connection, cancellationToken).ConfigureAwait(false);
         var version = ParseVersion(versionText);
-        var user = await PostgresPrerequisites.ScalarAsync<string>(connection, "SELECT current_user", cancellationToken).ConfigureAwait(false);
-        var server = new ServerInfo(EndpointKind.CockroachDb, version?.ToString() ?? "unknown", versionText, connection.Database, user);
+        var user = await PgWirePrerequisites.ScalarAsync<string>(connection, "SELECT current_user", cancellationToken).ConfigureAwait(false);
+        var server = new ServerInfo(address.Kind, version?.ToString() ?? "unknown", versionText, connection.Database, user);
         var checks = new List<PrerequisiteCheck>
         {
             PrerequisiteCheck.Pass(role, address, "Connection", $"CockroachDB {server.Version} as '{user}' on database '{connection.Database}'"),
@@ -26,7 +28,7 @@ public static partial class CockroachPrerequisites
         };
         if (role == EndpointRole.Target)
         {
-            checks.Add(await PostgresPrerequisites.StateSchemaAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
+            checks.Add(await PgWirePrerequisites.StateSchemaAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
         }
 
         if (role == EndpointRole.Target && flow == MigrationFlow.Failback)
@@ -49,8 +51,8 @@ public static partial class CockroachPrerequisites
     public static Version? ParseVersion(string versionText)
     {
         var match = VersionPattern().Match(versionText);
-        return match.Success ? new Version(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value),
-            match.Groups[3].Success ? int.Parse(match.Groups[3].Value) : 0) : null;
+        return match.Success ? new Version(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture),
+            match.Groups[3].Success ? int.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture) : 0) : null;
     }
 
     private static async Task<PrerequisiteCheck> RangefeedsAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role,
@@ -59,7 +61,7 @@ public static partial class CockroachPrerequisites
         const string remedy = "SET CLUSTER SETTING kv.rangefeed.enabled = true; (needs admin or the MODIFYCLUSTERSETTING privilege).";
         try
         {
-            var enabled = await PostgresPrerequisites.ScalarAsync<string>(connection, "SHOW CLUSTER SETTING kv.rangefeed.enabled", cancellationToken)
+            var enabled = await PgWirePrerequisites.ScalarAsync<string>(connection, "SHOW CLUSTER SETTING kv.rangefeed.enabled", cancellationToken)
                 .ConfigureAwait(false);
             return PrerequisiteCheck.Of(role, address, "Rangefeeds", enabled.Equals("true", StringComparison.OrdinalIgnoreCase),
                 $"kv.rangefeed.enabled = {enabled}", remedy);

@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Npgsql;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Endpoints.Cockroach;
@@ -25,7 +25,7 @@ internal static partial class CockroachTypeMapping
         ["float"] = "double precision", ["json"] = "jsonb", ["geometry"] = "geometry", ["geography"] = "geography",
     };
 
-    public static TargetType Map(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides)
+    public static TargetType Map(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides)
     {
         if (overrides.Find(table.Name, column) is { } overridden)
         {
@@ -39,7 +39,7 @@ internal static partial class CockroachTypeMapping
             throw Unsupported(table, column, "in a primary key, unique constraint or foreign key, which CockroachDB refuses on JSONB values");
         }
 
-        return sourceKind.IsMySqlFamily() ? FromMySql(table, column) : FromPostgres(table, column);
+        return sourceSyntax == SqlSyntax.MySql ? FromMySql(table, column) : FromPostgres(table, column);
     }
 
     private static bool IsInKey(TableModel table, string column) =>
@@ -53,7 +53,7 @@ internal static partial class CockroachTypeMapping
     {
         var array = sql.EndsWith("[]", StringComparison.Ordinal) ? "[]" : "";
         var name = Modifier().Replace(sql[..^array.Length], "").Trim();
-        return (WireAliases.TryGetValue(name, out var alias) ? alias : PostgresTypeMapping.WireType(name)) + array;
+        return (WireAliases.TryGetValue(name, out var alias) ? alias : PgWireTypeNames.WireType(name)) + array;
     }
 
     private static TargetType FromPostgres(TableModel table, ColumnModel column)
@@ -62,7 +62,7 @@ internal static partial class CockroachTypeMapping
         var mapped = type.UserTypeKind switch
         {
             // https://www.cockroachlabs.com/docs/stable/enum: CREATE TYPE ... AS ENUM; its OIDs differ from the source's.
-            "enum" => new TargetType(PostgresSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true) { IsSentAsText = true },
+            "enum" => new TargetType(PgWireSyntax.Quote(type.UserTypeName!), type.UserTypeName!.ToString(), true) { IsSentAsText = true },
             // No CREATE DOMAIN in CockroachDB (https://www.cockroachlabs.com/docs/stable/sql-feature-support): the base type.
             "domain" => Scalar(table, column, type.DomainBase!) with
             {

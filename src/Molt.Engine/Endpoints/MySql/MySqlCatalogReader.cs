@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data.Common;
 using Molt.Engine.Schema;
 using MySqlConnector;
@@ -64,7 +65,7 @@ public sealed class MySqlCatalogReader(string connectionString, string? defaultD
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            tables.Add(new TableEntry(new TableName(reader.GetString(0), reader.GetString(1)), Convert.ToInt64(reader.GetValue(2)), Convert.ToInt64(reader.GetValue(3))));
+            tables.Add(new TableEntry(new TableName(reader.GetString(0), reader.GetString(1)), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture)));
         }
 
         return tables;
@@ -139,7 +140,7 @@ public sealed class MySqlCatalogReader(string connectionString, string? defaultD
                 EnumValues = dataType is "enum" or "set" ? MySqlEnumValues.Parse(declared) : null,
                 CharacterSet = reader.IsDBNull(11) ? null : reader.GetString(11),
             };
-            var column = new ColumnModel(name, Convert.ToInt32(reader.GetValue(3)), type, reader.GetBoolean(4))
+            var column = new ColumnModel(name, Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture), type, reader.GetBoolean(4))
             {
                 DefaultExpression = reader.IsDBNull(12) ? null : reader.GetString(12),
                 GenerationExpression = extra.Contains("GENERATED", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(generation) ? generation : null,
@@ -239,5 +240,5 @@ public sealed class MySqlCatalogReader(string connectionString, string? defaultD
 
     // LONGTEXT's maximum length (4294967295) does not fit an int, and no length is needed for it.
     private static int? NullableInt(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) || Convert.ToInt64(reader.GetValue(ordinal)) is var value && value > int.MaxValue ? null : (int)Convert.ToInt64(reader.GetValue(ordinal));
+        reader.IsDBNull(ordinal) || Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture) is var value && value > int.MaxValue ? null : (int)Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 }

@@ -75,6 +75,16 @@ public static class MySqlConnections
         return builder;
     }
 
+    /// <summary>Whether a MySQL-protocol server's version string is MariaDB's ("10.11.6-MariaDB"): the one place that tells them apart.</summary>
+    public static bool IsMariaDb(string serverVersion) => serverVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The server's version string, as <see cref="IsMariaDb"/> reads it.</summary>
+    public static async Task<string> ServerVersionAsync(EndpointAddress address, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        return connection.ServerVersion;
+    }
+
     public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
     {
         var connection = new MySqlConnection(Builder(address).ConnectionString);

@@ -1,5 +1,5 @@
 using System.Text;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using MySqlConnector;

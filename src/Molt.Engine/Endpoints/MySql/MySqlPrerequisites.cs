@@ -1,3 +1,4 @@
+using System.Globalization;
 using Molt.Engine.Checks;
 using MySqlConnector;
 
@@ -12,9 +13,9 @@ public static class MySqlPrerequisites
         await using var connection = await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
         var variables = await ReadVariablesAsync(connection, cancellationToken).ConfigureAwait(false);
         var versionText = variables.GetValueOrDefault("version", string.Empty);
-        var isMariaDb = versionText.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
-        var kind = isMariaDb ? EndpointKind.MariaDb : EndpointKind.MySql;
-        address = address.WithKind(kind);
+        // The registry named the product from the server's own version (MySqlConnections.IsMariaDb).
+        var kind = address.Kind;
+        var isMariaDb = MySqlConnections.IsMariaDb(versionText);
         var version = ParseVersion(versionText);
         var user = await ScalarAsync(connection, "SELECT CURRENT_USER()", cancellationToken).ConfigureAwait(false);
         var server = new ServerInfo(kind, version.ToString(), versionText, connection.Database, user);
@@ -109,7 +110,7 @@ public static class MySqlPrerequisites
     public static Version ParseVersion(string versionText)
     {
         var digits = new string(versionText.TakeWhile(c => char.IsDigit(c) || c == '.').ToArray()).Trim('.');
-        return Version.TryParse(digits.Count(c => c == '.') == 0 ? digits + ".0" : digits, out var version) ? version : new Version(0, 0);
+        return Version.TryParse(!digits.Contains('.', StringComparison.Ordinal) ? digits + ".0" : digits, out var version) ? version : new Version(0, 0);
     }
 
     private static bool IsOn(string value) => value.Equals("ON", StringComparison.OrdinalIgnoreCase) || value == "1";
@@ -147,6 +148,6 @@ public static class MySqlPrerequisites
     private static async Task<string> ScalarAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(sql, connection);
-        return Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) ?? string.Empty;
+        return Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? string.Empty;
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Molt.Engine.Load;
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using MySqlConnector;
 using Serilog;
@@ -26,7 +27,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     private readonly Channel<MySqlConnection> idle = Channel.CreateUnbounded<MySqlConnection>();
     private readonly ZeroDateHandling zeroDates;
 
-    private MySqlSnapshot(List<MySqlConnection> readers, SnapshotPosition position, ZeroDateHandling zeroDates)
+    private MySqlSnapshot(List<MySqlConnection> readers, SourcePosition position, ZeroDateHandling zeroDates)
     {
         this.readers = readers;
         this.zeroDates = zeroDates;
@@ -37,7 +38,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
     }
 
-    public SnapshotPosition Position { get; }
+    public SourcePosition Position { get; }
 
     public static async Task<MySqlSnapshot> OpenAsync(EndpointAddress address, int readerCount, ZeroDateHandling zeroDates, ILogger log,
         CancellationToken cancellationToken)
@@ -251,9 +252,9 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
     }
 
-    private static async Task<SnapshotPosition> ReadPositionAsync(MySqlConnection connection, bool locked, CancellationToken cancellationToken)
+    private static async Task<SourcePosition> ReadPositionAsync(MySqlConnection connection, bool locked, CancellationToken cancellationToken)
     {
-        var mariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        var mariaDb = MySqlConnections.IsMariaDb(connection.ServerVersion);
         string? file = null;
         string? offset = null;
         // MariaDB reports the position of the reader's own snapshot; under the lock the server's binlog position is the same point.
@@ -279,10 +280,11 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
 
         await using var gtid = new MySqlCommand(mariaDb ? "SELECT @@gtid_binlog_pos" : "SELECT @@GLOBAL.gtid_executed", connection);
         var gtidSet = Convert.ToString(await gtid.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        return new SnapshotPosition(mariaDb ? EndpointKind.MariaDb : EndpointKind.MySql, $"{file}:{offset}")
-        {
-            GtidSet = string.IsNullOrEmpty(gtidSet) ? null : gtidSet.Replace("\n", string.Empty, StringComparison.Ordinal),
-        };
+        var coordinates = BinlogCoordinates.Parse($"{file}:{offset}");
+        var gtids = string.IsNullOrEmpty(gtidSet) ? null : gtidSet.Replace("\n", string.Empty, StringComparison.Ordinal);
+        return mariaDb
+            ? MariaDbGtidList.Parse(gtids ?? string.Empty) with { Coordinates = coordinates }
+            : new MySqlGtidPosition(gtids is null ? null : GtidSet.Parse(gtids), coordinates);
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -4,27 +4,6 @@ using Serilog;
 
 namespace Molt.Engine.Endpoints.MySql;
 
-/// <summary>What a MySQL/MariaDB source does with a date whose year, month or day is zero, which PostgreSQL cannot hold.</summary>
-public enum ZeroDateHandling
-{
-    /// <summary>
-    /// Load it as NULL. A NOT NULL column that holds zero dates cannot take NULL: planning refuses the load, naming it.
-    /// </summary>
-    Null,
-
-    /// <summary>Reject the row: it is recorded in _molt.fetch_exceptions and its table fails, other tables go on.</summary>
-    Reject,
-
-    /// <summary>
-    /// Load it as NULL, and create the NOT NULL columns that hold zero dates nullable on the target (a warning names
-    /// each). Only with <see cref="Load.TableHandling.DropAndRecreate"/>, which creates the columns.
-    /// </summary>
-    DropNotNull,
-
-    /// <summary>Load it as <see cref="ZeroDateSentinel"/>: '0001-01-01', '0001-01-01 00:00:00' (UTC for a TIMESTAMP).</summary>
-    Sentinel,
-}
-
 /// <summary>MySQL or MariaDB as a load source: its catalog and a consistent snapshot shared by every reader.</summary>
 public sealed class MySqlSourceEndpoint : ISourceEndpoint
 {
@@ -40,7 +19,9 @@ public sealed class MySqlSourceEndpoint : ISourceEndpoint
         Catalog = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, address.Database);
     }
 
-    public EndpointKind Kind => address.Kind;
+    public string DisplayName => address.Kind.DisplayName();
+
+    public SqlSyntax Syntax => SqlSyntax.MySql;
 
     public ICatalogReader Catalog { get; }
 

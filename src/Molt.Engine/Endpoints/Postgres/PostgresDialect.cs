@@ -1,12 +1,19 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres;
 
 /// <summary>PostgreSQL as a target: a PostgreSQL source keeps its own types, index definitions and collations.</summary>
 public sealed class PostgresDialect : PgWireDialect
 {
-    public override EndpointKind Kind => EndpointKind.Postgres;
+    public override string DisplayName => "PostgreSQL";
+
+    public override bool SupportsImportInto => false;
+
+    public override bool CanDeferPrimaryKey => true;
+
+    public override bool GivesKeylessTablesHiddenRowId => false;
 
     public override long? MaxRowsPerTransaction => null;
 
@@ -15,8 +22,8 @@ public sealed class PostgresDialect : PgWireDialect
     {
     }
 
-    public override TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides) =>
-        PostgresTypeMapping.Map(table, column, sourceKind, overrides);
+    public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides) =>
+        PostgresTypeMapping.Map(table, column, sourceSyntax, typeOverrides);
 
     /// <summary>
     /// One sorted build after COPY is much cheaper than maintaining the index through it (pgcopydb and pg_restore do the

@@ -1,29 +1,23 @@
 using Molt.Engine.Checks;
-using Molt.Engine.Endpoints.Cockroach;
+using Molt.Engine.Endpoints.PgWire;
+using static Molt.Engine.Endpoints.PgWire.PgWirePrerequisites;
 using Npgsql;
 
 namespace Molt.Engine.Endpoints.Postgres;
 
-/// <summary>Connects to a pgwire server, says what it is, and checks what the chosen flow needs of it.</summary>
+/// <summary>Checks what the chosen flow needs of a PostgreSQL server (the registry recognised it as one and named it in the address).</summary>
 public static class PostgresPrerequisites
 {
     public static async Task<ConnectionReport> CheckAsync(EndpointAddress address, EndpointRole role, MigrationFlow flow,
         CancellationToken cancellationToken)
     {
-        await using var connection = await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
-        var versionText = await ScalarAsync<string>(connection, "SELECT version()", cancellationToken).ConfigureAwait(false);
-        if (versionText.Contains("CockroachDB", StringComparison.Ordinal))
-        {
-            return await CockroachPrerequisites.CheckAsync(connection, address.WithKind(EndpointKind.CockroachDb), versionText, role, flow,
-                cancellationToken).ConfigureAwait(false);
-        }
-
-        address = address.WithKind(EndpointKind.Postgres);
+        await using var connection = await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        var versionText = await PgWireConnections.VersionAsync(connection, cancellationToken).ConfigureAwait(false);
         var versionNumber = int.Parse(await ScalarAsync<string>(connection, "SHOW server_version_num", cancellationToken).ConfigureAwait(false),
             System.Globalization.CultureInfo.InvariantCulture);
         var version = await ScalarAsync<string>(connection, "SHOW server_version", cancellationToken).ConfigureAwait(false);
         var user = await ScalarAsync<string>(connection, "SELECT current_user", cancellationToken).ConfigureAwait(false);
-        var server = new ServerInfo(EndpointKind.Postgres, version, versionText, connection.Database, user);
+        var server = new ServerInfo(address.Kind, version, versionText, connection.Database, user);
 
         var checks = new List<PrerequisiteCheck>
         {
@@ -119,34 +113,5 @@ public static class PostgresPrerequisites
         return PrerequisiteCheck.Of(role, address, "Writable", !readOnly,
             readOnly ? "the server is a standby or read-only by default" : "the server accepts writes",
             "Connect to the primary, or SET default_transaction_read_only = off for the user.");
-    }
-
-    /// <summary>Molt keeps its run status, exceptions and checkpoints in the target's <c>_molt</c> schema.</summary>
-    internal static async Task<PrerequisiteCheck> StateSchemaAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role,
-        CancellationToken cancellationToken)
-    {
-        var exists = await ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '_molt')",
-            cancellationToken).ConfigureAwait(false);
-        var allowed = exists
-            ? await ScalarAsync<bool>(connection, "SELECT has_schema_privilege('_molt', 'CREATE') AND has_schema_privilege('_molt', 'USAGE')",
-                cancellationToken).ConfigureAwait(false)
-            : await ScalarAsync<bool>(connection, "SELECT has_database_privilege(current_database(), 'CREATE')", cancellationToken)
-                .ConfigureAwait(false);
-        var detail = (exists, allowed) switch
-        {
-            (true, true) => "schema _molt exists and is usable",
-            (true, false) => "schema _molt exists but the user cannot create objects in it",
-            (false, true) => "the user can create schema _molt",
-            _ => "the user cannot create schema _molt",
-        };
-        return PrerequisiteCheck.Of(role, address, "StateSchema", allowed, detail,
-            exists ? "GRANT USAGE, CREATE ON SCHEMA _molt TO <user>;" : "GRANT CREATE ON DATABASE <db> TO <user>; or create schema _molt for the user.");
-    }
-
-    internal static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return (T)Convert.ChangeType(value!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

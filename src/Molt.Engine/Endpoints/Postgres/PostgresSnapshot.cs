@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Threading.Channels;
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
+using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Serilog;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres;
 
@@ -22,7 +24,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     private readonly List<NpgsqlConnection> readers;
     private readonly Channel<NpgsqlConnection> idle;
 
-    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SnapshotPosition position)
+    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SourcePosition position)
     {
         this.exporter = exporter;
         this.readers = readers;
@@ -34,7 +36,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
-    public SnapshotPosition Position { get; }
+    public SourcePosition Position { get; }
 
     public static async Task<PostgresSnapshot> OpenAsync(EndpointAddress address, NpgsqlDataSource dataSource, string? slotName, int readerCount,
         ILogger log, CancellationToken cancellationToken)
@@ -65,7 +67,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
 
         log.Information("Source snapshot {Snapshot} at LSN {Lsn} shared by {Readers} readers", snapshotName, lsn, readers.Count);
-        return new PostgresSnapshot(exporter, readers, new SnapshotPosition(EndpointKind.Postgres, lsn));
+        return new PostgresSnapshot(exporter, readers, PostgresLsn.Parse(lsn));
     }
 
     /// <summary>
@@ -168,7 +170,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         {
             await ExecuteAsync(connection, "SAVEPOINT molt_shard", cancellationToken).ConfigureAwait(false);
             var export = (NpgsqlCopyTextReader)await connection.BeginTextExportAsync(
-                $"COPY ({SelectSql(plan, range, where)}) TO STDOUT (FORMAT csv, NULL {PostgresSyntax.Literal(CsvShard.Null)})", cancellationToken).ConfigureAwait(false);
+                $"COPY ({SelectSql(plan, range, where)}) TO STDOUT (FORMAT csv, NULL {PgWireSyntax.Literal(CsvShard.Null)})", cancellationToken).ConfigureAwait(false);
             return new PostgresCsvShard(export, completed => ReleaseAsync(connection, completed));
         }
         catch
@@ -208,7 +210,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
-    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    private static async ValueTask DisposeQuietlyAsync(NpgsqlRawCopyStream disposable)
     {
         try
         {
@@ -283,7 +285,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         CancellationToken cancellationToken)
     {
         // The exported snapshot lives as long as the replication connection stays idle after creating the slot.
-        var replication = new LogicalReplicationConnection(PostgresConnections.Builder(address).ConnectionString);
+        var replication = new LogicalReplicationConnection(PgWireConnections.Builder(address).ConnectionString);
         try
         {
             await replication.Open(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Npgsql;
@@ -22,7 +23,9 @@ public sealed class PostgresSourceEndpoint : ISourceEndpoint
         Catalog = new PostgresCatalogReader(dataSource);
     }
 
-    public EndpointKind Kind => EndpointKind.Postgres;
+    public string DisplayName => "PostgreSQL";
+
+    public SqlSyntax Syntax => SqlSyntax.Postgres;
 
     public ICatalogReader Catalog { get; }
 
@@ -30,11 +33,11 @@ public sealed class PostgresSourceEndpoint : ISourceEndpoint
     public static async Task<PostgresSourceEndpoint> OpenAsync(EndpointAddress address, PostgresSourceOptions options, ILogger log,
         CancellationToken cancellationToken)
     {
-        await using (await PostgresConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false))
+        await using (await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false))
         {
         }
 
-        return new PostgresSourceEndpoint(address, PostgresConnections.CreateDataSource(address), options, log);
+        return new PostgresSourceEndpoint(address, PgWireConnections.CreateDataSource(address), options, log);
     }
 
     public async Task<ISourceSnapshot> OpenSnapshotAsync(int readers, CancellationToken cancellationToken) =>

@@ -1,7 +1,8 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Npgsql;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres;
 

@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Schema;
 
 namespace Molt.Engine.Endpoints.Postgres;
@@ -8,38 +9,15 @@ namespace Molt.Engine.Endpoints.Postgres;
 /// </summary>
 internal static class PostgresTypeMapping
 {
-    private static readonly Dictionary<string, string> WireAliases = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["int"] = "integer", ["int4"] = "integer", ["int2"] = "smallint", ["int8"] = "bigint", ["bool"] = "boolean", ["float4"] = "real",
-        ["float8"] = "double precision", ["decimal"] = "numeric", ["varchar"] = "character varying", ["char"] = "character",
-        ["timestamptz"] = "timestamp with time zone", ["timestamp"] = "timestamp without time zone", ["timetz"] = "time with time zone",
-        ["time"] = "time without time zone", ["varbit"] = "bit varying",
-    };
-
-    public static TargetType Map(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides)
+    public static TargetType Map(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides)
     {
         if (overrides.Find(table.Name, column) is { } overridden)
         {
-            var same = sourceKind == EndpointKind.Postgres && string.Equals(overridden, column.Type.Declared, StringComparison.OrdinalIgnoreCase);
-            return new TargetType(overridden, WireType(overridden), same) { Note = "from the type-map file" };
+            var same = sourceSyntax == SqlSyntax.Postgres && string.Equals(overridden, column.Type.Declared, StringComparison.OrdinalIgnoreCase);
+            return new TargetType(overridden, PgWireTypeNames.WireType(overridden), same) { Note = "from the type-map file" };
         }
 
-        return sourceKind.IsMySqlFamily() ? FromMySql(table, column) : FromPostgres(table, column);
-    }
-
-    /// <summary>The pgwire type name of a type as SQL spells it: modifiers dropped, aliases resolved.</summary>
-    public static string WireType(string sql)
-    {
-        var array = sql.EndsWith("[]", StringComparison.Ordinal) ? "[]" : "";
-        var name = sql[..^array.Length];
-        var parenthesis = name.IndexOf('(', StringComparison.Ordinal);
-        if (parenthesis >= 0)
-        {
-            var close = name.IndexOf(')', parenthesis);
-            name = (name[..parenthesis] + (close >= 0 ? name[(close + 1)..] : "")).Trim();
-        }
-
-        return WireAliases.GetValueOrDefault(name.Trim(), name.Trim().ToLowerInvariant()) + array;
+        return sourceSyntax == SqlSyntax.MySql ? FromMySql(table, column) : FromPostgres(table, column);
     }
 
     private static TargetType FromPostgres(TableModel table, ColumnModel column)
@@ -49,7 +27,7 @@ internal static class PostgresTypeMapping
         switch (type.UserTypeKind)
         {
             case "enum":
-                return new TargetType(PostgresSyntax.Quote(type.UserTypeName!) + array, type.UserTypeName!.ToString() + array, true);
+                return new TargetType(PgWireSyntax.Quote(type.UserTypeName!) + array, type.UserTypeName!.ToString() + array, true);
             case "domain":
                 var baseType = type.DomainBase!;
                 return new TargetType(baseType.Declared + array, baseType.Name + array, true)

@@ -1,4 +1,4 @@
-namespace Molt.Engine.Load;
+namespace Molt.Engine.Schema;
 
 /// <summary>
 /// A half-open range of a table's first primary-key column: Lower &lt;= key &lt; Upper, where a null bound is

@@ -1,10 +1,9 @@
 using Molt.Engine.Endpoints;
-using Molt.Engine.Endpoints.MySql;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Checks;
 using Molt.Engine.Logging;
 using Serilog;
 
-namespace Molt.Engine.Checks;
+namespace Molt.Engine.Sessions;
 
 /// <summary>Connects to an endpoint and checks the prerequisites of a migration flow against it.</summary>
 public sealed class ConnectionTester(MoltLogSession log)
@@ -14,9 +13,7 @@ public sealed class ConnectionTester(MoltLogSession log)
     public async Task<ConnectionReport> TestAsync(EndpointAddress address, EndpointRole role, MigrationFlow flow, CancellationToken cancellationToken)
     {
         logger.Information("Connecting to the {Role} {Endpoint} to check {Flow} prerequisites", role, address.Display, flow);
-        var report = address.Kind.IsPgWire()
-            ? await PostgresPrerequisites.CheckAsync(address, role, flow, cancellationToken).ConfigureAwait(false)
-            : await MySqlPrerequisites.CheckAsync(address, role, flow, cancellationToken).ConfigureAwait(false);
+        var report = await DatabaseRegistry.CheckPrerequisitesAsync(address, role, flow, cancellationToken).ConfigureAwait(false);
         foreach (var check in report.Checks)
         {
             logger.Debug("{Role} check {Check}: {Outcome} ({Detail})", role, check.Check, check.Passed ? "passed" : "failed", check.Detail);

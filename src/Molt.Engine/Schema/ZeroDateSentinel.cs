@@ -1,4 +1,4 @@
-namespace Molt.Engine.Endpoints.MySql;
+namespace Molt.Engine.Schema;
 
 /// <summary>The value a zero date loads as under <see cref="ZeroDateHandling.Sentinel"/>: the first day PostgreSQL and .NET share.</summary>
 public static class ZeroDateSentinel

@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace Molt.Engine.Endpoints.Postgres;
+namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>Builds Npgsql connections for a pgwire address (PostgreSQL and CockroachDB).</summary>
-public static class PostgresConnections
+public static class PgWireConnections
 {
     // URI query options in libpq spelling, and the Npgsql keyword each one sets.
     private static readonly Dictionary<string, string> LibpqKeywords = new(StringComparer.OrdinalIgnoreCase)
@@ -102,13 +102,15 @@ public static class PostgresConnections
         return dataSource.Build();
     }
 
-    /// <summary>What a pgwire server says it is (CockroachDB names itself in version()), whatever scheme reached it.</summary>
-    public static async Task<EndpointKind> ServerKindAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>What a pgwire server says it is in version(), whatever scheme reached it.</summary>
+    public static async Task<string> VersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT version()", connection);
-        var version = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        return version.Contains("CockroachDB", StringComparison.Ordinal) ? EndpointKind.CockroachDb : EndpointKind.Postgres;
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
+
+    /// <summary>Whether a version() string is CockroachDB's (it names itself there): the one place that tells the two apart.</summary>
+    public static bool IsCockroachDb(string version) => version.Contains("CockroachDB", StringComparison.Ordinal);
 
     public static Task<NpgsqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken) =>
         OpenAsync(address, Builder(address), cancellationToken);

@@ -2,13 +2,13 @@ using Molt.Engine.Load;
 using Molt.Engine.Schema;
 using Npgsql;
 
-namespace Molt.Engine.Endpoints.Postgres;
+namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>
 /// Writes shards into a pgwire target (PostgreSQL, CockroachDB) with COPY FROM STDIN (FORMAT binary), each shard in
 /// one transaction that also records it as done, so a shard is loaded entirely or not at all.
 /// </summary>
-public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dialect)
+public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dialect) : IShardWriter
 {
     private const int CopyBufferSize = 256 * 1024;
     private const int ProgressEveryRows = 10_000;
@@ -153,27 +153,5 @@ public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dia
 
         await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return new ShardCopyResult(rows, bytes + BinaryCopySize.Trailer);
-    }
-}
-
-/// <summary>Rows and bytes of one shard: the binary COPY stream's size, or the CSV text's.</summary>
-public sealed record ShardCopyResult(long Rows, long Bytes);
-
-/// <summary>A source row a column writer refused, with its primary key (or its position in the shard when it has none).</summary>
-public sealed class ShardRowRejectedException(string rowKey, RowRejectedException inner)
-    : Exception($"the row {rowKey} was rejected: {inner.Message}", inner)
-{
-    public string RowKey { get; } = rowKey;
-
-    public RowRejectedException Rejection { get; } = inner;
-
-    /// <summary>The rejection of the reader's current row, named by its primary key (or its position among <paramref name="rowsBefore"/>).</summary>
-    public static ShardRowRejectedException At(TablePlan plan, System.Data.Common.DbDataReader reader, long rowsBefore, RowRejectedException rejection)
-    {
-        var keys = plan.KeyOrdinals;
-        var key = keys.Count == 0
-            ? $"row {rowsBefore + 1} of the shard"
-            : string.Join(", ", keys.Select(k => $"{plan.Columns[k].Source.Name}={reader.GetValue(k)}"));
-        return new ShardRowRejectedException(key, rejection);
     }
 }

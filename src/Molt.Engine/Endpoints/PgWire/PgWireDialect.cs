@@ -1,7 +1,7 @@
 using Molt.Engine.Schema;
-using static Molt.Engine.Endpoints.Postgres.PostgresSyntax;
+using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
-namespace Molt.Engine.Endpoints.Postgres;
+namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>
 /// The SQL that PostgreSQL and CockroachDB spell alike: tables are created with their primary key only, and what slows a
@@ -12,17 +12,23 @@ public abstract class PgWireDialect : ITargetDialect
 {
     private const int MaxIdentifierLength = 63;
 
-    public abstract EndpointKind Kind { get; }
+    public abstract string DisplayName { get; }
+
+    public abstract bool SupportsImportInto { get; }
+
+    public abstract bool CanDeferPrimaryKey { get; }
+
+    public abstract bool GivesKeylessTablesHiddenRowId { get; }
 
     public abstract long? MaxRowsPerTransaction { get; }
 
-    public string Quote(string identifier) => PostgresSyntax.Quote(identifier);
+    public string Quote(string identifier) => PgWireSyntax.Quote(identifier);
 
-    public string Quote(TableName table) => PostgresSyntax.Quote(table);
+    public string Quote(TableName table) => PgWireSyntax.Quote(table);
 
     public abstract void CheckTable(TableModel table);
 
-    public abstract TargetType MapType(TableModel table, ColumnModel column, EndpointKind sourceKind, TypeMapOverrides overrides);
+    public abstract TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides);
 
     public abstract string CopyFromStdin(TablePlan plan);
 
@@ -202,7 +208,7 @@ public abstract class PgWireDialect : ITargetDialect
     protected static DdlStatement NotTranslated(IndexModel index) =>
         new($"index {index.Name}", null, $"a {index.Method ?? "expression"} index is not translated: {index.SourceDefinition ?? string.Join(", ", index.Columns)}");
 
-    protected static bool IsPostgresSource(TablePlan plan) => plan.SourceKind == EndpointKind.Postgres;
+    protected static bool IsPostgresSource(TablePlan plan) => plan.SourceSyntax == SqlSyntax.Postgres;
 
     private static string CheckClause(string expression) =>
         expression.StartsWith("CHECK", StringComparison.OrdinalIgnoreCase) ? expression : $"CHECK ({expression})";

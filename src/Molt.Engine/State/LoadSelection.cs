@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Molt.Engine.Schema;
 
-namespace Molt.Engine.Load;
+namespace Molt.Engine.State;
 
 /// <summary>The options that say what a run loads, as flags: which of them an invocation set explicitly.</summary>
 [Flags]
@@ -27,20 +27,6 @@ public enum SelectionParts
 public sealed record LoadSelection(IReadOnlyList<TableName> Tables, TableFilter Filter, TableHandling TableHandling,
     IReadOnlyDictionary<string, string> Where, TypeMapOverrides TypeMap, string TargetSchema, IdentifierCase IdentifierCase)
 {
-    public static LoadSelection Of(BulkLoadOptions options, IEnumerable<TableName> tables) =>
-        new(tables.Order().ToList(), options.Filter, options.TableHandling, options.Where, options.TypeMap, options.TargetSchema, options.IdentifierCase);
-
-    /// <summary><paramref name="options"/> with this selection in place of its own.</summary>
-    public BulkLoadOptions ApplyTo(BulkLoadOptions options) => options with
-    {
-        Filter = Filter,
-        TableHandling = TableHandling,
-        Where = Where,
-        TypeMap = TypeMap,
-        TargetSchema = TargetSchema,
-        IdentifierCase = IdentifierCase,
-    };
-
     public string ToJson() => JsonSerializer.Serialize(new Stored(
         Tables.Select(t => new[] { t.Schema, t.Name }).ToArray(), [.. Filter.SchemaPatterns], [.. Filter.TablePatterns], [.. Filter.ExcludedPatterns],
         TableHandling.ToString(), new Dictionary<string, string>(Where), TypeMap.ToJson(), TargetSchema, IdentifierCase.ToString()));

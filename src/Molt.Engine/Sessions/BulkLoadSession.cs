@@ -1,11 +1,10 @@
 using Molt.Engine.Endpoints;
-using Molt.Engine.Endpoints.Cockroach;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Load;
 using Molt.Engine.Logging;
 using Molt.Engine.Schema;
 using Serilog.Context;
 
-namespace Molt.Engine.Load;
+namespace Molt.Engine.Sessions;
 
 /// <summary>
 /// A bulk load as a host drives it: open both endpoints (failing before anything is written), plan, then execute.
@@ -14,10 +13,10 @@ namespace Molt.Engine.Load;
 public sealed class BulkLoadSession : IAsyncDisposable
 {
     private readonly ISourceEndpoint source;
-    private readonly LoadTarget target;
+    private readonly ILoadTarget target;
     private readonly BulkLoader loader;
 
-    private BulkLoadSession(ISourceEndpoint source, LoadTarget target, BulkLoader loader)
+    private BulkLoadSession(ISourceEndpoint source, ILoadTarget target, BulkLoader loader)
     {
         this.source = source;
         this.target = target;
@@ -26,22 +25,23 @@ public sealed class BulkLoadSession : IAsyncDisposable
 
     public static Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
         SourceOptions sourceOptions, MoltLogSession log, CancellationToken cancellationToken) =>
-        OpenAsync(sourceAddress, targetAddress, options, sourceOptions, log, kind => Dialect(kind, options), cancellationToken);
+        OpenAsync(sourceAddress, targetAddress, options, sourceOptions, log, targetAs: null, cancellationToken);
 
     /// <summary>
-    /// Tests force a dialect here: the CockroachDB dialect's shared-spelling SQL runs against PostgreSQL.
+    /// Tests load into PostgreSQL with CockroachDB's implementations here (<paramref name="targetAs"/>): its dialect's
+    /// shared-spelling SQL, its run lease and its catalog queries run against PostgreSQL.
     /// An unsupported target is refused before anything connects, and a target that is the source database once both
     /// are open, before planning (opening an endpoint writes nothing).
     /// </summary>
     internal static async Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
-        SourceOptions sourceOptions, MoltLogSession log, Func<EndpointKind, ITargetDialect> dialects, CancellationToken cancellationToken)
+        SourceOptions sourceOptions, MoltLogSession log, EndpointKind? targetAs, CancellationToken cancellationToken)
     {
-        LoadTarget.EnsureSupported(targetAddress);
-        var source = await SourceEndpoints.OpenAsync(sourceAddress, sourceOptions, log.Logger, cancellationToken).ConfigureAwait(false);
-        LoadTarget? target = null;
+        DatabaseRegistry.EnsureLoadTarget(targetAddress);
+        var source = await DatabaseRegistry.OpenSourceAsync(sourceAddress, sourceOptions, log.Logger, cancellationToken).ConfigureAwait(false);
+        ILoadTarget? target = null;
         try
         {
-            target = await LoadTarget.OpenAsync(targetAddress, sourceAddress, dialects, log.Logger, cancellationToken).ConfigureAwait(false);
+            target = await DatabaseRegistry.OpenLoadTargetAsync(targetAddress, sourceAddress, options, targetAs, log.Logger, cancellationToken).ConfigureAwait(false);
             await DatabaseIdentity.EnsureDistinctAsync(sourceAddress, targetAddress, cancellationToken).ConfigureAwait(false);
             return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger));
         }
@@ -73,9 +73,4 @@ public sealed class BulkLoadSession : IAsyncDisposable
         await target.DisposeAsync().ConfigureAwait(false);
         await source.DisposeAsync().ConfigureAwait(false);
     }
-
-    private static ITargetDialect Dialect(EndpointKind kind, BulkLoadOptions options) =>
-        kind == EndpointKind.CockroachDb
-            ? new CockroachDialect(options.AllowMissingPrimaryKey ? MissingPrimaryKey.AddRowId : MissingPrimaryKey.Refuse)
-            : new PostgresDialect();
 }

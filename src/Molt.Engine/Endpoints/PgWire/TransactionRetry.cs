@@ -1,17 +1,19 @@
+using Molt.Engine.Load;
 using Npgsql;
 
-namespace Molt.Engine.Replication;
+namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>
-/// Runs a transaction again when the server aborted it as a serialization failure (SQLSTATE 40001). CockroachDB runs
+/// Runs a transaction again when the server aborted it (what <see cref="PgWireErrorClassifier"/> calls
+/// <see cref="ErrorAction.Retry"/>: a serialization failure, SQLSTATE 40001, or a deadlock). CockroachDB runs
 /// every transaction SERIALIZABLE and asks clients to retry such errors
 /// (https://www.cockroachlabs.com/docs/stable/transaction-retry-error-reference); PostgreSQL raises the same code under
 /// SERIALIZABLE and REPEATABLE READ. The whole transaction is retried (the delegate opens, writes and commits), after an
 /// exponential backoff with jitter so that conflicting writers spread out.
 /// </summary>
-public sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDelay = null, TimeSpan? maxDelay = null)
+public sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDelay = null, TimeSpan? maxDelay = null) : ITransactionRetry
 {
-    public const string SerializationFailure = "40001";
+    public const string SerializationFailure = PgWireErrorClassifier.SerializationFailure;
 
     private readonly TimeSpan initial = initialDelay ?? TimeSpan.FromMilliseconds(50);
     private readonly TimeSpan ceiling = maxDelay ?? TimeSpan.FromSeconds(5);
@@ -26,11 +28,11 @@ public sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDela
             {
                 return (await transaction(cancellationToken).ConfigureAwait(false), attempt);
             }
-            catch (PostgresException ex) when (ex.SqlState == SerializationFailure && attempt < maxAttempts)
+            catch (PostgresException ex) when (PgWireErrorClassifier.Instance.Classify(ex) == ErrorAction.Retry && attempt < maxAttempts)
             {
                 await Task.Delay(Delay(attempt), cancellationToken).ConfigureAwait(false);
             }
-            catch (PostgresException ex) when (ex.SqlState == SerializationFailure)
+            catch (PostgresException ex) when (PgWireErrorClassifier.Instance.Classify(ex) == ErrorAction.Retry)
             {
                 throw new MoltException(MoltErrorKind.InvalidState, "TransactionRetriesExhausted",
                     $"A transaction was aborted by a conflicting one {maxAttempts} times in a row: {ex.MessageText}",

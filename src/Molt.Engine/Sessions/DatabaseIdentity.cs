@@ -1,9 +1,11 @@
+using System.Globalization;
+using Molt.Engine.Endpoints;
 using Molt.Engine.Endpoints.MySql;
-using Molt.Engine.Endpoints.Postgres;
+using Molt.Engine.Endpoints.PgWire;
 using MySqlConnector;
 using Npgsql;
 
-namespace Molt.Engine.Endpoints;
+namespace Molt.Engine.Sessions;
 
 /// <summary>
 /// Whether a source and a target address reach the same database, asked of the servers rather than read from the
@@ -53,16 +55,16 @@ public static class DatabaseIdentity
     private static async Task<bool> SamePgWireDatabaseAsync(EndpointAddress source, EndpointAddress target, CancellationToken cancellationToken)
     {
         var probe = ProbePrefix + Guid.NewGuid().ToString("N");
-        await using var sourceConnection = await PostgresConnections.OpenAsync(source, probe, cancellationToken).ConfigureAwait(false);
-        await using var targetConnection = await PostgresConnections.OpenAsync(target, "molt", cancellationToken).ConfigureAwait(false);
-        var sourceKind = await PostgresConnections.ServerKindAsync(sourceConnection, cancellationToken).ConfigureAwait(false);
-        var targetKind = await PostgresConnections.ServerKindAsync(targetConnection, cancellationToken).ConfigureAwait(false);
-        if (sourceKind != targetKind)
+        await using var sourceConnection = await PgWireConnections.OpenAsync(source, probe, cancellationToken).ConfigureAwait(false);
+        await using var targetConnection = await PgWireConnections.OpenAsync(target, "molt", cancellationToken).ConfigureAwait(false);
+        var sourceIsCockroachDb = PgWireConnections.IsCockroachDb(await PgWireConnections.VersionAsync(sourceConnection, cancellationToken).ConfigureAwait(false));
+        var targetIsCockroachDb = PgWireConnections.IsCockroachDb(await PgWireConnections.VersionAsync(targetConnection, cancellationToken).ConfigureAwait(false));
+        if (sourceIsCockroachDb != targetIsCockroachDb)
         {
             return false;
         }
 
-        if (sourceKind == EndpointKind.CockroachDb)
+        if (sourceIsCockroachDb)
         {
             const string clusterDatabase = "SELECT crdb_internal.cluster_id()::STRING || '/' || current_database()";
             return await PgWireScalarAsync<string>(sourceConnection, clusterDatabase, null, cancellationToken).ConfigureAwait(false)
@@ -92,7 +94,7 @@ public static class DatabaseIdentity
             take.Parameters.AddWithValue("@probe", probe);
             await using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            sourceConnectionId = Convert.ToInt64(reader.GetValue(1));
+            sourceConnectionId = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
             sourceDatabase = reader.IsDBNull(2) ? null : reader.GetString(2);
         }
 
@@ -100,13 +102,13 @@ public static class DatabaseIdentity
         look.Parameters.AddWithValue("@probe", probe);
         await using var found = await look.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await found.ReadAsync(cancellationToken).ConfigureAwait(false);
-        if (found.IsDBNull(0) || Convert.ToInt64(found.GetValue(0)) != sourceConnectionId)
+        if (found.IsDBNull(0) || Convert.ToInt64(found.GetValue(0), CultureInfo.InvariantCulture) != sourceConnectionId)
         {
             return false;
         }
 
         var targetDatabase = found.IsDBNull(1) ? null : found.GetString(1);
-        var comparison = Convert.ToInt32(found.GetValue(2)) == 0 ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        var comparison = Convert.ToInt32(found.GetValue(2), CultureInfo.InvariantCulture) == 0 ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
         return string.Equals(sourceDatabase, targetDatabase, comparison);
     }
 
