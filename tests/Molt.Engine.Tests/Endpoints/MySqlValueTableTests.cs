@@ -260,7 +260,7 @@ public sealed class MySqlValueTableTests(MySqlSourceFixture fixture)
     }
 
     /// <summary>One row in a binary COPY of its own, so that a rejected row leaves nothing behind (the COPY is cancelled).</summary>
-    private static async Task<bool> CopyRowAsync(NpgsqlConnection connection, string copy, IReadOnlyList<MySqlColumnConverter> converters, MySqlValue[] row)
+    private static async Task<bool> CopyRowAsync(NpgsqlConnection connection, string copy, List<MySqlColumnConverter> converters, MySqlValue[] row)
     {
         await using var importer = await connection.BeginBinaryImportAsync(copy);
         await importer.StartRowAsync();
@@ -294,7 +294,7 @@ public sealed class MySqlValueTableTests(MySqlSourceFixture fixture)
         var address = EndpointAddress.Parse(fixture.Source.ConnectionUri(database));
         var catalog = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, database);
         var model = Assert.Single(await catalog.ReadTablesAsync(new TableFilter(tables: [table]), default));
-        return TablePlanner.Plan(model, new TableName("public", targetName), new PostgresDialect(), EndpointKind.MariaDb, TypeMapOverrides.None);
+        return TablePlanner.Plan(model, new TableName("public", targetName), new PostgresDialect(), SqlSyntax.MySql, TypeMapOverrides.None);
     }
 
     /// <summary>The rows as the load reads them: its SELECT, its session settings, its per-column getters.</summary>

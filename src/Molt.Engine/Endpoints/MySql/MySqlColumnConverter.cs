@@ -87,7 +87,13 @@ internal sealed class DateTimeForm(string format, bool asDate) : TargetForm<Date
 {
     private static readonly DateTime PostgresEpoch = new(2000, 1, 1);
 
-    public override object Parameter(DateTime value) => value == DateTime.MinValue ? Raw() : value;
+    /// <summary>DateTime.MinValue as PostgreSQL's date: days from 2000-01-01.</summary>
+    private static readonly int MinValueDays = (int)(DateTime.MinValue - PostgresEpoch).TotalDays;
+
+    /// <summary>DateTime.MinValue as PostgreSQL's timestamp: microseconds from 2000-01-01 00:00:00.</summary>
+    private static readonly long MinValueMicroseconds = (DateTime.MinValue - PostgresEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+
+    public override object Parameter(DateTime value) => value != DateTime.MinValue ? value : asDate ? (object)MinValueDays : MinValueMicroseconds;
 
     public override async ValueTask<int> WriteAsync(DateTime value, string wireType, NpgsqlBinaryImporter importer, CancellationToken cancellationToken)
     {
@@ -98,19 +104,13 @@ internal sealed class DateTimeForm(string format, bool asDate) : TargetForm<Date
 
         if (asDate)
         {
-            var days = (int)(DateTime.MinValue - PostgresEpoch).TotalDays;
-            await importer.WriteAsync(days, wireType, cancellationToken).ConfigureAwait(false);
-            return BinaryCopySize.Field(days, wireType);
+            await importer.WriteAsync(MinValueDays, wireType, cancellationToken).ConfigureAwait(false);
+            return BinaryCopySize.Field(MinValueDays, wireType);
         }
 
-        var microseconds = (DateTime.MinValue - PostgresEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        await importer.WriteAsync(microseconds, wireType, cancellationToken).ConfigureAwait(false);
-        return BinaryCopySize.Field(microseconds, wireType);
+        await importer.WriteAsync(MinValueMicroseconds, wireType, cancellationToken).ConfigureAwait(false);
+        return BinaryCopySize.Field(MinValueMicroseconds, wireType);
     }
-
-    private object Raw() => asDate
-        ? (int)(DateTime.MinValue - PostgresEpoch).TotalDays
-        : (object)((DateTime.MinValue - PostgresEpoch).Ticks / TimeSpan.TicksPerMicrosecond);
 }
 
 /// <summary>
