@@ -1,3 +1,4 @@
+using System.Globalization;
 using MySqlConnector;
 using Molt.Engine.Schema;
 
@@ -15,20 +16,23 @@ internal static class MySqlReaderValues
     public static MySqlValueRead For(ColumnModel column)
     {
         var type = column.Type;
-        MySqlValueRead read = type.Name switch
+        MySqlValueRead read = type.Family switch
         {
-            "tinyint" or "smallint" or "mediumint" or "int" or "integer" or "bigint" when type.IsUnsigned => (r, i) => MySqlValue.Of(r.GetUInt64(i)),
-            "tinyint" or "smallint" or "mediumint" or "int" or "integer" or "bigint" or "year" => (r, i) => MySqlValue.Of(r.GetInt64(i)),
-            "bit" => (r, i) => MySqlValue.Of(r.GetUInt64(i)),
-            "decimal" or "numeric" when type.Precision > MySqlValueTable.MaxBinaryDecimalDigits => (r, i) => MySqlValue.OfDecimalText(r.GetMySqlDecimal(i).ToString()),
-            "decimal" or "numeric" => (r, i) => MySqlValue.Of(r.GetDecimal(i)),
+            ColumnTypeFamily.Integer when type.IsUnsigned => (r, i) => MySqlValue.Of(r.GetUInt64(i)),
+            ColumnTypeFamily.Integer => (r, i) => MySqlValue.Of(r.GetInt64(i)),
+            ColumnTypeFamily.Bit => (r, i) => MySqlValue.Of(r.GetUInt64(i)),
+            ColumnTypeFamily.Decimal when type.Precision > MySqlValueTable.MaxBinaryDecimalDigits => (r, i) => MySqlValue.OfDecimalText(r.GetMySqlDecimal(i).ToString()),
+            ColumnTypeFamily.Decimal => (r, i) => MySqlValue.Of(r.GetDecimal(i)),
             // Selected widened to DOUBLE (MySqlExactValues), a FLOAT narrows back exactly.
-            "float" => (r, i) => MySqlValue.Of(r.GetFloat(i)),
-            "double" or "real" => (r, i) => MySqlValue.Of(r.GetDouble(i)),
-            "date" or "datetime" or "timestamp" => (r, i) => MySqlValue.Of(Parts(r.GetMySqlDateTime(i))),
-            "time" => (r, i) => MySqlValue.Of(r.GetFieldValue<TimeSpan>(i)),
-            "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob" or "geometry" or "point" or "linestring" or "polygon"
-                or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" => (r, i) => MySqlValue.Of(r.GetFieldValue<byte[]>(i)),
+            ColumnTypeFamily.Float when type.Name == "float" => (r, i) => MySqlValue.Of(r.GetFloat(i)),
+            ColumnTypeFamily.Float => (r, i) => MySqlValue.Of(r.GetDouble(i)),
+            ColumnTypeFamily.Date or ColumnTypeFamily.Timestamp => (r, i) => MySqlValue.Of(Parts(r.GetMySqlDateTime(i))),
+            ColumnTypeFamily.Interval => (r, i) => MySqlValue.Of(r.GetFieldValue<TimeSpan>(i)),
+            ColumnTypeFamily.Binary => (r, i) => MySqlValue.Of(r.GetFieldValue<byte[]>(i)),
+            // Spatial values arrive as bytes (MySQL's SRID and WKB), never decoded as text; any other type in its text form.
+            ColumnTypeFamily.Other => (r, i) => r.GetValue(i) is byte[] bytes
+                ? MySqlValue.Of(bytes)
+                : MySqlValue.Of(Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture) ?? ""),
             _ => (r, i) => MySqlValue.Of(r.GetString(i)),
         };
         return (reader, ordinal) => reader.IsDBNull(ordinal) ? MySqlValue.Null : read(reader, ordinal);
