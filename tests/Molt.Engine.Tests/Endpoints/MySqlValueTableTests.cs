@@ -151,6 +151,23 @@ public sealed class MySqlValueTableTests(MySqlSourceFixture fixture)
     }
 
     [Fact]
+    public async Task ASpatialValueIsReadAsMySqlsOwnBytesAndWrittenUnchangedUnderABYTEAOverride()
+    {
+        var database = await SourceAsync("CREATE TABLE places (id INT PRIMARY KEY, pt POINT); " +
+                                         "INSERT INTO places VALUES (1, ST_GeomFromText('POINT(1 2)', 4326)), (2, NULL);");
+        var overrides = TypeMapOverrides.Parse($$"""[{"table": "{{database}}.places", "column_type_map": [{"column": "pt", "target_type": "bytea"}]}]""");
+        var plan = await PlanAsync(database, "places", "places", overrides);
+        var rows = await ReadAsync(database, plan);
+        var converter = MySqlValueTable.For(plan.Columns[1], ZeroDateHandling.Null);
+
+        var stored = await fixture.Source.ScalarAsync<string>(database, "SELECT LOWER(HEX(pt)) FROM places WHERE id = 1");
+        Assert.Equal(MySqlValueKind.Bytes, rows[0][1].Kind);
+        Assert.Equal("\\x" + stored, converter.ToCsv(rows[0][1]));
+        Assert.Equal(Convert.FromHexString(stored!), converter.ToParameterValue(rows[0][1]));
+        Assert.Null(converter.ToCsv(rows[1][1]));
+    }
+
+    [Fact]
     public async Task AValueTheTargetTypeCannotHoldIsRejectedByEverySink()
     {
         var source = new ColumnModel("n", 1, new ColumnType("int", "int"), true);
@@ -289,12 +306,12 @@ public sealed class MySqlValueTableTests(MySqlSourceFixture fixture)
         return database;
     }
 
-    private async Task<TablePlan> PlanAsync(string database, string table, string targetName)
+    private async Task<TablePlan> PlanAsync(string database, string table, string targetName, TypeMapOverrides? overrides = null)
     {
         var address = EndpointAddress.Parse(fixture.Source.ConnectionUri(database));
         var catalog = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, database);
         var model = Assert.Single(await catalog.ReadTablesAsync(new TableFilter(tables: [table]), default));
-        return TablePlanner.Plan(model, new TableName("public", targetName), new PostgresDialect(), SqlSyntax.MySql, TypeMapOverrides.None);
+        return TablePlanner.Plan(model, new TableName("public", targetName), new PostgresDialect(), SqlSyntax.MySql, overrides ?? TypeMapOverrides.None);
     }
 
     /// <summary>The rows as the load reads them: its SELECT, its session settings, its per-column getters.</summary>
