@@ -49,6 +49,9 @@ public sealed record ColumnType(string Name, string Declared)
 
     public bool IsUnsigned { get; init; }
 
+    /// <summary>The kind of value, set by the catalog reader; for an array, its elements' (see <see cref="IsArray"/>).</summary>
+    public ColumnTypeFamily Family { get; init; }
+
     /// <summary>PostgreSQL enum labels, or MySQL ENUM / SET members, in declaration order.</summary>
     public IReadOnlyList<string>? EnumValues { get; init; }
 

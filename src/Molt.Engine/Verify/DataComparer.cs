@@ -248,13 +248,14 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         : null;
 
     private ColumnKind Kind(ColumnModel column) => new(
-        column.Type.Name is "json" or "jsonb",
-        column.Type.Name is "float" or "double" or "real" or "double precision",
-        column.Type.Name == "bit" ? column.Type.Length ?? column.Type.Precision : null,
-        column.Type.Name == "date",
+        column.Type.Family == ColumnTypeFamily.Json,
+        column.Type.Family == ColumnTypeFamily.Float,
+        column.Type.Family == ColumnTypeFamily.Bit ? column.Type.Length ?? column.Type.Precision : null,
+        column.Type.Family == ColumnTypeFamily.Date,
         IsDecimal: VerifySide.IsDecimal(column),
         ZeroDateAsSentinel: options.ZeroDates == ZeroDateHandling.Sentinel,
-        IsSingle: column.Type.Name is "float" or "real");
+        // The family says floating point; the width is the exact type's.
+        IsSingle: column.Type.Family == ColumnTypeFamily.Float && column.Type.Name is "float" or "real");
 
     private static string?[] Row(DbDataReader reader, int offset, IReadOnlyList<ColumnKind> kinds)
     {

@@ -59,8 +59,12 @@ public abstract class VerifySide : IAsyncDisposable
     protected virtual ValueTask DisposeAsyncCore() => ValueTask.CompletedTask;
 
     /// <summary>DECIMAL and numeric: selected as text on both sides, every digit kept.</summary>
-    public static bool IsDecimal(ColumnModel column) => column.Type.Name is "numeric" or "decimal" && !column.Type.IsArray;
+    public static bool IsDecimal(ColumnModel column) => column.Type.Family == ColumnTypeFamily.Decimal && !column.Type.IsArray;
 
+    /// <summary>
+    /// Values ordered as text: text types, and MySQL's ENUM and SET, whose labels load as text (a PostgreSQL enum is a type
+    /// of its own, with a user type name, ordered by its declaration).
+    /// </summary>
     protected static bool IsText(ColumnModel column) =>
-        column.Type.Name is "text" or "character varying" or "character" or "varchar" or "char" or "tinytext" or "mediumtext" or "longtext" or "enum" or "set" or "citext";
+        column.Type.Family == ColumnTypeFamily.Text || (column.Type.Family == ColumnTypeFamily.Enum && column.Type.UserTypeName is null);
 }

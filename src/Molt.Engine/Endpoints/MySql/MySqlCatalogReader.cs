@@ -139,6 +139,7 @@ public sealed class MySqlCatalogReader(string connectionString, string? defaultD
                 IsUnsigned = declared.Contains("unsigned", StringComparison.OrdinalIgnoreCase),
                 EnumValues = dataType is "enum" or "set" ? MySqlEnumValues.Parse(declared) : null,
                 CharacterSet = reader.IsDBNull(11) ? null : reader.GetString(11),
+                Family = Family(dataType),
             };
             var column = new ColumnModel(name, Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture), type, reader.GetBoolean(4))
             {
@@ -237,6 +238,26 @@ public sealed class MySqlCatalogReader(string connectionString, string? defaultD
                 OnUpdate = k.Value.OnUpdate,
             }).ToList());
     }
+
+    /// <summary>
+    /// The family of a DATA_TYPE (MariaDB's JSON already told from its check). YEAR is an integer (1901..2155, or 0);
+    /// TIME is a signed duration of up to 838 hours, so an interval, not a time of day; spatial types are Other.
+    /// </summary>
+    internal static ColumnTypeFamily Family(string dataType) => dataType switch
+    {
+        "tinyint" or "smallint" or "mediumint" or "int" or "integer" or "bigint" or "year" => ColumnTypeFamily.Integer,
+        "decimal" or "numeric" => ColumnTypeFamily.Decimal,
+        "float" or "double" or "real" => ColumnTypeFamily.Float,
+        "char" or "varchar" or "tinytext" or "text" or "mediumtext" or "longtext" => ColumnTypeFamily.Text,
+        "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob" => ColumnTypeFamily.Binary,
+        "json" => ColumnTypeFamily.Json,
+        "date" => ColumnTypeFamily.Date,
+        "datetime" or "timestamp" => ColumnTypeFamily.Timestamp,
+        "time" => ColumnTypeFamily.Interval,
+        "bit" => ColumnTypeFamily.Bit,
+        "enum" or "set" => ColumnTypeFamily.Enum,
+        _ => ColumnTypeFamily.Other,
+    };
 
     // LONGTEXT's maximum length (4294967295) does not fit an int, and no length is needed for it.
     private static int? NullableInt(DbDataReader reader, int ordinal) =>

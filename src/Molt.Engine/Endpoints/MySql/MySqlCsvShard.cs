@@ -1,13 +1,23 @@
-using System.Data.Common;
 using System.Text;
 using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Load;
 using Molt.Engine.Schema;
+using MySqlConnector;
 
 namespace Molt.Engine.Endpoints.MySql;
 
-/// <summary>MySQL/MariaDB rows written as CSV, one formatter per column; a refused value names its row by primary key.</summary>
-internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOnlyList<Func<DbDataReader, int, string?>> values, Func<ValueTask> release)
+/// <summary>One column of a shard: how the reader yields its value, and what the value becomes on the target.</summary>
+internal sealed record MySqlShardColumn(MySqlValueRead Read, MySqlColumnConverter Converter)
+{
+    /// <summary>The column as a binary COPY writer of the reader's current row.</summary>
+    public ColumnWriter Writer() =>
+        (reader, ordinal, importer, cancellationToken) => Converter.WriteAsync(Read((MySqlDataReader)reader, ordinal), importer, cancellationToken);
+
+    public string? Csv(MySqlDataReader reader, int ordinal) => Converter.ToCsv(Read(reader, ordinal));
+}
+
+/// <summary>MySQL/MariaDB rows written as CSV, one converter per column; a refused value names its row by primary key.</summary>
+internal sealed class MySqlCsvShard(MySqlDataReader reader, TablePlan plan, IReadOnlyList<MySqlShardColumn> columns, Func<ValueTask> release)
     : CsvShard
 {
     private const int ProgressEveryRows = 8192;
@@ -19,7 +29,7 @@ internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOn
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             line.Clear();
-            for (var i = 0; i < values.Count; i++)
+            for (var i = 0; i < columns.Count; i++)
             {
                 if (i > 0)
                 {
@@ -28,7 +38,7 @@ internal sealed class MySqlCsvShard(DbDataReader reader, TablePlan plan, IReadOn
 
                 try
                 {
-                    CsvField.Append(line, reader.IsDBNull(i) ? null : values[i](reader, i));
+                    CsvField.Append(line, columns[i].Csv(reader, i));
                 }
                 catch (RowRejectedException ex)
                 {

@@ -17,12 +17,6 @@ namespace Molt.Engine.Endpoints.MySql;
 /// </summary>
 internal sealed partial class MySqlSnapshot : ISourceSnapshot
 {
-    /// <summary>Every DECIMAL(p,s) with p up to 28 fits .NET's decimal exactly.</summary>
-    private const int MaxBinaryDecimalDigits = 28;
-
-    private static readonly HashSet<string> IntegerKeyTypes = ["tinyint", "smallint", "mediumint", "int", "integer", "bigint"];
-    private static readonly HashSet<string> BinaryKeyTypes = ["binary", "varbinary"];
-    private static readonly HashSet<string> PartedKeyTypes = ["char", "varchar", "binary", "varbinary", "decimal"];
     // ER_SPECIFIC_ACCESS_DENIED_ERROR: the user lacks a privilege the statement needs (RELOAD for the lock).
     private const int AccessDenied = 1227;
 
@@ -92,15 +86,15 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     /// </summary>
     public Task<IReadOnlyList<KeyRange>> SplitAsync(TableModel table, int count, long rows, string? where, CancellationToken cancellationToken)
     {
-        var keyType = table.HasPrimaryKey ? table.Column(table.PrimaryKey[0]).Type.Name : "";
-        if (count <= 1 || !(IntegerKeyTypes.Contains(keyType) || PartedKeyTypes.Contains(keyType)))
+        var family = table.HasPrimaryKey ? table.Column(table.PrimaryKey[0]).Type.Family : ColumnTypeFamily.Other;
+        if (count <= 1 || family is not (ColumnTypeFamily.Integer or ColumnTypeFamily.Text or ColumnTypeFamily.Binary or ColumnTypeFamily.Decimal))
         {
             return Task.FromResult<IReadOnlyList<KeyRange>>([KeyRange.All]);
         }
 
         var key = table.PrimaryKey[0];
         var filter = WhereClause.Of(null, null, where);
-        if (IntegerKeyTypes.Contains(keyType))
+        if (family == ColumnTypeFamily.Integer)
         {
             return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
             {
@@ -118,7 +112,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         }
 
         var step = Math.Max(1, (rows + count - 1) / count);
-        var text = BinaryKeyTypes.Contains(keyType) ? $"HEX({Quote(key)})" : $"CAST({Quote(key)} AS CHAR)";
+        var text = family == ColumnTypeFamily.Binary ? $"HEX({Quote(key)})" : $"CAST({Quote(key)} AS CHAR)";
         return OnIdleReaderAsync(connection => KeyRanges.WalkAsync(key, count, async previous =>
         {
             var after = WhereClause.Of(previous is null ? null : $"{Quote(key)} > {Bound(table, key, previous)}", null, where);
@@ -151,27 +145,31 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     }
 
     /// <summary>
-    /// Binary COPY rows, converted per column (the faster path); a table with a DECIMAL wider than .NET's decimal
-    /// (28 digits) goes as CSV text instead, so that every digit arrives.
+    /// Binary COPY rows, converted per column by <see cref="MySqlValueTable"/> (the faster path); a table with a value
+    /// binary COPY cannot carry (a DECIMAL wider than .NET's 28 digits) goes as CSV text instead, so that every digit arrives.
     /// </summary>
     public async Task<ShardData> ReadAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
-        if (plan.Columns.Any(c => c.Type.WireType == "numeric" && c.Source.Type.Precision > MaxBinaryDecimalDigits))
+        var columns = Columns(plan);
+        if (columns.Any(c => !c.Converter.CopiesAsBinary))
         {
             return await ReadCsvAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
         }
 
-        var writers = plan.Columns.Select(c => MySqlColumnWriters.For(c, zeroDates)).ToList();
+        var writers = columns.Select(c => c.Writer()).ToList();
         var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
         return new RowShard(reader, writers, release);
     }
 
     public async Task<CsvShard> ReadCsvAsync(TablePlan plan, KeyRange range, string? where, CancellationToken cancellationToken)
     {
-        var values = plan.Columns.Select(c => MySqlCsvValues.For(c, zeroDates)).ToList();
+        var columns = Columns(plan);
         var (reader, release) = await OpenReaderAsync(plan, range, where, cancellationToken).ConfigureAwait(false);
-        return new MySqlCsvShard(reader, plan, values, release);
+        return new MySqlCsvShard(reader, plan, columns, release);
     }
+
+    private List<MySqlShardColumn> Columns(TablePlan plan) =>
+        plan.Columns.Select(c => new MySqlShardColumn(MySqlReaderValues.For(c.Source), MySqlValueTable.For(c, zeroDates))).ToList();
 
     /// <summary>Runs the shard's SELECT on an idle reader; the release disposes the command and hands the reader back.</summary>
     private async Task<(MySqlDataReader Reader, Func<ValueTask> Release)> OpenReaderAsync(TablePlan plan, KeyRange range, string? where,
@@ -218,13 +216,13 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
     /// be compared as a double), a hex string for binary keys, and a quoted string, which takes on the column's collation,
     /// for the rest. Bounds come back from the target's state, so each form is checked before it becomes SQL.
     /// </summary>
-    private static string Bound(TableModel table, string keyColumn, string value) => table.Column(keyColumn).Type.Name switch
+    private static string Bound(TableModel table, string keyColumn, string value) => table.Column(keyColumn).Type.Family switch
     {
-        var type when IntegerKeyTypes.Contains(type) => long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
-        "decimal" => DecimalText().IsMatch(value)
+        ColumnTypeFamily.Integer => long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+        ColumnTypeFamily.Decimal => DecimalText().IsMatch(value)
             ? value
             : throw new FormatException($"The shard bound '{value}' of {table.Name}.{keyColumn} is not a decimal number."),
-        var type when BinaryKeyTypes.Contains(type) => HexText().IsMatch(value)
+        ColumnTypeFamily.Binary => HexText().IsMatch(value)
             ? $"X'{value}'"
             : throw new FormatException($"The shard bound '{value}' of {table.Name}.{keyColumn} is not hexadecimal."),
         _ => Literal(value),

@@ -13,8 +13,6 @@ namespace Molt.Engine.Endpoints.MySql;
 /// </summary>
 internal sealed class MySqlZeroDateCheck(EndpointAddress address, ZeroDateHandling handling, ILogger log)
 {
-    private static readonly HashSet<string> DateTypes = ["date", "datetime", "timestamp"];
-
     public async Task<IReadOnlyList<TablePlan>> ReviewAsync(IReadOnlyList<TablePlan> plans, TableHandling tableHandling, CancellationToken cancellationToken)
     {
         if (handling == ZeroDateHandling.DropNotNull && tableHandling != TableHandling.DropAndRecreate)
@@ -72,7 +70,7 @@ internal sealed class MySqlZeroDateCheck(EndpointAddress address, ZeroDateHandli
     }
 
     private static List<string> NotNullDateColumns(TablePlan plan) =>
-        plan.Columns.Where(c => !c.IsNullable && DateTypes.Contains(c.Source.Type.Name)).Select(c => c.Source.Name).ToList();
+        plan.Columns.Where(c => !c.IsNullable && c.Source.Type.Family is ColumnTypeFamily.Date or ColumnTypeFamily.Timestamp).Select(c => c.Source.Name).ToList();
 
     /// <summary>
     /// The columns that hold a zero date. Each query stops at the first row with one, which names the columns zero in

@@ -76,7 +76,7 @@ public sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataSou
             .Concat(columns.Select(c => (asText && !IsFloat(c)) || IsDecimal(c) ? $"{PgWireSyntax.Quote(c.Name)}::text" : PgWireSyntax.Quote(c.Name))))
         + $" FROM {PgWireSyntax.Quote(table)}";
 
-    private static bool IsFloat(ColumnModel column) => column.Type.Name is "real" or "double precision" && !column.Type.IsArray;
+    private static bool IsFloat(ColumnModel column) => column.Type.Family == ColumnTypeFamily.Float && !column.Type.IsArray;
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
     {

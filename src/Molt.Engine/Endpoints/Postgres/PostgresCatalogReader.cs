@@ -127,7 +127,8 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
             if (typeKind == 'd')
             {
                 var domainModifier = reader.GetInt32(14);
-                domainBase = WithModifier(new ColumnType(reader.GetString(13), reader.GetString(12)), domainModifier);
+                domainBase = WithModifier(new ColumnType(reader.GetString(13), reader.GetString(12)) { Family = Family(reader.GetString(13), 'b', null) },
+                    domainModifier);
             }
 
             var type = WithModifier(new ColumnType(baseName, reader.GetString(4))
@@ -137,6 +138,7 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
                 UserTypeName = typeKind is 'e' or 'd' or 'c' or 'r' or 'm' ? new TableName(reader.GetString(9), reader.GetString(10)) : null,
                 EnumValues = reader.IsDBNull(11) ? null : reader.GetFieldValue<string[]>(11),
                 DomainBase = domainBase,
+                Family = Family(baseName, typeKind, domainBase),
             }, typmod);
             var generated = reader.GetChar(16);
             var identity = reader.GetChar(17);
@@ -164,6 +166,33 @@ public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalo
 
         return columns;
     }
+
+    /// <summary>
+    /// The family of a base type (format_type's spelling), an enum, or a domain (its base type's). A type outside these
+    /// (money, xml, inet, ranges, geometric types, oid) is Other: nothing treats it as anything but its text.
+    /// </summary>
+    internal static ColumnTypeFamily Family(string baseName, char typeKind, ColumnType? domainBase) => typeKind switch
+    {
+        'e' => ColumnTypeFamily.Enum,
+        'd' when domainBase is not null => domainBase.Family,
+        _ => baseName switch
+        {
+            "smallint" or "integer" or "bigint" => ColumnTypeFamily.Integer,
+            "numeric" => ColumnTypeFamily.Decimal,
+            "real" or "double precision" => ColumnTypeFamily.Float,
+            "boolean" => ColumnTypeFamily.Boolean,
+            "text" or "character varying" or "character" or "citext" => ColumnTypeFamily.Text,
+            "bytea" => ColumnTypeFamily.Binary,
+            "json" or "jsonb" => ColumnTypeFamily.Json,
+            "date" => ColumnTypeFamily.Date,
+            "timestamp without time zone" or "timestamp with time zone" => ColumnTypeFamily.Timestamp,
+            "time without time zone" or "time with time zone" => ColumnTypeFamily.Time,
+            "interval" => ColumnTypeFamily.Interval,
+            "bit" or "bit varying" => ColumnTypeFamily.Bit,
+            "uuid" => ColumnTypeFamily.Uuid,
+            _ => ColumnTypeFamily.Other,
+        },
+    };
 
     /// <summary>Decodes the type modifier PostgreSQL stores for lengths, precisions and scales.</summary>
     internal static ColumnType WithModifier(ColumnType type, int typmod)

@@ -18,7 +18,6 @@ namespace Molt.Engine.Endpoints.Postgres;
 /// </summary>
 internal sealed class PostgresSnapshot : ISourceSnapshot
 {
-    private static readonly HashSet<string> IntegerKeyTypes = ["smallint", "integer", "bigint"];
 
     private readonly IAsyncDisposable exporter;
     private readonly List<NpgsqlConnection> readers;
@@ -84,7 +83,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
 
         var key = table.PrimaryKey[0];
         var filter = WhereClause.Of(null, null, where);
-        if (IntegerKeyTypes.Contains(table.Column(key).Type.Name))
+        if (table.Column(key).Type is { Family: ColumnTypeFamily.Integer, IsArray: false })
         {
             return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
             {
@@ -258,7 +257,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     /// (and compares in the key's collation, the order its parts were cut in).
     /// </summary>
     private static string Bound(TableModel table, string keyColumn, string value) =>
-        IntegerKeyTypes.Contains(table.Column(keyColumn).Type.Name)
+        table.Column(keyColumn).Type is { Family: ColumnTypeFamily.Integer, IsArray: false }
             ? long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)
             : Literal(value);
 
