@@ -80,12 +80,12 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         }
     }
 
-    public Task CreateRunAsync(LoadRun run, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task CreateRunAsync(LoadRun run, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""INSERT INTO "{Schema}"."fetch_runs" (fetch_id, started_at, source, source_kind, status, snapshot_position, gtid_set, table_handling, selection) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         cancellationToken, run.FetchId, run.StartedAt, run.Source, run.SourceKind, run.Status, run.SnapshotPosition, run.GtidSet, run.TableHandling,
         run.Selection?.ToJson());
 
-    public Task SetRunStatusAsync(string fetchId, string status, bool finished, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task SetRunStatusAsync(string fetchId, string status, bool finished, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""UPDATE "{Schema}"."fetch_runs" SET status = $2, finished_at = CASE WHEN $3 THEN now() END WHERE fetch_id = $1""",
         cancellationToken, fetchId, status, finished);
 
@@ -103,7 +103,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         await using var batch = new NpgsqlBatch(connection);
         for (var i = 0; i < ranges.Count; i++)
         {
-            batch.BatchCommands.Add(BatchCommand(
+            batch.BatchCommands.Add(StateSql.BatchCommand(
                 $"""INSERT INTO "{Schema}"."fetch_shards" (fetch_id, source_table, target_table, shard, key_column, lower_bound, upper_bound, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')""",
                 fetchId, sourceTable, targetTable, i, ranges[i].KeyColumn, ranges[i].Lower, ranges[i].Upper));
         }
@@ -115,7 +115,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     public async Task<IReadOnlyList<ShardState>> ReadShardsAsync(string fetchId, string? sourceTable, CancellationToken cancellationToken)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""SELECT source_table, target_table, shard, key_column, lower_bound, upper_bound, status, rows_loaded, bytes_loaded, error FROM "{Schema}"."fetch_shards" WHERE fetch_id = $1 AND ($2::text IS NULL OR source_table = $2) ORDER BY source_table, shard""",
             fetchId, sourceTable);
         command.Connection = connection;
@@ -124,8 +124,8 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             shards.Add(new ShardState(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
-                new KeyRange(NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5)),
-                reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), NullableString(reader, 9)));
+                new KeyRange(StateSql.NullableString(reader, 3), StateSql.NullableString(reader, 4), StateSql.NullableString(reader, 5)),
+                reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), StateSql.NullableString(reader, 9)));
         }
 
         return shards;
@@ -135,7 +135,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     public static async Task MarkShardDoneAsync(NpgsqlConnection connection, string fetchId, string sourceTable, int shard, long rows, long bytes,
         CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""UPDATE "{Schema}"."fetch_shards" SET status = 'done', rows_loaded = $4, bytes_loaded = $5, error = NULL, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3""",
             fetchId, sourceTable, shard, rows, bytes);
         command.Connection = connection;
@@ -147,15 +147,15 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     /// and their mark (https://www.cockroachlabs.com/docs/stable/transaction-retry-error-reference), and copying them again
     /// on -Resume would conflict or duplicate.
     /// </summary>
-    public Task MarkShardFailedAsync(string fetchId, string sourceTable, int shard, string status, string error, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task MarkShardFailedAsync(string fetchId, string sourceTable, int shard, string status, string error, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""UPDATE "{Schema}"."fetch_shards" SET status = $4, error = $5, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3 AND status <> 'done'""",
         cancellationToken, fetchId, sourceTable, shard, status, error);
 
-    public Task RecordExceptionAsync(LoadFailureRecord exception, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task RecordExceptionAsync(LoadFailureRecord exception, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""INSERT INTO "{Schema}"."fetch_exceptions" (fetch_id, source_table, shard, stage, sql_state, message, row_key) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         cancellationToken, exception.FetchId, exception.SourceTable, exception.Shard, exception.Stage, exception.SqlState, exception.Message, exception.RowKey);
 
-    public Task SetPostLoadStatusAsync(string fetchId, string sourceTable, string description, string status, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task SetPostLoadStatusAsync(string fetchId, string sourceTable, string description, string status, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""INSERT INTO "{Schema}"."fetch_post_load" (fetch_id, source_table, description, status) VALUES ($1, $2, $3, $4) ON CONFLICT (fetch_id, source_table, description) DO UPDATE SET status = excluded.status, updated_at = now()""",
         cancellationToken, fetchId, sourceTable, description, status);
 
@@ -163,7 +163,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     public async Task<Dictionary<(string SourceTable, string Description), string>> ReadPostLoadAsync(string fetchId, CancellationToken cancellationToken)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command($"""SELECT source_table, description, status FROM "{Schema}"."fetch_post_load" WHERE fetch_id = $1""", fetchId);
+        await using var command = StateSql.Command($"""SELECT source_table, description, status FROM "{Schema}"."fetch_post_load" WHERE fetch_id = $1""", fetchId);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var statements = new Dictionary<(string, string), string>();
@@ -178,7 +178,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
     public async Task<IReadOnlyList<LoadFailureRecord>> ReadExceptionsAsync(string fetchId, CancellationToken cancellationToken)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""SELECT fetch_id, source_table, shard, stage, sql_state, message, row_key FROM "{Schema}"."fetch_exceptions" WHERE fetch_id = $1 ORDER BY created_at""",
             fetchId);
         command.Connection = connection;
@@ -186,8 +186,8 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         var exceptions = new List<LoadFailureRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            exceptions.Add(new LoadFailureRecord(reader.GetString(0), NullableString(reader, 1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetString(3),
-                NullableString(reader, 4), reader.GetString(5), NullableString(reader, 6)));
+            exceptions.Add(new LoadFailureRecord(reader.GetString(0), StateSql.NullableString(reader, 1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetString(3),
+                StateSql.NullableString(reader, 4), reader.GetString(5), StateSql.NullableString(reader, 6)));
         }
 
         return exceptions;
@@ -212,7 +212,7 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
             return [];
         }
 
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""SELECT fetch_id, started_at, finished_at, source, source_kind, status, snapshot_position, gtid_set, table_handling, {(hasSelection ? "selection" : "NULL::text")} FROM "{Schema}"."fetch_runs" {clause}""",
             parameters);
         command.Connection = connection;
@@ -221,45 +221,13 @@ public sealed class LoadStateStore(NpgsqlDataSource target)
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             runs.Add(new LoadRun(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(3), reader.GetString(4), reader.GetString(5),
-                NullableString(reader, 6), NullableString(reader, 7), reader.GetString(8))
+                StateSql.NullableString(reader, 6), StateSql.NullableString(reader, 7), reader.GetString(8))
             {
                 FinishedAt = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
-                Selection = NullableString(reader, 9) is { } selection ? LoadSelection.FromJson(reader.GetString(0), selection) : null,
+                Selection = StateSql.NullableString(reader, 9) is { } selection ? LoadSelection.FromJson(reader.GetString(0), selection) : null,
             });
         }
 
         return runs;
     }
-
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
-    {
-        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(sql, parameters);
-        command.Connection = connection;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static NpgsqlCommand Command(string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
-        return command;
-    }
-
-    private static NpgsqlBatchCommand BatchCommand(string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
-        return command;
-    }
-
-    private static string? NullableString(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

@@ -75,7 +75,7 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
     /// <summary>Writes the checkpoint on the connection and transaction that applied the changes it covers.</summary>
     public static async Task WriteCheckpointAsync(NpgsqlConnection connection, CheckpointRow checkpoint, CancellationToken cancellationToken)
     {
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""
             INSERT INTO "{Schema}"."replication_checkpoints" ({CheckpointColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
             ON CONFLICT (fetch_id) DO UPDATE SET position_notation = excluded.position_notation, position = excluded.position,
@@ -101,7 +101,7 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
             return [];
         }
 
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""SELECT {CheckpointColumns} FROM "{Schema}"."replication_checkpoints" WHERE $1::text IS NULL OR fetch_id = $1 ORDER BY fetch_id""", fetchId);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -118,7 +118,7 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
         return rows;
     }
 
-    public Task WriteStreamAsync(StreamRow stream, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task WriteStreamAsync(StreamRow stream, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""
         INSERT INTO "{Schema}"."replication_streams" ({StreamColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
         ON CONFLICT (fetch_id) DO UPDATE SET state = excluded.state, slot_name = coalesce(excluded.slot_name, "replication_streams".slot_name),
@@ -139,7 +139,7 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
             return [];
         }
 
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""SELECT {StreamColumns} FROM "{Schema}"."replication_streams" WHERE $1::text IS NULL OR fetch_id = $1 ORDER BY fetch_id""", fetchId);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -148,18 +148,18 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
         {
             rows.Add(new StreamRow(reader.GetString(0), reader.GetString(1))
             {
-                Slot = Text(reader, 2),
-                HeldBy = Text(reader, 3),
-                SourceEndNotation = Text(reader, 4),
-                SourceEnd = Text(reader, 5),
-                StopAtNotation = Text(reader, 6),
-                StopAt = Text(reader, 7),
-                TargetPositionNotation = Text(reader, 8),
-                TargetPosition = Text(reader, 9),
+                Slot = StateSql.NullableString(reader, 2),
+                HeldBy = StateSql.NullableString(reader, 3),
+                SourceEndNotation = StateSql.NullableString(reader, 4),
+                SourceEnd = StateSql.NullableString(reader, 5),
+                StopAtNotation = StateSql.NullableString(reader, 6),
+                StopAt = StateSql.NullableString(reader, 7),
+                TargetPositionNotation = StateSql.NullableString(reader, 8),
+                TargetPosition = StateSql.NullableString(reader, 9),
                 LagBytes = reader.IsDBNull(10) ? null : reader.GetInt64(10),
                 LagSeconds = reader.IsDBNull(11) ? null : reader.GetDouble(11),
                 Rate = reader.GetDouble(12),
-                Error = Text(reader, 13),
+                Error = StateSql.NullableString(reader, 13),
                 UpdatedAt = reader.GetFieldValue<DateTimeOffset>(14),
             });
         }
@@ -168,7 +168,7 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
     }
 
     /// <summary>Records a stop request, replacing an earlier one of the stream.</summary>
-    public Task RequestStopAsync(StopRow stop, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task RequestStopAsync(StopRow stop, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""
         INSERT INTO "{Schema}"."replication_stops" (fetch_id, immediately, position_notation, position, requested_at) VALUES ($1, $2, $3, $4, now())
         ON CONFLICT (fetch_id) DO UPDATE SET immediately = excluded.immediately, position_notation = excluded.position_notation,
@@ -179,20 +179,20 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
     public async Task<StopRow?> ReadStopAsync(string fetchId, CancellationToken cancellationToken)
     {
         await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(
+        await using var command = StateSql.Command(
             $"""SELECT fetch_id, immediately, position_notation, position, requested_at FROM "{Schema}"."replication_stops" WHERE fetch_id = $1""", fetchId);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new StopRow(reader.GetString(0), reader.GetBoolean(1), Text(reader, 2), Text(reader, 3), reader.GetFieldValue<DateTimeOffset>(4))
+            ? new StopRow(reader.GetString(0), reader.GetBoolean(1), StateSql.NullableString(reader, 2), StateSql.NullableString(reader, 3), reader.GetFieldValue<DateTimeOffset>(4))
             : null;
     }
 
     public Task ClearStopAsync(string fetchId, CancellationToken cancellationToken) =>
-        ExecuteAsync($"""DELETE FROM "{Schema}"."replication_stops" WHERE fetch_id = $1""", cancellationToken, fetchId);
+        StateSql.ExecuteAsync(target, $"""DELETE FROM "{Schema}"."replication_stops" WHERE fetch_id = $1""", cancellationToken, fetchId);
 
     /// <summary>Marks a stream ended after its slot was dropped: nobody holds it and nothing keeps source log for it.</summary>
-    public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => ExecuteAsync(
+    public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""UPDATE "{Schema}"."replication_streams" SET state = 'Stopped', slot_name = NULL, held_by = NULL, error = 'removed: slot and publication dropped', updated_at = now() WHERE fetch_id = $1""",
         cancellationToken, fetchId);
 
@@ -202,25 +202,4 @@ public sealed class ReplicationStateStore(NpgsqlDataSource target)
         await using var command = new NpgsqlCommand($"SELECT to_regclass('\"{Schema}\".\"{table}\"') IS NOT NULL", connection);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
-
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
-    {
-        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(sql, parameters);
-        command.Connection = connection;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static NpgsqlCommand Command(string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
-        return command;
-    }
-
-    private static string? Text(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }
