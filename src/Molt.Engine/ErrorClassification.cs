@@ -20,7 +20,7 @@ public enum ErrorAction
 }
 
 /// <summary>Classifies the errors of one database's driver, so flows never read SQLSTATEs or driver types themselves.</summary>
-public interface IErrorClassifier
+internal interface IErrorClassifier
 {
     ErrorAction Classify(Exception exception);
 }

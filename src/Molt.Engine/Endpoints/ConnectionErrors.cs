@@ -8,7 +8,7 @@ namespace Molt.Engine.Endpoints;
 /// Turns driver exceptions raised while connecting into errors that say what to do, naming the side that failed
 /// (the address's role) and its address without the password.
 /// </summary>
-public static class ConnectionErrors
+internal static class ConnectionErrors
 {
     public static MoltException Translate(Exception exception, EndpointAddress address)
     {

@@ -6,7 +6,7 @@ namespace Molt.Engine.Load;
 /// Counts the tuples of a PostgreSQL binary COPY stream as its bytes pass by, without decoding any value: it walks
 /// only the header, the per-tuple field counts and the per-field lengths.
 /// </summary>
-public sealed class BinaryCopyCounter
+internal sealed class BinaryCopyCounter
 {
     private const int SignatureLength = 11;
 

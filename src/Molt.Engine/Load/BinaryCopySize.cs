@@ -8,7 +8,7 @@ namespace Molt.Engine.Load;
 /// Sizes in PostgreSQL's binary COPY format (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format"), for a
 /// stream written value by value: the same bytes <see cref="BinaryCopyCounter"/> counts in a relayed stream.
 /// </summary>
-public static class BinaryCopySize
+internal static class BinaryCopySize
 {
     /// <summary>The 11-byte signature, the flags and the header extension's length.</summary>
     public const int Header = 11 + 4 + 4;

@@ -19,7 +19,7 @@ public sealed record BulkLoadCallbacks
 /// snapshot (<see cref="TableCopier"/>, tables and shards in parallel), then create what comes after the data. State in
 /// the target makes it resumable.
 /// </summary>
-public sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, ILogger log)
+internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, ILogger log)
 {
     /// <summary>
     /// Reads the source catalog and decides everything the load will do, checking the target before writing anything. A

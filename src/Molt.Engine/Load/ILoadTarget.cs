@@ -8,7 +8,7 @@ namespace Molt.Engine.Load;
 /// What a load needs of the database it writes to; the registry (Sessions) opens one for an address. Its state
 /// (<c>_molt</c>) lives in the same database, reached through <see cref="DataSource"/>.
 /// </summary>
-public interface ILoadTarget : IAsyncDisposable
+internal interface ILoadTarget : IAsyncDisposable
 {
     NpgsqlDataSource DataSource { get; }
 
@@ -39,7 +39,7 @@ public interface ILoadTarget : IAsyncDisposable
 }
 
 /// <summary>Writes one shard's rows in one transaction that also records the shard as done.</summary>
-public interface IShardWriter
+internal interface IShardWriter
 {
     /// <param name="onCommitting">Runs on the shard's connection and transaction after its rows are written, before the commit.</param>
     /// <param name="progress">Receives the rows and bytes written so far, every few thousand rows.</param>
@@ -48,7 +48,7 @@ public interface IShardWriter
 }
 
 /// <summary>Runs a whole transaction again while the server aborts it with an error it asks clients to retry.</summary>
-public interface ITransactionRetry
+internal interface ITransactionRetry
 {
     /// <summary>Runs <paramref name="transaction"/>; returns its result and how many attempts it took.</summary>
     Task<(T Result, int Attempts)> RunAsync<T>(Func<CancellationToken, Task<T>> transaction, CancellationToken cancellationToken);

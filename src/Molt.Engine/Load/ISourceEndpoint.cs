@@ -7,7 +7,7 @@ namespace Molt.Engine.Load;
 /// A database the load reads from. One implementation per source engine (Endpoints/Postgres, Endpoints/MySql);
 /// the load pipeline knows nothing else about the source.
 /// </summary>
-public interface ISourceEndpoint : IAsyncDisposable
+internal interface ISourceEndpoint : IAsyncDisposable
 {
     /// <summary>The product, as a user names it (PostgreSQL, MySQL, MariaDB): recorded with the run and shown in messages.</summary>
     string DisplayName { get; }
@@ -35,7 +35,7 @@ public interface ISourceEndpoint : IAsyncDisposable
 /// A consistent snapshot of the source, held open (with its reader connections) until disposed. Its methods may
 /// be called concurrently, at most as many reads at once as the snapshot has readers.
 /// </summary>
-public interface ISourceSnapshot : IAsyncDisposable
+internal interface ISourceSnapshot : IAsyncDisposable
 {
     /// <summary>Where replication continues after this snapshot (a PostgreSQL LSN, a MySQL binlog file/position and GTID set).</summary>
     SourcePosition Position { get; }

@@ -4,7 +4,7 @@ using Molt.Engine.Schema;
 namespace Molt.Engine.Load;
 
 /// <summary>Splits a key into shard ranges.</summary>
-public static class KeyRanges
+internal static class KeyRanges
 {
     /// <summary>
     /// Up to <paramref name="count"/> half-open ranges covering [min, max]; the first is open below and the last

@@ -3,10 +3,10 @@ using Molt.Engine.Schema;
 namespace Molt.Engine.Load;
 
 /// <summary>Rows and bytes of one shard: the binary COPY stream's size, or the CSV text's.</summary>
-public sealed record ShardCopyResult(long Rows, long Bytes);
+internal sealed record ShardCopyResult(long Rows, long Bytes);
 
 /// <summary>A source row a column writer refused, with its primary key (or its position in the shard when it has none).</summary>
-public sealed class ShardRowRejectedException(string rowKey, RowRejectedException inner)
+internal sealed class ShardRowRejectedException(string rowKey, RowRejectedException inner)
     : Exception($"the row {rowKey} was rejected: {inner.Message}", inner)
 {
     public string RowKey { get; } = rowKey;

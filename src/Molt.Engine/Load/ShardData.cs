@@ -7,7 +7,7 @@ namespace Molt.Engine.Load;
 /// The rows of one shard as a source produces them, in one of two shapes the pgwire bulk writer accepts.
 /// Disposing it ends the read and hands the snapshot's reader back.
 /// </summary>
-public abstract class ShardData : IAsyncDisposable
+internal abstract class ShardData : IAsyncDisposable
 {
     public abstract ValueTask DisposeAsync();
 }
@@ -16,7 +16,7 @@ public abstract class ShardData : IAsyncDisposable
 /// A PostgreSQL binary COPY stream (header, tuples, trailer) whose columns already have the target's binary
 /// representation: relayed to the target's COPY FROM STDIN (FORMAT binary) without decoding a row.
 /// </summary>
-public sealed class BinaryCopyShard(Stream stream, Func<ValueTask> release) : ShardData
+internal sealed class BinaryCopyShard(Stream stream, Func<ValueTask> release) : ShardData
 {
     public Stream Stream { get; } = stream;
 
@@ -31,7 +31,7 @@ public sealed class BinaryCopyShard(Stream stream, Func<ValueTask> release) : Sh
 /// Rows read through a data reader and converted column by column: <see cref="Writers"/>[i] writes column i of the
 /// current row into the target's binary import, in the target column's type.
 /// </summary>
-public sealed class RowShard(DbDataReader reader, IReadOnlyList<ColumnWriter> writers, Func<ValueTask> release) : ShardData
+internal sealed class RowShard(DbDataReader reader, IReadOnlyList<ColumnWriter> writers, Func<ValueTask> release) : ShardData
 {
     public DbDataReader Reader { get; } = reader;
 
@@ -52,7 +52,7 @@ public sealed class RowShard(DbDataReader reader, IReadOnlyList<ColumnWriter> wr
 public delegate ValueTask<int> ColumnWriter(DbDataReader reader, int ordinal, NpgsqlBinaryImporter importer, CancellationToken cancellationToken);
 
 /// <summary>A source row that cannot be loaded as it is: recorded in the exceptions table, the shard fails, others go on.</summary>
-public sealed class RowRejectedException(string column, string reason) : Exception($"column {column}: {reason}")
+internal sealed class RowRejectedException(string column, string reason) : Exception($"column {column}: {reason}")
 {
     public string Column { get; } = column;
 
@@ -64,7 +64,7 @@ public sealed class RowRejectedException(string column, string reason) : Excepti
 /// RFC 4180 quoting, UTF-8, NULL written as an unquoted <see cref="Null"/>, bytes as \x hex, every other value in the
 /// text form the target type parses.
 /// </summary>
-public abstract class CsvShard : ShardData
+internal abstract class CsvShard : ShardData
 {
     /// <summary>The NULL marker: unquoted it is NULL; a value that reads the same is written quoted.</summary>
     public const string Null = "\\N";

@@ -10,7 +10,7 @@ public sealed record TargetDependent(string Description)
 }
 
 /// <summary>What a TRUNCATE ... CASCADE or a DROP TABLE ... CASCADE of the selected target tables would also remove, read from the target's catalog.</summary>
-public interface ITargetDependents
+internal interface ITargetDependents
 {
     /// <summary>Tables outside the selection that TRUNCATE ... CASCADE also empties: those with a foreign key into it, and theirs in turn.</summary>
     Task<IReadOnlyList<TargetDependent>> TruncatedWithAsync(NpgsqlConnection connection, IReadOnlyCollection<TableName> tables, CancellationToken cancellationToken);

@@ -7,18 +7,18 @@ namespace Molt.Engine.Replication;
 /// <see cref="BeginChange"/>, then its <see cref="RowChange"/>s and <see cref="TruncateChange"/>s, then
 /// <see cref="CommitChange"/>. A transaction is never held whole: consumers apply or spill it as it arrives.
 /// </summary>
-public abstract record Change;
+internal abstract record Change;
 
 /// <summary>A source transaction begins. <see cref="TransactionId"/> is the source's own id (xid, GTID), for messages only.</summary>
-public sealed record BeginChange(string TransactionId) : Change;
+internal sealed record BeginChange(string TransactionId) : Change;
 
 /// <summary>The source transaction committed: everything up to <see cref="Position"/> has been delivered.</summary>
-public sealed record CommitChange(SourcePosition Position, DateTimeOffset CommittedAt) : Change;
+internal sealed record CommitChange(SourcePosition Position, DateTimeOffset CommittedAt) : Change;
 
 /// <summary>The source truncated these tables in the transaction.</summary>
-public sealed record TruncateChange(IReadOnlyList<TableName> Tables, bool Cascade) : Change;
+internal sealed record TruncateChange(IReadOnlyList<TableName> Tables, bool Cascade) : Change;
 
-public enum RowChangeKind
+internal enum RowChangeKind
 {
     Insert,
     Update,
@@ -26,7 +26,7 @@ public enum RowChangeKind
 }
 
 /// <summary>What a row image holds for one column.</summary>
-public enum ColumnValueState : byte
+internal enum ColumnValueState : byte
 {
     /// <summary>The value is in the image (a null value too).</summary>
     Present,
@@ -42,7 +42,7 @@ public enum ColumnValueState : byte
 /// text in the source's own output format for PostgreSQL (written through the same type mapping as the load's), and
 /// the values of the one MySQL value conversion for MySQL/MariaDB.
 /// </summary>
-public sealed record RowImage(IReadOnlyList<object?> Values, IReadOnlyList<ColumnValueState> States)
+internal sealed record RowImage(IReadOnlyList<object?> Values, IReadOnlyList<ColumnValueState> States)
 {
     public bool IsPresent(int column) => States[column] == ColumnValueState.Present;
 }
@@ -53,7 +53,7 @@ public sealed record RowImage(IReadOnlyList<object?> Values, IReadOnlyList<Colum
 /// only when an update changed the key (Key then names the row as it was). <see cref="New"/> is the row after an
 /// insert or update; <see cref="Old"/> the whole old row where the source sends it (REPLICA IDENTITY FULL, MySQL full images).
 /// </summary>
-public sealed record RowChange(ChangeTable Table, RowChangeKind Kind) : Change
+internal sealed record RowChange(ChangeTable Table, RowChangeKind Kind) : Change
 {
     public RowImage? New { get; init; }
 
@@ -73,7 +73,7 @@ public sealed record RowChange(ChangeTable Table, RowChangeKind Kind) : Change
 /// catalog): its name and columns in stream order, and which of them identify a row. The stream checks it against the
 /// load's plan and stops with an error naming the change when the two differ.
 /// </summary>
-public sealed record ChangeTable(TableName Name, IReadOnlyList<string> Columns, IReadOnlyList<string> KeyColumns)
+internal sealed record ChangeTable(TableName Name, IReadOnlyList<string> Columns, IReadOnlyList<string> KeyColumns)
 {
     /// <summary>True when rows are matched by every column because the table has no primary key (REPLICA IDENTITY FULL).</summary>
     public bool MatchesByAllColumns { get; init; }

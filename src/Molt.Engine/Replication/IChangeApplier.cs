@@ -22,7 +22,7 @@ public sealed record ReplicationCheckpoint(string FetchId, SourcePosition Positi
 /// A database Molt writes changes into: a pgwire target (PostgreSQL, CockroachDB), or for failback the original
 /// MySQL/MariaDB or PostgreSQL source. One implementation per family under <c>Endpoints/</c>.
 /// </summary>
-public interface IChangeApplier : IAsyncDisposable
+internal interface IChangeApplier : IAsyncDisposable
 {
     /// <summary>The checkpoint last committed for <paramref name="fetchId"/>, or null when the stream has never applied anything.</summary>
     Task<ReplicationCheckpoint?> ReadCheckpointAsync(string fetchId, CancellationToken cancellationToken);
@@ -36,7 +36,7 @@ public interface IChangeApplier : IAsyncDisposable
 /// flushing before any change a batch cannot reorder across); <see cref="CommitAsync"/> writes the checkpoint row and
 /// commits both together, so a crash at any instant loses and duplicates nothing. Disposing without commit rolls back.
 /// </summary>
-public interface IApplyTransaction : IAsyncDisposable
+internal interface IApplyTransaction : IAsyncDisposable
 {
     ValueTask WriteAsync(RowChange change, CancellationToken cancellationToken);
 
@@ -48,4 +48,4 @@ public interface IApplyTransaction : IAsyncDisposable
 }
 
 /// <summary>An apply failed in a way that rolling back and applying the same batch again can cure.</summary>
-public sealed class TransientApplyException(string message, Exception inner) : Exception(message, inner);
+internal sealed class TransientApplyException(string message, Exception inner) : Exception(message, inner);

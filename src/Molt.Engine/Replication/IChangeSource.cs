@@ -6,7 +6,7 @@ namespace Molt.Engine.Replication;
 /// A database whose committed changes Molt reads: PostgreSQL logical decoding, the MySQL/MariaDB binlog, a CockroachDB
 /// changefeed (failback). One implementation per database, under <c>Endpoints/</c>; the replication loop knows only this.
 /// </summary>
-public interface IChangeSource : IAsyncDisposable
+internal interface IChangeSource : IAsyncDisposable
 {
     /// <summary>
     /// Starts reading committed transactions of <paramref name="tables"/> after <paramref name="from"/> (exclusive: a
@@ -20,7 +20,7 @@ public interface IChangeSource : IAsyncDisposable
 }
 
 /// <summary>An open stream of committed changes, read by one consumer.</summary>
-public interface IChangeStream : IAsyncDisposable
+internal interface IChangeStream : IAsyncDisposable
 {
     /// <summary>
     /// The changes in commit order, as described on <see cref="Change"/>. The sequence waits while the source is idle;

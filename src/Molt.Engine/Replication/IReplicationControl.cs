@@ -3,13 +3,13 @@ namespace Molt.Engine.Replication;
 /// <summary>A request, recorded by Stop-MoltReplication from anywhere, that a running stream stop.</summary>
 /// <param name="Immediately">Stop after the source transaction being applied commits, without draining.</param>
 /// <param name="At">Drain to this position; null (and not immediately): to the source's end when the stream reads the request.</param>
-public sealed record StopRequest(bool Immediately, SourcePosition? At, DateTimeOffset RequestedAt);
+internal sealed record StopRequest(bool Immediately, SourcePosition? At, DateTimeOffset RequestedAt);
 
 /// <summary>
 /// Where a stream is claimed, asked to stop, and reports its status: the migration target's <c>_molt</c> schema, whichever
 /// way the changes flow (failback keeps its checkpoint on the original source, but is controlled from the same place).
 /// </summary>
-public interface IReplicationControl
+internal interface IReplicationControl
 {
     /// <summary>Claims the stream for this session until the returned claim is disposed (or the process dies).</summary>
     /// <exception cref="MoltException"><c>ReplicationStreamActive</c>: another session runs it (named).</exception>
@@ -28,7 +28,7 @@ public interface IReplicationControl
 /// The position of the database changes are applied to, in its own notation, read where a change source on it would
 /// start: recorded when a stream stops, so that failback reads exactly what was written there after the cutover.
 /// </summary>
-public interface ITargetPosition
+internal interface ITargetPosition
 {
     Task<SourcePosition> ReadAsync(CancellationToken cancellationToken);
 }

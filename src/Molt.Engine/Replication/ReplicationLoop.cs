@@ -12,7 +12,7 @@ namespace Molt.Engine.Replication;
 /// target's own position then, where failback starts. The loop knows only the contracts: forward replication and
 /// failback are this loop with other endpoints.
 /// </summary>
-public sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier, ITargetPosition targetPosition, IReplicationControl control,
+internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier applier, ITargetPosition targetPosition, IReplicationControl control,
     ReplicationOptions options, ReplicationTiming timing, ILogger log)
 {
     private readonly IChangeSource source = source;

@@ -1,7 +1,7 @@
 namespace Molt.Engine.Replication;
 
 /// <summary>Source transactions and row changes, counted as the checkpoint counts them.</summary>
-public readonly record struct ChangeCounts(long Transactions, long Inserts, long Updates, long Deletes)
+internal readonly record struct ChangeCounts(long Transactions, long Inserts, long Updates, long Deletes)
 {
     public long Changes => Inserts + Updates + Deletes;
 

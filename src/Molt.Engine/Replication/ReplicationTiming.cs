@@ -5,7 +5,7 @@ namespace Molt.Engine.Replication;
 /// lost source stream started again from the checkpoint, after an exponential backoff with jitter, up to
 /// <see cref="MaxAttempts"/> times in a row (then the stream fails with the checkpoint intact, for a Resume).
 /// </summary>
-public sealed record ReplicationTiming
+internal sealed record ReplicationTiming
 {
     public static ReplicationTiming Default { get; } = new();
 

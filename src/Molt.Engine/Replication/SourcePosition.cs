@@ -64,7 +64,7 @@ public abstract record SourcePosition
 }
 
 /// <summary>A PostgreSQL write-ahead log position, written as two hexadecimal halves ("16/B374D848").</summary>
-public sealed record PostgresLsn(ulong Value) : SourcePosition, IComparable<PostgresLsn>
+internal sealed record PostgresLsn(ulong Value) : SourcePosition, IComparable<PostgresLsn>
 {
     public const string NotationName = "postgres-lsn";
 
@@ -96,7 +96,7 @@ public sealed record PostgresLsn(ulong Value) : SourcePosition, IComparable<Post
 }
 
 /// <summary>A MySQL binlog file and the byte offset of an event in it.</summary>
-public sealed record BinlogCoordinates(string File, ulong Position) : IComparable<BinlogCoordinates>
+internal sealed record BinlogCoordinates(string File, ulong Position) : IComparable<BinlogCoordinates>
 {
     /// <summary>Binlog files of one server are numbered in order (name.000001, name.000002...), so names sort by number.</summary>
     public int CompareTo(BinlogCoordinates? other) => other is null ? 1
@@ -126,7 +126,7 @@ public sealed record BinlogCoordinates(string File, ulong Position) : IComparabl
 /// coordinates where it was read as a fallback for servers without GTIDs. Text form: the GTID set as MySQL prints it
 /// (<c>uuid[:tag]:1-5:7,uuid2:1-3</c>), or <c>file:offset</c>, or both joined by " @ ".
 /// </summary>
-public sealed record MySqlGtidPosition : SourcePosition
+internal sealed record MySqlGtidPosition : SourcePosition
 {
     public const string NotationName = "mysql-gtid";
 
@@ -311,7 +311,7 @@ public sealed class GtidSet : IEquatable<GtidSet>
 /// A MariaDB GTID position: for each replication domain the last transaction applied (domain-server-sequence),
 /// comma separated as <c>@@gtid_binlog_pos</c> prints it ("0-1-100,1-2-7").
 /// </summary>
-public sealed record MariaDbGtidList : SourcePosition
+internal sealed record MariaDbGtidList : SourcePosition
 {
     public const string NotationName = "mariadb-gtid";
 
@@ -361,7 +361,7 @@ public sealed record MariaDbGtidList : SourcePosition
 }
 
 /// <summary>One MariaDB global transaction id: replication domain, originating server id, sequence number.</summary>
-public sealed record MariaDbGtid(uint Domain, uint ServerId, ulong Sequence)
+internal sealed record MariaDbGtid(uint Domain, uint ServerId, ulong Sequence)
 {
     public static MariaDbGtid Parse(string text)
     {
@@ -381,7 +381,7 @@ public sealed record MariaDbGtid(uint Domain, uint ServerId, ulong Sequence)
 /// A CockroachDB hybrid logical clock timestamp as changefeeds print it: wall time in nanoseconds since the Unix epoch,
 /// a dot, and a ten-digit logical counter ("1700000000000000000.0000000001").
 /// </summary>
-public sealed record CockroachHlc(long WallNanos, int Logical) : SourcePosition, IComparable<CockroachHlc>
+internal sealed record CockroachHlc(long WallNanos, int Logical) : SourcePosition, IComparable<CockroachHlc>
 {
     public const string NotationName = "cockroach-hlc";
 

@@ -5,7 +5,7 @@ namespace Molt.Engine.Schema;
 /// there, and the exact SQL for creating, emptying and writing tables. One implementation per target
 /// (PostgreSQL, CockroachDB); every identifier it emits is quoted.
 /// </summary>
-public interface ITargetDialect
+internal interface ITargetDialect
 {
     /// <summary>The product, as a user names it (PostgreSQL, CockroachDB), for messages and the plan.</summary>
     string DisplayName { get; }

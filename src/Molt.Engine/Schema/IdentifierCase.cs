@@ -10,7 +10,7 @@ public enum IdentifierCase
     Lower,
 }
 
-public static class IdentifierCaseExtensions
+internal static class IdentifierCaseExtensions
 {
     public static string Apply(this IdentifierCase rule, string name) => rule == IdentifierCase.Lower ? name.ToLowerInvariant() : name;
 }

@@ -2,7 +2,7 @@
 namespace Molt.Engine.Schema;
 
 /// <summary>Turns a source table into the plan of its target table: every copied column mapped by the target's dialect.</summary>
-public static class TablePlanner
+internal static class TablePlanner
 {
     /// <summary>
     /// Maps every copied column; when several have no mapping, one error lists them all so a single -TypeMapFile fixes

@@ -1,7 +1,7 @@
 namespace Molt.Engine.Schema;
 
 /// <summary>The value a zero date loads as under <see cref="ZeroDateHandling.Sentinel"/>: the first day PostgreSQL and .NET share.</summary>
-public static class ZeroDateSentinel
+internal static class ZeroDateSentinel
 {
     public static readonly DateTime Value = new(1, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
 }

@@ -28,7 +28,7 @@ public sealed record FetchRunReport(LoadRun Run, IReadOnlyList<ShardState> Shard
 }
 
 /// <summary>Reads the load runs recorded in a target's <c>_molt</c> schema.</summary>
-public static class FetchStatusReader
+internal static class FetchStatusReader
 {
     /// <param name="lease">How the target's server holds a run's claim: a running run whose claim no session holds is abandoned.</param>
     public static async Task<IReadOnlyList<FetchRunReport>> ReadAsync(NpgsqlDataSource dataSource, RunLeaseKind lease, string? fetchId,

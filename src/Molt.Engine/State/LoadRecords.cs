@@ -21,7 +21,7 @@ public sealed record ShardState(string SourceTable, string TargetTable, int Shar
 /// <summary>A failure recorded in <c>_molt.fetch_exceptions</c>; RowKey names the rejected row when it is known.</summary>
 public sealed record LoadFailureRecord(string FetchId, string? SourceTable, int? Shard, string Stage, string? SqlState, string Message, string? RowKey);
 
-public static class ShardStatus
+internal static class ShardStatus
 {
     public const string Pending = "pending";
     public const string Done = "done";
@@ -44,7 +44,7 @@ public static class RunStatus
 }
 
 /// <summary>How far a post-load statement of a run got, in <c>_molt.fetch_post_load</c>.</summary>
-public static class PostLoadStatus
+internal static class PostLoadStatus
 {
     public const string Started = "started";
     public const string Done = "done";
@@ -52,7 +52,7 @@ public static class PostLoadStatus
     public const string NotTranslated = "not_translated";
 }
 
-public static class LoadStage
+internal static class LoadStage
 {
     public const string Schema = "schema_creation";
     public const string DataLoad = "data_load";

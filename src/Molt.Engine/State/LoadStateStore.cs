@@ -9,7 +9,7 @@ namespace Molt.Engine.State;
 /// The SQL is the common spelling of PostgreSQL and CockroachDB. A shard is marked done inside the transaction that
 /// loaded it, so a crash leaves either its rows and "done", or neither.
 /// </summary>
-public sealed class LoadStateStore(NpgsqlDataSource target)
+internal sealed class LoadStateStore(NpgsqlDataSource target)
 {
     public const string Schema = "_molt";
 

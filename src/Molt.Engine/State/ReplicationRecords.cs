@@ -4,14 +4,14 @@ namespace Molt.Engine.State;
 /// A stream's checkpoint row as stored: the position's notation and text (read back with SourcePosition.Parse), the source
 /// commit time of the last applied transaction, and the counts since the stream began.
 /// </summary>
-public sealed record CheckpointRow(string FetchId, string Notation, string Position, DateTimeOffset SourceCommittedAt,
+internal sealed record CheckpointRow(string FetchId, string Notation, string Position, DateTimeOffset SourceCommittedAt,
     long Transactions, long Inserts, long Updates, long Deletes)
 {
     public DateTimeOffset UpdatedAt { get; init; }
 }
 
 /// <summary>A stream's row: its last published state and positions, who holds it, and where it stopped.</summary>
-public sealed record StreamRow(string FetchId, string State)
+internal sealed record StreamRow(string FetchId, string State)
 {
     public string? Slot { get; init; }
 
@@ -41,4 +41,4 @@ public sealed record StreamRow(string FetchId, string State)
 }
 
 /// <summary>A pending stop request: immediately, at a position, or (neither) at the source's end when the stream reads it.</summary>
-public sealed record StopRow(string FetchId, bool Immediately, string? Notation, string? Position, DateTimeOffset RequestedAt);
+internal sealed record StopRow(string FetchId, bool Immediately, string? Notation, string? Position, DateTimeOffset RequestedAt);

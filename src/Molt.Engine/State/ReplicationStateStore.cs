@@ -8,7 +8,7 @@ namespace Molt.Engine.State;
 /// stream's published status; and stop requests, which Stop-MoltReplication writes from any session. The SQL is the
 /// common spelling of PostgreSQL and CockroachDB.
 /// </summary>
-public sealed class ReplicationStateStore(NpgsqlDataSource target)
+internal sealed class ReplicationStateStore(NpgsqlDataSource target)
 {
     private const string Schema = LoadStateStore.Schema;
 

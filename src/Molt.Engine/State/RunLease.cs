@@ -11,7 +11,7 @@ namespace Molt.Engine.State;
 /// (https://www.cockroachlabs.com/docs/stable/postgresql-compatibility), holds it as a write to the run's row in an
 /// open transaction (see <see cref="RowClaimStatements"/>).
 /// </summary>
-public sealed class RunLease : IAsyncDisposable
+internal sealed class RunLease : IAsyncDisposable
 {
     /// <summary>How long a run waits for another session's claim: long enough for the server to end a killed process's session.</summary>
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
@@ -174,7 +174,7 @@ public sealed class RunLease : IAsyncDisposable
 }
 
 /// <summary>How a target holds a run's claim: the lock its server can hold for a session without a transaction ID, if any.</summary>
-public enum RunLeaseKind
+internal enum RunLeaseKind
 {
     /// <summary>A session advisory lock (PostgreSQL).</summary>
     AdvisoryLock,

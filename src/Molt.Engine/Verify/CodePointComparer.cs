@@ -7,7 +7,7 @@ namespace Molt.Engine.Verify;
 /// collation and of MySQL's binary comparison. (string.CompareOrdinal orders UTF-16 units, which puts characters
 /// beyond U+FFFF before U+E000..U+FFFF.)
 /// </summary>
-public sealed class CodePointComparer : IComparer<string>
+internal sealed class CodePointComparer : IComparer<string>
 {
     public static CodePointComparer Instance { get; } = new();
 

@@ -9,7 +9,7 @@ public static class ComparisonStatus
     public const string Error = "Error";
 }
 
-public static class DifferenceKind
+internal static class DifferenceKind
 {
     /// <summary>In the source, not in the target.</summary>
     public const string Missing = "Missing";

@@ -5,7 +5,7 @@ namespace Molt.Engine.Verify;
 /// it sorts them: -Infinity first, then numbers, then Infinity, then NaN. Text keeps DECIMAL(65,30) keys whole, which
 /// .NET's 28-digit decimal cannot hold.
 /// </summary>
-public sealed class DecimalTextComparer : IComparer<string>
+internal sealed class DecimalTextComparer : IComparer<string>
 {
     public static DecimalTextComparer Instance { get; } = new();
 

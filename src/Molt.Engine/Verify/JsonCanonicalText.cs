@@ -7,7 +7,7 @@ namespace Molt.Engine.Verify;
 /// JSON by meaning, as jsonb holds it: object keys sorted (of a key given twice, the last value kept), whitespace
 /// dropped, and numbers exactly by value (1.0 = 1, 1e2 = 100; no digit rounded away, however long or small).
 /// </summary>
-public static class JsonCanonicalText
+internal static class JsonCanonicalText
 {
     /// <summary>The canonical text, or null when <paramref name="text"/> is not JSON.</summary>
     public static string? Of(string text)

@@ -9,7 +9,7 @@ namespace Molt.Engine.Verify;
 /// Turns a value read from either engine into one canonical text, so that a MySQL DATETIME equals the PostgreSQL
 /// timestamp it was loaded as, DECIMAL equals numeric whatever their scales, JSON equals jsonb by meaning, and so on.
 /// </summary>
-public static class ValueNormalizer
+internal static class ValueNormalizer
 {
     public static string? Normalize(object? value, ColumnKind kind) => value switch
     {
@@ -115,7 +115,7 @@ public static class ValueNormalizer
 /// <param name="IsDecimal">An exact decimal, read as text (beyond 28 digits it fits no .NET type) and compared by value.</param>
 /// <param name="ZeroDateAsSentinel">A MySQL zero date was loaded as <see cref="ZeroDateSentinel"/> (else as NULL).</param>
 /// <param name="IsSingle">A single-precision float (FLOAT, real): compared at that precision.</param>
-public sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false, bool ZeroDateAsSentinel = false,
+internal sealed record ColumnKind(bool IsJson, bool IsFloat, int? BitLength, bool IsDate = false, bool IsDecimal = false, bool ZeroDateAsSentinel = false,
     bool IsSingle = false)
 {
     public static ColumnKind Plain { get; } = new(false, false, null);

@@ -7,7 +7,7 @@ namespace Molt.Engine.Verify;
 /// One side of a comparison: reads a table's rows ordered by primary key in code-point order (the same on every
 /// engine), key columns first, and single rows by key for live re-checks. Each read holds its own connection.
 /// </summary>
-public abstract class VerifySide : IAsyncDisposable
+internal abstract class VerifySide : IAsyncDisposable
 {
     /// <summary>The SQL this side speaks: what its values are read as, and what its tables are named in.</summary>
     public abstract SqlSyntax Syntax { get; }

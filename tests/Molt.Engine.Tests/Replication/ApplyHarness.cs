@@ -19,7 +19,7 @@ public sealed class ApplyTargetFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
 
-    public async Task<ApplyTarget> NewTargetAsync(string prefix, string schemaSql)
+    internal async Task<ApplyTarget> NewTargetAsync(string prefix, string schemaSql)
     {
         var name = $"{prefix}_{Interlocked.Increment(ref databases)}";
         await Server.CreateDatabaseAsync(name);
@@ -39,7 +39,7 @@ public sealed class ApplyTargetCollection : ICollectionFixture<ApplyTargetFixtur
 }
 
 /// <summary>One target database, with the applier, control and loop wired over it as a session would.</summary>
-public sealed class ApplyTarget(PostgresServer server, string database, NpgsqlDataSource dataSource) : IAsyncDisposable
+internal sealed class ApplyTarget(PostgresServer server, string database, NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     public PostgresServer Server => server;
 

@@ -5,7 +5,7 @@ using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 namespace Molt.Engine.Endpoints.Cockroach;
 
 /// <summary>What a CockroachDB target does with a source table that has no primary key.</summary>
-public enum MissingPrimaryKey
+internal enum MissingPrimaryKey
 {
     /// <summary>Refuse the table while planning, before any data moves.</summary>
     Refuse,
@@ -24,7 +24,7 @@ public enum MissingPrimaryKey
 /// never made ALWAYS and restarted only when rows were loaded, binary COPY's older spelling, UPSERT, a primary key
 /// required by choice, and shards sized for its transactions.
 /// </summary>
-public sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
+internal sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : PgWireDialect
 {
     private static readonly string[] TrigramOperatorClasses = ["gin_trgm_ops", "gist_trgm_ops"];
 

@@ -11,7 +11,7 @@ namespace Molt.Engine.Endpoints.Cockroach;
 /// Failback reads changes with a changefeed, which needs rangefeeds:
 /// https://www.cockroachlabs.com/docs/stable/create-changefeed (kv.rangefeed.enabled).
 /// </summary>
-public static partial class CockroachPrerequisites
+internal static partial class CockroachPrerequisites
 {
     public static async Task<ConnectionReport> CheckAsync(EndpointAddress address, EndpointRole role, MigrationFlow flow, CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
 namespace Molt.Engine.Endpoints.Cockroach;
 
 /// <summary>Session settings of the connections a load writes to a CockroachDB server with.</summary>
-public static class CockroachSessionSettings
+internal static class CockroachSessionSettings
 {
     /// <summary>
     /// COPY runs at background admission priority unless the session says otherwise

@@ -6,7 +6,7 @@ namespace Molt.Engine.Endpoints.Cockroach;
 /// Serves the IMPORT INTO files of one folder over plain HTTP while a load runs, as MOLT Fetch's local file server does,
 /// for clusters that can reach this machine. GET and HEAD only, files of the folder and its subfolders only.
 /// </summary>
-public sealed class ImportFileServer : IAsyncDisposable
+internal sealed class ImportFileServer : IAsyncDisposable
 {
     private readonly HttpListener listener = new();
     private readonly string root;

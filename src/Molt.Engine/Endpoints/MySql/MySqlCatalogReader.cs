@@ -9,7 +9,7 @@ namespace Molt.Engine.Endpoints.MySql;
 /// Reads tables from MySQL's or MariaDB's information_schema. A database is a schema; with no -Schema filter only
 /// the database the address names is read (all user databases when it names none).
 /// </summary>
-public sealed class MySqlCatalogReader(string connectionString, string? defaultDatabase) : ICatalogReader
+internal sealed class MySqlCatalogReader(string connectionString, string? defaultDatabase) : ICatalogReader
 {
     private const string SystemSchemas = "('mysql', 'information_schema', 'performance_schema', 'sys', '_molt')";
 

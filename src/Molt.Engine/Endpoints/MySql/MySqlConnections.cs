@@ -3,7 +3,7 @@ using MySqlConnector;
 namespace Molt.Engine.Endpoints.MySql;
 
 /// <summary>Builds MySqlConnector connections for MySQL and MariaDB addresses.</summary>
-public static class MySqlConnections
+internal static class MySqlConnections
 {
     private static readonly Dictionary<string, string> UriKeywords = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -3,7 +3,7 @@ using System.Text;
 namespace Molt.Engine.Endpoints.MySql;
 
 /// <summary>Parses the members of an ENUM or SET column type as information_schema spells it: enum('a','it''s').</summary>
-public static class MySqlEnumValues
+internal static class MySqlEnumValues
 {
     public static IReadOnlyList<string> Parse(string columnType)
     {

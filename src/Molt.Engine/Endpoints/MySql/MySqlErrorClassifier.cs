@@ -7,7 +7,7 @@ namespace Molt.Engine.Endpoints.MySql;
 /// deadlock (1213) rolls the transaction back and a lock wait timeout (1205) the statement; a lost or gone connection
 /// (2013, 2006) or a server that cannot be reached needs a new one; SQLSTATE classes 22 and 23 refuse a row.
 /// </summary>
-public sealed class MySqlErrorClassifier : IErrorClassifier
+internal sealed class MySqlErrorClassifier : IErrorClassifier
 {
     public static MySqlErrorClassifier Instance { get; } = new();
 

@@ -7,7 +7,7 @@ namespace Molt.Engine.Endpoints.MySql;
 /// significant digits (16777216 as 1.67772e+07), which no client can undo; widened to DOUBLE on the server (exactly,
 /// every float being a double), it arrives with every digit needed to round-trip.
 /// </summary>
-public static class MySqlExactValues
+internal static class MySqlExactValues
 {
     public static bool IsFloat(ColumnModel column) => column.Type.Name == "float" && !column.Type.IsArray;
 

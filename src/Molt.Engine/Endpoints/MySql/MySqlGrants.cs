@@ -6,7 +6,7 @@ namespace Molt.Engine.Endpoints.MySql;
 /// The global privileges in the rows of <c>SHOW GRANTS</c>, as MySQL 5.7/8 and MariaDB print them.
 /// MariaDB 10.5+ prints REPLICATION CLIENT as its new name BINLOG MONITOR; both are accepted.
 /// </summary>
-public sealed partial class MySqlGrants
+internal sealed partial class MySqlGrants
 {
     private readonly HashSet<string> privileges;
 

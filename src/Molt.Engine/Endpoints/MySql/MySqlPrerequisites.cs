@@ -5,7 +5,7 @@ using MySqlConnector;
 namespace Molt.Engine.Endpoints.MySql;
 
 /// <summary>Connects to a MySQL or MariaDB server, says which it is, and checks what the chosen flow needs of it.</summary>
-public static class MySqlPrerequisites
+internal static class MySqlPrerequisites
 {
     public static async Task<ConnectionReport> CheckAsync(EndpointAddress address, EndpointRole role, MigrationFlow flow,
         CancellationToken cancellationToken)

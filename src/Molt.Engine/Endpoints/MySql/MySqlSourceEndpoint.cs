@@ -5,7 +5,7 @@ using Serilog;
 namespace Molt.Engine.Endpoints.MySql;
 
 /// <summary>MySQL or MariaDB as a load source: its catalog and a consistent snapshot shared by every reader.</summary>
-public sealed class MySqlSourceEndpoint : ISourceEndpoint
+internal sealed class MySqlSourceEndpoint : ISourceEndpoint
 {
     private readonly EndpointAddress address;
     private readonly ZeroDateHandling zeroDates;

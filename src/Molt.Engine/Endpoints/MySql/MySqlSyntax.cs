@@ -3,7 +3,7 @@ using Molt.Engine.Schema;
 namespace Molt.Engine.Endpoints.MySql;
 
 /// <summary>Identifier and literal quoting in MySQL's and MariaDB's SQL: every identifier is quoted.</summary>
-public static class MySqlSyntax
+internal static class MySqlSyntax
 {
     public static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
 

@@ -8,7 +8,7 @@ using MySqlConnector;
 namespace Molt.Engine.Endpoints.MySql;
 
 /// <summary>A MySQL or MariaDB side of a comparison.</summary>
-public sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
+internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
 {
     public override SqlSyntax Syntax => SqlSyntax.MySql;
 

@@ -8,7 +8,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// Writes shards into a pgwire target (PostgreSQL, CockroachDB) with COPY FROM STDIN (FORMAT binary), each shard in
 /// one transaction that also records it as done, so a shard is loaded entirely or not at all.
 /// </summary>
-public sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dialect) : IShardWriter
+internal sealed class PgWireBulkWriter(NpgsqlDataSource target, ITargetDialect dialect) : IShardWriter
 {
     private const int CopyBufferSize = 256 * 1024;
     private const int ProgressEveryRows = 10_000;

@@ -3,7 +3,7 @@ using Npgsql;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>Builds Npgsql connections for a pgwire address (PostgreSQL and CockroachDB).</summary>
-public static class PgWireConnections
+internal static class PgWireConnections
 {
     // URI query options in libpq spelling, and the Npgsql keyword each one sets.
     private static readonly Dictionary<string, string> LibpqKeywords = new(StringComparer.OrdinalIgnoreCase)

@@ -8,7 +8,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// load down (secondary indexes, unique constraints, checks, foreign keys, identity restarts) follows the data. Each
 /// target overrides what it spells its own way.
 /// </summary>
-public abstract class PgWireDialect : ITargetDialect
+internal abstract class PgWireDialect : ITargetDialect
 {
     private const int MaxIdentifierLength = 63;
 

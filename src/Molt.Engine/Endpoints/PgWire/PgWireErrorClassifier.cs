@@ -9,7 +9,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// transaction; 57P01 (administrator shutdown), class 08 and a broken socket lose the connection; classes 22 (data
 /// exception) and 23 (integrity constraint violation) refuse a row.
 /// </summary>
-public sealed class PgWireErrorClassifier : IErrorClassifier
+internal sealed class PgWireErrorClassifier : IErrorClassifier
 {
     public const string SerializationFailure = "40001";
 

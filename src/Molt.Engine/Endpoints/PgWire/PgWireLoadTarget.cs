@@ -9,7 +9,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// A pgwire database (PostgreSQL, CockroachDB) a load writes to: its data source, the dialect its server speaks, and
 /// what differs between the two, as the registry chose it for the server the address reached.
 /// </summary>
-public sealed class PgWireLoadTarget : ILoadTarget
+internal sealed class PgWireLoadTarget : ILoadTarget
 {
     private readonly Func<string, string, IAsyncDisposable>? importFileServer;
 

@@ -4,7 +4,7 @@ using Npgsql;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>Prerequisite checks PostgreSQL and CockroachDB share.</summary>
-public static class PgWirePrerequisites
+internal static class PgWirePrerequisites
 {
     /// <summary>Molt keeps its run status, exceptions and checkpoints in the target's <c>_molt</c> schema.</summary>
     public static async Task<PrerequisiteCheck> StateSchemaAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role,

@@ -3,7 +3,7 @@ using Molt.Engine.Schema;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>Identifier and literal quoting in PostgreSQL's (and CockroachDB's) SQL: every identifier is quoted.</summary>
-public static class PgWireSyntax
+internal static class PgWireSyntax
 {
     public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 

@@ -1,7 +1,7 @@
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>The pgwire type names Npgsql's binary COPY writes values as, from the SQL spelling of a type.</summary>
-public static class PgWireTypeNames
+internal static class PgWireTypeNames
 {
     private static readonly Dictionary<string, string> WireAliases = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -10,7 +10,7 @@ using Npgsql;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>A pgwire side of a comparison (PostgreSQL, CockroachDB), whose tables <paramref name="catalog"/> reads.</summary>
-public sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataSource, ICatalogReader> catalog) : VerifySide
+internal sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataSource, ICatalogReader> catalog) : VerifySide
 {
     private const string PinnedSettings =
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3";

@@ -11,7 +11,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// SERIALIZABLE and REPEATABLE READ. The whole transaction is retried (the delegate opens, writes and commits), after an
 /// exponential backoff with jitter so that conflicting writers spread out.
 /// </summary>
-public sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDelay = null, TimeSpan? maxDelay = null) : ITransactionRetry
+internal sealed class TransactionRetry(int maxAttempts = 10, TimeSpan? initialDelay = null, TimeSpan? maxDelay = null) : ITransactionRetry
 {
     public const string SerializationFailure = PgWireErrorClassifier.SerializationFailure;
 

@@ -7,7 +7,7 @@ namespace Molt.Engine.Endpoints.Postgres;
 /// Reads tables from PostgreSQL's catalog (pg_catalog, not information_schema, which hides arrays, domains and
 /// partitioning). A partitioned table is one table read through its parent; its partitions are not listed.
 /// </summary>
-public sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalogReader
+internal sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICatalogReader
 {
     private const string SystemSchemas = "('pg_catalog', 'information_schema', 'pg_toast', '_molt', 'crdb_internal', 'pg_extension')";
 

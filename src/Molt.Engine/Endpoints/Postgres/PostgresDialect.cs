@@ -5,7 +5,7 @@ using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 namespace Molt.Engine.Endpoints.Postgres;
 
 /// <summary>PostgreSQL as a target: a PostgreSQL source keeps its own types, index definitions and collations.</summary>
-public sealed class PostgresDialect : PgWireDialect
+internal sealed class PostgresDialect : PgWireDialect
 {
     public override string DisplayName => "PostgreSQL";
 

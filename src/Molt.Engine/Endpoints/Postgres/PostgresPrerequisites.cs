@@ -6,7 +6,7 @@ using Npgsql;
 namespace Molt.Engine.Endpoints.Postgres;
 
 /// <summary>Checks what the chosen flow needs of a PostgreSQL server (the registry recognised it as one and named it in the address).</summary>
-public static class PostgresPrerequisites
+internal static class PostgresPrerequisites
 {
     public static async Task<ConnectionReport> CheckAsync(EndpointAddress address, EndpointRole role, MigrationFlow flow,
         CancellationToken cancellationToken)

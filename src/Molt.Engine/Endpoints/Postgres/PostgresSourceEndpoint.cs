@@ -7,7 +7,7 @@ using Serilog;
 namespace Molt.Engine.Endpoints.Postgres;
 
 /// <summary>PostgreSQL as a load source: its catalog and its exported snapshots.</summary>
-public sealed class PostgresSourceEndpoint : ISourceEndpoint
+internal sealed class PostgresSourceEndpoint : ISourceEndpoint
 {
     private readonly EndpointAddress address;
     private readonly NpgsqlDataSource dataSource;
@@ -46,7 +46,7 @@ public sealed class PostgresSourceEndpoint : ISourceEndpoint
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 }
 
-public sealed record PostgresSourceOptions
+internal sealed record PostgresSourceOptions
 {
     /// <summary>
     /// Create this logical replication slot (pgoutput) and load from the snapshot it exports, so replication can start

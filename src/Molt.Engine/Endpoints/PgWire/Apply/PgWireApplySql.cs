@@ -4,7 +4,7 @@ using Molt.Engine.Schema;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>A column a keyless row is matched on; <paramref name="AsText"/> when its type has no equality operator.</summary>
-public sealed record MatchColumn(string Name, bool AsText);
+internal sealed record MatchColumn(string Name, bool AsText);
 
 /// <summary>
 /// The statements an applier needs beyond the dialect's upsert and batched delete (which <see cref="Dialect"/> spells):
@@ -12,7 +12,7 @@ public sealed record MatchColumn(string Name, bool AsText);
 /// position. Parameters are named @p0..@pN in the order the arguments list them, and are sent untyped, so the server
 /// reads each value's text with the input function of the column it is compared with or assigned to, as a COPY does.
 /// </summary>
-public abstract class PgWireApplySql(ITargetDialect dialect)
+internal abstract class PgWireApplySql(ITargetDialect dialect)
 {
     /// <summary>
     /// Types PostgreSQL gives no equality operator (so IS NOT DISTINCT FROM fails on them): rows are matched on their text
@@ -60,7 +60,7 @@ public abstract class PgWireApplySql(ITargetDialect dialect)
 }
 
 /// <summary>PostgreSQL: one row of duplicates is named by its physical address.</summary>
-public sealed class PostgresApplySql(ITargetDialect dialect) : PgWireApplySql(dialect)
+internal sealed class PostgresApplySql(ITargetDialect dialect) : PgWireApplySql(dialect)
 {
     /// <summary>The current WAL write position: a logical slot created on this server later starts at or after it.</summary>
     public override string TargetPositionQuery => "SELECT pg_current_wal_lsn()::text";
@@ -87,7 +87,7 @@ public sealed class PostgresApplySql(ITargetDialect dialect) : PgWireApplySql(di
 /// CockroachDB: no ctid, but DELETE and UPDATE take LIMIT (https://www.cockroachlabs.com/docs/stable/delete,
 /// https://www.cockroachlabs.com/docs/stable/update: "limit_clause").
 /// </summary>
-public sealed class CockroachApplySql(ITargetDialect dialect) : PgWireApplySql(dialect)
+internal sealed class CockroachApplySql(ITargetDialect dialect) : PgWireApplySql(dialect)
 {
     /// <summary>
     /// "cluster_logical_timestamp() → decimal: Returns the logical time of the current transaction as a CockroachDB HLC in

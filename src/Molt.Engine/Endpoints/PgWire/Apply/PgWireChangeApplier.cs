@@ -10,7 +10,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// <c>_molt.replication_checkpoints</c>. The statements are the dialect's (<see cref="PgWireApplySql"/>): PostgreSQL's
 /// INSERT ... ON CONFLICT DO UPDATE or CockroachDB's UPSERT, and the batched delete both spell alike.
 /// </summary>
-public sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
+internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
 {
     private readonly NpgsqlDataSource target;
     private readonly PgWireApplySql sql;

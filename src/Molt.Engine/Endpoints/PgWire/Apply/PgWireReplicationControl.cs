@@ -10,7 +10,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// run's lease (<see cref="RunLease"/>) under a name of the stream's own, so it ends with the claiming session whether
 /// the stream stops or its process dies; the stream's row says who holds it, for the refusal and for status readers.
 /// </summary>
-public sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLeaseKind leaseKind) : IReplicationControl
+internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLeaseKind leaseKind) : IReplicationControl
 {
     private readonly ReplicationStateStore state = new(target);
 

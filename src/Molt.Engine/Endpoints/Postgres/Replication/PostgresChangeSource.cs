@@ -12,7 +12,7 @@ namespace Molt.Engine.Endpoints.Postgres.Replication;
 /// <see cref="PostgresPublication.EnsureAsync"/>, which <see cref="StartAsync"/> calls too, so a slot made by a load alone
 /// gets its publication when replication first starts.
 /// </summary>
-public sealed class PostgresChangeSource(EndpointAddress address, string slotName, string publicationName) : IChangeSource
+internal sealed class PostgresChangeSource(EndpointAddress address, string slotName, string publicationName) : IChangeSource
 {
     /// <summary>The output settings of the session that decodes changes: values arrive as <c>SELECT col::text</c> gives them under these.</summary>
     public static IReadOnlyList<string> OutputSettings { get; } =

@@ -13,7 +13,7 @@ namespace Molt.Engine.Endpoints.Postgres.Replication;
 /// walsender then spills a big transaction to disk itself and sends it at commit message by message, and each message is
 /// yielded as it is decoded, so memory stays flat whatever the transaction's size.
 /// </summary>
-public sealed class PostgresChangeStream : IChangeStream
+internal sealed class PostgresChangeStream : IChangeStream
 {
     private readonly LogicalReplicationConnection replication;
     private readonly NpgsqlConnection catalog;

@@ -9,7 +9,7 @@ namespace Molt.Engine.Endpoints.Postgres.Replication;
 /// The publication that selects which tables' changes a logical slot decodes (pgoutput sends only published tables), and
 /// the teardown of a stream's slot and publication.
 /// </summary>
-public static class PostgresPublication
+internal static class PostgresPublication
 {
     private const int MaxIdentifierBytes = 63;
 

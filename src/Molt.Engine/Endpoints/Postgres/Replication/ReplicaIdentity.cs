@@ -9,7 +9,7 @@ namespace Molt.Engine.Endpoints.Postgres.Replication;
 /// unique index (USING INDEX), the whole old row (FULL), or nothing. <see cref="KeyColumns"/> are the columns the stream's
 /// changes are matched by on the target.
 /// </summary>
-public sealed record ReplicaIdentity(TableName Table, char Setting, IReadOnlyList<string> KeyColumns)
+internal sealed record ReplicaIdentity(TableName Table, char Setting, IReadOnlyList<string> KeyColumns)
 {
     public const char Default = 'd';
     public const char Index = 'i';
