@@ -229,7 +229,7 @@ internal static class MoltChild
         foreach (var item in output.Where(o => o.TypeNames[0] == "Molt.TableComparison"))
         {
             Console.WriteLine($"compare: {item.Properties["Table"].Value} {item.Properties["Status"].Value}, {item.Properties["SourceRows"].Value} rows in {item.Properties["Duration"].Value}");
-            if ((string)item.Properties["Status"].Value != "Equal")
+            if (item.Properties["Status"].Value?.ToString() != "Equal")
             {
                 return 1;
             }
