@@ -56,8 +56,8 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         await using (var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, timeout.Token))
         {
             var plan = await session.PlanAsync(timeout.Token);
-            var running = session.StartAsync(plan, new BulkLoadCallbacks(), summary => loaded = summary, new Reports(states), timeout.Token);
-            await WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
+            var running = session.StartAsync(plan, new BulkLoadCallbacks(), summary => loaded = summary, new StateReports(states), timeout.Token);
+            await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
             Assert.False(running.IsFaulted, running.Exception?.ToString());
             Assert.Equal(RunStatus.Succeeded, loaded!.Status);
 
@@ -122,8 +122,8 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var states = new List<ReplicationState>();
         await using var session = await ReplicationSession.OpenAsync(EndpointAddress.Parse(server.ConnectionUri(sourceDb)), targetAddress, options, log, timeout.Token);
-        var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new Reports(states), timeout.Token);
-        await WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
+        var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new StateReports(states), timeout.Token);
+        await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
 
         // The same values again, now through the stream: inserted, and updated onto rows first inserted empty.
         const string columns = """s, i, b, n, nu, r, d, m, t, vc, c, "MixedCase", by, bo, da, ti, tz, ts, tstz, iv, u, j, jb, x, inet_, cidr_, mac, bi, vb, ia, ta, mo, po, i4r, pt, tsv, ol""";
@@ -197,8 +197,8 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         var error = await Assert.ThrowsAsync<MoltException>(async () =>
         {
             await using var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, timeout.Token);
-            var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new Reports(states), timeout.Token);
-            await WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
+            var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new StateReports(states), timeout.Token);
+            await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted));
             // Three transactions: the change stops the stream between the first and the third.
             await server.ExecuteAsync(sourceDb, "INSERT INTO public.items VALUES (2, 'before the change')");
             await server.ExecuteAsync(sourceDb, "ALTER TABLE public.items ADD COLUMN extra int");
@@ -219,26 +219,5 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
 
         Assert.Equal("(1,\"public one\",)\n(2,\"before the change\",)\n(3,\"after the change\",42)", await target.RowsAsync("public.items", "id"));
         await ReplicationControl.RemoveAsync(sourceAddress, targetAddress, "ddl", null, null, timeout.Token);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not come true within 60 s.");
-            await Task.Delay(50);
-        }
-    }
-
-    private sealed class Reports(List<ReplicationState> states) : IProgress<ReplicationStatus>
-    {
-        public void Report(ReplicationStatus value)
-        {
-            lock (states)
-            {
-                states.Add(value.State);
-            }
-        }
     }
 }

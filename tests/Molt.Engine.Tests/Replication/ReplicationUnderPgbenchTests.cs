@@ -63,15 +63,15 @@ public sealed partial class ReplicationUnderPgbenchTests(ApplyTargetFixture fixt
 
         var bench = RunPgbenchAsync(server, sourceDb, ["-c", "4", "-j", "2", "-T", $"{Seconds}", "-n"], timeout.Token);
         // The load starts with pgbench already committing, so its snapshot and the slot's start fall mid-traffic.
-        await WaitUntilAsync(async () => bench.IsCompleted || await server.ScalarAsync<long>(sourceDb, """SELECT count(*) FROM "pgbench_history" """) > 100);
+        await SessionTestSupport.WaitUntilAsync(async () => bench.IsCompleted || await server.ScalarAsync<long>(sourceDb, """SELECT count(*) FROM "pgbench_history" """) > 100);
         Assert.False(bench.IsCompleted, "pgbench ended before the session started.");
 
         ReplicationStatus stopped;
         await using (var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, timeout.Token))
         {
-            var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), summary => loaded = summary, new Reports(states),
+            var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), summary => loaded = summary, new StateReports(states),
                 timeout.Token);
-            await WaitUntilAsync(() => Task.FromResult(Streaming(states) || running.IsCompleted));
+            await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(Streaming(states) || running.IsCompleted));
             Assert.False(running.IsFaulted, running.Exception?.ToString());
             Assert.Equal(RunStatus.Succeeded, loaded!.Status);
             Assert.False(bench.IsCompleted, "pgbench ended before the stream began, so nothing was written during streaming.");
@@ -135,16 +135,6 @@ public sealed partial class ReplicationUnderPgbenchTests(ApplyTargetFixture fixt
         return new PgbenchResult(process.ExitCode, await stdout, await stderr);
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not come true within 60 s.");
-            await Task.Delay(50);
-        }
-    }
-
     [GeneratedRegex(@"number of transactions actually processed: (\d+)")]
     private static partial Regex ProcessedPattern();
 
@@ -156,17 +146,6 @@ public sealed partial class ReplicationUnderPgbenchTests(ApplyTargetFixture fixt
         {
             Assert.True(ExitCode == 0, $"pgbench exited with code {ExitCode}: {StandardError}");
             return this;
-        }
-    }
-
-    private sealed class Reports(List<ReplicationState> states) : IProgress<ReplicationStatus>
-    {
-        public void Report(ReplicationStatus value)
-        {
-            lock (states)
-            {
-                states.Add(value.State);
-            }
         }
     }
 }
