@@ -40,7 +40,8 @@ internal enum ColumnValueState : byte
 /// <summary>
 /// A row image in <see cref="ChangeTable.Columns"/> order. Values are in the source's exact form as the load reads it:
 /// text in the source's own output format for PostgreSQL (written through the same type mapping as the load's), and
-/// the values of the one MySQL value conversion for MySQL/MariaDB.
+/// for MySQL/MariaDB the parameter values the one MySQL value conversion (MySqlValueTable) gives for the plan's target
+/// columns, so that a streamed row is written exactly as the loaded one.
 /// </summary>
 internal sealed record RowImage(IReadOnlyList<object?> Values, IReadOnlyList<ColumnValueState> States)
 {

@@ -9,11 +9,12 @@ namespace Molt.Engine.Replication;
 internal interface IChangeSource : IAsyncDisposable
 {
     /// <summary>
-    /// Starts reading committed transactions of <paramref name="tables"/> after <paramref name="from"/> (exclusive: a
-    /// transaction that committed at <paramref name="from"/> is not sent again).
+    /// Starts reading committed transactions of the source tables of <paramref name="plans"/> after <paramref name="from"/>
+    /// (exclusive: a transaction that committed at <paramref name="from"/> is not sent again). The plans' target columns
+    /// are there for a source whose values are converted for the target as the load converts them (MySQL).
     /// </summary>
     /// <exception cref="MoltException">The position is no longer available (slot dropped, binlog purged): named with the server setting.</exception>
-    Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken);
+    Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TablePlan> plans, CancellationToken cancellationToken);
 
     /// <summary>The source's current end: where a change committed now would be, for lag and for draining at cutover.</summary>
     Task<SourcePosition> ReadCurrentEndAsync(CancellationToken cancellationToken);

@@ -55,7 +55,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
     {
         private readonly ReplicationLoop loop;
         private readonly string fetchId;
-        private readonly IReadOnlyList<TableModel> tables;
+        private readonly IReadOnlyList<TablePlan> plans;
         private readonly ReplicationProgress progress;
         private readonly IProgress<ReplicationStatus>? reports;
         private readonly ApplyBatch batch;
@@ -75,7 +75,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             this.fetchId = fetchId;
             this.progress = progress;
             this.reports = reports;
-            tables = plans.Select(p => p.Source).ToList();
+            this.plans = plans;
             batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log);
             statusInterval = loop.options.StatusInterval > TimeSpan.Zero ? loop.options.StatusInterval : TimeSpan.FromSeconds(10);
             stopAt = loop.options.StopAt is { } text ? SourcePosition.Parse(progress.Position.Notation, text) : null;
@@ -121,7 +121,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
 
         private async Task<ReplicationStatus> StreamAsync(Action progressed, CancellationToken cancellationToken)
         {
-            await using var stream = await loop.source.StartAsync(progress.Position, tables, cancellationToken).ConfigureAwait(false);
+            await using var stream = await loop.source.StartAsync(progress.Position, plans, cancellationToken).ConfigureAwait(false);
             using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var changes = stream.ReadAsync(reading.Token).GetAsyncEnumerator(reading.Token);
             Task<bool>? pending = null;

@@ -66,7 +66,7 @@ internal sealed class FakeChangeSource : IChangeSource
         }
     }
 
-    public Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
+    public Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TablePlan> plans, CancellationToken cancellationToken)
     {
         Starts++;
         var start = HonorsStart ? (PostgresLsn)from : Confirmed;

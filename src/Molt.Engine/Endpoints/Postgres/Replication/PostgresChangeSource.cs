@@ -25,6 +25,9 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
 
     public string PublicationName => publicationName;
 
+    public Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TablePlan> plans, CancellationToken cancellationToken) =>
+        StartAsync(from, plans.Select(p => p.Source).ToList(), cancellationToken);
+
     /// <summary>
     /// Checks the slot, the publication (creating it when missing) and every table's replica identity, then opens the
     /// replication connection; the stream starts reading when it is first enumerated.
