@@ -6,12 +6,13 @@ namespace Molt.Engine.Tests.Replication;
 /// <summary>What the replication session tests share: waiting on a condition, and recording the states a stream reports.</summary>
 internal static class SessionTestSupport
 {
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var limit = within ?? TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + limit;
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not come true within 60 s.");
+            Assert.True(DateTime.UtcNow < deadline, $"The condition did not come true within {limit.TotalSeconds:F0} s.");
             await Task.Delay(50);
         }
     }
