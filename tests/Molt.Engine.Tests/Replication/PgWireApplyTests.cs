@@ -163,4 +163,30 @@ public sealed class PgWireApplyTests(ApplyTargetFixture fixture)
         Assert.Equal("2024-02-29 18:29:59.999999+00|\\x00ff10|{1,NULL,3}|{\"a\": null, \"b\": [1, 2]}|1 year 2 mons 3 days 04:05:06.7|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|t",
             await target.ScalarAsync<string>("SELECT concat_ws('|', ts, b, a, j, iv, u, flag) FROM typed WHERE id = 1"));
     }
+
+    [Fact]
+    public async Task Statements_of_several_tables_pipelined_in_one_round_trip_apply_in_order_and_a_refused_one_is_named_with_its_table()
+    {
+        var notes = Plan("app", "notes", ["id"], ("id", "integer"), ("item", "integer"), ("n", "integer"));
+        await using var target = await fixture.NewTargetAsync("apply_pipelined",
+            ItemsDdl + " CREATE TABLE app.notes (id integer PRIMARY KEY, item integer NOT NULL REFERENCES app.items (id), n integer CHECK (n >= 0));");
+        var source = new FakeChangeSource();
+        var (items, noteRows) = (Table(Items), Table(notes));
+        // Every change switches table, as pgbench's transactions do: the foreign key holds only if the order is kept.
+        source.Commit(Insert(items, "1", "a", "x"), Insert(noteRows, "1", "1", "0"), Insert(items, "2", "b", "y"), Insert(noteRows, "2", "2", "0"),
+            Update(noteRows, ["1"], "1", "1", "1"), Delete(noteRows, "2"), Delete(items, "2"));
+        var applied = source.Commit(Insert(items, "3", "c", "z"), Update(noteRows, ["1"], "1", "3", "2"));
+
+        await target.RunAsync(source, [Items, notes], new ReplicationOptions { StopAt = applied.ToString() });
+        Assert.Equal("(1,a,x)\n(3,c,z)", await target.RowsAsync("app.items", "id"));
+        Assert.Equal("(1,3,2)", await target.RowsAsync("app.notes", "id"));
+
+        var refused = source.Commit(Insert(items, "4", "d", "w"), Insert(noteRows, "4", "4", "-1"), Insert(items, "5", "e", "v"));
+        var error = await Assert.ThrowsAsync<MoltException>(() => target.RunAsync(source, [Items, notes], new ReplicationOptions { StopAt = refused.ToString() }));
+
+        Assert.Equal(("ApplyFailed", "app.notes"), (error.ErrorId, error.Target));
+        Assert.Contains("upserting 1 row(s) into app.notes", error.Message);
+        Assert.Equal("(1,a,x)\n(3,c,z)", await target.RowsAsync("app.items", "id"));
+        Assert.Equal(applied.ToString(), await target.ScalarAsync<string>("SELECT position FROM _molt.replication_checkpoints"));
+    }
 }

@@ -11,15 +11,20 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// One target transaction of a pgwire applier. Consecutive row changes of one table and one kind are gathered into one
 /// multi-row statement (an upsert, a batched delete, a plain insert for a keyless table); anything else (another table,
 /// another kind, a truncate, the commit) writes the gathered statement first, so the target sees the changes in the
-/// source's order. Changes that name one row by value or write only some columns are sent as single-row statements,
-/// pipelined in one round trip.
+/// source's order. Changes that name one row by value or write only some columns are sent as single-row statements.
+/// Statements are pipelined, many in one round trip (an NpgsqlBatch runs them in order and stops at the first error): a
+/// workload that switches table at every change (pgbench's transactions touch four tables) would otherwise wait for one
+/// round trip per change, which on a busy machine costs far more than the statements themselves.
 /// </summary>
 internal sealed class PgWireApplyTransaction : IApplyTransaction
 {
     /// <summary>A statement's values stay well under the protocol's 1 GiB message and CockroachDB's 64 MiB command limits.</summary>
     private const long BytesPerStatement = 4L * 1024 * 1024;
 
-    private const int SingleRowStatementsPerRoundTrip = 500;
+    private const int StatementsPerRoundTrip = 500;
+
+    /// <summary>Values waiting in one round trip: a few full statements, so the memory they hold stays bounded.</summary>
+    private const long BytesPerRoundTrip = 16L * 1024 * 1024;
 
     private readonly NpgsqlConnection connection;
     private readonly NpgsqlTransaction transaction;
@@ -27,7 +32,9 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     private readonly ApplyBatchLimits limits;
     private readonly Dictionary<TableName, TablePlan> plans;
     private readonly Dictionary<ChangeTable, TableApply> tables = new(ReferenceEqualityComparer.Instance);
-    private readonly List<NpgsqlBatchCommand> singles = [];
+    private readonly List<NpgsqlBatchCommand> pending = [];
+    private readonly List<(string Doing, string? Table)> pendingWhat = [];
+    private long pendingBytes;
     private RowRun? run;
 
     public PgWireApplyTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, PgWireApplySql sql, ApplyBatchLimits limits,
@@ -143,11 +150,6 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
             await FlushRunAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (singles.Count > 0)
-        {
-            await FlushSinglesAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         run ??= new RowRun(table, kind);
         run.Add(values, key, bytes);
     }
@@ -167,17 +169,14 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
             command.Parameters.Add(Parameter(command.Parameters.Count, key[i], table.Keys[i]));
         }
 
-        singles.Add(command);
-        if (singles.Count >= SingleRowStatementsPerRoundTrip)
-        {
-            await FlushSinglesAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await EnqueueAsync(command, $"applying a single-row change to {table.Target}", table.Table.Name.ToString(), Size(setValues) + Size(key),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         await FlushRunAsync(cancellationToken).ConfigureAwait(false);
-        await FlushSinglesAsync(cancellationToken).ConfigureAwait(false);
+        await SendAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask FlushRunAsync(CancellationToken cancellationToken)
@@ -187,7 +186,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
             return;
         }
 
-        var (t, rows, kind) = (run.Table, run.Rows, run.Kind);
+        var (t, rows, kind, bytes) = (run.Table, run.Rows, run.Kind, run.Bytes);
         run = null;
         var (statement, columns, doing) = kind switch
         {
@@ -195,40 +194,58 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
             RunKind.Insert => (sql.InsertRows(t.Target, t.Columns, rows.Count), t.Plan.Columns, $"inserting {rows.Count} row(s) into {t.Target}"),
             _ => (sql.Dialect.DeleteByKeys(t.Target, t.KeyColumns, rows.Count), t.Keys, $"deleting {rows.Count} row(s) from {t.Target}"),
         };
-        var parameters = new List<NpgsqlParameter>(rows.Count * columns.Count);
+        var command = new NpgsqlBatchCommand(statement);
         foreach (var row in rows)
         {
             for (var i = 0; i < row.Length; i++)
             {
-                parameters.Add(Parameter(parameters.Count, row[i], columns[i]));
+                command.Parameters.Add(Parameter(command.Parameters.Count, row[i], columns[i]));
             }
         }
 
-        await ExecuteAsync(statement, parameters, doing, t.Table.Name.ToString(), cancellationToken).ConfigureAwait(false);
+        await EnqueueAsync(command, doing, t.Table.Name.ToString(), bytes, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask FlushSinglesAsync(CancellationToken cancellationToken)
+    private async ValueTask EnqueueAsync(NpgsqlBatchCommand command, string doing, string? table, long bytes, CancellationToken cancellationToken)
     {
-        if (singles.Count == 0)
+        pending.Add(command);
+        pendingWhat.Add((doing, table));
+        pendingBytes += bytes;
+        if (pending.Count >= StatementsPerRoundTrip || pendingBytes >= BytesPerRoundTrip)
+        {
+            await SendAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends the pipelined statements in one round trip; an error names the statement that failed.</summary>
+    private async ValueTask SendAsync(CancellationToken cancellationToken)
+    {
+        if (pending.Count == 0)
         {
             return;
         }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var command in singles)
+        foreach (var command in pending)
         {
             batch.BatchCommands.Add(command);
         }
 
-        var count = singles.Count;
-        singles.Clear();
+        var what = pendingWhat.ToArray();
+        pending.Clear();
+        pendingWhat.Clear();
+        pendingBytes = 0;
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw ApplyErrors.Classify(ex, $"applying {count} single-row change(s)", null);
+            // A statement's count of rows is set when it completes: the first one without is the one that failed.
+            var failed = ex is PostgresException ? batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.RecordsAffected >= 0).Count() : what.Length;
+            throw failed < what.Length
+                ? ApplyErrors.Classify(ex, what[failed].Doing, what[failed].Table)
+                : ApplyErrors.Classify(ex, $"applying {what.Length} statement(s)", null);
         }
     }
 
@@ -311,6 +328,8 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         public TableApply Table => table;
 
         public RunKind Kind => kind;
+
+        public long Bytes => bytes;
 
         public List<object?[]> Rows { get; } = [];
 
