@@ -1,0 +1,64 @@
+using System.Net;
+using Molt.Engine.Load;
+using Molt.Engine.Replication;
+using Prometheus;
+
+namespace Molt.Engine.Metrics;
+
+/// <summary>
+/// The metrics of one load or stream, served for Prometheus at <c>http://host:port/metrics</c> while the run lasts
+/// (prometheus-net's stand-alone HttpListener server, bound to the given address only). Disposing it closes the port.
+/// </summary>
+public sealed class MetricsEndpoint : IAsyncDisposable
+{
+    private readonly IMetricServer server;
+    private readonly MoltMetrics metrics;
+
+    private MetricsEndpoint(IMetricServer server, MoltMetrics metrics, string address)
+    {
+        this.server = server;
+        this.metrics = metrics;
+        Address = address;
+    }
+
+    /// <summary>The address listened on, as given.</summary>
+    public string Address { get; }
+
+    /// <summary>Starts serving the metrics of run <paramref name="fetchId"/> on <paramref name="listenAddress"/> (host:port).</summary>
+    /// <exception cref="MoltException"><c>MetricsAddressInvalid</c> when the address is not host:port; <c>MetricsListenFailed</c> when it cannot be listened on (in use, not this machine's).</exception>
+    public static MetricsEndpoint Start(string listenAddress, string fetchId)
+    {
+        var address = MetricsListenAddress.Parse(listenAddress);
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var metrics = new MoltMetrics(registry, fetchId);
+        var server = new MetricServer(address.ListenerHost, address.Port, "metrics/", registry);
+        try
+        {
+            server.Start();
+        }
+        catch (HttpListenerException ex)
+        {
+            server.Dispose();
+            throw new MoltException(MoltErrorKind.InUse, "MetricsListenFailed",
+                $"Molt could not serve metrics on {address}: {ex.Message}",
+                "Give -MetricsListenAddress a free port of an address of this machine (see which process holds it with 'ss -ltnp'), or leave it out.", ex)
+            {
+                Target = address.ToString(),
+            };
+        }
+
+        return new MetricsEndpoint(server, metrics, address.ToString());
+    }
+
+    /// <summary>The load's callbacks with the metrics fed first.</summary>
+    public BulkLoadCallbacks Observe(BulkLoadCallbacks callbacks) => metrics.Observe(callbacks);
+
+    /// <summary>The stream's status reports with the metrics fed first.</summary>
+    public IProgress<ReplicationStatus> Observe(IProgress<ReplicationStatus>? status) => metrics.Observe(status);
+
+    public async ValueTask DisposeAsync()
+    {
+        await server.StopAsync().ConfigureAwait(false);
+        server.Dispose();
+    }
+}
