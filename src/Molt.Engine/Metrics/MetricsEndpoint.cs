@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Molt.Engine.Load;
 using Molt.Engine.Replication;
 using Prometheus;
@@ -7,14 +8,15 @@ namespace Molt.Engine.Metrics;
 
 /// <summary>
 /// The metrics of one load or stream, served for Prometheus at <c>http://host:port/metrics</c> while the run lasts
-/// (prometheus-net's stand-alone HttpListener server, bound to the given address only). Disposing it closes the port.
+/// (prometheus-net's stand-alone HttpListener server, bound to the given address only; on an IPv6 address, which
+/// HttpListener cannot take, <see cref="SocketMetricServer"/>). Disposing it closes the port.
 /// </summary>
 public sealed class MetricsEndpoint : IAsyncDisposable
 {
-    private readonly IMetricServer server;
+    private readonly IAsyncDisposable server;
     private readonly MoltMetrics metrics;
 
-    private MetricsEndpoint(IMetricServer server, MoltMetrics metrics, string address)
+    private MetricsEndpoint(IAsyncDisposable server, MoltMetrics metrics, string address)
     {
         this.server = server;
         this.metrics = metrics;
@@ -31,14 +33,12 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         var address = MetricsListenAddress.Parse(listenAddress);
         var registry = Prometheus.Metrics.NewCustomRegistry();
         var metrics = new MoltMetrics(registry, fetchId);
-        var server = new MetricServer(address.ListenerHost, address.Port, "metrics/", registry);
         try
         {
-            server.Start();
+            return new MetricsEndpoint(Listen(address, registry), metrics, address.ToString());
         }
-        catch (HttpListenerException ex)
+        catch (Exception ex) when (ex is HttpListenerException or SocketException)
         {
-            server.Dispose();
             throw new MoltException(MoltErrorKind.InUse, "MetricsListenFailed",
                 $"Molt could not serve metrics on {address}: {ex.Message}",
                 "Give -MetricsListenAddress a free port of an address of this machine (see which process holds it with 'ss -ltnp'), or leave it out.", ex)
@@ -46,19 +46,44 @@ public sealed class MetricsEndpoint : IAsyncDisposable
                 Target = address.ToString(),
             };
         }
-
-        return new MetricsEndpoint(server, metrics, address.ToString());
     }
 
     /// <summary>The load's callbacks with the metrics fed first.</summary>
-    public BulkLoadCallbacks Observe(BulkLoadCallbacks callbacks) => metrics.Observe(callbacks);
+    public BulkLoadCallbacks ObserveLoad(BulkLoadCallbacks callbacks) => metrics.Observe(callbacks);
 
     /// <summary>The stream's status reports with the metrics fed first.</summary>
-    public IProgress<ReplicationStatus> Observe(IProgress<ReplicationStatus>? status) => metrics.Observe(status);
+    public IProgress<ReplicationStatus> ObserveStream(IProgress<ReplicationStatus>? status) => metrics.Observe(status);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => server.DisposeAsync();
+
+    private static IAsyncDisposable Listen(MetricsListenAddress address, CollectorRegistry registry)
     {
-        await server.StopAsync().ConfigureAwait(false);
-        server.Dispose();
+        if (address.IPv6 is { } v6)
+        {
+            return new SocketMetricServer(v6, address.Port, registry);
+        }
+
+        var server = new MetricServer(address.ListenerHost, address.Port, "metrics/", registry);
+        try
+        {
+            server.Start();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+
+        return new StoppingServer(server);
+    }
+
+    /// <summary>prometheus-net's server, stopped (its port closed) before it is disposed.</summary>
+    private sealed class StoppingServer(IMetricServer server) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await server.StopAsync().ConfigureAwait(false);
+            server.Dispose();
+        }
     }
 }

@@ -12,6 +12,9 @@ internal sealed record MetricsListenAddress(string Host, int Port)
     /// <summary>The host as HttpListener takes it in a prefix ("+" for every interface).</summary>
     public string ListenerHost => Host is "0.0.0.0" or "*" or "+" or "[::]" ? "+" : Host;
 
+    /// <summary>The IPv6 address in brackets, or null for a name or an IPv4 address.</summary>
+    public IPAddress? IPv6 => Host.StartsWith('[') && Host != "[::]" ? IPAddress.Parse(Host[1..^1]) : null;
+
     public override string ToString() => $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
     /// <exception cref="MoltException"><c>MetricsAddressInvalid</c>: not host:port with a port from 1 to 65535.</exception>
