@@ -58,41 +58,13 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), $"Replication {FetchId}") : null;
-            var log = OpenLog(job is null ? null : job.OnLogEvent);
-            ReplicationSession? session = null;
-            try
-            {
-                RunEngine(async ct => session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct).ConfigureAwait(false));
-                var opened = session!;
-                var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
-                Task Work(IReplicationRecords records, CancellationToken ct) => stream.RunAsync(opened.ResumeAsync, records, ct);
-
-                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
-                session = null;
-                if (job is null)
+            RunReplication(AsJob, sourceAddress, targetAddress, $"Replication {FetchId}",
+                (log, ct) => ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
+                session =>
                 {
-                    RunEngine(ct => Work(PipelineRecords(), ct));
-                }
-                else
-                {
-                    JobRepository.Add(job);
-                    job.Start(Work, log);
-                    log = null;
-                    WriteObject(job);
-                    job = null;
-                }
-            }
-            finally
-            {
-                if (session is not null)
-                {
-                    RunEngine(async _ => await session.DisposeAsync().ConfigureAwait(false));
-                }
-
-                log?.Dispose();
-                job?.Dispose();
-            }
+                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    return new ReplicationRun($"Replication {FetchId}", (records, ct) => stream.RunAsync(session.ResumeAsync, records, ct));
+                });
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {
