@@ -10,7 +10,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Resume, "MoltReplication")]
 [OutputType(typeof(ReplicationStatus), typeof(MoltReplicationJob))]
-public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
+public sealed class ResumeMoltReplicationCommand : MoltRunCmdlet
 {
     /// <summary>The stream (or -ReplicationSlot load) to continue; taken by property name from a load summary or a replication status.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -63,7 +63,23 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 session =>
                 {
                     var stream = new ReplicationStream(session, sourceAddress, targetAddress);
-                    return new ReplicationRun($"Replication {FetchId}", (records, ct) => stream.RunAsync(session.ResumeAsync, records, ct));
+                    var metrics = StartMetrics(session.FetchId);
+                    return new ReplicationRun($"Replication {FetchId}", async (records, ct) =>
+                    {
+                        // The metrics are served as long as the run lasts, in its job too.
+                        try
+                        {
+                            await stream.RunAsync((report, token) => session.ResumeAsync(metrics?.ObserveStream(report) ?? report, token), records, ct)
+                                .ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (metrics is not null)
+                            {
+                                await metrics.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
+                    });
                 });
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))

@@ -66,15 +66,27 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                     }
 
                     var stream = new ReplicationStream(session, sourceAddress, targetAddress);
-                    return new ReplicationRun($"Replication {session.FetchId}", (records, ct) =>
+                    var metrics = StartMetrics(session.FetchId);
+                    return new ReplicationRun($"Replication {session.FetchId}", async (records, ct) =>
                     {
-                        var (callbacks, progress) = LoadCallbacks(approved, records, sourceAddress, targetAddress);
-                        return stream.RunAsync((report, token) => session.StartAsync(approved, callbacks,
-                            summary => records.Post(() =>
+                        // The metrics are served as long as the run lasts, in its job too.
+                        try
+                        {
+                            var (callbacks, progress) = LoadCallbacks(approved, records, sourceAddress, targetAddress);
+                            await stream.RunAsync((report, token) => session.StartAsync(approved, metrics?.ObserveLoad(callbacks) ?? callbacks,
+                                summary => records.Post(() =>
+                                {
+                                    progress.Completed();
+                                    records.WriteObject(EngineOutput.ToOutput(summary, session.Slot, sourceAddress, targetAddress));
+                                }), metrics?.ObserveStream(report) ?? report, token), records, ct).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (metrics is not null)
                             {
-                                progress.Completed();
-                                records.WriteObject(EngineOutput.ToOutput(summary, session.Slot, sourceAddress, targetAddress));
-                            }), report, token), records, ct);
+                                await metrics.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
                     });
                 });
         }
