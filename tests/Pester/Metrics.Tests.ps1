@@ -21,10 +21,15 @@ BeforeAll {
         try { $probe.LocalEndpoint.Port } finally { $probe.Stop() }
     }
 
-    # One sample's value from the page, or $null when it is not there.
-    function Get-Sample([string] $Page, [string] $Pattern) {
-        $line = $Page -split '\n' | Where-Object { $_ -match "^$Pattern " } | Select-Object -First 1
-        if ($line) { [double] ($line -split ' ')[-1] } else { $null }
+    # The value of the sample of metric $Name whose labels include every one of $Labels (in any order), or $null.
+    function Get-Sample([string] $Page, [string] $Name, [hashtable] $Labels = @{}) {
+        foreach ($line in $Page -split '\n') {
+            if (-not ($line -match "^$Name(\{(?<labels>.*)\})? (?<value>\S+)$")) { continue }
+            $found = $Matches
+            $has = @($Labels.Keys | Where-Object { $found['labels'] -notmatch "(^|,)$_=`"$([regex]::Escape($Labels[$_]))`"" }).Count -eq 0
+            if ($has) { return [double] $found['value'] }
+        }
+        $null
     }
 
     function Wait-Until([scriptblock] $Condition, [int] $Seconds = 60) {
@@ -48,19 +53,19 @@ Describe '-MetricsListenAddress' {
         try {
             Wait-Until { (Get-MoltReplicationStatus -Target $pair.Target -TargetCredential $credential -FetchId mjob -ErrorAction SilentlyContinue).State -in 'Streaming', 'CaughtUp' }
             $loaded = (Invoke-WebRequest -Uri $url -UseBasicParsing).Content
-            Get-Sample $loaded 'molt_load_rows_total\{fetch_id="mjob",table="public.orders"\}' | Should -Be 500
+            Get-Sample $loaded 'molt_load_rows_total' @{ fetch_id = 'mjob'; table = 'public.orders' } | Should -Be 500
 
             Invoke-TestSql $pg $pair.SourceDatabase 'INSERT INTO orders SELECT g, 1 FROM generate_series(1001, 1025) g; UPDATE orders SET qty = 0 WHERE id <= 10; DELETE FROM orders WHERE id BETWEEN 20 AND 22'
             $script:page = $null
             Wait-Until {
                 $script:page = (Invoke-WebRequest -Uri $url -UseBasicParsing).Content
-                (Get-Sample $script:page 'molt_replication_changes_total\{fetch_id="mjob",kind="delete"\}') -eq 3
+                (Get-Sample $script:page 'molt_replication_changes_total' @{ fetch_id = 'mjob'; kind = 'delete' }) -eq 3
             }
-            Get-Sample $page 'molt_replication_changes_total\{fetch_id="mjob",kind="insert"\}' | Should -Be 25
-            Get-Sample $page 'molt_replication_changes_total\{fetch_id="mjob",kind="update"\}' | Should -Be 10
-            Get-Sample $page 'molt_replication_transactions_total\{fetch_id="mjob"\}' | Should -BeGreaterThan 0
-            Get-Sample $page 'molt_replication_lag_seconds\{fetch_id="mjob"\}' | Should -Not -BeNullOrEmpty
-            Get-Sample $page 'molt_replication_lag_bytes\{fetch_id="mjob"\}' | Should -Not -BeNullOrEmpty
+            Get-Sample $page 'molt_replication_changes_total' @{ fetch_id = 'mjob'; kind = 'insert' } | Should -Be 25
+            Get-Sample $page 'molt_replication_changes_total' @{ fetch_id = 'mjob'; kind = 'update' } | Should -Be 10
+            Get-Sample $page 'molt_replication_transactions_total' @{ fetch_id = 'mjob' } | Should -BeGreaterThan 0
+            Get-Sample $page 'molt_replication_lag_seconds' @{ fetch_id = 'mjob' } | Should -Not -BeNullOrEmpty
+            Get-Sample $page 'molt_replication_lag_bytes' @{ fetch_id = 'mjob' } | Should -Not -BeNullOrEmpty
             $page | Should -Not -Match ([regex]::Escape($credential.GetNetworkCredential().Password))
             $page | Should -Not -Match ([regex]::Escape($credential.UserName))
 

@@ -26,6 +26,10 @@ public sealed class MetricsEndpoint : IAsyncDisposable
     /// <summary>The address listened on, as given.</summary>
     public string Address { get; }
 
+    /// <summary>Checks that <paramref name="listenAddress"/> is host:port, before anything connects; listens on nothing.</summary>
+    /// <exception cref="MoltException"><c>MetricsAddressInvalid</c>.</exception>
+    public static void CheckAddress(string listenAddress) => MetricsListenAddress.Parse(listenAddress);
+
     /// <summary>Starts serving the metrics of run <paramref name="fetchId"/> on <paramref name="listenAddress"/> (host:port).</summary>
     /// <exception cref="MoltException"><c>MetricsAddressInvalid</c> when the address is not host:port; <c>MetricsListenFailed</c> when it cannot be listened on (in use, not this machine's).</exception>
     public static MetricsEndpoint Start(string listenAddress, string fetchId)

@@ -118,6 +118,7 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         try
         {
             LoadParameterConflicts.Check(this, MyInvocation.BoundParameters.ContainsKey(nameof(TableHandling)), ContinuesRecordedRun);

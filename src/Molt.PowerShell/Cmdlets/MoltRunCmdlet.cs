@@ -11,6 +11,24 @@ public abstract class MoltRunCmdlet : MoltEndpointsCmdlet
     [ValidateNotNullOrEmpty]
     public string? MetricsListenAddress { get; set; }
 
+    /// <summary>A malformed -MetricsListenAddress is refused before anything connects.</summary>
+    protected override void BeginProcessing()
+    {
+        if (MetricsListenAddress is null)
+        {
+            return;
+        }
+
+        try
+        {
+            MetricsEndpoint.CheckAddress(MetricsListenAddress);
+        }
+        catch (Engine.MoltException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
     /// <summary>
     /// Starts serving run <paramref name="fetchId"/>'s metrics when -MetricsListenAddress is given (null otherwise), here on
     /// the cmdlet's thread, so an address in use fails before anything is loaded or streamed; the caller disposes it when
