@@ -11,8 +11,9 @@ namespace Molt.Engine.Endpoints.Cockroach.Changefeed;
 /// Whether a changefeed can still resume at a cursor: CockroachDB keeps old row versions for the table's
 /// <c>gc.ttlseconds</c> (https://www.cockroachlabs.com/docs/stable/configure-replication-zones#replication-zone-variables),
 /// and a cursor before that window fails (https://www.cockroachlabs.com/docs/stable/create-changefeed#cursor). A sinkless
-/// changefeed is no job (https://www.cockroachlabs.com/docs/stable/create-changefeed, "Create a sinkless changefeed"),
-/// so Molt counts on no protected timestamp while failback is stopped: only gc.ttlseconds.
+/// changefeed is no job that could be paused with its data protected ("Sinkless changefeeds stream changes directly to
+/// the SQL session": https://www.cockroachlabs.com/docs/stable/create-and-configure-changefeeds), so while failback is
+/// stopped Molt counts on no protected timestamp: only gc.ttlseconds.
 /// </summary>
 internal static partial class ChangefeedGcWindow
 {

@@ -135,7 +135,7 @@ internal sealed class ChangefeedMessageParser
         else
         {
             // Under diff, "For an insert into the table, the before field contains null":
-            // https://www.cockroachlabs.com/docs/stable/changefeed-message-envelopes#wrapped. Without diff it cannot be told, so an update.
+            // https://www.cockroachlabs.com/docs/stable/changefeed-message-envelopes#audit-changes-in-data. Without diff it cannot be told, so an update.
             var kind = hasBefore && before.ValueKind == JsonValueKind.Null ? RowChangeKind.Insert : RowChangeKind.Update;
             change = new RowChange(watched.Table, kind) { Key = keyValues, New = watched.Image(after), Old = old };
         }

@@ -88,18 +88,25 @@ internal static class ChangefeedPrerequisites
                 "Run SHOW ZONE CONFIGURATION FROM DATABASE as a user that may, and make gc.ttlseconds longer than failback may stay stopped."));
         }
 
+        var roles = new List<RoleMembership>();
+        string? rolesUnreadable = null;
         try
         {
-            var roles = new List<RoleMembership>();
-            await using (var command = new NpgsqlCommand(RolesSql(user), connection))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            await using var command = new NpgsqlCommand(RolesSql(user), connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    roles.Add(new RoleMembership(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
-                }
+                roles.Add(new RoleMembership(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
             }
+        }
+        catch (PostgresException ex)
+        {
+            // SHOW GRANTS ON ROLE needs SELECT on a system table (show-grants.md, Required privileges): go on with direct grants.
+            rolesUnreadable = ex.MessageText;
+        }
 
+        try
+        {
             var grants = new List<TableGrant>();
             await using (var command = new NpgsqlCommand(TableGrantsSql, connection))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -110,11 +117,13 @@ internal static class ChangefeedPrerequisites
                 }
             }
 
-            checks.Add(EvaluatePrivileges(role, address, user, roles, grants));
+            var check = EvaluatePrivileges(role, address, user, roles, grants);
+            checks.Add(check.Passed || rolesUnreadable is null ? check
+                : check with { Detail = $"{check.Detail} (grants through roles not seen: {rolesUnreadable})" });
         }
         catch (PostgresException ex)
         {
-            checks.Add(PrerequisiteCheck.Fail(role, address, "ChangefeedPrivilege", $"could not read the user's grants: {ex.MessageText}",
+            checks.Add(PrerequisiteCheck.Fail(role, address, "ChangefeedPrivilege", $"could not read the table grants: {ex.MessageText}",
                 "Grant the user SELECT on the migrated tables (a sinkless changefeed needs SELECT)."));
         }
 

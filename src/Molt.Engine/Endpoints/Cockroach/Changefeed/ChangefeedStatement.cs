@@ -34,7 +34,7 @@ internal static class ChangefeedStatement
     /// <item><c>updated</c>: each row carries its commit (MVCC) timestamp when a cursor is given, the order of a window.</item>
     /// <item><c>resolved</c>: "the high-water mark that guarantees that no previously unseen rows with an earlier update
     /// timestamp will be emitted" (https://www.cockroachlabs.com/docs/stable/changefeed-messages#resolved-messages): it closes a window.</item>
-    /// <item><c>diff</c>: a <c>before</c> field, null for an insert (https://www.cockroachlabs.com/docs/stable/changefeed-message-envelopes#wrapped).</item>
+    /// <item><c>diff</c>: a <c>before</c> field, null for an insert (https://www.cockroachlabs.com/docs/stable/changefeed-message-envelopes#audit-changes-in-data).</item>
     /// <item><c>envelope = 'wrapped'</c> (the default, stated so the shape never depends on a default) and <c>format = 'json'</c>.</item>
     /// <item><c>full_table_name</c>: the table column is database.schema.table, so tables of two schemas never collide.</item>
     /// <item><c>encode_json_value_null_as_object</c>: a JSONB <c>null</c> arrives as <c>{"__crdb_json_null__": true}</c>, apart

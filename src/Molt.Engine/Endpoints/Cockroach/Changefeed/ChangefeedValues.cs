@@ -20,7 +20,7 @@ internal enum ChangefeedColumnKind
 /// A changefeed encodes each datum with CockroachDB's <c>tree.AsJSON</c> under a default data conversion configuration
 /// and UTC (cockroachdb/cockroach pkg/ccl/changefeedccl/encoder_json.go, datumToJSON; pkg/sql/sem/tree/datum.go, AsJSON):
 /// BOOL a JSON boolean; INT a JSON number; DECIMAL a JSON number written with its exact digits (the docs' <c>"price": 26.30</c>,
-/// https://www.cockroachlabs.com/docs/stable/changefeed-message-envelopes#wrapped); STRING, ENUM and collated strings a
+/// https://www.cockroachlabs.com/docs/stable/changefeed-message-envelopes#audit-changes-in-data); STRING, ENUM and collated strings a
 /// JSON string; JSONB the JSON value itself; an ARRAY a JSON array of its elements; TIMESTAMPTZ an RFC 3339 string in UTC
 /// ("2019-01-02T03:04:05.123Z"), TIMESTAMP the same without a zone (the docs' <c>"creation_time": "2019-01-02T03:04:05"</c>,
 /// https://www.cockroachlabs.com/docs/stable/create-changefeed); DATE, UUID, INTERVAL, BYTES, INET, TIME, TIMETZ and BIT

@@ -7,8 +7,10 @@ namespace Molt.Engine.Endpoints.Cockroach.Changefeed;
 /// <summary>
 /// One sinkless changefeed: a query that never ends by itself, whose rows are parsed, windowed and yielded as source
 /// transactions. The query runs on its own connection, as the docs ask ("applications should explicitly create dedicated
-/// connections to consume changefeed data": https://www.cockroachlabs.com/docs/stable/changefeed-for); it ends when the
-/// connection closes or the query is cancelled, which cancelling the enumeration does (Npgsql sends a cancel request).
+/// connections to consume changefeed data": https://www.cockroachlabs.com/docs/stable/changefeed-for). It "can only be
+/// canceled by closing the underlying connection or issuing a CANCEL QUERY statement" (same page): cancelling the
+/// enumeration makes Npgsql send a cancel request and, when no answer comes within its Cancellation Timeout (2 s by
+/// default, https://www.npgsql.org/doc/connection-string-parameters.html), break the connection, which ends the feed too.
 /// </summary>
 internal sealed class CockroachChangefeedStream : IChangeStream
 {
