@@ -27,7 +27,7 @@ BeforeAll {
     }
 
     # -Child: the wait ends, with the child's output, if the child ends first.
-    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 30, [string] $What = $Condition, $Child) {
+    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What = $Condition, $Child) {
         $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
         while (-not (& $Condition)) {
             if ($Child -and $Child.Process.HasExited) { throw "The child ended ($($Child.Process.ExitCode)) before $What`: $($Child.StdOut.Result) $($Child.StdErr.Result)" }
@@ -66,14 +66,14 @@ $common = @{ SourceCredential = $credential; TargetCredential = $credential; Log
     }
 
     # What a user sees once the killed process's sessions are gone: the stream is not held, and not shown as running.
-    function Get-SettledStatus {
-        $status = $null
-        Wait-Until -Seconds 15 -What 'the killed stream no longer held' {
-            $script:status = Get-MoltReplicationStatus -Target $target -TargetCredential $credential -FetchId pgkill -ErrorAction Stop
-            $script:status.State -notin 'Loading', 'Streaming', 'CaughtUp', 'Draining'
+    function Get-SettledStatus([string] $FetchId = 'pgkill') {
+        $deadline = [DateTime]::UtcNow.AddSeconds(15)
+        while (($status = Get-MoltReplicationStatus -Target $target -TargetCredential $credential -FetchId $FetchId -ErrorAction Stop).State -in 'Loading', 'Streaming', 'CaughtUp', 'Draining') {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "The killed stream is still shown $($status.State), held by $($status.HeldBy)" }
+            Start-Sleep -Milliseconds 100
         }
-        $script:status.HeldBy | Should -BeNullOrEmpty
-        $script:status
+        $status.HeldBy | Should -BeNullOrEmpty
+        $status
     }
 
     function Get-Checkpoint { Get-TestScalar $pg pgkill_dst "SELECT coalesce((SELECT position FROM _molt.replication_checkpoints WHERE fetch_id = 'pgkill'), '0/0')" }
@@ -111,7 +111,7 @@ Describe 'A replication killed with SIGKILL' {
 
         # 1. Killed during the load: some tables' shards are done, the accounts' are not.
         $child = Start-ReplicationChild "Start-MoltReplication `$args[0] `$args[1] @common -FetchId pgkill -TableHandling DropAndRecreate -ShardsPerTable 4 -Confirm:`$false"
-        Wait-Until -Child $child -What 'a table loaded while the accounts are still copied' {
+        Wait-Until -Seconds 90 -Child $child -What 'a table loaded while the accounts are still copied' {
             (Get-TestScalar $pg pgkill_dst "SELECT to_regclass('_molt.fetch_shards') IS NOT NULL") -and
             (Get-TestScalar $pg pgkill_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = 'pgkill' AND status = 'done'") -gt 0
         }
@@ -132,7 +132,7 @@ Describe 'A replication killed with SIGKILL' {
         # 2. Killed mid-batch: a large source transaction is being written into an open target transaction.
         $child = Start-ReplicationChild $resume
         Wait-Until -Child $child -What 'the first checkpoint' { (Get-Checkpoint) -ne '0/0' }
-        $null = $pg.ExecuteAsync('pgkill_src', 'UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 150000', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+        $null = $pg.ExecuteAsync('pgkill_src', 'UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 60000', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
         $bigCommit = Get-TestScalar $pg pgkill_src 'SELECT pg_current_wal_lsn()::text'
         Wait-Until -Child $child -What 'an open apply transaction before the large one is checkpointed' {
             (Get-TestScalar $pg postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pgkill_dst' AND application_name LIKE 'molt%' AND backend_xid IS NOT NULL AND state <> 'idle'") -gt 0 -and
@@ -203,5 +203,43 @@ Describe 'A replication killed with SIGKILL' {
         $text | Should -Not -Match ([regex]::Escape($password))
         $text | Should -Not -Match ([regex]::Escape([uri]::EscapeDataString($password)))
         Write-Host "killed replication: $($final.Transactions) transactions streamed, commit/confirm window caught on attempt $caught, $([int] $clock.Elapsed.TotalSeconds) s"
+    }
+
+    It 'killed during its load, is removed by Remove-MoltReplication in a new pwsh: slot and publication dropped, the stream shown ended' {
+        New-TestDatabase $pg dropped_src
+        New-TestDatabase $pg dropped_dst
+        Invoke-TestSql $pg dropped_src @'
+CREATE TABLE small (id int PRIMARY KEY, v text NOT NULL);
+INSERT INTO small SELECT g, 's' || g FROM generate_series(1, 100) g;
+CREATE TABLE large (id bigint PRIMARY KEY, payload text NOT NULL);
+INSERT INTO large SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 400000) g;
+ANALYZE;
+'@
+        $script:source = Get-TestUri $pg dropped_src -User pgkill
+        $script:target = Get-TestUri $pg dropped_dst -User pgkill
+        $child = Start-ReplicationChild "Start-MoltReplication `$args[0] `$args[1] @common -FetchId dropped -TableHandling DropAndRecreate -ShardsPerTable 4 -Confirm:`$false"
+        Wait-Until -Seconds 90 -Child $child -What 'the small table loaded while the large one is still copied' {
+            (Get-TestScalar $pg dropped_dst "SELECT to_regclass('_molt.fetch_shards') IS NOT NULL") -and
+            (Get-TestScalar $pg dropped_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = 'dropped' AND status = 'done'") -gt 0
+        }
+        Stop-ChildHard $child
+        Get-TestScalar $pg dropped_dst "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'dropped'" | Should -Be 'running' -Because 'the kill must come before the load ends'
+        $slots = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'molt_dropped'"
+        Get-TestScalar $pg postgres $slots | Should -Be 1
+        $killed = Get-SettledStatus dropped
+        $killed.State | Should -Be 'Failed'
+        $killed.Error | Should -Match 'Remove-MoltReplication to drop the slot'
+
+        # The user's other way on, as the status says: drop what the stream keeps on the source, at once after the kill.
+        $removed = Complete-Child (Start-ReplicationChild "Remove-MoltReplication `$args[0] `$args[1] @common -FetchId dropped -Confirm:`$false | ForEach-Object { `"REMOVED `$(`$_.State)`" }")
+        $removed.ExitCode | Should -Be 0 -Because $removed.StdErr
+        $removed.StdErr | Should -BeNullOrEmpty
+        Get-TestScalar $pg postgres $slots | Should -Be 0
+        Get-TestScalar $pg dropped_src 'SELECT count(*) FROM pg_publication' | Should -Be 0
+        $status = Get-MoltReplicationStatus -Target $target -TargetCredential $credential -FetchId dropped -ErrorAction Stop
+        $status.State | Should -Be 'Stopped'
+        $status.HeldBy | Should -BeNullOrEmpty
+        $status.Slot | Should -BeNullOrEmpty
+        ($outputs -join "`n") | Should -Not -Match ([regex]::Escape($password))
     }
 }
