@@ -86,6 +86,7 @@ $common = @{ SourceCredential = $credential; TargetCredential = $credential; Log
         'SELECT sum(tbalance)::text || md5(string_agg(tid || $$:$$ || tbalance, $$,$$ ORDER BY tid)) FROM pgbench_tellers'
         'SELECT sum(bbalance)::text || md5(string_agg(bid || $$:$$ || bbalance, $$,$$ ORDER BY bid)) FROM pgbench_branches'
         'SELECT concat_ws($$,$$, count(*), count(DISTINCT id), sum(id), md5(string_agg(concat_ws($$:$$, id, tid, bid, aid, delta), $$,$$ ORDER BY id))) FROM pgbench_history'
+        'SELECT count(*)::text || md5(string_agg(aid || $$:$$ || delta, $$,$$ ORDER BY aid, delta)) FROM pgbench_audit'
     )
 }
 
@@ -105,6 +106,14 @@ Describe 'A replication killed with SIGKILL' {
         $init.Process.ExitCode | Should -Be 0 -Because $init.StdErr.Result
         # Every replicated table needs a key; the default fills it for pgbench's own inserts.
         Invoke-TestSql $pg pgkill_src 'ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY'
+        # Every key of pgbench's tables makes a change applied twice an upsert that leaves no trace, so a source trigger
+        # also writes each history row into a keyless table (matched by value): there a doubled insert is an extra row.
+        Invoke-TestSql $pg pgkill_src @'
+CREATE TABLE pgbench_audit (aid int NOT NULL, delta int NOT NULL);
+ALTER TABLE pgbench_audit REPLICA IDENTITY FULL;
+CREATE FUNCTION audit_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO pgbench_audit VALUES (NEW.aid, NEW.delta); RETURN NULL; END $$;
+CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUTE FUNCTION audit_history();
+'@
         $script:source = Get-TestUri $pg pgkill_src -User pgkill
         $script:target = Get-TestUri $pg pgkill_dst -User pgkill
         $script:bench = Start-Pgbench pgkill_src '-c', '2', '-j', '1', '-R', '40', '-T', '600', '-n'
@@ -192,12 +201,13 @@ Describe 'A replication killed with SIGKILL' {
         $last.StdOut | Should -Match 'STATUS Stopped'
 
         $comparison = Compare-MoltData $source $target -SourceCredential $credential -TargetCredential $credential -ErrorAction Stop
-        @($comparison).Count | Should -Be 4
+        @($comparison).Count | Should -Be 5
         $comparison | ForEach-Object { $_.Status | Should -Be 'Equal' -Because "$($_.Table) must be identical on the target" }
         foreach ($check in $checks) {
             Get-TestScalar $pg pgkill_dst $check | Should -Be (Get-TestScalar $pg pgkill_src $check) -Because $check
         }
         Get-TestScalar $pg pgkill_src 'SELECT count(*) FROM pgbench_history' | Should -BeGreaterThan 0
+        Get-TestScalar $pg pgkill_dst 'SELECT count(*) FROM pgbench_audit' | Should -Be (Get-TestScalar $pg pgkill_src 'SELECT count(*) FROM pgbench_history')
 
         $text = ($outputs -join "`n") + ($logs | Where-Object { Test-Path -LiteralPath $_ } | ForEach-Object { Get-Content -Raw -LiteralPath $_ }) -join "`n"
         $text | Should -Not -Match ([regex]::Escape($password))
