@@ -26,6 +26,13 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     /// <summary>Values waiting in one round trip: a few full statements, so the memory they hold stays bounded.</summary>
     private const long BytesPerRoundTrip = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// Parameters waiting in one round trip: each costs far more memory than its value's text (a 5M-row update of a narrow
+    /// table, bounded by bytes alone, held about a million rows of parameters), so their number is bounded too. Small
+    /// statements, which gain from sharing a round trip, fill it long before; a large multi-row statement goes alone.
+    /// </summary>
+    private const int ParametersPerRoundTrip = 16_384;
+
     private readonly NpgsqlConnection connection;
     private readonly NpgsqlTransaction transaction;
     private readonly PgWireApplySql sql;
@@ -35,6 +42,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     private readonly List<NpgsqlBatchCommand> pending = [];
     private readonly List<(string Doing, string? Table)> pendingWhat = [];
     private long pendingBytes;
+    private int pendingParameters;
     private RowRun? run;
 
     public PgWireApplyTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, PgWireApplySql sql, ApplyBatchLimits limits,
@@ -211,7 +219,8 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         pending.Add(command);
         pendingWhat.Add((doing, table));
         pendingBytes += bytes;
-        if (pending.Count >= StatementsPerRoundTrip || pendingBytes >= BytesPerRoundTrip)
+        pendingParameters += command.Parameters.Count;
+        if (pending.Count >= StatementsPerRoundTrip || pendingBytes >= BytesPerRoundTrip || pendingParameters >= ParametersPerRoundTrip)
         {
             await SendAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -235,6 +244,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         pending.Clear();
         pendingWhat.Clear();
         pendingBytes = 0;
+        pendingParameters = 0;
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
