@@ -33,7 +33,10 @@ internal static partial class DatabaseRegistry
         {
             LoadSource = async (address, options, log, ct) => await PostgresSourceEndpoint.OpenAsync(address,
                 new PostgresSourceOptions { ReplicationSlot = options.ReplicationSlot }, log, ct).ConfigureAwait(false),
-            LoadTarget = new(_ => new PostgresDialect(), () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null),
+            LoadTarget = new(_ => new PostgresDialect(), () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null)
+            {
+                SessionSettings = PostgresSessionSettings.Load,
+            },
             Prerequisites = PostgresPrerequisites.CheckAsync,
             VerifySide = address => new PgWireVerifySide(address, dataSource => new PostgresCatalogReader(dataSource)),
             Replication = PostgresReplication,

@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints.PgWire;
+using Molt.Engine.Schema;
 
 namespace Molt.Engine.Tests.Schema;
 

@@ -1,14 +1,10 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
+using Molt.Engine.Schema;
 using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.PgWire;
-
-/// <summary>A MySQL expression in PostgreSQL's (and CockroachDB's) SQL, or why it is not translated.</summary>
-internal sealed record TranslatedExpression(string? Sql, string? Reason)
-{
-    public bool IsTranslated => Sql is not null;
-}
 
 /// <summary>
 /// Translates the MySQL/MariaDB expressions a catalog holds (CHECK clauses, generated columns, expression defaults) into
@@ -17,7 +13,7 @@ internal sealed record TranslatedExpression(string? Sql, string? Reason)
 /// other functions) is refused with the reason, so the plan reports it instead of writing an expression that behaves
 /// differently.
 /// </summary>
-internal static class MySqlExpressionTranslator
+internal static partial class MySqlExpressionTranslator
 {
     private static readonly HashSet<string> Keywords = new(StringComparer.OrdinalIgnoreCase) { "and", "or", "not", "is", "null", "in", "between" };
 
@@ -132,6 +128,78 @@ internal static class MySqlExpressionTranslator
 
         return sql.Length == 0 ? new(null, "it is empty") : new(sql.ToString(), null);
     }
+
+    /// <summary>
+    /// A column default: CURRENT_TIMESTAMP and its synonyms by the target column's type (LOCALTIMESTAMP for a timestamp
+    /// without time zone, which holds MySQL DATETIME's local wall time), bit literals, literals for bytea as hex (an
+    /// escape-format literal would read backslashes), and otherwise the expression translated.
+    /// </summary>
+    public static TranslatedExpression TranslateDefault(string expression, string targetWireType, Func<string, string?> column)
+    {
+        var trimmed = expression.Trim();
+        if (CurrentTimestamp().Match(trimmed) is { Success: true } now)
+        {
+            var precision = now.Groups[2].Value is { Length: > 2 } digits ? digits : "";
+            return targetWireType switch
+            {
+                "timestamp with time zone" => new("CURRENT_TIMESTAMP" + precision, null),
+                "timestamp without time zone" => new("LOCALTIMESTAMP" + precision, null),
+                _ => new(null, $"CURRENT_TIMESTAMP has no meaning for a {targetWireType} column"),
+            };
+        }
+
+        if (CurrentDate().IsMatch(trimmed))
+        {
+            return new("CURRENT_DATE", null);
+        }
+
+        if (BitLiteral().Match(trimmed) is { Success: true } bits)
+        {
+            return targetWireType is "bit" or "bit varying" ? new($"B'{bits.Groups[1].Value}'", null)
+                : new(Convert.ToUInt64(bits.Groups[1].Value.Length == 0 ? "0" : bits.Groups[1].Value, 2).ToString(CultureInfo.InvariantCulture), null);
+        }
+
+        List<Token> tokens;
+        try
+        {
+            tokens = Tokenize(trimmed);
+        }
+        catch (FormatException ex)
+        {
+            return new(null, ex.Message);
+        }
+
+        if (tokens is [{ Kind: TokenKind.String } literal])
+        {
+            if (ZeroDate().IsMatch(literal.Text))
+            {
+                return new(null, $"the zero date {literal.Text} has no value on the target (the load wrote zero dates as -ZeroDateHandling says)");
+            }
+
+            if (literal.Text.Contains('\0', StringComparison.Ordinal))
+            {
+                return targetWireType == "bytea" ? new(HexBytes(literal.Text), null) : new(null, "it holds a NUL character, which text on the target cannot");
+            }
+
+            return new(targetWireType == "bytea" ? HexBytes(literal.Text) : Literal(literal.Text), null);
+        }
+
+        return Translate(trimmed, column);
+    }
+
+    private static string HexBytes(string text) => "'\\x" + Convert.ToHexString(Encoding.UTF8.GetBytes(text)).ToLowerInvariant() + "'";
+
+    [GeneratedRegex(@"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", RegexOptions.IgnoreCase)]
+    private static partial Regex CurrentTimestamp();
+
+    [GeneratedRegex(@"^(curdate\(\)|current_date(\(\))?)$", RegexOptions.IgnoreCase)]
+    private static partial Regex CurrentDate();
+
+    [GeneratedRegex(@"^b'([01]*)'$", RegexOptions.IgnoreCase)]
+    private static partial Regex BitLiteral();
+
+    [GeneratedRegex(@"^0000-00-00")]
+    private static partial Regex ZeroDate();
 
     private static string Why(string symbol) => symbol switch
     {
