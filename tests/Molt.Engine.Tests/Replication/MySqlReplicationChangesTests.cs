@@ -163,6 +163,37 @@ public sealed class MySqlReplicationChangesTests(MySqlReplicationFixture fixture
     }
 
     [Fact]
+    public async Task A_resume_told_to_stop_at_a_GTID_position_applies_exactly_the_transactions_up_to_it()
+    {
+        var test = await fixture.NewCaseAsync("stopat", Schema);
+        var options = MySqlStreamCase.Options("stopat");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (session, running) = await test.StartAsync(options, timeout.Token);
+        await using (session)
+        {
+            await ReplicationControl.RequestStopAsync(test.TargetAddress, "stopat", immediately: false, timeout.Token);
+            await running;
+        }
+
+        await test.SourceAsync("INSERT INTO logs VALUES (3, 'first')");
+        await test.SourceAsync("INSERT INTO logs VALUES (4, 'second')");
+        var at = await test.SourceScalarAsync<string>("SELECT @@global.gtid_binlog_pos");
+        await test.SourceAsync("INSERT INTO logs VALUES (5, 'after the stop position')");
+
+        ReplicationStatus stopped;
+        await using (var resumed = await ReplicationSession.OpenAsync(test.SourceAddress, test.TargetAddress, options with { StopAt = at }, MoltLogSession.None(),
+            timeout.Token))
+        {
+            stopped = await resumed.ResumeAsync(null, timeout.Token);
+        }
+
+        Assert.Equal(at, stopped.SourcePosition!.ToString());
+        Assert.Equal("1|one\n2|two\n3|first\n4|second", await test.TargetRowsAsync("SELECT id, line FROM logs ORDER BY id"));
+        await test.ResumeToEndAsync(options, timeout.Token);
+        Assert.Equal("5|after the stop position", await test.TargetRowsAsync("SELECT id, line FROM logs WHERE id = 5"));
+    }
+
+    [Fact]
     public async Task A_slot_named_for_a_binlog_source_is_refused_before_anything_is_read()
     {
         var test = await fixture.NewCaseAsync("noslot", Schema);
