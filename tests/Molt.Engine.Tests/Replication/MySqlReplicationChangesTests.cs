@@ -194,6 +194,41 @@ public sealed class MySqlReplicationChangesTests(MySqlReplicationFixture fixture
     }
 
     [Fact]
+    public async Task Without_row_metadata_in_the_binlog_signedness_labels_and_binary_padding_come_from_the_catalog_and_stream_as_they_load()
+    {
+        const string wide = """
+            CREATE TABLE wide (id int PRIMARY KEY, tu tinyint unsigned, mu mediumint unsigned, iu int unsigned, bu bigint unsigned, e enum('x','y','z'),
+                               st set('a','b','c'), bn binary(4), ch char(5) CHARACTER SET latin1, d date, ts timestamp(3) NULL, t time(2));
+            INSERT INTO wide VALUES (0, 255, 16777215, 4294967295, 18446744073709551615, 'z', 'a,c', 0x61000000, 'é', '2024-02-29',
+                                     '2024-01-01 10:00:00.123', '-838:59:59.99');
+            """;
+        const string rows = "SELECT tu, mu, iu, bu, e, st, bn, ch, d, ts, t FROM wide ORDER BY id";
+        var test = await fixture.NewCaseAsync("nometa", wide);
+        var options = MySqlStreamCase.Options("nometa");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await fixture.Source.ExecuteAsync("", "SET GLOBAL binlog_row_metadata = 'NO_LOG'");
+        try
+        {
+            var (session, running) = await test.StartAsync(options, timeout.Token);
+            await using (session)
+            {
+                await test.SourceAsync("INSERT INTO wide SELECT 1, tu, mu, iu, bu, e, st, bn, ch, d, ts, t FROM wide WHERE id = 0");
+                await ReplicationControl.RequestStopAsync(test.TargetAddress, "nometa", immediately: false, timeout.Token);
+                await running;
+            }
+        }
+        finally
+        {
+            await fixture.Source.ExecuteAsync("", "SET GLOBAL binlog_row_metadata = 'FULL'");
+        }
+
+        var target = (await test.TargetRowsAsync(rows)).Split('\n');
+        Assert.Equal(2, target.Length);
+        Assert.Equal(target[0], target[1]);
+        Assert.StartsWith("255|16777215|4294967295|18446744073709551615|z|a,c|61000000|é|", target[1]);
+    }
+
+    [Fact]
     public async Task A_slot_named_for_a_binlog_source_is_refused_before_anything_is_read()
     {
         var test = await fixture.NewCaseAsync("noslot", Schema);
