@@ -43,7 +43,8 @@ public sealed class FailbackSession : IAsyncDisposable
     public string FetchId => options.FetchId;
 
     /// <summary>The slot on the migration target failback reads (it keeps the target's WAL until Remove-MoltReplication).</summary>
-    public string Slot => source.Slot;
+    // Failback opens its source with a slot name always (OpenFailbackSourceAsync refuses a database without slots).
+    public string Slot => source.Slot!;
 
     /// <summary>
     /// Opens the migration target (control, change source, catalog) and the original source (applier), failing before
@@ -158,7 +159,8 @@ public sealed class FailbackSession : IAsyncDisposable
 
         if (options.StartAt is { } startAt)
         {
-            return source.ParsePosition(startAt);
+            // In the notation of the database failback reads (the migration target).
+            return SourcePosition.Parse((await source.Source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false)).Notation, startAt);
         }
 
         return forward?.TargetPosition ?? throw new MoltException(MoltErrorKind.NotFound, "FailbackNoStartPosition",

@@ -10,7 +10,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// A stream run by Start- or Resume-MoltReplication or Invoke-MoltFailback, here or in its job: it writes the statuses and
 /// lag, and, when the stream ends any other way than stopping, says how to go on and what the slot keeps.
 /// </summary>
-internal sealed class ReplicationStream(string fetchId, string slot, Direction direction, EndpointAddress source, EndpointAddress target)
+internal sealed class ReplicationStream(string fetchId, string? slot, Direction direction, EndpointAddress source, EndpointAddress target)
 {
     public ReplicationStream(ReplicationSession session, EndpointAddress source, EndpointAddress target)
         : this(session.FetchId, session.Slot, Direction.Forward, source, target)
@@ -34,9 +34,9 @@ internal sealed class ReplicationStream(string fetchId, string slot, Direction d
         {
             var how = ex is OperationCanceledException ? "was interrupted" : "failed";
             var (name, continueWith, note) = direction == Direction.Failback
-                ? ("Failback", "Invoke-MoltFailback", EngineOutput.FailbackSlotNote(slot, fetchId))
-                : ("Replication", "Resume-MoltReplication", EngineOutput.SlotNote(slot, fetchId));
-            records.Post(() => records.WriteWarning($"{name} '{fetchId}' {how}; its checkpoint stands: {continueWith} -FetchId '{fetchId}' continues it. {note}"));
+                ? ("Failback", "Invoke-MoltFailback", slot is null ? "" : " " + EngineOutput.FailbackSlotNote(slot, fetchId))
+                : ("Replication", "Resume-MoltReplication", slot is null ? "" : " " + EngineOutput.SlotNote(slot, fetchId));
+            records.Post(() => records.WriteWarning($"{name} '{fetchId}' {how}; its checkpoint stands: {continueWith} -FetchId '{fetchId}' continues it.{note}"));
             throw;
         }
     }
