@@ -25,8 +25,8 @@ internal sealed class ReplicationStream(ReplicationSession session, EndpointAddr
             {
                 var how = ex is OperationCanceledException ? "was interrupted" : "failed";
                 records.Post(() => records.WriteWarning(
-                    $"Replication '{session.FetchId}' {how}; its checkpoint stands: Resume-MoltReplication -FetchId '{session.FetchId}' continues it. " +
-                    EngineOutput.SlotNote(session.Slot, session.FetchId)));
+                    $"Replication '{session.FetchId}' {how}; its checkpoint stands: Resume-MoltReplication -FetchId '{session.FetchId}' continues it." +
+                    (session.Slot is { } slot ? " " + EngineOutput.SlotNote(slot, session.FetchId) : "")));
                 throw;
             }
         }

@@ -49,6 +49,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                 FetchId = FetchId,
                 SlotName = SlotName,
                 PublicationName = PublicationName,
+                ZeroDates = LoadSourceOptions().ZeroDates,
                 StatusInterval = StatusInterval,
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
