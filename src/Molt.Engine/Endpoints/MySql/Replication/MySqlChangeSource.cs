@@ -126,8 +126,16 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     private async Task<TableModel?> ReadCatalogTableAsync(TableName table, CancellationToken cancellationToken)
     {
         var catalog = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, address.Database);
-        var tables = await catalog.ReadTablesAsync(new TableFilter([table.Schema], [table.Name]), cancellationToken).ConfigureAwait(false);
-        return tables.FirstOrDefault(t => t.Name == table);
+        try
+        {
+            var tables = await catalog.ReadTablesAsync(new TableFilter([table.Schema], [table.Name]), cancellationToken).ConfigureAwait(false);
+            return tables.FirstOrDefault(t => t.Name == table);
+        }
+        catch (MySqlException ex)
+        {
+            // The DDL is read again after the restart from the checkpoint, and checked again then.
+            throw new TransientSourceException($"Reading table {table} from the catalog of {address.Display} failed: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
