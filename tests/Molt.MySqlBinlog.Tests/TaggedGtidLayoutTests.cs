@@ -119,6 +119,22 @@ public sealed class TaggedGtidLayoutTests
             Assert.Throws<BinlogException>(() => new EventDecoder(ChecksumAlgorithm.None).Decode(EventBytes.Build(42, [0x04, 0x10, 0x00], crc32: false))).ErrorId);
     }
 
+    [Fact]
+    public void A_decoded_tagged_gtid_joins_the_executed_set_under_its_tag_at_the_xid()
+    {
+        var body = Message(10, FlagsField, UuidField, GnoField, TagField, LastCommittedField, SequenceField, CommitTimestampField,
+            TransactionLengthField, ServerVersionField);
+        var decoder = new EventDecoder(ChecksumAlgorithm.None);
+        var tracker = new Replication.TransactionTracker(BinlogStart.AtMySqlGtidSet($"{Uuid}:1-5,{Uuid}:mytag:1-22"), mariaDb: false);
+
+        tracker.Observe(decoder.Decode(EventBytes.Build(42, body, crc32: false, 200)).Single());
+        var inside = tracker.Observe(decoder.Decode(EventBytes.Build(2, EventBytes.Query("shop", "BEGIN"), crc32: false, 300)).Single());
+        var committed = tracker.Observe(decoder.Decode(EventBytes.Build(16, EventBytes.Xid(9), crc32: false, 400)).Single());
+
+        Assert.Equal($"{Uuid}:mytag:23", inside.CurrentTransactionGtid);
+        Assert.Equal($"{Uuid}:1-5,{Uuid}:mytag:1-23", committed.GtidState);
+    }
+
     /// <summary>
     /// The message header of the readme: format version 1, the message's whole size (these header bytes included; every
     /// message here is under 64 bytes, so one byte), the last non-ignorable field id + 1, then the fields.
