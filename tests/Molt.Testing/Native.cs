@@ -6,6 +6,7 @@ namespace Molt.Testing;
 internal static class Native
 {
     public const int SigQuit = 3;
+    public const int SigTerm = 15;
     public const int SigKill = 9;
 
     public static void Signal(int pid, int signal) => _ = kill(pid, signal);

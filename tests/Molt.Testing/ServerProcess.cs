@@ -115,6 +115,32 @@ internal sealed class ServerProcess : IDisposable, IAsyncDisposable
         Release();
     }
 
+    /// <summary>
+    /// Stops the server by pid with <paramref name="signal"/> (killed when it outlasts the grace period) and keeps its
+    /// folder, so a new process can start on the same data; this object is spent afterwards.
+    /// </summary>
+    public async Task StopKeepingFolderAsync(int signal)
+    {
+        ObjectDisposedException.ThrowIf(Interlocked.Exchange(ref disposed, 1) != 0, this);
+        try
+        {
+            if (!process.HasExited)
+            {
+                Native.Signal(process.Id, signal);
+                if (!await ExitedWithinAsync(StopGrace).ConfigureAwait(false))
+                {
+                    process.Kill(entireProcessTree: true);
+                    await ExitedWithinAsync(StopGrace).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            ServerRegistry.Untrack(this);
+            process.Dispose();
+        }
+    }
+
     private async Task<bool> ExitedWithinAsync(TimeSpan timeout)
     {
         using var timer = new CancellationTokenSource(timeout);

@@ -101,6 +101,7 @@ internal static class EngineOutput
         Flow = flow.ToString(),
         Check = check.Check,
         Passed = check.Passed,
+        Warning = check.IsWarning,
         Detail = check.Detail,
         Remedy = check.Remedy,
     };
