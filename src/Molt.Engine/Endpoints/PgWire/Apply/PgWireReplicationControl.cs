@@ -13,6 +13,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLeaseKind leaseKind) : IReplicationControl
 {
     private readonly ReplicationStateStore state = new(target);
+    private readonly Dictionary<string, StreamClaim> claims = [];
 
     /// <summary>Who this process is, as a stream's holder: "host pid N since time".</summary>
     public static string Holder { get; } =
@@ -24,6 +25,17 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
     public async Task<IAsyncDisposable> ClaimAsync(string fetchId, CancellationToken cancellationToken)
     {
         await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var claim = new StreamClaim(this, fetchId, await AcquireAsync(fetchId, cancellationToken).ConfigureAwait(false));
+        lock (claims)
+        {
+            claims[fetchId] = claim;
+        }
+
+        return claim;
+    }
+
+    private async Task<RunLease> AcquireAsync(string fetchId, CancellationToken cancellationToken)
+    {
         try
         {
             return await RunLease.AcquireAsync(target, leaseKind, LeaseName(fetchId), cancellationToken).ConfigureAwait(false);
@@ -92,10 +104,25 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
 
     public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => state.MarkRemovedAsync(fetchId, cancellationToken);
 
-    public async Task<StopRequest?> ReadStopRequestAsync(string fetchId, CancellationToken cancellationToken) =>
-        await state.ReadStopAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } stop
+    /// <summary>Reads the stream's stop request; first claims the stream again if its claim ended with its connection (a target restart).</summary>
+    /// <exception cref="MoltException"><c>ReplicationStreamActive</c>: another session claimed the stream meanwhile.</exception>
+    public async Task<StopRequest?> ReadStopRequestAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        StreamClaim? claim;
+        lock (claims)
+        {
+            claims.TryGetValue(fetchId, out claim);
+        }
+
+        if (claim is not null)
+        {
+            await claim.RenewAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await state.ReadStopAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } stop
             ? new StopRequest(stop.Immediately, stop.Notation is { } n && stop.Position is { } p ? SourcePosition.Parse(n, p) : null, stop.RequestedAt)
             : null;
+    }
 
     public Task ClearStopRequestAsync(string fetchId, CancellationToken cancellationToken) => state.ClearStopAsync(fetchId, cancellationToken);
 
@@ -114,6 +141,46 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
         Rate = status.Rate,
         Error = status.Error,
     }, cancellationToken);
+
+    /// <summary>
+    /// A stream's claim, which the stream renews as it polls for stop requests: the lease lives in one target session, so
+    /// a target restart or a lost connection ends it while the stream goes on, and without it a Stop-MoltReplication would
+    /// find the stream not running and a second Resume would be let in.
+    /// </summary>
+    private sealed class StreamClaim(PgWireReplicationControl control, string fetchId, RunLease lease) : IAsyncDisposable
+    {
+        private RunLease? lease = lease;
+
+        public async Task RenewAsync(CancellationToken cancellationToken)
+        {
+            if (lease is not null && await lease.IsAliveAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+                lease = null;
+            }
+
+            lease = await control.AcquireAsync(fetchId, cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            lock (control.claims)
+            {
+                control.claims.Remove(fetchId);
+            }
+
+            if (lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+                lease = null;
+            }
+        }
+    }
 
     private static SourcePosition? Position(string? notation, string? text) => notation is not null && text is not null ? SourcePosition.Parse(notation, text) : null;
 }
