@@ -56,9 +56,13 @@ public sealed class ReplicationFaultTests(FaultServersFixture fixture, ITestOutp
         var stopped = await run.StreamAsync(async ct =>
         {
             var bench = run.PgbenchAsync(12, ct);
+            var acceptedAtCut = 0L;
             for (var cut = 0; cut < 3; cut++)
             {
+                // Each cut after the stream came back from the one before (a new connection) and applied again.
+                await run.SourceProxy.WaitForConnectionsAsync(acceptedAtCut + 1, ct);
                 await run.WaitForAppliedAsync(ct);
+                acceptedAtCut = run.SourceProxy.ConnectionsAccepted;
                 Assert.True(run.SourceProxy.Cut() > 0, "The cut found no source connection to close.");
             }
 
@@ -205,6 +209,7 @@ internal sealed class FaultRun : IAsyncDisposable
         if (await Task.WhenAny(scenarioRun, running) == running)
         {
             // The stream must outlive every fault: its own error says why it did not.
+            output.WriteLine(running.Exception?.ToString() ?? running.Status.ToString());
             await running;
             Assert.Fail("The stream stopped during the faults.");
         }
