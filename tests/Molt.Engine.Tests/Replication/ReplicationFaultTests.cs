@@ -95,6 +95,34 @@ public sealed class ReplicationFaultTests(FaultServersFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task A_target_stall_longer_than_the_command_timeout_is_detected_and_the_batch_applied_again_once_the_network_is_back()
+    {
+        // The applier's commands time out (a minute by default; 3 s here, and 3 s to connect), so a target gone silent on
+        // an open connection is a lost connection, not a stream hung forever. A stall shorter than the timeout plus
+        // Npgsql's cancel request (which waits to connect) goes unnoticed: the held bytes are delivered on resume.
+        await using var run = await FaultRun.CreateAsync(fixture, "tgtstall", output, targetOptions: "CommandTimeout=3&Timeout=3");
+        DateTimeOffset stalledAt = default, resumedAt = default;
+        var stopped = await run.StreamAsync(async ct =>
+        {
+            // At a bounded rate, so the backlog the stall leaves drains in seconds on a loaded machine.
+            var bench = run.PgbenchAsync(16, ct, rate: 300);
+            await run.WaitForAppliedAsync(ct);
+            await run.WaitForOpenTargetTransactionAsync(ct);
+            run.TargetProxy.Stall();
+            stalledAt = DateTimeOffset.Now;
+            await Task.Delay(TimeSpan.FromSeconds(10), ct);
+            resumedAt = DateTimeOffset.Now;
+            run.TargetProxy.Resume();
+            await run.WaitForAppliedAsync(ct);
+            (await bench).EnsureExited();
+        });
+
+        await run.AssertEqualAsync(stopped);
+        // Noticed while the network was still silent: the stall was detected, not merely outlasted.
+        Assert.Contains(run.AssertLogged(ApplyRetry, atLeast: 1), e => e.Timestamp > stalledAt && e.Timestamp < resumedAt);
+    }
+
+    [Fact]
     public async Task A_target_server_restarted_mid_stream_is_written_again_once_it_is_back_and_nothing_is_lost_or_applied_twice()
     {
         await using var run = await FaultRun.CreateAsync(fixture, "tgtrst", output);
@@ -140,9 +168,12 @@ internal sealed class FaultRun : IAsyncDisposable
     private readonly List<ReplicationState> states = [];
     private readonly ITestOutputHelper output;
 
-    private FaultRun(FaultServersFixture servers, string name, ITestOutputHelper output)
+    private readonly string? targetOptions;
+
+    private FaultRun(FaultServersFixture servers, string name, ITestOutputHelper output, string? targetOptions)
     {
         this.output = output;
+        this.targetOptions = targetOptions;
         Servers = servers;
         FetchId = $"{name}{Guid.NewGuid():N}"[..16];
         SourceDb = $"src_{FetchId}";
@@ -166,14 +197,15 @@ internal sealed class FaultRun : IAsyncDisposable
     /// <summary>The source as the session reaches it: through <see cref="SourceProxy"/>.</summary>
     public EndpointAddress SourceAddress => Through(Servers.Source, SourceDb, SourceProxy);
 
-    public EndpointAddress TargetAddress => Through(Servers.Target, TargetDb, TargetProxy);
+    public EndpointAddress TargetAddress => Through(Servers.Target, TargetDb, TargetProxy, targetOptions);
 
     /// <summary>The target as another session (Stop-MoltReplication) reaches it: directly.</summary>
     public EndpointAddress DirectTargetAddress => EndpointAddress.Parse(Servers.Target.ConnectionUri(TargetDb));
 
-    public static async Task<FaultRun> CreateAsync(FaultServersFixture servers, string name, ITestOutputHelper output)
+    /// <param name="targetOptions">More URI query options of the session's target (Npgsql keywords).</param>
+    public static async Task<FaultRun> CreateAsync(FaultServersFixture servers, string name, ITestOutputHelper output, string? targetOptions = null)
     {
-        var run = new FaultRun(servers, name, output);
+        var run = new FaultRun(servers, name, output, targetOptions);
         await servers.Source.CreateDatabaseAsync(run.SourceDb);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         (await ReplicationUnderPgbenchTests.RunPgbenchAsync(servers.Source, run.SourceDb, ["-i", "-s", "1", "-q"], timeout.Token)).EnsureExited();
@@ -223,8 +255,10 @@ internal sealed class FaultRun : IAsyncDisposable
         return stopped;
     }
 
-    public Task<ReplicationUnderPgbenchTests.PgbenchResult> PgbenchAsync(int seconds, CancellationToken ct) =>
-        ReplicationUnderPgbenchTests.RunPgbenchAsync(Servers.Source, SourceDb, ["-c", "2", "-j", "2", "-T", $"{seconds}", "-n"], ct);
+    /// <param name="rate">Transactions per second at most (pgbench -R); unbounded when null.</param>
+    public Task<ReplicationUnderPgbenchTests.PgbenchResult> PgbenchAsync(int seconds, CancellationToken ct, int? rate = null) =>
+        ReplicationUnderPgbenchTests.RunPgbenchAsync(Servers.Source, SourceDb,
+            ["-c", "2", "-j", "2", "-T", $"{seconds}", "-n", .. rate is { } r ? (string[])["-R", $"{r}"] : []], ct);
 
     /// <summary>Until the target holds more pgbench history than now: the stream is applying again.</summary>
     public async Task WaitForAppliedAsync(CancellationToken ct)
@@ -254,7 +288,7 @@ internal sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>The retries are visible in the log, each with its attempt number.</summary>
-    public void AssertLogged(string text, int atLeast)
+    public IReadOnlyList<MoltLogEvent> AssertLogged(string text, int atLeast)
     {
         MoltLogEvent[] logged;
         lock (events)
@@ -262,8 +296,9 @@ internal sealed class FaultRun : IAsyncDisposable
             logged = [.. events];
         }
 
-        var count = logged.Count(e => e.Level == MoltLogLevel.Warning && e.Message.Contains(text, StringComparison.Ordinal));
-        Assert.True(count >= atLeast, $"'{text}' was logged {count} times, not at least {atLeast}.");
+        var matches = logged.Where(e => e.Level == MoltLogLevel.Warning && e.Message.Contains(text, StringComparison.Ordinal)).ToList();
+        Assert.True(matches.Count >= atLeast, $"'{text}' was logged {matches.Count} times, not at least {atLeast}.");
+        return matches;
     }
 
     public async ValueTask DisposeAsync()
@@ -280,8 +315,16 @@ internal sealed class FaultRun : IAsyncDisposable
         await TargetProxy.DisposeAsync();
     }
 
-    private static EndpointAddress Through(PostgresServer server, string database, TcpFaultProxy proxy) =>
-        EndpointAddress.Parse(new UriBuilder(server.ConnectionUri(database)) { Host = proxy.Host, Port = proxy.Port }.Uri.AbsoluteUri);
+    private static EndpointAddress Through(PostgresServer server, string database, TcpFaultProxy proxy, string? options = null)
+    {
+        var uri = new UriBuilder(server.ConnectionUri(database)) { Host = proxy.Host, Port = proxy.Port };
+        if (options is not null)
+        {
+            uri.Query = uri.Query.TrimStart('?') + "&" + options;
+        }
+
+        return EndpointAddress.Parse(uri.Uri.AbsoluteUri);
+    }
 
     private Task<long> TargetHistoryAsync(CancellationToken ct) =>
         Servers.Target.ScalarAsync<long>(TargetDb, """SELECT count(*) FROM "pgbench_history" """, ct);
