@@ -76,7 +76,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             this.progress = progress;
             this.reports = reports;
             this.plans = plans;
-            batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log);
+            batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log, progress.Retried);
             statusInterval = loop.options.StatusInterval > TimeSpan.Zero ? loop.options.StatusInterval : TimeSpan.FromSeconds(10);
             stopAt = loop.options.StopAt is { } text ? SourcePosition.Parse(progress.Position.Notation, text) : null;
         }
@@ -100,6 +100,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                         // Nothing after the checkpoint is lost: the source sends it again from there.
                         await batch.AbandonAsync().ConfigureAwait(false);
                         inTransaction = false;
+                        progress.Retried();
                         loop.log.Warning("The source stream failed; starting it again from {Position} (attempt {Attempt}): {Reason}", progress.Position, attempt + 1, ex.Message);
                         await Task.Delay(loop.timing.Backoff(attempt), cancellationToken).ConfigureAwait(false);
                     }

@@ -48,6 +48,12 @@ public sealed record ReplicationStatus(string FetchId, ReplicationState State, D
 
     public long Changes => Inserts + Updates + Deletes;
 
+    /// <summary>
+    /// Retries in this process's run of the stream (a lost source stream started again from the checkpoint, a batch the
+    /// target aborted applied again); not stored in the target, so a status read back from there has 0.
+    /// </summary>
+    public long Retries { get; init; }
+
     /// <summary>Changes applied per second over the last status interval.</summary>
     public double Rate { get; init; }
 

@@ -10,7 +10,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Resume, "MoltReplication")]
 [OutputType(typeof(ReplicationStatus), typeof(MoltReplicationJob))]
-public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
+public sealed class ResumeMoltReplicationCommand : MoltRunCmdlet
 {
     /// <summary>The stream (or -ReplicationSlot load) to continue; taken by property name from a load summary or a replication status.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -58,41 +58,29 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), $"Replication {FetchId}") : null;
-            var log = OpenLog(job is null ? null : job.OnLogEvent);
-            ReplicationSession? session = null;
-            try
-            {
-                RunEngine(async ct => session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct).ConfigureAwait(false));
-                var opened = session!;
-                var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
-                Task Work(IReplicationRecords records, CancellationToken ct) => stream.RunAsync(opened.ResumeAsync, records, ct);
-
-                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
-                session = null;
-                if (job is null)
+            RunReplication(AsJob, sourceAddress, targetAddress, $"Replication {FetchId}",
+                (log, ct) => ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
+                session =>
                 {
-                    RunEngine(ct => Work(PipelineRecords(), ct));
-                }
-                else
-                {
-                    JobRepository.Add(job);
-                    job.Start(Work, log);
-                    log = null;
-                    WriteObject(job);
-                    job = null;
-                }
-            }
-            finally
-            {
-                if (session is not null)
-                {
-                    RunEngine(async _ => await session.DisposeAsync().ConfigureAwait(false));
-                }
-
-                log?.Dispose();
-                job?.Dispose();
-            }
+                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    var metrics = StartMetrics(session.FetchId);
+                    return new ReplicationRun($"Replication {FetchId}", async (records, ct) =>
+                    {
+                        // The metrics are served as long as the run lasts, in its job too.
+                        try
+                        {
+                            await stream.RunAsync((report, token) => session.ResumeAsync(metrics?.ObserveStream(report) ?? report, token), records, ct)
+                                .ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (metrics is not null)
+                            {
+                                await metrics.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
+                    });
+                });
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {

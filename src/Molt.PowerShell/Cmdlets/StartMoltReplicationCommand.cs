@@ -53,62 +53,42 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), "Replication") : null;
-            var log = OpenLog(job is null ? null : job.OnLogEvent);
-            ReplicationSession? session = null;
-            try
-            {
-                LoadPlan? plan = null;
-                RunEngine(async ct =>
+            RunReplication(AsJob, sourceAddress, targetAddress, "Replication",
+                (log, ct) => ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
+                session =>
                 {
-                    session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct).ConfigureAwait(false);
-                    plan = await session.PlanAsync(ct).ConfigureAwait(false);
-                });
-                var approved = Approve(plan!);
-                if (approved.Tables.Count == 0)
-                {
-                    return;
-                }
+                    LoadPlan? plan = null;
+                    RunEngine(async ct => plan = await session.PlanAsync(ct).ConfigureAwait(false));
+                    var approved = Approve(plan!);
+                    if (approved.Tables.Count == 0)
+                    {
+                        return null;
+                    }
 
-                var opened = session!;
-                var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
-                Task Work(IReplicationRecords records, CancellationToken ct)
-                {
-                    var (callbacks, progress) = LoadCallbacks(approved, records, sourceAddress, targetAddress);
-                    return stream.RunAsync((report, token) => opened.StartAsync(approved, callbacks,
-                        summary => records.Post(() =>
+                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    var metrics = StartMetrics(session.FetchId);
+                    return new ReplicationRun($"Replication {session.FetchId}", async (records, ct) =>
+                    {
+                        // The metrics are served as long as the run lasts, in its job too.
+                        try
                         {
-                            progress.Completed();
-                            records.WriteObject(EngineOutput.ToOutput(summary, opened.Slot, sourceAddress, targetAddress));
-                        }), report, token), records, ct);
-                }
-
-                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
-                session = null;
-                if (job is null)
-                {
-                    RunEngine(ct => Work(PipelineRecords(), ct));
-                }
-                else
-                {
-                    job.Name = $"Replication {opened.FetchId}";
-                    JobRepository.Add(job);
-                    job.Start(Work, log);
-                    log = null;
-                    WriteObject(job);
-                    job = null;
-                }
-            }
-            finally
-            {
-                if (session is not null)
-                {
-                    RunEngine(async _ => await session.DisposeAsync().ConfigureAwait(false));
-                }
-
-                log?.Dispose();
-                job?.Dispose();
-            }
+                            var (callbacks, progress) = LoadCallbacks(approved, records, sourceAddress, targetAddress);
+                            await stream.RunAsync((report, token) => session.StartAsync(approved, metrics?.ObserveLoad(callbacks) ?? callbacks,
+                                summary => records.Post(() =>
+                                {
+                                    progress.Completed();
+                                    records.WriteObject(EngineOutput.ToOutput(summary, session.Slot, sourceAddress, targetAddress));
+                                }), metrics?.ObserveStream(report) ?? report, token), records, ct).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (metrics is not null)
+                            {
+                                await metrics.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
+                    });
+                });
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {

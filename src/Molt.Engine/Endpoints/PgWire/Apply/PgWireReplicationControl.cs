@@ -89,14 +89,21 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
                 TargetPosition = Position(stream.TargetPositionNotation, stream.TargetPosition),
                 HeldBy = held ? stream.HeldBy : null,
                 Slot = stream.Slot,
-                Error = abandoned
-                    ? "The stream's process ended without stopping it (killed, or its connection lost); Resume-MoltReplication continues from the checkpoint."
-                    : stream.Error,
+                Error = abandoned ? AbandonedError(recorded, stream.FetchId) : stream.Error,
             });
         }
 
         return statuses;
     }
+
+    /// <summary>
+    /// What a stream whose process ended without stopping it needs next. One killed while loading has no checkpoint and an
+    /// unfinished load, which Resume-MoltReplication refuses, so it is pointed at the load's resume instead.
+    /// </summary>
+    internal static string AbandonedError(ReplicationState recorded, string fetchId) => recorded == ReplicationState.Loading
+        ? $"The process ended during the load without stopping it (killed, or its connection lost), so nothing was streamed. Finish the load " +
+          $"(Start-MoltBulkLoad -FetchId '{fetchId}' -Resume), then Resume-MoltReplication -FetchId '{fetchId}'; or Remove-MoltReplication to drop the slot."
+        : "The stream's process ended without stopping it (killed, or its connection lost); Resume-MoltReplication continues from the checkpoint.";
 
     /// <summary>Records a stop request for the running stream.</summary>
     public Task RequestStopAsync(string fetchId, bool immediately, SourcePosition? at, CancellationToken cancellationToken) =>
