@@ -283,7 +283,8 @@ internal sealed class FaultRun : IAsyncDisposable
 
         Assert.Equal(0L, await Servers.Target.ScalarAsync<long>(TargetDb, """SELECT count(*) - count(DISTINCT "id") FROM "pgbench_history" """));
         Assert.True(stopped.Changes > 0, "Nothing was streamed.");
-        output.WriteLine($"streamed {stopped.Transactions} transactions, {stopped.Changes} changes; source proxy: {SourceProxy.ConnectionsAccepted} connections " +
+        Assert.True(stopped.Retries > 0, "The final status counts no retry.");
+        output.WriteLine($"streamed {stopped.Transactions} transactions, {stopped.Changes} changes, {stopped.Retries} retries; source proxy: {SourceProxy.ConnectionsAccepted} connections " +
                          $"({SourceProxy.ConnectionsRefused} refused), target proxy: {TargetProxy.ConnectionsAccepted} ({TargetProxy.ConnectionsRefused} refused)");
     }
 
