@@ -421,15 +421,24 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         private async Task<ReplicationStatus> StopAsync(IChangeStream stream, CancellationToken cancellationToken)
         {
             await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
-            var target = await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // A stop request is the cutover: from here the application writes to the target, and failback must be able to read that.
+            var target = stopRequested
+                ? await loop.targetPosition.AnchorAsync(fetchId, plans, cancellationToken).ConfigureAwait(false)
+                : new TargetAnchor(await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false), null);
+            if (target.Warning is { } warning)
+            {
+                loop.log.Warning("Replication {FetchId} stopped, but failback cannot start from its target position: {Reason}", fetchId, warning);
+            }
+
             if (stopRequested)
             {
                 await loop.control.ClearStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
             }
 
             await RefreshEndAsync(cancellationToken).ConfigureAwait(false);
-            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target };
-            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition, target);
+            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target.Position, FailbackSlot = target.Slot };
+            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition,
+                target.Position);
             await loop.control.PublishAsync(final, cancellationToken).ConfigureAwait(false);
             reports?.Report(final);
             return final;

@@ -169,5 +169,5 @@ public sealed class ReplicationSession : IAsyncDisposable
     }
 
     private ReplicationLoop Loop() =>
-        new(source.Source, target.Applier, target.Applier, target.Control, options with { Batch = target.Limits }, ReplicationTiming.Default, log.Logger);
+        new(source.Source, target.Applier, target.Position, target.Control, options with { Batch = target.Limits }, ReplicationTiming.Default, log.Logger);
 }
