@@ -112,7 +112,7 @@ public sealed class MariaDbServer : IAsyncDisposable, IDisposable
         await restart.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await process.StopKeepingFolderAsync(Native.SigTerm).ConfigureAwait(false);
+            await process.StopKeepingFolderAsync(Native.SigTerm, ct).ConfigureAwait(false);
             process = ServerProcess.Start(folder, folder.File("error.log"), Native.SigKill, command);
             await Readiness.WaitAsync("MariaDB", process, AdminPassword, CreateAdminAsync, ct).ConfigureAwait(false);
         }

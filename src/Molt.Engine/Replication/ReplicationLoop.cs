@@ -365,7 +365,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
 
         private async Task<ReplicationStatus?> PollStopAsync(IChangeStream stream, bool idle, CancellationToken cancellationToken)
         {
-            if (!stopRequested && await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } request)
+            if (!stopRequested && await ReadStopRequestAsync(cancellationToken).ConfigureAwait(false) is { } request)
             {
                 stopRequested = true;
                 stopImmediately |= request.Immediately;
@@ -398,6 +398,24 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             }
 
             return null;
+        }
+
+        /// <summary>
+        /// The stop request, if any. A target that cannot be reached now (restarting, its connection lost) is asked again at
+        /// the next poll: the apply retries on its own, and failing the whole stream for a poll would stop it for nothing.
+        /// </summary>
+        private async Task<StopRequest?> ReadStopRequestAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not MoltException)
+            {
+                loop.log.Warning("Could not read the stream's stop requests from the target; asking again in {Interval}: {Reason}", loop.timing.StopPollInterval,
+                    ex.Message);
+                return null;
+            }
         }
 
         private async Task<ReplicationStatus> StopAsync(IChangeStream stream, CancellationToken cancellationToken)

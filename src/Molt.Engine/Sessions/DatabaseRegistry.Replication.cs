@@ -168,7 +168,8 @@ internal static partial class DatabaseRegistry
     {
         var server = (await ResolveAsync(address, cancellationToken).ConfigureAwait(false)).Kind;
         var database = Databases[server];
-        var dataSource = PgWireConnections.CreateDataSource(address, sessionSettings: database.LoadTarget!.SessionSettings);
+        var dataSource = PgWireConnections.CreateDataSource(address, sessionSettings: database.LoadTarget!.SessionSettings,
+            commandTimeout: PgWireChangeApplier.CommandTimeoutSeconds);
         try
         {
             var dialect = database.LoadTarget.Dialect(options);

@@ -19,6 +19,7 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
     private const string FailbackKeyPrefix = "failback:";
 
     private readonly ReplicationStateStore state = new(target);
+    private readonly Dictionary<string, StreamClaim> claims = [];
 
     /// <summary>Who this process is, as a stream's holder: "host pid N since time".</summary>
     public static string Holder { get; } =
@@ -40,23 +41,7 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
     public async Task<IAsyncDisposable> ClaimAsync(string fetchId, CancellationToken cancellationToken)
     {
         await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        RunLease lease;
-        try
-        {
-            lease = await RunLease.AcquireAsync(target, leaseKind, LeaseName(fetchId, direction), cancellationToken).ConfigureAwait(false);
-        }
-        catch (MoltException ex) when (ex.Kind == MoltErrorKind.InUse)
-        {
-            var holder = await HolderAsync(fetchId, direction, cancellationToken).ConfigureAwait(false);
-            throw new MoltException(MoltErrorKind.InUse, "ReplicationStreamActive",
-                $"{Name(direction)} stream '{fetchId}' is running already ({holder}): two sessions applying one stream would apply its changes twice.",
-                "Stop it first (Stop-MoltReplication), or wait for it. If its process is gone but the target still holds its session (its machine lost " +
-                "the network), end that session (PostgreSQL: pg_terminate_backend with the pid pg_locks shows holding the advisory lock; CockroachDB: " +
-                "CANCEL SESSION for the open transaction on _molt.fetch_leases).", ex)
-            {
-                Target = fetchId,
-            };
-        }
+        var lease = await AcquireAsync(fetchId, cancellationToken).ConfigureAwait(false);
 
         // Checked while holding our own lease: of two sessions starting opposite directions at once, at least one sees the other.
         var other = direction == ReplicationDirection.Forward ? ReplicationDirection.Failback : ReplicationDirection.Forward;
@@ -78,6 +63,35 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
         {
             await lease.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+
+        var claim = new StreamClaim(this, fetchId, lease);
+        lock (claims)
+        {
+            claims[fetchId] = claim;
+        }
+
+        return claim;
+    }
+
+    private async Task<RunLease> AcquireAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        RunLease lease;
+        try
+        {
+            lease = await RunLease.AcquireAsync(target, leaseKind, LeaseName(fetchId, direction), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MoltException ex) when (ex.Kind == MoltErrorKind.InUse)
+        {
+            var holder = await HolderAsync(fetchId, direction, cancellationToken).ConfigureAwait(false);
+            throw new MoltException(MoltErrorKind.InUse, "ReplicationStreamActive",
+                $"{Name(direction)} stream '{fetchId}' is running already ({holder}): two sessions applying one stream would apply its changes twice.",
+                "Stop it first (Stop-MoltReplication), or wait for it. If its process is gone but the target still holds its session (its machine lost " +
+                "the network), end that session (PostgreSQL: pg_terminate_backend with the pid pg_locks shows holding the advisory lock; CockroachDB: " +
+                "CANCEL SESSION for the open transaction on _molt.fetch_leases).", ex)
+            {
+                Target = fetchId,
+            };
         }
 
         return lease;
@@ -154,10 +168,25 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
 
     public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => state.MarkRemovedAsync(Key(fetchId), cancellationToken);
 
-    public async Task<StopRequest?> ReadStopRequestAsync(string fetchId, CancellationToken cancellationToken) =>
-        await state.ReadStopAsync(Key(fetchId), cancellationToken).ConfigureAwait(false) is { } stop
+    /// <summary>Reads the stream's stop request; first claims the stream again if its claim ended with its connection (a target restart).</summary>
+    /// <exception cref="MoltException"><c>ReplicationStreamActive</c>: another session claimed the stream meanwhile.</exception>
+    public async Task<StopRequest?> ReadStopRequestAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        StreamClaim? claim;
+        lock (claims)
+        {
+            claims.TryGetValue(fetchId, out claim);
+        }
+
+        if (claim is not null)
+        {
+            await claim.RenewAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await state.ReadStopAsync(Key(fetchId), cancellationToken).ConfigureAwait(false) is { } stop
             ? new StopRequest(stop.Immediately, stop.Notation is { } n && stop.Position is { } p ? SourcePosition.Parse(n, p) : null, stop.RequestedAt)
             : null;
+    }
 
     public Task ClearStopRequestAsync(string fetchId, CancellationToken cancellationToken) => state.ClearStopAsync(Key(fetchId), cancellationToken);
 
@@ -191,6 +220,46 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
 
     private static (string FetchId, ReplicationDirection Direction) ParseKey(string key) =>
         key.StartsWith(FailbackKeyPrefix, StringComparison.Ordinal) ? (key[FailbackKeyPrefix.Length..], ReplicationDirection.Failback) : (key, ReplicationDirection.Forward);
+
+    /// <summary>
+    /// A stream's claim, which the stream renews as it polls for stop requests: the lease lives in one target session, so
+    /// a target restart or a lost connection ends it while the stream goes on, and without it a Stop-MoltReplication would
+    /// find the stream not running and a second Resume would be let in.
+    /// </summary>
+    private sealed class StreamClaim(PgWireReplicationControl control, string fetchId, RunLease lease) : IAsyncDisposable
+    {
+        private RunLease? lease = lease;
+
+        public async Task RenewAsync(CancellationToken cancellationToken)
+        {
+            if (lease is not null && await lease.IsAliveAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+                lease = null;
+            }
+
+            lease = await control.AcquireAsync(fetchId, cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            lock (control.claims)
+            {
+                control.claims.Remove(fetchId);
+            }
+
+            if (lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+                lease = null;
+            }
+        }
+    }
 
     private static SourcePosition? Position(string? notation, string? text) => notation is not null && text is not null ? SourcePosition.Parse(notation, text) : null;
 
