@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace Molt.Testing;
 
-internal static class FreePort
+public static class FreePort
 {
     /// <summary>A port the OS just considered free; another process may still take it, so callers retry on a collision.</summary>
     public static int Pick()

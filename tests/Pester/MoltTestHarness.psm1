@@ -46,11 +46,18 @@ function Start-TestPostgres {
     Wait-Task ([Molt.Testing.PostgresServer]::StartAsync($options, [System.Threading.CancellationToken]::None))
 }
 
+# -Settings: more server options (name to value), e.g. @{ 'binlog-row-metadata' = 'FULL' }.
 function Start-TestMariaDb {
     [CmdletBinding()]
-    param()
+    param([hashtable] $Settings)
     Initialize-TestServers
-    Wait-Task ([Molt.Testing.MariaDbServer]::StartAsync($null, [System.Threading.CancellationToken]::None))
+    $options = $null
+    if ($Settings) {
+        $extra = [System.Collections.Generic.Dictionary[string, string]]::new()
+        foreach ($key in $Settings.Keys) { $extra[$key] = [string] $Settings[$key] }
+        $options = [Molt.Testing.MariaDbServerOptions]@{ ExtraSettings = $extra }
+    }
+    Wait-Task ([Molt.Testing.MariaDbServer]::StartAsync($options, [System.Threading.CancellationToken]::None))
 }
 
 # Runs SQL on a test server as its admin; -Database '' on MariaDB means no default database.
@@ -108,24 +115,8 @@ function Get-PwshCommand {
     @((Join-Path $PSHOME 'pwsh'))
 }
 
-<#
-Runs a script in a child pwsh (-NoProfile -NonInteractive) with the built module imported (-NoImport: not), stdin closed.
-Arguments reach the script as $args. -InterruptWhen sends SIGINT (Ctrl+C) once a line of its stdout matches the
-pattern, -KillWhen SIGKILL (a crash: nothing of the process runs after it); -Timeout kills it. Returns ExitCode, StdOut,
-StdErr, Interrupted (by either signal) and TimedOut.
-#>
-function Invoke-MoltChild {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string] $Script,
-        [object[]] $ArgumentList = @(),
-        [string] $InterruptWhen,
-        [string] $KillWhen,
-        [timespan] $Timeout = [timespan]::FromMinutes(3),
-        [hashtable] $Environment = @{},
-        [switch] $Interactive,
-        [switch] $NoImport
-    )
+# How Start-MoltChild and Invoke-MoltChild start a child pwsh: -NoProfile, the module imported, stdin and stdout redirected.
+function New-MoltChildStartInfo([string] $Script, [object[]] $ArgumentList, [hashtable] $Environment, [bool] $Interactive, [bool] $NoImport) {
     $pwsh = Get-PwshCommand
     $manifest = Get-BuiltMoltManifest
     $prologue = if ($NoImport) { '' } else { "Import-Module '$($manifest -replace "'", "''")' -ErrorAction Stop`n" }
@@ -144,8 +135,46 @@ function Invoke-MoltChild {
     $start.Environment['NO_COLOR'] = '1'
     $start.Environment['TERM'] = 'dumb'
     foreach ($key in $Environment.Keys) { $start.Environment[$key] = [string] $Environment[$key] }
+    $start
+}
 
-    $process = [System.Diagnostics.Process]::Start($start)
+<#
+Starts a script in a child pwsh as Invoke-MoltChild does and returns at once: Process (to kill by its Id while the test
+watches the servers), StdOut and StdErr (tasks reading each to its end). Arguments reach the script as $args.
+#>
+function Start-MoltChild {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [object[]] $ArgumentList = @(),
+        [hashtable] $Environment = @{},
+        [switch] $Interactive,
+        [switch] $NoImport
+    )
+    $process = [System.Diagnostics.Process]::Start((New-MoltChildStartInfo $Script $ArgumentList $Environment $Interactive $NoImport))
+    $process.StandardInput.Close()
+    [pscustomobject]@{ Process = $process; StdOut = $process.StandardOutput.ReadToEndAsync(); StdErr = $process.StandardError.ReadToEndAsync() }
+}
+
+<#
+Runs a script in a child pwsh (-NoProfile -NonInteractive) with the built module imported (-NoImport: not), stdin closed.
+Arguments reach the script as $args. -InterruptWhen sends SIGINT (Ctrl+C) once a line of its stdout matches the
+pattern, -KillWhen SIGKILL (a crash: nothing of the process runs after it); -Timeout kills it. Returns ExitCode, StdOut,
+StdErr, Interrupted (by either signal) and TimedOut.
+#>
+function Invoke-MoltChild {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [object[]] $ArgumentList = @(),
+        [string] $InterruptWhen,
+        [string] $KillWhen,
+        [timespan] $Timeout = [timespan]::FromMinutes(3),
+        [hashtable] $Environment = @{},
+        [switch] $Interactive,
+        [switch] $NoImport
+    )
+    $process = [System.Diagnostics.Process]::Start((New-MoltChildStartInfo $Script $ArgumentList $Environment $Interactive $NoImport))
     $process.StandardInput.Close()
     $stderr = $process.StandardError.ReadToEndAsync()
     $out = [System.Text.StringBuilder]::new()

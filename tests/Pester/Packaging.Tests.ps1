@@ -37,6 +37,8 @@ Import-Module Molt
 "loaded-from=$((Get-Module Molt).ModuleBase)"
 $credential = [pscredential]::new($args[3], (ConvertTo-SecureString $args[4] -AsPlainText -Force))
 Test-MoltConnection -Source $args[2] -SourceCredential $credential | ForEach-Object { "check=$($_.Check);passed=$($_.Passed)" }
+"metrics-shipped=$(Test-Path (Join-Path (Get-Module Molt).ModuleBase 'Dependencies' 'Prometheus.NetStandard.dll'))"
+"metrics-loaded=$([bool] ([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Prometheus.NetStandard' }))"
 '@
             $child = Invoke-MoltChild -NoImport -Script $script -Environment @{ HOME = $homeFolder.FullName } `
                 -ArgumentList $manifest, $work, (Get-TestUri $pg), $pg.AdminUser, $pg.AdminPassword
@@ -46,6 +48,9 @@ Test-MoltConnection -Source $args[2] -SourceCredential $credential | ForEach-Obj
             $checks = @($child.StdOut -split '\r?\n' | Where-Object { $_ -like 'check=*' })
             $checks.Count | Should -BeGreaterThan 0
             $checks | ForEach-Object { $_ | Should -Match 'passed=True' }
+            # The metrics library is in the package, and loads only for a run given -MetricsListenAddress.
+            $child.StdOut | Should -Match 'metrics-shipped=True'
+            $child.StdOut | Should -Match 'metrics-loaded=False'
         } finally {
             $pg.Dispose()
             Remove-Item -Recurse -Force -LiteralPath $work -ErrorAction Ignore

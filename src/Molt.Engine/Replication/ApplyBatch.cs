@@ -9,7 +9,9 @@ namespace Molt.Engine.Replication;
 /// same changes are applied again in a new one, after a backoff, never skipped. A commit whose outcome is unknown (the
 /// connection dropped during COMMIT) is settled by reading the checkpoint back before anything is applied again.
 /// </summary>
-internal sealed class ApplyBatch(IChangeApplier applier, IReadOnlyList<TablePlan> plans, ApplyBatchLimits limits, ReplicationTiming timing, ILogger log)
+/// <param name="retried">Called before each attempt to apply the batch again after the target aborted it.</param>
+internal sealed class ApplyBatch(IChangeApplier applier, IReadOnlyList<TablePlan> plans, ApplyBatchLimits limits, ReplicationTiming timing, ILogger log,
+    Action? retried = null)
     : IAsyncDisposable
 {
     private readonly BatchLog changes = new(limits.MaxBytes);
@@ -140,6 +142,7 @@ internal sealed class ApplyBatch(IChangeApplier applier, IReadOnlyList<TablePlan
                         "Check the target (reachable, not overloaded, no other writer contending on the same rows), then resume.", failure);
                 }
 
+                retried?.Invoke();
                 log.Warning("Applying the batch again (attempt {Attempt}): {Reason}", attempt + 1, failure.Message);
                 await Task.Delay(timing.Backoff(attempt), cancellationToken).ConfigureAwait(false);
             }

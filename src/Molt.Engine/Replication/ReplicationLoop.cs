@@ -76,7 +76,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             this.progress = progress;
             this.reports = reports;
             this.plans = plans;
-            batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log);
+            batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log, progress.Retried);
             statusInterval = loop.options.StatusInterval > TimeSpan.Zero ? loop.options.StatusInterval : TimeSpan.FromSeconds(10);
             stopAt = loop.options.StopAt is { } text ? SourcePosition.Parse(progress.Position.Notation, text) : null;
         }
@@ -100,6 +100,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                         // Nothing after the checkpoint is lost: the source sends it again from there.
                         await batch.AbandonAsync().ConfigureAwait(false);
                         inTransaction = false;
+                        progress.Retried();
                         loop.log.Warning("The source stream failed; starting it again from {Position} (attempt {Attempt}): {Reason}", progress.Position, attempt + 1, ex.Message);
                         await Task.Delay(loop.timing.Backoff(attempt), cancellationToken).ConfigureAwait(false);
                     }
@@ -364,7 +365,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
 
         private async Task<ReplicationStatus?> PollStopAsync(IChangeStream stream, bool idle, CancellationToken cancellationToken)
         {
-            if (!stopRequested && await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } request)
+            if (!stopRequested && await ReadStopRequestAsync(cancellationToken).ConfigureAwait(false) is { } request)
             {
                 stopRequested = true;
                 stopImmediately |= request.Immediately;
@@ -399,18 +400,45 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             return null;
         }
 
+        /// <summary>
+        /// The stop request, if any. A target that cannot be reached now (restarting, its connection lost) is asked again at
+        /// the next poll: the apply retries on its own, and failing the whole stream for a poll would stop it for nothing.
+        /// </summary>
+        private async Task<StopRequest?> ReadStopRequestAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not MoltException)
+            {
+                loop.log.Warning("Could not read the stream's stop requests from the target; asking again in {Interval}: {Reason}", loop.timing.StopPollInterval,
+                    ex.Message);
+                return null;
+            }
+        }
+
         private async Task<ReplicationStatus> StopAsync(IChangeStream stream, CancellationToken cancellationToken)
         {
             await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
-            var target = await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // A stop request is the cutover: from here the application writes to the target, and failback must be able to read that.
+            var target = stopRequested
+                ? await loop.targetPosition.AnchorAsync(fetchId, plans, cancellationToken).ConfigureAwait(false)
+                : new TargetAnchor(await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false), null);
+            if (target.Warning is { } warning)
+            {
+                loop.log.Warning("Replication {FetchId} stopped, but failback cannot start from its target position: {Reason}", fetchId, warning);
+            }
+
             if (stopRequested)
             {
                 await loop.control.ClearStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
             }
 
             await RefreshEndAsync(cancellationToken).ConfigureAwait(false);
-            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target };
-            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition, target);
+            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target.Position, FailbackSlot = target.Slot };
+            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition,
+                target.Position);
             await loop.control.PublishAsync(final, cancellationToken).ConfigureAwait(false);
             reports?.Report(final);
             return final;

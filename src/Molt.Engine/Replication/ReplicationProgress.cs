@@ -37,6 +37,11 @@ internal sealed class ReplicationProgress(string fetchId, string? slot, SourcePo
     /// <summary>The latest source end known.</summary>
     public SourcePosition? SourceEnd { get; private set; }
 
+    /// <summary>Retries of this run so far (see <see cref="ReplicationStatus.Retries"/>).</summary>
+    public long Retries { get; private set; }
+
+    public void Retried() => Retries++;
+
     public void Committed(ReplicationCheckpoint committed)
     {
         Checkpoint = committed;
@@ -73,6 +78,7 @@ internal sealed class ReplicationProgress(string fetchId, string? slot, SourcePo
             Inserts = Totals.Inserts,
             Updates = Totals.Updates,
             Deletes = Totals.Deletes,
+            Retries = Retries,
             Rate = rate,
             LastCommitAt = LastCommitAt,
             Checkpoint = Checkpoint,

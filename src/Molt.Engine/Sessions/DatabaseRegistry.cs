@@ -25,6 +25,7 @@ internal static partial class DatabaseRegistry
         LoadSource = async (address, options, log, ct) => await MySqlSourceEndpoint.OpenAsync(address, options.ZeroDates, log, ct).ConfigureAwait(false),
         Prerequisites = MySqlPrerequisites.CheckAsync,
         VerifySide = address => new MySqlVerifySide(address),
+        Replication = MySqlReplication,
     };
 
     private static readonly Dictionary<EndpointKind, Database> Databases = new Dictionary<EndpointKind, Database>

@@ -14,7 +14,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// what to select, what to do with the target tables, how to copy; the options the engine takes from them; asking
 /// before the plan runs; and the load's progress and table results.
 /// </summary>
-public abstract class MoltLoadCmdlet : MoltEndpointsCmdlet
+public abstract class MoltLoadCmdlet : MoltRunCmdlet
 {
     /// <summary>Source schemas to load (wildcards). A MySQL/MariaDB database is its schema.</summary>
     [Parameter]
@@ -118,6 +118,7 @@ public abstract class MoltLoadCmdlet : MoltEndpointsCmdlet
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         try
         {
             LoadParameterConflicts.Check(this, MyInvocation.BoundParameters.ContainsKey(nameof(TableHandling)), ContinuesRecordedRun);
@@ -157,9 +158,12 @@ public abstract class MoltLoadCmdlet : MoltEndpointsCmdlet
     /// Loads an approved plan, writing its progress and each table's result (and an error for a table that failed) as
     /// the table finishes; returns the run's summary.
     /// </summary>
-    protected Engine.Load.BulkLoadSummary Load(BulkLoadSession session, LoadPlan plan, EndpointAddress source, EndpointAddress target)
+    /// <param name="metrics">Fed the load's progress too, when -MetricsListenAddress serves it.</param>
+    private protected Engine.Load.BulkLoadSummary Load(BulkLoadSession session, LoadPlan plan, EndpointAddress source, EndpointAddress target,
+        Engine.Metrics.MetricsEndpoint? metrics)
     {
         var (callbacks, progress) = LoadCallbacks(plan, PipelineRecords(), source, target);
+        callbacks = metrics?.ObserveLoad(callbacks) ?? callbacks;
         Engine.Load.BulkLoadSummary? summary = null;
         RunEngine(async ct => summary = await session.ExecuteAsync(plan, callbacks, ct).ConfigureAwait(false));
         progress.Completed();

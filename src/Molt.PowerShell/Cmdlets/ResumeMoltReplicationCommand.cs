@@ -10,7 +10,7 @@ namespace Molt.PowerShell.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Resume, "MoltReplication")]
 [OutputType(typeof(ReplicationStatus), typeof(MoltReplicationJob))]
-public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
+public sealed class ResumeMoltReplicationCommand : MoltRunCmdlet
 {
     /// <summary>The stream (or -ReplicationSlot load) to continue; taken by property name from a load summary or a replication status.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -28,13 +28,17 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
     [ValidateNotNullOrEmpty]
     public string? PublicationName { get; set; }
 
+    /// <summary>MySQL/MariaDB source: the -ZeroDateHandling the load used, so that streamed zero dates become what the loaded ones did.</summary>
+    [Parameter]
+    public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
+
     [Parameter]
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     [Parameter]
     public SwitchParameter StopWhenCaughtUp { get; set; }
 
-    /// <summary>A source position (an LSN such as 16/B374D848): drain up to it, then stop.</summary>
+    /// <summary>A source position (an LSN such as 16/B374D848, a MariaDB GTID position such as 0-1-100, a MySQL GTID set): drain up to it, then stop.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StopAt { get; set; }
@@ -54,45 +58,34 @@ public sealed class ResumeMoltReplicationCommand : MoltEndpointsCmdlet
                 FetchId = FetchId,
                 SlotName = SlotName,
                 PublicationName = PublicationName,
+                ZeroDates = EnumMappings.ZeroDateHandling.ToEngine(ZeroDateHandling),
                 StatusInterval = StatusInterval,
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), $"Replication {FetchId}") : null;
-            var log = OpenLog(job is null ? null : job.OnLogEvent);
-            ReplicationSession? session = null;
-            try
-            {
-                RunEngine(async ct => session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct).ConfigureAwait(false));
-                var opened = session!;
-                var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
-                Task Work(IReplicationRecords records, CancellationToken ct) => stream.RunAsync(opened.ResumeAsync, records, ct);
-
-                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
-                session = null;
-                if (job is null)
+            RunReplication(AsJob, sourceAddress, targetAddress, $"Replication {FetchId}",
+                (log, ct) => ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
+                session =>
                 {
-                    RunEngine(ct => Work(PipelineRecords(), ct));
-                }
-                else
-                {
-                    JobRepository.Add(job);
-                    job.Start(Work, log);
-                    log = null;
-                    WriteObject(job);
-                    job = null;
-                }
-            }
-            finally
-            {
-                if (session is not null)
-                {
-                    RunEngine(async _ => await session.DisposeAsync().ConfigureAwait(false));
-                }
-
-                log?.Dispose();
-                job?.Dispose();
-            }
+                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    var metrics = StartMetrics(session.FetchId);
+                    return new ReplicationRun($"Replication {FetchId}", async (records, ct) =>
+                    {
+                        // The metrics are served as long as the run lasts, in its job too.
+                        try
+                        {
+                            await stream.RunAsync((report, token) => session.ResumeAsync(metrics?.ObserveStream(report) ?? report, token), records, ct)
+                                .ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (metrics is not null)
+                            {
+                                await metrics.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
+                    });
+                });
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {

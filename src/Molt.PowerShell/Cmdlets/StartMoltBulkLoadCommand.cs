@@ -44,9 +44,20 @@ public sealed class StartMoltBulkLoadCommand : MoltLoadCmdlet
                 var approved = Approve(plan!);
                 if (approved.Tables.Count > 0)
                 {
-                    var summary = Load(session!, approved, sourceAddress, targetAddress);
-                    WriteObject(EngineOutput.ToOutput(summary, ReplicationSlot, sourceAddress, targetAddress));
-                    WarnOfSlot();
+                    var metrics = StartMetrics(approved.FetchId);
+                    try
+                    {
+                        var summary = Load(session!, approved, sourceAddress, targetAddress, metrics);
+                        WriteObject(EngineOutput.ToOutput(summary, ReplicationSlot, sourceAddress, targetAddress));
+                        WarnOfSlot();
+                    }
+                    finally
+                    {
+                        if (metrics is not null)
+                        {
+                            RunEngine(async _ => await metrics.DisposeAsync().ConfigureAwait(false));
+                        }
+                    }
                 }
             }
             finally

@@ -6,13 +6,13 @@ using Molt.Engine.Sessions;
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Loads the selected tables from a PostgreSQL source's slot snapshot, then streams every later change into the target until stopped.</para>
+/// <para type="synopsis">Loads the selected tables from a consistent snapshot of the source (a PostgreSQL slot's, or a MySQL/MariaDB snapshot with its GTID position), then streams every later change into the target until stopped.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "MoltReplication", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(BulkLoadTableResult), typeof(BulkLoadSummary), typeof(ReplicationStatus), typeof(MoltReplicationJob))]
 public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
 {
-    /// <summary>The logical replication slot to create on the source (default molt_&lt;fetchid&gt;).</summary>
+    /// <summary>PostgreSQL: the logical replication slot to create on the source (default molt_&lt;fetchid&gt;); refused for a MySQL/MariaDB source.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? SlotName { get; set; }
@@ -28,7 +28,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
     [Parameter]
     public SwitchParameter StopWhenCaughtUp { get; set; }
 
-    /// <summary>A source position (an LSN such as 16/B374D848): drain up to it, then stop.</summary>
+    /// <summary>A source position (an LSN such as 16/B374D848, a MariaDB GTID position such as 0-1-100, a MySQL GTID set): drain up to it, then stop.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StopAt { get; set; }
@@ -49,66 +49,47 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                 FetchId = FetchId,
                 SlotName = SlotName,
                 PublicationName = PublicationName,
+                ZeroDates = LoadSourceOptions().ZeroDates,
                 StatusInterval = StatusInterval,
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,
             };
-            var job = AsJob ? new MoltReplicationJob(MoltReplicationJob.CommandText(this, sourceAddress, targetAddress), "Replication") : null;
-            var log = OpenLog(job is null ? null : job.OnLogEvent);
-            ReplicationSession? session = null;
-            try
-            {
-                LoadPlan? plan = null;
-                RunEngine(async ct =>
+            RunReplication(AsJob, sourceAddress, targetAddress, "Replication",
+                (log, ct) => ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
+                session =>
                 {
-                    session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct).ConfigureAwait(false);
-                    plan = await session.PlanAsync(ct).ConfigureAwait(false);
-                });
-                var approved = Approve(plan!);
-                if (approved.Tables.Count == 0)
-                {
-                    return;
-                }
+                    LoadPlan? plan = null;
+                    RunEngine(async ct => plan = await session.PlanAsync(ct).ConfigureAwait(false));
+                    var approved = Approve(plan!);
+                    if (approved.Tables.Count == 0)
+                    {
+                        return null;
+                    }
 
-                var opened = session!;
-                var stream = new ReplicationStream(opened, sourceAddress, targetAddress);
-                Task Work(IReplicationRecords records, CancellationToken ct)
-                {
-                    var (callbacks, progress) = LoadCallbacks(approved, records, sourceAddress, targetAddress);
-                    return stream.RunAsync((report, token) => opened.StartAsync(approved, callbacks,
-                        summary => records.Post(() =>
+                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    var metrics = StartMetrics(session.FetchId);
+                    return new ReplicationRun($"Replication {session.FetchId}", async (records, ct) =>
+                    {
+                        // The metrics are served as long as the run lasts, in its job too.
+                        try
                         {
-                            progress.Completed();
-                            records.WriteObject(EngineOutput.ToOutput(summary, opened.Slot, sourceAddress, targetAddress));
-                        }), report, token), records, ct);
-                }
-
-                // The stream owns the session from here: it disposes it when the stream ends, here or in the job.
-                session = null;
-                if (job is null)
-                {
-                    RunEngine(ct => Work(PipelineRecords(), ct));
-                }
-                else
-                {
-                    job.Name = $"Replication {opened.FetchId}";
-                    JobRepository.Add(job);
-                    job.Start(Work, log);
-                    log = null;
-                    WriteObject(job);
-                    job = null;
-                }
-            }
-            finally
-            {
-                if (session is not null)
-                {
-                    RunEngine(async _ => await session.DisposeAsync().ConfigureAwait(false));
-                }
-
-                log?.Dispose();
-                job?.Dispose();
-            }
+                            var (callbacks, progress) = LoadCallbacks(approved, records, sourceAddress, targetAddress);
+                            await stream.RunAsync((report, token) => session.StartAsync(approved, metrics?.ObserveLoad(callbacks) ?? callbacks,
+                                summary => records.Post(() =>
+                                {
+                                    progress.Completed();
+                                    records.WriteObject(EngineOutput.ToOutput(summary, session.Slot, sourceAddress, targetAddress));
+                                }), metrics?.ObserveStream(report) ?? report, token), records, ct).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (metrics is not null)
+                            {
+                                await metrics.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
+                    });
+                });
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))
         {

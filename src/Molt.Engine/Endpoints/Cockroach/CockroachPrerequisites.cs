@@ -34,6 +34,7 @@ internal static partial class CockroachPrerequisites
         if (role == EndpointRole.Target && flow == MigrationFlow.Failback)
         {
             checks.Add(await RangefeedsAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
+            checks.AddRange(await Changefeed.ChangefeedPrerequisites.CheckAsync(connection, address, role, user, cancellationToken).ConfigureAwait(false));
         }
 
         return new ConnectionReport(server, checks);
