@@ -9,7 +9,7 @@
     FormatsToProcess     = @('Molt.Connection.format.ps1xml', 'Molt.Load.format.ps1xml', 'Molt.Verify.format.ps1xml', 'Molt.Replication.format.ps1xml')
     CmdletsToExport      = @('Test-MoltConnection', 'Start-MoltBulkLoad', 'Get-MoltFetchStatus', 'Compare-MoltData',
                             'Start-MoltReplication', 'Resume-MoltReplication', 'Stop-MoltReplication', 'Get-MoltReplicationStatus',
-                            'Remove-MoltReplication')
+                            'Remove-MoltReplication', 'Invoke-MoltFailback')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -166,7 +166,6 @@ public sealed class EventIntegrityTests
     [Theory]
     [InlineData(20)]
     [InlineData(39)]
-    [InlineData(42)]
     [InlineData(120)]
     public void An_event_type_that_may_carry_rows_and_is_not_understood_stops_the_stream_naming_the_type(byte type)
     {

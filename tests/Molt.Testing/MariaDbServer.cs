@@ -9,14 +9,19 @@ public sealed class MariaDbServer : IAsyncDisposable, IDisposable
     private const int StartAttempts = 3;
     private static readonly string[] AdminHosts = ["%", "localhost", "127.0.0.1"];
 
-    private readonly ServerProcess process;
+    private readonly TempFolder folder;
+    private readonly Command command;
     private readonly string socketPath;
+    private readonly SemaphoreSlim restart = new(1, 1);
+    private ServerProcess process;
 
-    private MariaDbServer(ServerProcess process, string folder, int port)
+    private MariaDbServer(ServerProcess process, TempFolder folder, Command command, int port)
     {
         this.process = process;
-        socketPath = Path.Combine(folder, "mysqld.sock");
-        DataDirectory = Path.Combine(folder, "data");
+        this.folder = folder;
+        this.command = command;
+        socketPath = folder.File("mysqld.sock");
+        DataDirectory = folder.File("data");
         Port = port;
     }
 
@@ -98,9 +103,36 @@ public sealed class MariaDbServer : IAsyncDisposable, IDisposable
         return ExecuteAsync("", sql);
     }
 
-    public ValueTask DisposeAsync() => process.DisposeAsync();
+    /// <summary>
+    /// Stops the server by its pid (SIGTERM: a clean shutdown that closes the binary log) and starts it again with the
+    /// same data directory, port, server id and settings; returns once it accepts connections again.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken ct = default)
+    {
+        await restart.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await process.StopKeepingFolderAsync(Native.SigTerm, ct).ConfigureAwait(false);
+            process = ServerProcess.Start(folder, folder.File("error.log"), Native.SigKill, command);
+            await Readiness.WaitAsync("MariaDB", process, AdminPassword, CreateAdminAsync, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            restart.Release();
+        }
+    }
 
-    public void Dispose() => process.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        await process.DisposeAsync().ConfigureAwait(false);
+        restart.Dispose();
+    }
+
+    public void Dispose()
+    {
+        process.Dispose();
+        restart.Dispose();
+    }
 
     public override string ToString() => $"MariaDB {Host}:{Port} (pid {ProcessId})";
 
@@ -114,8 +146,9 @@ public sealed class MariaDbServer : IAsyncDisposable, IDisposable
             (await new Command("cp", ["-a", template, data]).RunAsync(ct: ct).ConfigureAwait(false)).EnsureSuccess();
             var port = FreePort.Pick();
             var log = folder.File("error.log");
-            process = ServerProcess.Start(folder, log, Native.SigKill, new Command(MariaDbTemplate.Server, Arguments(data, folder, port, options)));
-            var server = new MariaDbServer(process, folder.FullPath, port);
+            var command = new Command(MariaDbTemplate.Server, Arguments(data, folder, port, options));
+            process = ServerProcess.Start(folder, log, Native.SigKill, command);
+            var server = new MariaDbServer(process, folder, command, port);
             await Readiness.WaitAsync("MariaDB", process, server.AdminPassword, server.CreateAdminAsync, ct).ConfigureAwait(false);
             // Proves what tests rely on: TCP and password authentication.
             await server.ScalarAsync<int>("", "SELECT 1", ct).ConfigureAwait(false);

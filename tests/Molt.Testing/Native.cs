@@ -5,7 +5,10 @@ namespace Molt.Testing;
 /// <summary>.NET can only send SIGKILL; PostgreSQL needs SIGQUIT to shut down and free its SysV shared memory.</summary>
 internal static class Native
 {
+    /// <summary>PostgreSQL's fast shutdown (pg_ctl stop -m fast): sessions are ended, a shutdown checkpoint written.</summary>
+    public const int SigInt = 2;
     public const int SigQuit = 3;
+    public const int SigTerm = 15;
     public const int SigKill = 9;
 
     public static void Signal(int pid, int signal) => _ = kill(pid, signal);

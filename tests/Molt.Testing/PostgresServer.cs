@@ -8,12 +8,14 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
 {
     private const int StartAttempts = 3;
 
-    private readonly ServerProcess process;
     private readonly string socketDirectory;
+    private readonly Command command;
+    private ServerProcess process;
 
-    private PostgresServer(ServerProcess process, string folder, int port)
+    private PostgresServer(ServerProcess process, Command command, string folder, int port)
     {
         this.process = process;
+        this.command = command;
         socketDirectory = folder;
         DataDirectory = Path.Combine(folder, "data");
         Port = port;
@@ -23,6 +25,7 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
 
     public int Port { get; }
 
+    /// <summary>The postmaster's pid; a new one after <see cref="RestartAsync"/>.</summary>
     public int ProcessId => process.Id;
 
     public string DataDirectory { get; }
@@ -85,9 +88,34 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
         ExecuteAsync("postgres",
             $"CREATE ROLE {Identifier(name)} LOGIN PASSWORD {Literal(password)}{(replication ? " REPLICATION" : "")}{(superuser ? " SUPERUSER" : "")}", ct);
 
-    public ValueTask DisposeAsync() => process.DisposeAsync();
+    /// <summary>
+    /// Stops the server as <c>pg_ctl stop -m fast</c> does (SIGINT to the postmaster: sessions are ended, a shutdown
+    /// checkpoint is written), waits for it to exit, and starts it again on the same data directory, port and settings,
+    /// returning once it accepts password logins over TCP. Clients see their connections end and must reconnect;
+    /// replication slots and committed data survive. Not safe to call concurrently with itself or with dispose.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken ct = default)
+    {
+        var folder = process.Folder;
+        var logPath = process.LogPath;
+        await process.StopKeepingFolderAsync(Native.SigInt, ct).ConfigureAwait(false);
+        process = ServerProcess.Start(folder, logPath, Native.SigQuit, command);
+        // The admin password lives in the data directory now: the probe is a real TCP login.
+        await Readiness.WaitAsync("PostgreSQL", process, AdminPassword, probe => ScalarAsync<int>("postgres", "SELECT 1", probe), ct).ConfigureAwait(false);
+    }
 
-    public void Dispose() => process.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        await process.DisposeAsync().ConfigureAwait(false);
+        // A restart that failed half-way leaves a spent process that no longer owns the folder.
+        process.Folder.Dispose();
+    }
+
+    public void Dispose()
+    {
+        process.Dispose();
+        process.Folder.Dispose();
+    }
 
     public override string ToString() => $"PostgreSQL {Host}:{Port} (pid {ProcessId})";
 
@@ -101,9 +129,9 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
             (await new Command("cp", ["-a", template, data]).RunAsync(ct: ct).ConfigureAwait(false)).EnsureSuccess();
             await PostgresTemplate.GiveToPostgresAsync(folder.FullPath, ct).ConfigureAwait(false);
             var port = FreePort.Pick();
-            var postgres = new Command(Path.Combine(PostgresTemplate.BinDirectory, "postgres"), Arguments(data, folder.FullPath, port, options));
-            process = ServerProcess.Start(folder, folder.File("postgres.log"), Native.SigQuit, postgres.AsPostgresUser());
-            var server = new PostgresServer(process, folder.FullPath, port);
+            var postgres = new Command(Path.Combine(PostgresTemplate.BinDirectory, "postgres"), Arguments(data, folder.FullPath, port, options)).AsPostgresUser();
+            process = ServerProcess.Start(folder, folder.File("postgres.log"), Native.SigQuit, postgres);
+            var server = new PostgresServer(process, postgres, folder.FullPath, port);
             await Readiness.WaitAsync("PostgreSQL", process, server.AdminPassword, server.SetAdminPasswordAsync, ct).ConfigureAwait(false);
             // Proves what tests rely on: TCP and password authentication.
             await server.ScalarAsync<int>("postgres", "SELECT 1", ct).ConfigureAwait(false);

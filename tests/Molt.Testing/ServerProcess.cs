@@ -29,6 +29,11 @@ internal sealed class ServerProcess : IDisposable, IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The folder the server lives in, kept by <see cref="StopKeepingFolderAsync"/> for a server started again in it.</summary>
+    public TempFolder Folder => folder;
+
+    public string LogPath => logPath;
+
     /// <summary>
     /// Starts <paramref name="command"/> with stdout and stderr appended to <paramref name="logPath"/>. The shell execs,
     /// so the process started here is the server itself and its pid is the server's pid.
@@ -113,6 +118,33 @@ internal sealed class ServerProcess : IDisposable, IAsyncDisposable
         }
 
         Release();
+    }
+
+    /// <summary>
+    /// Stops the server with <paramref name="signal"/> and waits for it to exit, leaving its folder (data, log) in place for
+    /// a new <see cref="ServerProcess"/> to start in; this one is spent. Throws when it does not exit within the grace.
+    /// </summary>
+    public async Task StopKeepingFolderAsync(int signal, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(Interlocked.Exchange(ref disposed, 1) != 0, this);
+        Native.Signal(process.Id, signal);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timer.CancelAfter(StopGrace);
+        try
+        {
+            await process.WaitForExitAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The server (pid {process.Id}) did not exit within {StopGrace.TotalSeconds:F0} s of signal {signal}; it was killed.");
+        }
+        finally
+        {
+            ServerRegistry.Untrack(this);
+        }
+
+        process.Dispose();
     }
 
     private async Task<bool> ExitedWithinAsync(TimeSpan timeout)

@@ -46,11 +46,18 @@ function Start-TestPostgres {
     Wait-Task ([Molt.Testing.PostgresServer]::StartAsync($options, [System.Threading.CancellationToken]::None))
 }
 
+# -Settings: more server options (name to value), e.g. @{ 'binlog-row-metadata' = 'FULL' }.
 function Start-TestMariaDb {
     [CmdletBinding()]
-    param()
+    param([hashtable] $Settings)
     Initialize-TestServers
-    Wait-Task ([Molt.Testing.MariaDbServer]::StartAsync($null, [System.Threading.CancellationToken]::None))
+    $options = $null
+    if ($Settings) {
+        $extra = [System.Collections.Generic.Dictionary[string, string]]::new()
+        foreach ($key in $Settings.Keys) { $extra[$key] = [string] $Settings[$key] }
+        $options = [Molt.Testing.MariaDbServerOptions]@{ ExtraSettings = $extra }
+    }
+    Wait-Task ([Molt.Testing.MariaDbServer]::StartAsync($options, [System.Threading.CancellationToken]::None))
 }
 
 # Runs SQL on a test server as its admin; -Database '' on MariaDB means no default database.

@@ -57,21 +57,34 @@ Describe 'Test-MoltConnection' {
 
     It 'passes every replication check of a MariaDB source' {
         $checks = Test-MoltConnection -Source (Get-TestUri $maria) -SourceCredential $mariaAdmin -For Replication -ErrorAction Stop
-        $checks.Check | Should -Be @('Connection', 'ServerVersion', 'ConsistentSnapshot', 'BinaryLog', 'BinlogFormat', 'BinlogRowImage', 'GtidMode', 'ReplicationGrants')
+        $checks.Check | Should -Be @('Connection', 'ServerVersion', 'ConsistentSnapshot', 'BinaryLog', 'BinlogFormat', 'BinlogRowImage', 'BinlogRowMetadata', 'GtidMode', 'ReplicationGrants', 'BinlogRetention', 'ServerId')
         $checks | ForEach-Object { $_.Passed | Should -BeTrue -Because "$_"; $_.Server | Should -Be 'MariaDB' }
+        # The harness's MariaDB keeps the default binlog_row_metadata = NO_LOG: it works, at a cost the warning names.
+        $warned = @($checks | Where-Object Warning)
+        $warned.Check | Should -Be @('BinlogRowMetadata')
+        $warned[0].Detail | Should -BeLike 'binlog_row_metadata = NO_LOG: column names*'
+        $warned[0].Remedy | Should -Match "binlog_row_metadata = 'FULL'"
     }
 
-    It 'fails the right checks of a misconfigured MariaDB and an unprivileged user' {
+    It 'fails what breaks replication from a misconfigured MariaDB and an unprivileged user, and warns of what costs, with remedies' {
+        $settings = [System.Collections.Generic.Dictionary[string, string]]::new()
+        $settings['binlog-expire-logs-seconds'] = '7200'
         $misconfigured = Wait-Task ([Molt.Testing.MariaDbServer]::StartAsync(
-                [Molt.Testing.MariaDbServerOptions]@{ BinlogFormat = 'STATEMENT'; BinlogRowImage = 'MINIMAL'; GtidStrictMode = $false },
+                [Molt.Testing.MariaDbServerOptions]@{ BinlogFormat = 'STATEMENT'; BinlogRowImage = 'MINIMAL'; GtidStrictMode = $false; ExtraSettings = $settings },
                 [System.Threading.CancellationToken]::None))
         try {
             $null = Wait-Task ($misconfigured.CreateUserAsync('reader', 'Reader-pw-1', [string[]] @('SELECT ON *.*')))
             $checks = Test-MoltConnection -Source (Get-TestUri $misconfigured -User reader) -SourceCredential (New-TestCredential reader 'Reader-pw-1') -For Replication -ErrorAction Stop
             $failed = @($checks | Where-Object { -not $_.Passed })
-            ($failed.Check | Sort-Object) | Should -Be @('BinlogFormat', 'BinlogRowImage', 'GtidMode', 'ReplicationGrants')
+            ($failed.Check | Sort-Object) | Should -Be @('BinlogFormat', 'ReplicationGrants')
             ($failed | Where-Object Check -EQ BinlogFormat).Detail | Should -Be 'binlog_format = STATEMENT'
-            ($failed | Where-Object Check -EQ ReplicationGrants).Remedy | Should -Match 'GRANT REPLICATION SLAVE, REPLICATION CLIENT'
+            ($failed | Where-Object Check -EQ ReplicationGrants).Remedy | Should -Be 'GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO <user>;'
+            $warned = @($checks | Where-Object Warning)
+            ($warned.Check | Sort-Object) | Should -Be @('BinlogRetention', 'BinlogRowImage', 'BinlogRowMetadata', 'GtidMode')
+            $warned | ForEach-Object { $_.Passed | Should -BeTrue; $_.Remedy | Should -Not -BeNullOrEmpty -Because $_.Check; "$_" | Should -Match 'passed with a warning' }
+            ($warned | Where-Object Check -EQ BinlogRowImage).Detail | Should -Match 'tables without a primary key are refused'
+            ($warned | Where-Object Check -EQ BinlogRetention).Detail | Should -BeLike 'binlog_expire_logs_seconds = 7200: binlogs expire after 2 h*'
+            ($warned | Where-Object Check -EQ BinlogRetention).Remedy | Should -Match 'binlog_expire_logs_seconds = 604800'
         } finally {
             $misconfigured.Dispose()
         }

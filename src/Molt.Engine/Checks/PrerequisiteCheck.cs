@@ -13,9 +13,19 @@ public enum MigrationFlow
 /// <summary>What a server said about itself once connected.</summary>
 public sealed record ServerInfo(EndpointKind Kind, string Version, string VersionText, string Database, string User);
 
-/// <summary>The outcome of one prerequisite check, with what to do when it failed.</summary>
+/// <summary>The outcome of one prerequisite check, with what to do when it failed or passed with a warning.</summary>
 public sealed record PrerequisiteCheck(EndpointRole Role, string Endpoint, string Check, bool Passed, string Detail, string? Remedy)
 {
+    /// <summary>Passed, but the setting costs something the detail names; the remedy says how to avoid the cost.</summary>
+    public bool IsWarning { get; init; }
+
+    public static PrerequisiteCheck Warn(EndpointRole role, EndpointAddress address, string check, string detail, string remedy) =>
+        new(role, address.Display, check, true, detail, remedy) { IsWarning = true };
+
+    /// <summary>A pass when <paramref name="ideal"/>, otherwise a warning: nothing breaks, something costs.</summary>
+    public static PrerequisiteCheck Advise(EndpointRole role, EndpointAddress address, string check, bool ideal, string detail, string cost, string remedy) =>
+        ideal ? Pass(role, address, check, detail) : Warn(role, address, check, $"{detail}: {cost}", remedy);
+
     public static PrerequisiteCheck Pass(EndpointRole role, EndpointAddress address, string check, string detail) =>
         new(role, address.Display, check, true, detail, null);
 

@@ -122,7 +122,7 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
         }
 
         var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
-            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, TargetNames(plans)) : [])
+            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, ByName(plans)) : [])
         {
             PrimaryKeyAfterLoad = options.DeferPrimaryKey && options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
             Warning = plan.Source.HasPrimaryKey ? null
@@ -188,7 +188,7 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
     private TableName TargetName(TableName name) =>
         source.Syntax == SqlSyntax.MySql ? new TableName(options.TargetSchema, options.IdentifierCase.Apply(name.Name)) : name;
 
-    private static Dictionary<TableName, TableName> TargetNames(IEnumerable<TablePlan> plans) => plans.ToDictionary(p => p.Source.Name, p => p.Target);
+    private static Dictionary<TableName, TablePlan> ByName(IEnumerable<TablePlan> plans) => plans.ToDictionary(p => p.Source.Name);
 
     private string? WhereFor(TableName table) => new RowFilters(options.Where).For(table);
 

@@ -1,4 +1,6 @@
+using System.Collections;
 using Molt.Engine.Schema;
+using NpgsqlTypes;
 
 namespace Molt.Engine.Replication;
 
@@ -20,7 +22,7 @@ internal sealed class ChangeSerializer
 
     private enum ValueTag : byte
     {
-        Null, String, Bytes, Int64, Int32, Int16, Byte, Decimal, Double, Single, Boolean, DateTime, DateTimeOffset, TimeSpan, Guid, UInt64, DateOnly, TimeOnly,
+        Null, String, Bytes, Int64, Int32, Int16, Byte, Decimal, Double, Single, Boolean, DateTime, DateTimeOffset, TimeSpan, Guid, UInt64, DateOnly, TimeOnly, Bits, Interval,
     }
 
     public void Write(BinaryWriter writer, Change change)
@@ -169,6 +171,9 @@ internal sealed class ChangeSerializer
             case ulong v: writer.Write((byte)ValueTag.UInt64); writer.Write(v); break;
             case DateOnly v: writer.Write((byte)ValueTag.DateOnly); writer.Write(v.DayNumber); break;
             case TimeOnly v: writer.Write((byte)ValueTag.TimeOnly); writer.Write(v.Ticks); break;
+            // A MySQL BIT's and TIME's conversions (MySqlValueTable): the bit count, then the bits; months, days, microseconds.
+            case BitArray v: writer.Write((byte)ValueTag.Bits); writer.Write(v.Length); writer.Write(BitBytes(v)); break;
+            case NpgsqlInterval v: writer.Write((byte)ValueTag.Interval); writer.Write(v.Months); writer.Write(v.Days); writer.Write(v.Time); break;
             default: throw new NotSupportedException($"A change value of type {value.GetType().Name} cannot be spilled to disk.");
         }
     }
@@ -193,6 +198,21 @@ internal sealed class ChangeSerializer
         ValueTag.UInt64 => reader.ReadUInt64(),
         ValueTag.DateOnly => DateOnly.FromDayNumber(reader.ReadInt32()),
         ValueTag.TimeOnly => new TimeOnly(reader.ReadInt64()),
+        ValueTag.Bits => ReadBits(reader),
+        ValueTag.Interval => new NpgsqlInterval(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64()),
         var tag => throw new InvalidDataException($"The spill file holds an unknown value tag {tag}."),
     };
+
+    private static byte[] BitBytes(BitArray bits)
+    {
+        var bytes = new byte[(bits.Length + 7) / 8];
+        bits.CopyTo(bytes, 0);
+        return bytes;
+    }
+
+    private static BitArray ReadBits(BinaryReader reader)
+    {
+        var length = reader.ReadInt32();
+        return new BitArray(reader.ReadBytes((length + 7) / 8)) { Length = length };
+    }
 }

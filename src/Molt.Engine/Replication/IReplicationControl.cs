@@ -1,3 +1,5 @@
+using Molt.Engine.Schema;
+
 namespace Molt.Engine.Replication;
 
 /// <summary>A request, recorded by Stop-MoltReplication from anywhere, that a running stream stop.</summary>
@@ -31,4 +33,17 @@ internal interface IReplicationControl
 internal interface ITargetPosition
 {
     Task<SourcePosition> ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// At a cutover (the stream stopped for a stop request): the position failback of <paramref name="fetchId"/> will start
+    /// from, made readable where the target needs more than a position for that (a PostgreSQL target: a logical slot
+    /// created now, since a slot cannot decode anything older than itself). The tables are the target tables of
+    /// <paramref name="plans"/>. By default the position alone.
+    /// </summary>
+    async Task<TargetAnchor> AnchorAsync(string fetchId, IReadOnlyList<TablePlan> plans, CancellationToken cancellationToken) =>
+        new(await ReadAsync(cancellationToken).ConfigureAwait(false), null);
 }
+
+/// <summary>Where failback starts on the target, and the slot (if any) that keeps the target's log from there.</summary>
+/// <param name="Warning">Why no slot could be made, when the target needed one: failback cannot start from this position alone.</param>
+internal sealed record TargetAnchor(SourcePosition Position, string? Slot, string? Warning = null);

@@ -365,7 +365,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
 
         private async Task<ReplicationStatus?> PollStopAsync(IChangeStream stream, bool idle, CancellationToken cancellationToken)
         {
-            if (!stopRequested && await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false) is { } request)
+            if (!stopRequested && await ReadStopRequestAsync(cancellationToken).ConfigureAwait(false) is { } request)
             {
                 stopRequested = true;
                 stopImmediately |= request.Immediately;
@@ -400,18 +400,45 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             return null;
         }
 
+        /// <summary>
+        /// The stop request, if any. A target that cannot be reached now (restarting, its connection lost) is asked again at
+        /// the next poll: the apply retries on its own, and failing the whole stream for a poll would stop it for nothing.
+        /// </summary>
+        private async Task<StopRequest?> ReadStopRequestAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await loop.control.ReadStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not MoltException)
+            {
+                loop.log.Warning("Could not read the stream's stop requests from the target; asking again in {Interval}: {Reason}", loop.timing.StopPollInterval,
+                    ex.Message);
+                return null;
+            }
+        }
+
         private async Task<ReplicationStatus> StopAsync(IChangeStream stream, CancellationToken cancellationToken)
         {
             await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
-            var target = await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // A stop request is the cutover: from here the application writes to the target, and failback must be able to read that.
+            var target = stopRequested
+                ? await loop.targetPosition.AnchorAsync(fetchId, plans, cancellationToken).ConfigureAwait(false)
+                : new TargetAnchor(await loop.targetPosition.ReadAsync(cancellationToken).ConfigureAwait(false), null);
+            if (target.Warning is { } warning)
+            {
+                loop.log.Warning("Replication {FetchId} stopped, but failback cannot start from its target position: {Reason}", fetchId, warning);
+            }
+
             if (stopRequested)
             {
                 await loop.control.ClearStopRequestAsync(fetchId, cancellationToken).ConfigureAwait(false);
             }
 
             await RefreshEndAsync(cancellationToken).ConfigureAwait(false);
-            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target };
-            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition, target);
+            var final = progress.Status(ReplicationState.Stopped, caughtUp, stopAt) with { TargetPosition = target.Position, FailbackSlot = target.Slot };
+            loop.log.Information("Replication {FetchId} stopped at source position {Position}; target position {TargetPosition}", fetchId, final.SourcePosition,
+                target.Position);
             await loop.control.PublishAsync(final, cancellationToken).ConfigureAwait(false);
             reports?.Report(final);
             return final;

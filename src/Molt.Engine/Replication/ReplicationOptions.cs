@@ -44,6 +44,9 @@ public sealed record ReplicationOptions
     /// <summary>The source publication (default <c>molt_&lt;fetchid&gt;</c>).</summary>
     public string? PublicationName { get; init; }
 
+    /// <summary>MySQL/MariaDB: what a zero date becomes, in the load and in the streamed rows alike.</summary>
+    public Schema.ZeroDateHandling ZeroDates { get; init; } = Schema.ZeroDateHandling.Null;
+
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Drain to the source end seen when the stream first catches up, then stop.</summary>

@@ -19,12 +19,25 @@ public enum ReplicationState
     Failed,
 }
 
+/// <summary>Which way a stream's changes flow between a migration's endpoints.</summary>
+public enum ReplicationDirection
+{
+    /// <summary>From the migration's source into its target (Start-, Resume-MoltReplication).</summary>
+    Forward,
+
+    /// <summary>From the migration's target back into its original source (Invoke-MoltFailback).</summary>
+    Failback,
+}
+
 /// <summary>
 /// Where one stream stands: written every status interval, at the end (then with <see cref="TargetPosition"/>), and read
 /// back from the target by Get-MoltReplicationStatus.
 /// </summary>
 public sealed record ReplicationStatus(string FetchId, ReplicationState State, DateTimeOffset At)
 {
+    /// <summary>Which way the stream's changes flow; a FetchId can have one stream each way.</summary>
+    public ReplicationDirection Direction { get; init; }
+
     /// <summary>The last source transaction committed on the target (the checkpoint's position).</summary>
     public SourcePosition? SourcePosition { get; init; }
 
@@ -76,6 +89,13 @@ public sealed record ReplicationStatus(string FetchId, ReplicationState State, D
 
     /// <summary>The source slot, which keeps the source's log until the stream is removed.</summary>
     public string? Slot { get; init; }
+
+    /// <summary>
+    /// The logical replication slot on the migration target that failback reads (a forward stream stopped by a stop
+    /// request on a PostgreSQL target with wal_level = logical creates it): it keeps the target's WAL until
+    /// Remove-MoltReplication drops it.
+    /// </summary>
+    public string? FailbackSlot { get; init; }
 
     /// <summary>Why the stream failed.</summary>
     public string? Error { get; init; }

@@ -34,6 +34,12 @@ internal interface ITargetDialect
     TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides);
 
     /// <summary>
+    /// A source expression (a generated column's, a default's) in the target's SQL, or why it is not translated;
+    /// <paramref name="column"/> gives a source column's target name, or null when the table has no such column.
+    /// </summary>
+    TranslatedExpression TranslateExpression(string expression, SqlSyntax sourceSyntax, Func<string, string?> column);
+
+    /// <summary>
     /// Refuses, while planning and before any data moves, a source table this target cannot be given as it is
     /// (<see cref="MoltErrorKind.SchemaMismatch"/>), e.g. a table without a primary key where the target needs one.
     /// </summary>
@@ -72,8 +78,12 @@ internal interface ITargetDialect
     /// </summary>
     string TruncateTables(IReadOnlyList<TableName> targets, bool cascade);
 
-    /// <summary>Secondary indexes, unique constraints, checks and foreign keys, created after the data is in.</summary>
-    IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames);
+    /// <summary>
+    /// Secondary indexes, unique constraints, checks and foreign keys, created after the data is in;
+    /// <paramref name="loaded"/> holds the plans of every table loaded with this one, by source name (what a foreign key
+    /// may reference).
+    /// </summary>
+    IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TablePlan> loaded);
 
     /// <summary>
     /// The statement that loads CSV files (the load's CSV shard format) into the plan's table, or null where the
@@ -133,6 +143,12 @@ public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyLis
     /// <summary>How source names become target names: <see cref="PrimaryKey"/> and every column name in the plan are target names.</summary>
     public IdentifierCase Names { get; init; } = IdentifierCase.Preserve;
 
+    /// <summary>
+    /// The source's generated columns whose expression the target computes. A generated column whose expression does not
+    /// translate is in <see cref="Columns"/> instead, copied with its values, so that no column is ever dropped.
+    /// </summary>
+    public IReadOnlyList<GeneratedColumn> Generated { get; init; } = [];
+
     /// <summary>A source column's name on the target (for columns named by constraints and indexes).</summary>
     public string TargetColumn(string sourceColumn) => Names.Apply(sourceColumn);
 
@@ -145,6 +161,15 @@ public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyLis
     /// <summary>True when every column can be relayed without conversion.</summary>
     public bool IsBinaryCompatible => Columns.All(c => c.Type.IsBinaryCompatible);
 }
+
+/// <summary>A source expression in the target's SQL, or why it is not translated.</summary>
+public sealed record TranslatedExpression(string? Sql, string? Reason)
+{
+    public bool IsTranslated => Sql is not null;
+}
+
+/// <summary>A generated column the target computes from its translated expression: it is not copied.</summary>
+public sealed record GeneratedColumn(ColumnModel Source, string Name, TargetType Type, string Expression);
 
 /// <summary>A DDL statement with what it is for, or the reason it cannot be translated (then Sql is null).</summary>
 public sealed record DdlStatement(string Description, string? Sql, string? NotTranslatedReason = null);

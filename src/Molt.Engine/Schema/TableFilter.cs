@@ -25,6 +25,13 @@ public sealed class TableFilter
     /// <summary>Selects every table of every user schema.</summary>
     public static TableFilter All { get; } = new();
 
+    /// <summary>
+    /// Selects exactly these tables by their qualified names (wildcard characters taken literally). Matching ignores case,
+    /// as every filter's does: a caller that needs the exact names checks the tables it gets.
+    /// </summary>
+    public static TableFilter Of(IEnumerable<TableName> tables) =>
+        new(tables: tables.Select(t => Literal($"{t.Schema}.{t.Name}")));
+
     public IReadOnlyList<string> SchemaPatterns { get; }
 
     public IReadOnlyList<string> TablePatterns { get; }
@@ -70,6 +77,9 @@ public sealed class TableFilter
 
     private static bool MatchesTable(Regex pattern, TableName table) =>
         pattern.IsMatch(table.Name) || pattern.IsMatch($"{table.Schema}.{table.Name}");
+
+    private static string Literal(string text) =>
+        string.Concat(text.Select(c => c is '*' or '?' or '[' or ']' or '`' ? $"`{c}" : c.ToString()));
 
     private static Regex ToRegex(string wildcard)
     {

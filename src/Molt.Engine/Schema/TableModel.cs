@@ -72,7 +72,11 @@ public sealed record ColumnType(string Name, string Declared)
 
 public sealed record ColumnModel(string Name, int Ordinal, ColumnType Type, bool IsNullable)
 {
+    /// <summary>The column's default in the source's SQL (a MySQL literal is quoted), or null when it has none.</summary>
     public string? DefaultExpression { get; init; }
+
+    /// <summary>MySQL's ON UPDATE CURRENT_TIMESTAMP: the expression set whenever the row is updated without setting the column.</summary>
+    public string? OnUpdateExpression { get; init; }
 
     /// <summary>A generated (computed) column: its values are not copied, the target computes them.</summary>
     public string? GenerationExpression { get; init; }
@@ -87,7 +91,11 @@ public sealed record ColumnModel(string Name, int Ordinal, ColumnType Type, bool
 
 public sealed record UniqueConstraintModel(string Name, IReadOnlyList<string> Columns);
 
-public sealed record CheckConstraintModel(string Name, string Expression);
+public sealed record CheckConstraintModel(string Name, string Expression)
+{
+    /// <summary>False for a MySQL check declared NOT ENFORCED: the source never checked its rows against it.</summary>
+    public bool IsEnforced { get; init; } = true;
+}
 
 public sealed record ForeignKeyModel(string Name, IReadOnlyList<string> Columns, TableName ReferencedTable, IReadOnlyList<string> ReferencedColumns)
 {

@@ -1,7 +1,7 @@
 
 namespace Molt.Engine.Schema;
 
-/// <summary>Turns a source table into the plan of its target table: every copied column mapped by the target's dialect.</summary>
+/// <summary>Turns a source table into the plan of its target table: every column mapped by the target's dialect, generated ones computed by the target where their expression translates.</summary>
 internal static class TablePlanner
 {
     /// <summary>
@@ -13,12 +13,24 @@ internal static class TablePlanner
     {
         dialect.CheckTable(source);
         var columns = new List<TargetColumn>();
+        var generated = new List<GeneratedColumn>();
         var errors = new List<MoltException>();
-        foreach (var column in source.CopiedColumns)
+        Func<string, string?> targetName = name => source.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) is { } found
+            ? names.Apply(found.Name) : null;
+        foreach (var column in source.Columns)
         {
             try
             {
-                columns.Add(new TargetColumn(column, names.Apply(column.Name), dialect.MapType(source, column, sourceSyntax, overrides), column.IsNullable));
+                var type = dialect.MapType(source, column, sourceSyntax, overrides);
+                if (column.IsGenerated && dialect.TranslateExpression(column.GenerationExpression!, sourceSyntax, targetName) is { Sql: { } expression })
+                {
+                    generated.Add(new GeneratedColumn(column, names.Apply(column.Name), type, expression));
+                }
+                else
+                {
+                    // A generated column whose expression does not translate keeps its values as a plain column (the plan says so).
+                    columns.Add(new TargetColumn(column, names.Apply(column.Name), type, column.IsNullable));
+                }
             }
             catch (MoltException ex) when (ex.Kind == MoltErrorKind.UnsupportedType)
             {
@@ -28,7 +40,7 @@ internal static class TablePlanner
 
         return errors.Count switch
         {
-            0 => new TablePlan(source, target, columns, source.PrimaryKey.Select(k => names.Apply(k)).ToList()) { SourceSyntax = sourceSyntax, Names = names },
+            0 => new TablePlan(source, target, columns, source.PrimaryKey.Select(k => names.Apply(k)).ToList()) { SourceSyntax = sourceSyntax, Names = names, Generated = generated },
             1 => throw errors[0],
             _ => throw new MoltException(MoltErrorKind.UnsupportedType, "UnsupportedColumnTypes",
                 string.Join(Environment.NewLine, errors.Select(e => e.Message)), string.Join(Environment.NewLine, errors.Select(e => e.Remedy))),

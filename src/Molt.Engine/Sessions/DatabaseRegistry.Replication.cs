@@ -1,5 +1,7 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.MySql.Replication;
 using Molt.Engine.Endpoints.PgWire;
+using Molt.Engine.Endpoints.Postgres;
 using Molt.Engine.Endpoints.Postgres.Replication;
 using Molt.Engine.Replication;
 using Molt.Engine.Schema;
@@ -17,30 +19,64 @@ internal static partial class DatabaseRegistry
         Source = new ChangeSourceParts(
             PostgresPublication.DefaultSlotName,
             PostgresPublication.DefaultName,
-            (address, slot, publication) => new PostgresChangeSource(address, slot, publication),
+            (address, slot, publication, _) => new PostgresChangeSource(address, slot!, publication!),
             PreparePostgresPublicationAsync,
             RemovePostgresReplicationAsync,
-            PostgresLsn.Parse),
+            (_, run) => PostgresLsn.Parse(run.SnapshotPosition!))
+        {
+            FailbackName = PostgresPublication.FailbackName,
+        },
         ApplySql = dialect => new PostgresApplySql(dialect),
+        FailbackAnchor = (dataSource, position) => new PostgresFailbackAnchor(dataSource, position),
+    };
+
+    /// <summary>
+    /// A binlog reader creates nothing on the source: no slot to name, no publication to prepare or drop; the load's
+    /// snapshot records where the stream starts.
+    /// </summary>
+    private static ReplicationParts MySqlReplication => new()
+    {
+        Source = new ChangeSourceParts(
+            null,
+            null,
+            (address, _, _, zeroDates) => new MySqlChangeSource(address, zeroDates),
+            null,
+            null,
+            MySqlLoadPosition),
     };
 
     private static ReplicationParts CockroachReplication => new() { ApplySql = dialect => new CockroachApplySql(dialect) };
 
-    /// <summary>The change source of a replication from <paramref name="address"/>, with its slot and publication named.</summary>
-    /// <exception cref="MoltException">The database cannot be replicated from (yet).</exception>
+    /// <summary>
+    /// The change source of a replication from <paramref name="address"/>, with its slot and publication named where the
+    /// database has them; <paramref name="zeroDates"/> is what the load made of zero dates (a MySQL-family source
+    /// converts streamed values as the load did).
+    /// </summary>
+    /// <exception cref="MoltException">The database cannot be replicated from (yet), or a slot or publication is named for one without them.</exception>
     public static async Task<ReplicationSource> OpenReplicationSourceAsync(EndpointAddress address, string fetchId, string? slot, string? publication,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, ZeroDateHandling zeroDates = ZeroDateHandling.Null)
     {
         var resolved = await ResolveAsync(address, cancellationToken).ConfigureAwait(false);
         var parts = Databases[resolved.Kind].Replication?.Source ?? throw new MoltException(MoltErrorKind.InvalidArgument, "ReplicationSourceUnsupported",
-            $"Replication from {resolved.Kind.DisplayName()} is not available.", "Replicate from PostgreSQL; load other sources with Start-MoltBulkLoad.")
+            $"Replication from {resolved.Kind.DisplayName()} is not available.", "Replicate from PostgreSQL, MySQL or MariaDB; load other sources with Start-MoltBulkLoad.")
         {
             Target = address.Label,
         };
-        var slotName = slot ?? parts.DefaultSlot(fetchId);
-        var publicationName = publication ?? parts.DefaultPublication(fetchId);
-        return new ReplicationSource(parts.Open(resolved, slotName, publicationName), slotName, publicationName,
-            ct => parts.Remove(resolved, slotName, publicationName, ct), parts.ParsePosition);
+        if (parts.DefaultSlot is null && (slot ?? publication) is not null)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "ReplicationSlotNotApplicable",
+                $"{resolved.Kind.DisplayName()} has no replication slots or publications: its changes are read from the binlog, from the position the load recorded.",
+                "Leave -SlotName and -PublicationName out for a MySQL or MariaDB source.")
+            {
+                Target = address.Label,
+            };
+        }
+
+        var slotName = slot ?? parts.DefaultSlot?.Invoke(fetchId);
+        var publicationName = publication ?? parts.DefaultPublication?.Invoke(fetchId);
+        return new ReplicationSource(parts.Open(resolved, slotName, publicationName, zeroDates), slotName, publicationName,
+            ct => parts.Remove is { } remove ? remove(resolved, slotName!, publicationName!, ct) : Task.FromResult((false, false)),
+            run => parts.LoadPosition(resolved.Kind, run));
     }
 
     /// <summary>
@@ -50,41 +86,104 @@ internal static partial class DatabaseRegistry
     public static async Task PrepareReplicationPublicationAsync(EndpointAddress address, string fetchId, string? publication, IReadOnlyList<TableModel> tables,
         CancellationToken cancellationToken)
     {
-        if (Databases[address.Kind].Replication?.Source is { } parts)
+        if (Databases[address.Kind].Replication?.Source is { Prepare: { } prepare, DefaultPublication: { } defaultPublication })
         {
-            await parts.Prepare(address, publication ?? parts.DefaultPublication(fetchId), tables, cancellationToken).ConfigureAwait(false);
+            await prepare(address, publication ?? defaultPublication(fetchId), tables, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The applier and the stream control of a replication into <paramref name="address"/>.</summary>
+    /// <summary>
+    /// The applier and the stream control of a replication into <paramref name="address"/>; its target position anchors
+    /// failback at a cutover where the database needs that (<see cref="ITargetPosition.AnchorAsync"/>).
+    /// </summary>
     public static async Task<ReplicationTarget> OpenReplicationTargetAsync(EndpointAddress address, Load.BulkLoadOptions options, ApplyBatchLimits limits,
         CancellationToken cancellationToken)
     {
         EnsureLoadTarget(address);
+        return await OpenApplierAsync(address, options, limits, anchorsFailback: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The applier failback writes into the migration's original source <paramref name="address"/> with: the same applier
+    /// as forward replication's, its checkpoint in the original's <c>_molt</c>. Its control is not used (failback is
+    /// controlled from the migration target), and its stops anchor nothing.
+    /// </summary>
+    /// <exception cref="MoltException"><c>FailbackTargetUnsupported</c>: no applier for that database yet.</exception>
+    public static async Task<ReplicationTarget> OpenFailbackApplierAsync(EndpointAddress address, ApplyBatchLimits limits, CancellationToken cancellationToken)
+    {
+        var server = (await ResolveAsync(address, cancellationToken).ConfigureAwait(false)).Kind;
+        if (Databases[server].LoadTarget is null || Databases[server].Replication is null)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "FailbackTargetUnsupported",
+                $"Failback into {server.DisplayName()} is not available: Molt has no applier for it yet.",
+                "Fail back into a PostgreSQL original source; keep the application on the migration target meanwhile.") { Target = address.Label };
+        }
+
+        return await OpenApplierAsync(address, new Load.BulkLoadOptions(), limits, anchorsFailback: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The change source failback reads on the migration target <paramref name="address"/>: the database's own change
+    /// source, on the slot (and publication of the same name) its forward stream's cutover recorded, else its default.
+    /// </summary>
+    /// <exception cref="MoltException"><c>FailbackSourceUnsupported</c>: Molt cannot read that database's changes yet.</exception>
+    public static async Task<ReplicationSource> OpenFailbackSourceAsync(EndpointAddress address, string fetchId, string? recordedSlot,
+        CancellationToken cancellationToken)
+    {
+        var resolved = await ResolveAsync(address, cancellationToken).ConfigureAwait(false);
+        // Failback reads a slot on the migration target: a source without slots (the binlog) is not one failback reads yet.
+        var parts = Databases[resolved.Kind].Replication?.Source is { DefaultSlot: { } defaultSlot } found ? found : throw new MoltException(MoltErrorKind.InvalidArgument, "FailbackSourceUnsupported",
+            $"Failback from {resolved.Kind.DisplayName()} is not available: Molt cannot read its changes yet.",
+            "Keep the application on the migration target until Molt can fail back from it.") { Target = address.Label };
+        var name = recordedSlot ?? (parts.FailbackName ?? defaultSlot)(fetchId);
+        return await OpenReplicationSourceAsync(resolved, fetchId, name, name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The migration target's catalog, which failback pairs its tables from (PostgreSQL and CockroachDB answer the same catalog queries).</summary>
+    public static ICatalogReader OpenFailbackCatalog(NpgsqlDataSource target) => new PostgresCatalogReader(target);
+
+    /// <summary>Drops the failback slot (and its publication) a cutover left on the migration target.</summary>
+    public static async Task<bool> RemoveFailbackSlotAsync(EndpointAddress target, string slot, CancellationToken cancellationToken)
+    {
+        var resolved = await ResolveAsync(target, cancellationToken).ConfigureAwait(false);
+        return Databases[resolved.Kind].Replication?.Source is { Remove: { } remove }
+            && (await remove(resolved, slot, slot, cancellationToken).ConfigureAwait(false)).Slot;
+    }
+
+    /// <summary>The stream control alone (Stop-, Get-MoltReplicationStatus): the target's <c>_molt</c> state and how its server holds claims.</summary>
+    public static Task<(NpgsqlDataSource DataSource, PgWireReplicationControl Control)> OpenReplicationControlAsync(EndpointAddress address,
+        CancellationToken cancellationToken) =>
+        OpenReplicationControlAsync(address, ReplicationDirection.Forward, cancellationToken);
+
+    /// <summary>The control of the stream of <paramref name="direction"/>, always in the migration target's <c>_molt</c>.</summary>
+    public static async Task<(NpgsqlDataSource DataSource, PgWireReplicationControl Control)> OpenReplicationControlAsync(EndpointAddress address,
+        ReplicationDirection direction, CancellationToken cancellationToken)
+    {
+        var (dataSource, lease) = await OpenStateAsync(address, cancellationToken).ConfigureAwait(false);
+        return (dataSource, new PgWireReplicationControl(dataSource, lease, direction));
+    }
+
+    private static async Task<ReplicationTarget> OpenApplierAsync(EndpointAddress address, Load.BulkLoadOptions options, ApplyBatchLimits limits,
+        bool anchorsFailback, CancellationToken cancellationToken)
+    {
         var server = (await ResolveAsync(address, cancellationToken).ConfigureAwait(false)).Kind;
         var database = Databases[server];
-        var dataSource = PgWireConnections.CreateDataSource(address, sessionSettings: database.LoadTarget!.SessionSettings);
+        var dataSource = PgWireConnections.CreateDataSource(address, sessionSettings: database.LoadTarget!.SessionSettings,
+            commandTimeout: PgWireChangeApplier.CommandTimeoutSeconds);
         try
         {
             var dialect = database.LoadTarget.Dialect(options);
             // A target with a per-transaction row bound (CockroachDB) keeps batches under it.
             var bounded = dialect.MaxRowsPerTransaction is { } max && max < limits.MaxRows ? limits with { MaxRows = (int)max } : limits;
-            var applier = await PgWireChangeApplier.OpenAsync(dataSource, database.Replication!.ApplySql(dialect), bounded, cancellationToken).ConfigureAwait(false);
-            return new ReplicationTarget(dataSource, applier, new PgWireReplicationControl(dataSource, database.LoadTarget.Lease), bounded);
+            var applier = await PgWireChangeApplier.OpenAsync(dataSource, database.Replication!.ApplySql!(dialect), bounded, cancellationToken).ConfigureAwait(false);
+            var position = anchorsFailback && database.Replication.FailbackAnchor is { } anchor ? anchor(dataSource, applier) : applier;
+            return new ReplicationTarget(dataSource, applier, position, new PgWireReplicationControl(dataSource, database.LoadTarget.Lease), bounded, dialect);
         }
         catch
         {
             await dataSource.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>The stream control alone (Stop-, Get-MoltReplicationStatus): the target's <c>_molt</c> state and how its server holds claims.</summary>
-    public static async Task<(NpgsqlDataSource DataSource, PgWireReplicationControl Control)> OpenReplicationControlAsync(EndpointAddress address,
-        CancellationToken cancellationToken)
-    {
-        var (dataSource, lease) = await OpenStateAsync(address, cancellationToken).ConfigureAwait(false);
-        return (dataSource, new PgWireReplicationControl(dataSource, lease));
     }
 
     /// <summary>Creating the publication before the slot: PostgreSQL older than 18 cannot decode changes older than the publication.</summary>
@@ -107,25 +206,57 @@ internal static partial class DatabaseRegistry
         /// <summary>Null where the database cannot be replicated from.</summary>
         public ChangeSourceParts? Source { get; init; }
 
-        public required Func<ITargetDialect, PgWireApplySql> ApplySql { get; init; }
+        /// <summary>Null where the database is not a replication target.</summary>
+        public Func<ITargetDialect, PgWireApplySql>? ApplySql { get; init; }
+
+        /// <summary>What makes the target's position at a cutover readable by failback; null where the position alone is enough.</summary>
+        public Func<NpgsqlDataSource, ITargetPosition, ITargetPosition>? FailbackAnchor { get; init; }
     }
 
+    /// <summary>
+    /// A MySQL-family load records the snapshot's binlog coordinates and its GTIDs apart (<see cref="Load.RecordedPosition"/>):
+    /// the stream starts after both.
+    /// </summary>
+    private static SourcePosition MySqlLoadPosition(EndpointKind kind, LoadRun run)
+    {
+        var coordinates = string.IsNullOrEmpty(run.SnapshotPosition) ? null : BinlogCoordinates.Parse(run.SnapshotPosition);
+        SourcePosition position = kind == EndpointKind.MariaDb
+            ? MariaDbGtidList.Parse(run.GtidSet ?? string.Empty) with { Coordinates = coordinates }
+            : new MySqlGtidPosition(string.IsNullOrEmpty(run.GtidSet) ? null : GtidSet.Parse(run.GtidSet), coordinates);
+        return position;
+    }
+
+    /// <summary>
+    /// Slot and publication parts are null for a database without them (MySQL, MariaDB): nothing to name, prepare or drop.
+    /// <see cref="Open"/> takes the slot, the publication and the load's zero-date handling.
+    /// </summary>
     private sealed record ChangeSourceParts(
-        Func<string, string> DefaultSlot,
-        Func<string, string> DefaultPublication,
-        Func<EndpointAddress, string, string, IChangeSource> Open,
-        Func<EndpointAddress, string, IReadOnlyList<TableModel>, CancellationToken, Task> Prepare,
-        Func<EndpointAddress, string, string, CancellationToken, Task<(bool Slot, bool Publication)>> Remove,
-        Func<string, SourcePosition> ParsePosition);
+        Func<string, string>? DefaultSlot,
+        Func<string, string>? DefaultPublication,
+        Func<EndpointAddress, string?, string?, ZeroDateHandling, IChangeSource> Open,
+        Func<EndpointAddress, string, IReadOnlyList<TableModel>, CancellationToken, Task>? Prepare,
+        Func<EndpointAddress, string, string, CancellationToken, Task<(bool Slot, bool Publication)>>? Remove,
+        Func<EndpointKind, LoadRun, SourcePosition> LoadPosition)
+    {
+        /// <summary>The slot and publication failback reads when this database is the migration target (default: <see cref="DefaultSlot"/>).</summary>
+        public Func<string, string>? FailbackName { get; init; }
+    }
 }
 
-/// <summary>A replication's change source with its named slot and publication, and what only that database knows how to do.</summary>
-internal sealed record ReplicationSource(IChangeSource Source, string Slot, string Publication,
+/// <summary>
+/// A replication's change source with its named slot and publication (null for a source without them), and what only
+/// that database knows how to do: dropping them, and reading the position a load recorded.
+/// </summary>
+internal sealed record ReplicationSource(IChangeSource Source, string? Slot, string? Publication,
     Func<CancellationToken, Task<(bool Slot, bool Publication)>> RemoveAsync,
-    Func<string, SourcePosition> ParsePosition);
+    Func<LoadRun, SourcePosition> LoadPosition);
 
-/// <summary>A replication's target: its applier (also the target's own position) and the stream control in its <c>_molt</c>.</summary>
-internal sealed record ReplicationTarget(NpgsqlDataSource DataSource, PgWireChangeApplier Applier, PgWireReplicationControl Control, ApplyBatchLimits Limits)
+/// <summary>
+/// A replication's target: its applier, the target's own position (the applier's, or what anchors failback at a cutover),
+/// the stream control in its <c>_molt</c>, and the dialect its tables were planned with.
+/// </summary>
+internal sealed record ReplicationTarget(NpgsqlDataSource DataSource, PgWireChangeApplier Applier, ITargetPosition Position, PgWireReplicationControl Control,
+    ApplyBatchLimits Limits, ITargetDialect Dialect)
     : IAsyncDisposable
 {
     public async ValueTask DisposeAsync()

@@ -25,6 +25,7 @@ internal static partial class DatabaseRegistry
         LoadSource = async (address, options, log, ct) => await MySqlSourceEndpoint.OpenAsync(address, options.ZeroDates, log, ct).ConfigureAwait(false),
         Prerequisites = MySqlPrerequisites.CheckAsync,
         VerifySide = address => new MySqlVerifySide(address),
+        Replication = MySqlReplication,
     };
 
     private static readonly Dictionary<EndpointKind, Database> Databases = new Dictionary<EndpointKind, Database>
@@ -33,7 +34,10 @@ internal static partial class DatabaseRegistry
         {
             LoadSource = async (address, options, log, ct) => await PostgresSourceEndpoint.OpenAsync(address,
                 new PostgresSourceOptions { ReplicationSlot = options.ReplicationSlot }, log, ct).ConfigureAwait(false),
-            LoadTarget = new(_ => new PostgresDialect(), () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null),
+            LoadTarget = new(_ => new PostgresDialect(), () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null)
+            {
+                SessionSettings = PostgresSessionSettings.Load,
+            },
             Prerequisites = PostgresPrerequisites.CheckAsync,
             VerifySide = address => new PgWireVerifySide(address, dataSource => new PostgresCatalogReader(dataSource)),
             Replication = PostgresReplication,

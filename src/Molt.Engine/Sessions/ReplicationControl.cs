@@ -16,17 +16,22 @@ public static class ReplicationControl
     /// applied everything the source committed up to its end at the moment the stream reads the request.
     /// </summary>
     /// <exception cref="MoltException"><c>ReplicationNotFound</c>; <c>ReplicationNotRunning</c> (nothing is recorded then).</exception>
-    public static async Task RequestStopAsync(EndpointAddress target, string fetchId, bool immediately, CancellationToken cancellationToken)
+    public static Task RequestStopAsync(EndpointAddress target, string fetchId, bool immediately, CancellationToken cancellationToken) =>
+        RequestStopAsync(target, fetchId, immediately, ReplicationDirection.Forward, cancellationToken);
+
+    /// <summary>As <see cref="RequestStopAsync(EndpointAddress, string, bool, CancellationToken)"/>, for the stream of <paramref name="direction"/>.</summary>
+    public static async Task RequestStopAsync(EndpointAddress target, string fetchId, bool immediately, ReplicationDirection direction,
+        CancellationToken cancellationToken)
     {
-        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, direction, cancellationToken).ConfigureAwait(false);
         await using (dataSource.ConfigureAwait(false))
         {
             var status = await RequireAsync(control, fetchId, cancellationToken).ConfigureAwait(false);
             if (!await control.IsRunningAsync(fetchId, cancellationToken).ConfigureAwait(false))
             {
                 throw new MoltException(MoltErrorKind.InvalidState, "ReplicationNotRunning",
-                    $"Replication '{fetchId}' is not running (its last state: {status.State}), so there is nothing to stop.",
-                    "Get-MoltReplicationStatus shows where it stands; Resume-MoltReplication -StopWhenCaughtUp drains it.") { Target = fetchId };
+                    $"{Name(direction)} '{fetchId}' is not running (its last state: {status.State}), so there is nothing to stop.",
+                    $"Get-MoltReplicationStatus shows where it stands; {Continue(direction)} -StopWhenCaughtUp drains it.") { Target = fetchId };
             }
 
             await control.RequestStopAsync(fetchId, immediately, null, cancellationToken).ConfigureAwait(false);
@@ -35,9 +40,14 @@ public static class ReplicationControl
 
     /// <summary>Waits for the stream to stop and returns its final status (with the target's position where it stopped).</summary>
     /// <exception cref="MoltException"><c>ReplicationStopTimeout</c>: still running after <paramref name="timeout"/> (the request stays recorded).</exception>
-    public static async Task<ReplicationStatus> WaitForStopAsync(EndpointAddress target, string fetchId, TimeSpan timeout, CancellationToken cancellationToken)
+    public static Task<ReplicationStatus> WaitForStopAsync(EndpointAddress target, string fetchId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitForStopAsync(target, fetchId, timeout, ReplicationDirection.Forward, cancellationToken);
+
+    /// <summary>As <see cref="WaitForStopAsync(EndpointAddress, string, TimeSpan, CancellationToken)"/>, for the stream of <paramref name="direction"/>.</summary>
+    public static async Task<ReplicationStatus> WaitForStopAsync(EndpointAddress target, string fetchId, TimeSpan timeout, ReplicationDirection direction,
+        CancellationToken cancellationToken)
     {
-        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, direction, cancellationToken).ConfigureAwait(false);
         await using (dataSource.ConfigureAwait(false))
         {
             var deadline = DateTimeOffset.UtcNow + timeout;
@@ -52,7 +62,7 @@ public static class ReplicationControl
                 if (DateTimeOffset.UtcNow >= deadline)
                 {
                     throw new MoltException(MoltErrorKind.InvalidState, "ReplicationStopTimeout",
-                        $"Replication '{fetchId}' was still {status.State} after {timeout}: it is draining to {status.StopAt?.ToString() ?? "the next commit"}, " +
+                        $"{Name(direction)} '{fetchId}' was still {status.State} after {timeout}: it is draining to {status.StopAt?.ToString() ?? "the next commit"}, " +
                         $"{status.LagBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes behind.",
                         "Wait longer (-Timeout), or check that writes to the source have stopped; the stop request stays recorded.") { Target = fetchId };
                 }
@@ -85,12 +95,19 @@ public static class ReplicationControl
         {
             // Holding the claim while dropping keeps a Resume from starting meanwhile.
             await using var claim = await control.ClaimAsync(fetchId, cancellationToken).ConfigureAwait(false);
-            var recorded = (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var status, ..] ? status : null;
+            var recorded = await control.ReadStatusAsync(fetchId, cancellationToken).ConfigureAwait(false);
             var replication = await DatabaseRegistry.OpenReplicationSourceAsync(source, fetchId, slot ?? recorded?.Slot, publication, cancellationToken)
                 .ConfigureAwait(false);
             await using (replication.Source.ConfigureAwait(false))
             {
                 var dropped = await replication.RemoveAsync(cancellationToken).ConfigureAwait(false);
+                if (recorded?.FailbackSlot is { } failbackSlot)
+                {
+                    // The cutover's slot on the target keeps the target's WAL as long as the source's slot keeps the source's.
+                    await DatabaseRegistry.RemoveFailbackSlotAsync(target, failbackSlot, cancellationToken).ConfigureAwait(false);
+                    await control.For(ReplicationDirection.Failback).MarkRemovedAsync(fetchId, cancellationToken).ConfigureAwait(false);
+                }
+
                 await control.MarkRemovedAsync(fetchId, cancellationToken).ConfigureAwait(false);
                 return dropped;
             }
@@ -98,7 +115,11 @@ public static class ReplicationControl
     }
 
     private static async Task<ReplicationStatus> RequireAsync(Endpoints.PgWire.PgWireReplicationControl control, string fetchId, CancellationToken cancellationToken) =>
-        (await control.ReadStatusesAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var status, ..] ? status
-        : throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no replication with id '{fetchId}'.",
+        await control.ReadStatusAsync(fetchId, cancellationToken).ConfigureAwait(false)
+        ?? throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no {Name(control.Direction).ToLowerInvariant()} with id '{fetchId}'.",
             "Get-MoltReplicationStatus lists the streams recorded in the target.") { Target = fetchId };
+
+    private static string Name(ReplicationDirection direction) => direction == ReplicationDirection.Failback ? "Failback" : "Replication";
+
+    private static string Continue(ReplicationDirection direction) => direction == ReplicationDirection.Failback ? "Invoke-MoltFailback" : "Resume-MoltReplication";
 }

@@ -33,10 +33,10 @@ public sealed class ReplicationSession : IAsyncDisposable
     /// <summary>The stream's id: the given one, or a new one for a Start.</summary>
     public string FetchId { get; private init; } = "";
 
-    /// <summary>The source slot the stream reads (it keeps the source's log until the replication is removed).</summary>
-    public string Slot => source.Slot;
+    /// <summary>The source slot the stream reads (it keeps the source's log until the replication is removed); null for a binlog source.</summary>
+    public string? Slot => source.Slot;
 
-    public string Publication => source.Publication;
+    public string? Publication => source.Publication;
 
     /// <summary>
     /// Opens both endpoints, failing before anything is written: a source that cannot be replicated from, a target that
@@ -56,9 +56,11 @@ public sealed class ReplicationSession : IAsyncDisposable
             // A Resume reads the slot the stream was started with, unless told otherwise.
             slot ??= options.FetchId is null ? null
                 : (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var stream, ..] ? stream.Slot : null;
-            source = await DatabaseRegistry.OpenReplicationSourceAsync(sourceAddress, fetchId, slot, options.PublicationName, cancellationToken).ConfigureAwait(false);
+            source = await DatabaseRegistry.OpenReplicationSourceAsync(sourceAddress, fetchId, slot, options.PublicationName, cancellationToken, options.ZeroDates)
+                .ConfigureAwait(false);
             var loadSession = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, options.Load with { FetchId = fetchId },
-                new SourceOptions { ReplicationSlot = source.Slot, ReplicationPublication = source.Publication }, log, cancellationToken).ConfigureAwait(false);
+                new SourceOptions { ReplicationSlot = source.Slot, ReplicationPublication = source.Publication, ZeroDates = options.ZeroDates }, log, cancellationToken)
+                .ConfigureAwait(false);
             return new ReplicationSession(options, log, loadSession, source, target) { FetchId = fetchId };
         }
         catch
@@ -101,8 +103,10 @@ public sealed class ReplicationSession : IAsyncDisposable
             if (summary.Status != RunStatus.Succeeded || summary.SnapshotPosition is null)
             {
                 var error = new MoltException(MoltErrorKind.InvalidState, "ReplicationLoadFailed",
-                    $"The load of replication '{plan.FetchId}' ended {summary.Status}, so no change was streamed. The slot '{source.Slot}' keeps the source's log meanwhile.",
-                    $"Finish the load (Start-MoltBulkLoad -FetchId '{plan.FetchId}' -Resume), then Resume-MoltReplication; or Remove-MoltReplication to drop the slot.")
+                    $"The load of replication '{plan.FetchId}' ended {summary.Status}, so no change was streamed." +
+                    (source.Slot is { } slot ? $" The slot '{slot}' keeps the source's log meanwhile." : ""),
+                    $"Finish the load (Start-MoltBulkLoad -FetchId '{plan.FetchId}' -Resume), then Resume-MoltReplication" +
+                    (source.Slot is null ? "." : "; or Remove-MoltReplication to drop the slot."))
                 {
                     Target = plan.FetchId,
                 };
@@ -155,7 +159,7 @@ public sealed class ReplicationSession : IAsyncDisposable
                 throw;
             }
 
-            var start = checkpoint?.Position ?? source.ParsePosition(run.SnapshotPosition!);
+            var start = checkpoint?.Position ?? source.LoadPosition(run);
             return await Loop().RunClaimedAsync(FetchId, plan.Tables.Select(t => t.Plan).ToList(), start, source.Slot, status, cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -169,5 +173,5 @@ public sealed class ReplicationSession : IAsyncDisposable
     }
 
     private ReplicationLoop Loop() =>
-        new(source.Source, target.Applier, target.Applier, target.Control, options with { Batch = target.Limits }, ReplicationTiming.Default, log.Logger);
+        new(source.Source, target.Applier, target.Position, target.Control, options with { Batch = target.Limits }, ReplicationTiming.Default, log.Logger);
 }

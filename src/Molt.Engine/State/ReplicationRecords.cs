@@ -38,6 +38,9 @@ internal sealed record StreamRow(string FetchId, string State)
     public string? Error { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The slot on this database that failback reads, left by a forward stream's cutover stop.</summary>
+    public string? FailbackSlot { get; init; }
 }
 
 /// <summary>A pending stop request: immediately, at a position, or (neither) at the source's end when the stream reads it.</summary>

@@ -43,7 +43,8 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
             lag_seconds DOUBLE PRECISION,
             rate DOUBLE PRECISION NOT NULL DEFAULT 0,
             error TEXT,
-            updated_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            failback_slot TEXT)
         """,
         $"""
         CREATE TABLE IF NOT EXISTS "{Schema}"."replication_stops" (
@@ -53,6 +54,8 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
             position TEXT,
             requested_at TIMESTAMPTZ NOT NULL DEFAULT now())
         """,
+        // Added after the table was first released: a target created before keeps its rows and gains the column (readers cope without it).
+        $"""ALTER TABLE "{Schema}"."replication_streams" ADD COLUMN IF NOT EXISTS failback_slot TEXT""",
     ];
 
     private const string CheckpointColumns =
@@ -70,6 +73,16 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
             await using var command = new NpgsqlCommand(statement, connection);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Writes a copy of a checkpoint kept elsewhere (failback's is on the original source), so that status readers of this
+    /// database see its position and counts; never what a stream resumes from.
+    /// </summary>
+    public async Task WriteCheckpointCopyAsync(CheckpointRow checkpoint, CancellationToken cancellationToken)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await WriteCheckpointAsync(connection, checkpoint, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes the checkpoint on the connection and transaction that applied the changes it covers.</summary>
@@ -120,15 +133,16 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
 
     public Task WriteStreamAsync(StreamRow stream, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
         $"""
-        INSERT INTO "{Schema}"."replication_streams" ({StreamColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+        INSERT INTO "{Schema}"."replication_streams" ({StreamColumns}, failback_slot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15)
         ON CONFLICT (fetch_id) DO UPDATE SET state = excluded.state, slot_name = coalesce(excluded.slot_name, "replication_streams".slot_name),
             held_by = excluded.held_by, source_end_notation = excluded.source_end_notation, source_end = excluded.source_end,
             stop_at_notation = excluded.stop_at_notation, stop_at = excluded.stop_at, target_position_notation = excluded.target_position_notation,
             target_position = excluded.target_position, lag_bytes = excluded.lag_bytes, lag_seconds = excluded.lag_seconds, rate = excluded.rate,
-            error = excluded.error, updated_at = excluded.updated_at
+            error = excluded.error, updated_at = excluded.updated_at,
+            failback_slot = coalesce(excluded.failback_slot, "replication_streams".failback_slot)
         """,
         cancellationToken, stream.FetchId, stream.State, stream.Slot, stream.HeldBy, stream.SourceEndNotation, stream.SourceEnd, stream.StopAtNotation,
-        stream.StopAt, stream.TargetPositionNotation, stream.TargetPosition, stream.LagBytes, stream.LagSeconds, stream.Rate, stream.Error);
+        stream.StopAt, stream.TargetPositionNotation, stream.TargetPosition, stream.LagBytes, stream.LagSeconds, stream.Rate, stream.Error, stream.FailbackSlot);
 
     /// <summary>Every stream (fetchId null) or one.</summary>
     public async Task<IReadOnlyList<StreamRow>> ReadStreamsAsync(string? fetchId, CancellationToken cancellationToken)
@@ -139,8 +153,10 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
             return [];
         }
 
+        // A target whose _molt predates failback has no failback_slot column until a stream next runs there.
+        var failbackSlot = await HasColumnAsync(connection, "replication_streams", "failback_slot", cancellationToken).ConfigureAwait(false) ? "failback_slot" : "NULL::text";
         await using var command = StateSql.Command(
-            $"""SELECT {StreamColumns} FROM "{Schema}"."replication_streams" WHERE $1::text IS NULL OR fetch_id = $1 ORDER BY fetch_id""", fetchId);
+            $"""SELECT {StreamColumns}, {failbackSlot} FROM "{Schema}"."replication_streams" WHERE $1::text IS NULL OR fetch_id = $1 ORDER BY fetch_id""", fetchId);
         command.Connection = connection;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<StreamRow>();
@@ -161,6 +177,7 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
                 Rate = reader.GetDouble(12),
                 Error = StateSql.NullableString(reader, 13),
                 UpdatedAt = reader.GetFieldValue<DateTimeOffset>(14),
+                FailbackSlot = StateSql.NullableString(reader, 15),
             });
         }
 
@@ -193,8 +210,16 @@ internal sealed class ReplicationStateStore(NpgsqlDataSource target)
 
     /// <summary>Marks a stream ended after its slot was dropped: nobody holds it and nothing keeps source log for it.</summary>
     public Task MarkRemovedAsync(string fetchId, CancellationToken cancellationToken) => StateSql.ExecuteAsync(target, 
-        $"""UPDATE "{Schema}"."replication_streams" SET state = 'Stopped', slot_name = NULL, held_by = NULL, error = 'removed: slot and publication dropped', updated_at = now() WHERE fetch_id = $1""",
+        $"""UPDATE "{Schema}"."replication_streams" SET state = 'Stopped', slot_name = NULL, failback_slot = NULL, held_by = NULL, error = 'removed: slot and publication dropped', updated_at = now() WHERE fetch_id = $1""",
         cancellationToken, fetchId);
+
+    private static async Task<bool> HasColumnAsync(NpgsqlConnection connection, string table, string column, CancellationToken cancellationToken)
+    {
+        await using var command = StateSql.Command(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3", Schema, table, column);
+        command.Connection = connection;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
 
     private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {

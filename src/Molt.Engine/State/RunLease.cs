@@ -73,15 +73,32 @@ internal sealed class RunLease : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Whether the claim still stands: its connection answers (a server restart or a lost connection ends the session,
+    /// and the claim with it) and, for a row claim, its transaction is not aborted.
+    /// </summary>
+    public async Task<bool> IsAliveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExecuteAsync(connection, "SELECT 1", null, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
             await ExecuteAsync(connection, release, releaseParameter, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (NpgsqlException)
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
-            // The connection is already gone, and the claim with it.
+            // The connection is already gone (Npgsql says "not open" once it saw it break), and the claim with it.
         }
 
         await connection.DisposeAsync().ConfigureAwait(false);

@@ -126,9 +126,7 @@ internal sealed class EventDecoder
                     $"The binlog holds a {BinlogEventType.PartialUpdateRows} event (type 39, partial JSON updates), which this client does not apply.",
                     "Set binlog_row_value_options='' on the source so JSON updates are logged whole.");
             case BinlogEventType.GtidTagged:
-                throw new BinlogException(BinlogErrorIds.UnsupportedEvent,
-                    $"The binlog holds a {BinlogEventType.GtidTagged} event (type 42, a MySQL 8.3+ tagged GTID) at position {header.LogPosition}, whose layout this client does not read yet; the stream stops rather than lose the transaction's GTID.",
-                    "Use untagged GTIDs on the source.");
+                return MySqlGtidEvent.ParseTagged(header, body);
             case BinlogEventType.Incident:
                 throw new BinlogException(BinlogErrorIds.UnsupportedEvent,
                     $"The source recorded an INCIDENT event at binlog position {header.LogPosition}: changes around it may be missing from the binlog.",

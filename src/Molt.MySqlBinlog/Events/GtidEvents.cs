@@ -63,6 +63,9 @@ public sealed record MariaDbGtidListEvent(EventHeader Header, IReadOnlyList<Mari
 /// <summary>MySQL GTID (or ANONYMOUS_GTID): starts a transaction; <see cref="Gtid"/> is uuid[:tag]:gno.</summary>
 public sealed record MySqlGtidEvent(EventHeader Header, string SourceUuid, string? Tag, long TransactionNumber, long? LastCommitted, long? SequenceNumber) : BinlogEvent(Header)
 {
+    private const ulong SerializationFormatVersion = 1;
+    private const int MaximumTagLength = 32;
+
     public string Gtid => Tag is null
         ? string.Create(CultureInfo.InvariantCulture, $"{SourceUuid}:{TransactionNumber}")
         : string.Create(CultureInfo.InvariantCulture, $"{SourceUuid}:{Tag}:{TransactionNumber}");
@@ -85,6 +88,91 @@ public sealed record MySqlGtidEvent(EventHeader Header, string SourceUuid, strin
 
         return new MySqlGtidEvent(header, uuid, null, gno, lastCommitted, sequence);
     }
+
+    /// <summary>
+    /// GTID_TAGGED_LOG_EVENT (MySQL 8.3+): one serialized message (format version, its size, the last field a reader
+    /// must know) whose numbered fields are flags (0), the uuid as 16 serialized bytes (1), gno (2), tag (3), last
+    /// committed (4), sequence number (5) and commit timestamps, transaction length, server versions and the commit
+    /// group ticket (6-11), each absent field taking its default.
+    /// </summary>
+    internal static MySqlGtidEvent ParseTagged(EventHeader header, ReadOnlySpan<byte> body)
+    {
+        const int KnownFields = 12;
+        var reader = new SerializedFieldReader(body);
+        if (reader.ReadUnsigned() is var version && version != SerializationFormatVersion)
+        {
+            throw Malformed(header, $"its serialization format is version {version}, not {SerializationFormatVersion}");
+        }
+
+        var size = reader.ReadUnsigned();
+        if (size > (ulong)body.Length)
+        {
+            throw Malformed(header, $"it says it has {size} bytes, {body.Length} arrived");
+        }
+
+        var end = (int)size;
+        if (reader.ReadUnsigned() > KnownFields)
+        {
+            throw new BinlogException(BinlogErrorIds.UnsupportedEvent,
+                $"The GTID_TAGGED event at position {header.LogPosition} holds fields a newer MySQL added and marked as required, which this client does not know; the stream stops rather than misread the transaction.");
+        }
+
+        string? uuid = null, tag = null;
+        long? gno = null, lastCommitted = null, sequence = null;
+        for (var field = 0UL; field < KnownFields; field++)
+        {
+            if (!reader.NextFieldIs(field, end))
+            {
+                continue;
+            }
+
+            switch (field)
+            {
+                case 1:
+                    uuid = ReadUuid(ref reader, header);
+                    break;
+                case 2:
+                    gno = reader.ReadSigned();
+                    break;
+                case 3:
+                    tag = System.Text.Encoding.ASCII.GetString(reader.ReadString(MaximumTagLength)) is { Length: > 0 } text ? text : null;
+                    break;
+                case 4:
+                    lastCommitted = reader.ReadSigned();
+                    break;
+                case 5:
+                    sequence = reader.ReadSigned();
+                    break;
+                default:
+                    // Flags, timestamps, length, versions, ticket: unsigned, not needed to replicate.
+                    reader.ReadUnsigned();
+                    break;
+            }
+        }
+
+        if (reader.Position > end || uuid is null || gno is not { } number)
+        {
+            throw Malformed(header, reader.Position > end ? "its fields run past its size" : "it has no uuid or no transaction number");
+        }
+
+        return new MySqlGtidEvent(header, uuid, tag, number, lastCommitted, sequence);
+    }
+
+    /// <summary>The uuid is a fixed array of 16 one-byte integers, each serialized as a variable-length integer.</summary>
+    private static string ReadUuid(ref SerializedFieldReader reader, EventHeader header)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var value = reader.ReadUnsigned();
+            bytes[i] = value <= byte.MaxValue ? (byte)value : throw Malformed(header, $"uuid byte {i} is {value}");
+        }
+
+        return FormatUuid(bytes);
+    }
+
+    private static BinlogException Malformed(EventHeader header, string why) => new(BinlogErrorIds.ProtocolViolation,
+        $"The GTID_TAGGED event at position {header.LogPosition} cannot be read: {why}.");
 
     internal static string FormatUuid(ReadOnlySpan<byte> bytes)
     {

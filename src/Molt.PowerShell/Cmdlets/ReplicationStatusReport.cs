@@ -17,7 +17,7 @@ internal sealed class ReplicationStatusReport(IReplicationRecords records, Endpo
 
     public void Report(EngineStatus value) => records.Post(() => Write(value));
 
-    /// <summary>The status the stream returned when it stopped: written unless it was reported already; then the slot it leaves.</summary>
+    /// <summary>The status the stream returned when it stopped: written unless it was reported already; then the slots it leaves.</summary>
     public void Stopped(EngineStatus final) => records.Post(() =>
     {
         if (!ReferenceEquals(final, lastWritten))
@@ -26,9 +26,9 @@ internal sealed class ReplicationStatusReport(IReplicationRecords records, Endpo
         }
 
         progress.Complete(activity, Title, final.State.ToString());
-        if (final.Slot is { } slot)
+        foreach (var note in EngineOutput.SlotNotes(final))
         {
-            records.WriteWarning(EngineOutput.SlotNote(slot, final.FetchId));
+            records.WriteWarning(note);
         }
     });
 

@@ -1,16 +1,27 @@
 using Molt.Engine;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Sessions;
+using Direction = Molt.Engine.Replication.ReplicationDirection;
 using EngineStatus = Molt.Engine.Replication.ReplicationStatus;
 
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
-/// A stream run by Start- or Resume-MoltReplication, here or in its job: it writes the statuses and lag, and, when the
-/// stream ends any other way than stopping, says how to go on and what the slot keeps.
+/// A stream run by Start- or Resume-MoltReplication or Invoke-MoltFailback, here or in its job: it writes the statuses and
+/// lag, and, when the stream ends any other way than stopping, says how to go on and what the slot keeps.
 /// </summary>
-internal sealed class ReplicationStream(ReplicationSession session, EndpointAddress source, EndpointAddress target)
+internal sealed class ReplicationStream(string fetchId, string? slot, Direction direction, EndpointAddress source, EndpointAddress target)
 {
+    public ReplicationStream(ReplicationSession session, EndpointAddress source, EndpointAddress target)
+        : this(session.FetchId, session.Slot, Direction.Forward, source, target)
+    {
+    }
+
+    public ReplicationStream(FailbackSession session, EndpointAddress source, EndpointAddress target)
+        : this(session.FetchId, session.Slot, Direction.Failback, source, target)
+    {
+    }
+
     public async Task RunAsync(Func<IProgress<EngineStatus>, CancellationToken, Task<EngineStatus>> stream, IReplicationRecords records,
         CancellationToken cancellationToken)
     {
@@ -22,14 +33,19 @@ internal sealed class ReplicationStream(ReplicationSession session, EndpointAddr
         catch (Exception ex) when (!IsRefusal(ex))
         {
             var how = ex is OperationCanceledException ? "was interrupted" : "failed";
-            records.Post(() => records.WriteWarning(
-                $"Replication '{session.FetchId}' {how}; its checkpoint stands: Resume-MoltReplication -FetchId '{session.FetchId}' continues it. " +
-                EngineOutput.SlotNote(session.Slot, session.FetchId)));
+            var (name, continueWith, note) = direction == Direction.Failback
+                ? ("Failback", "Invoke-MoltFailback", slot is null ? "" : " " + EngineOutput.FailbackSlotNote(slot, fetchId))
+                : ("Replication", "Resume-MoltReplication", slot is null ? "" : " " + EngineOutput.SlotNote(slot, fetchId));
+            records.Post(() => records.WriteWarning($"{name} '{fetchId}' {how}; its checkpoint stands: {continueWith} -FetchId '{fetchId}' continues it.{note}"));
             throw;
         }
     }
 
     /// <summary>Refused before streaming: the stream is someone else's or does not exist, so there is nothing of ours to continue.</summary>
     private static bool IsRefusal(Exception exception) =>
-        exception is MoltException { ErrorId: "ReplicationStreamActive" or "ReplicationNotFound" or "ReplicationNeedsFetchId" or "ReplicationLoadUnfinished" };
+        exception is MoltException
+        {
+            ErrorId: "ReplicationStreamActive" or "ReplicationOppositeStreamActive" or "ReplicationNotFound" or "ReplicationNeedsFetchId" or "ReplicationLoadUnfinished"
+                or "FailbackForwardNotStopped" or "FailbackNoStartPosition",
+        };
 }

@@ -28,13 +28,17 @@ public sealed class ResumeMoltReplicationCommand : MoltRunCmdlet
     [ValidateNotNullOrEmpty]
     public string? PublicationName { get; set; }
 
+    /// <summary>MySQL/MariaDB source: the -ZeroDateHandling the load used, so that streamed zero dates become what the loaded ones did.</summary>
+    [Parameter]
+    public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
+
     [Parameter]
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     [Parameter]
     public SwitchParameter StopWhenCaughtUp { get; set; }
 
-    /// <summary>A source position (an LSN such as 16/B374D848): drain up to it, then stop.</summary>
+    /// <summary>A source position (an LSN such as 16/B374D848, a MariaDB GTID position such as 0-1-100, a MySQL GTID set): drain up to it, then stop.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StopAt { get; set; }
@@ -54,6 +58,7 @@ public sealed class ResumeMoltReplicationCommand : MoltRunCmdlet
                 FetchId = FetchId,
                 SlotName = SlotName,
                 PublicationName = PublicationName,
+                ZeroDates = EnumMappings.ZeroDateHandling.ToEngine(ZeroDateHandling),
                 StatusInterval = StatusInterval,
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,

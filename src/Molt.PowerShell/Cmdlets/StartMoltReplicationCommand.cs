@@ -6,13 +6,13 @@ using Molt.Engine.Sessions;
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Loads the selected tables from a PostgreSQL source's slot snapshot, then streams every later change into the target until stopped.</para>
+/// <para type="synopsis">Loads the selected tables from a consistent snapshot of the source (a PostgreSQL slot's, or a MySQL/MariaDB snapshot with its GTID position), then streams every later change into the target until stopped.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "MoltReplication", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(BulkLoadTableResult), typeof(BulkLoadSummary), typeof(ReplicationStatus), typeof(MoltReplicationJob))]
 public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
 {
-    /// <summary>The logical replication slot to create on the source (default molt_&lt;fetchid&gt;).</summary>
+    /// <summary>PostgreSQL: the logical replication slot to create on the source (default molt_&lt;fetchid&gt;); refused for a MySQL/MariaDB source.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? SlotName { get; set; }
@@ -28,7 +28,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
     [Parameter]
     public SwitchParameter StopWhenCaughtUp { get; set; }
 
-    /// <summary>A source position (an LSN such as 16/B374D848): drain up to it, then stop.</summary>
+    /// <summary>A source position (an LSN such as 16/B374D848, a MariaDB GTID position such as 0-1-100, a MySQL GTID set): drain up to it, then stop.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StopAt { get; set; }
@@ -49,6 +49,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                 FetchId = FetchId,
                 SlotName = SlotName,
                 PublicationName = PublicationName,
+                ZeroDates = LoadSourceOptions().ZeroDates,
                 StatusInterval = StatusInterval,
                 StopWhenCaughtUp = StopWhenCaughtUp,
                 StopAt = StopAt,

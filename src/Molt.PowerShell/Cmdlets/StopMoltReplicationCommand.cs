@@ -5,7 +5,7 @@ using Molt.PowerShell.Completion;
 namespace Molt.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Asks a running replication to stop, from any session, and waits until it has drained and stopped; emits its final status.</para>
+/// <para type="synopsis">Asks a running replication (or with -Failback its failback) to stop, from any session, and waits until it has drained and stopped; emits its final status.</para>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "MoltReplication")]
 [OutputType(typeof(ReplicationStatus))]
@@ -20,6 +20,10 @@ public sealed class StopMoltReplicationCommand : MoltTargetCmdlet
     [Parameter]
     public SwitchParameter Immediately { get; set; }
 
+    /// <summary>Stop the failback stream of the FetchId (Invoke-MoltFailback) instead of its forward replication.</summary>
+    [Parameter]
+    public SwitchParameter Failback { get; set; }
+
     /// <summary>How long to wait for the stream to stop; the stop request stays recorded when the wait runs out.</summary>
     [Parameter]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
@@ -30,28 +34,30 @@ public sealed class StopMoltReplicationCommand : MoltTargetCmdlet
         {
             var address = TargetAddress();
             var fetchId = FetchId!;
+            var direction = Failback ? Engine.Replication.ReplicationDirection.Failback : Engine.Replication.ReplicationDirection.Forward;
             Engine.Replication.ReplicationStatus? final = null;
             RunEngine(async ct =>
             {
-                await ReplicationControl.RequestStopAsync(address, fetchId, Immediately, ct).ConfigureAwait(false);
-                final = await ReplicationControl.WaitForStopAsync(address, fetchId, Timeout, ct).ConfigureAwait(false);
+                await ReplicationControl.RequestStopAsync(address, fetchId, Immediately, direction, ct).ConfigureAwait(false);
+                final = await ReplicationControl.WaitForStopAsync(address, fetchId, Timeout, direction, ct).ConfigureAwait(false);
             });
             WriteObject(EngineOutput.ToOutput(final!, null, address));
             if (final!.State == Engine.Replication.ReplicationState.Failed)
             {
-                WriteError(new ErrorRecord(new InvalidOperationException($"Replication '{fetchId}' failed instead of stopping: {final.Error}"),
+                var (name, resume) = Failback ? ("Failback", "Invoke-MoltFailback") : ("Replication", "Resume-MoltReplication");
+                WriteError(new ErrorRecord(new InvalidOperationException($"{name} '{fetchId}' failed instead of stopping: {final.Error}"),
                     "ReplicationFailed", ErrorCategory.InvalidResult, fetchId)
                 {
-                    ErrorDetails = new ErrorDetails($"Replication '{fetchId}' failed instead of stopping: {final.Error}")
+                    ErrorDetails = new ErrorDetails($"{name} '{fetchId}' failed instead of stopping: {final.Error}")
                     {
-                        RecommendedAction = $"Fix the cause, then Resume-MoltReplication -FetchId '{fetchId}' -StopWhenCaughtUp drains it from its checkpoint.",
+                        RecommendedAction = $"Fix the cause, then {resume} -FetchId '{fetchId}' -StopWhenCaughtUp drains it from its checkpoint.",
                     },
                 });
             }
 
-            if (final.Slot is { } slot)
+            foreach (var note in EngineOutput.SlotNotes(final))
             {
-                WriteWarning(EngineOutput.SlotNote(slot, fetchId));
+                WriteWarning(note);
             }
         }
         catch (Exception ex) when (!IsPipelineEnding(ex))

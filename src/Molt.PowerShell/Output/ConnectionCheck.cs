@@ -21,8 +21,11 @@ public sealed class ConnectionCheck
 
     public string Detail { get; init; } = string.Empty;
 
-    /// <summary>What to do when the check failed; empty when it passed.</summary>
+    /// <summary>Passed, at a cost the detail names (e.g. binlog_row_image = MINIMAL refuses keyless tables).</summary>
+    public bool Warning { get; init; }
+
+    /// <summary>What to do when the check failed or warned; empty when it passed cleanly.</summary>
     public string? Remedy { get; init; }
 
-    public override string ToString() => $"{Role} {Check}: {(Passed ? "passed" : "FAILED")} ({Detail})";
+    public override string ToString() => $"{Role} {Check}: {(Passed ? Warning ? "passed with a warning" : "passed" : "FAILED")} ({Detail})";
 }

@@ -101,6 +101,7 @@ internal static class EngineOutput
         Flow = flow.ToString(),
         Check = check.Check,
         Passed = check.Passed,
+        Warning = check.IsWarning,
         Detail = check.Detail,
         Remedy = check.Remedy,
     };
@@ -109,6 +110,7 @@ internal static class EngineOutput
     public static ReplicationStatus ToOutput(Engine.Replication.ReplicationStatus status, EndpointAddress? source, EndpointAddress target) => new()
     {
         FetchId = status.FetchId,
+        Direction = EnumMappings.ReplicationDirection.ToModule(status.Direction.ToString()),
         State = EnumMappings.ReplicationState.ToModule(status.State.ToString()),
         At = status.At,
         SourcePosition = status.SourcePosition?.ToString(),
@@ -127,8 +129,9 @@ internal static class EngineOutput
         TargetPosition = status.TargetPosition?.ToString(),
         HeldBy = status.HeldBy,
         Slot = status.Slot,
+        FailbackSlot = status.FailbackSlot,
         Error = status.Error,
-        Note = status.Slot is { } slot ? SlotNote(slot, status.FetchId) : null,
+        Note = SlotNotes(status) is [_, ..] notes ? string.Join(" ", notes) : null,
         Source = source?.Display,
         Target = target.Display,
     };
@@ -136,6 +139,28 @@ internal static class EngineOutput
     /// <summary>What a slot left on the source costs, and how to end it.</summary>
     public static string SlotNote(string slot, string fetchId) =>
         $"The replication slot '{slot}' on the source keeps its WAL until Remove-MoltReplication -FetchId '{fetchId}' drops it.";
+
+    /// <summary>What the failback slot left on the target costs, and how to end it.</summary>
+    public static string FailbackSlotNote(string slot, string fetchId) =>
+        $"The failback slot '{slot}' on the target keeps its WAL until Remove-MoltReplication -FetchId '{fetchId}' drops it.";
+
+    /// <summary>Every slot a stream's status leaves, said as what it costs: the source's, and the target's failback slot.</summary>
+    public static IReadOnlyList<string> SlotNotes(Engine.Replication.ReplicationStatus status)
+    {
+        var failback = status.Direction == Engine.Replication.ReplicationDirection.Failback;
+        var notes = new List<string>();
+        if (status.Slot is { } slot)
+        {
+            notes.Add(failback ? FailbackSlotNote(slot, status.FetchId) : SlotNote(slot, status.FetchId));
+        }
+
+        if (!failback && status.FailbackSlot is { } failbackSlot)
+        {
+            notes.Add(FailbackSlotNote(failbackSlot, status.FetchId));
+        }
+
+        return notes;
+    }
 
     private static ReplicationCheckpoint ToOutput(Engine.Replication.ReplicationCheckpoint checkpoint) => new()
     {

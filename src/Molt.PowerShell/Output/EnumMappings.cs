@@ -24,4 +24,7 @@ internal static class EnumMappings
 
     /// <summary>A stream's state, shown by the replication cmdlets (by name, as the engine's enum spells it).</summary>
     public static readonly StatusMapping<ReplicationState> ReplicationState = new(typeof(Engine.Replication.ReplicationState));
+
+    /// <summary>Which way a stream's changes flow (forward, or failback into the original source).</summary>
+    public static readonly StatusMapping<ReplicationDirection> ReplicationDirection = new(typeof(Engine.Replication.ReplicationDirection));
 }

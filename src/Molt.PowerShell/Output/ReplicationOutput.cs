@@ -20,6 +20,16 @@ public enum ReplicationState
     Failed,
 }
 
+/// <summary>Which way a stream's changes flow between a migration's endpoints (-Source and -Target keep their migration meaning).</summary>
+public enum ReplicationDirection
+{
+    /// <summary>From the source into the target: Start- and Resume-MoltReplication.</summary>
+    Forward,
+
+    /// <summary>From the target back into the original source: Invoke-MoltFailback.</summary>
+    Failback,
+}
+
 /// <summary>The last source transaction a stream committed on the target, written in the same target transaction as its data.</summary>
 public sealed class ReplicationCheckpoint
 {
@@ -47,6 +57,9 @@ public sealed class ReplicationCheckpoint
 public sealed class ReplicationStatus
 {
     public string FetchId { get; init; } = string.Empty;
+
+    /// <summary>Forward (source to target) or Failback (target back into the source): a FetchId has a stream each way.</summary>
+    public ReplicationDirection Direction { get; init; }
 
     public ReplicationState State { get; init; }
 
@@ -94,13 +107,22 @@ public sealed class ReplicationStatus
     /// <summary>Who runs the stream now ("host pid N since time"), or null when nobody does.</summary>
     public string? HeldBy { get; init; }
 
-    /// <summary>The logical replication slot on the source: it keeps the source's WAL until Remove-MoltReplication drops it.</summary>
+    /// <summary>
+    /// The logical replication slot the stream reads: forward, on the source; failback, on the target. It keeps that
+    /// database's WAL until Remove-MoltReplication drops it.
+    /// </summary>
     public string? Slot { get; init; }
+
+    /// <summary>
+    /// The slot on the target a forward stream's cutover (Stop-MoltReplication) made for failback: it keeps the target's
+    /// WAL from the cutover on until Remove-MoltReplication drops it.
+    /// </summary>
+    public string? FailbackSlot { get; init; }
 
     /// <summary>Why the stream failed.</summary>
     public string? Error { get; init; }
 
-    /// <summary>Said whenever a slot is left on the source, since it holds WAL for as long as it exists.</summary>
+    /// <summary>Said whenever a slot is left on the source or the target, since it holds WAL for as long as it exists.</summary>
     public string? Note { get; init; }
 
     /// <summary>The source endpoint without its password, when this session knows it (Get-MoltReplicationStatus reads the target only).</summary>
@@ -109,5 +131,5 @@ public sealed class ReplicationStatus
     /// <summary>The target endpoint, without its password.</summary>
     public string Target { get; init; } = string.Empty;
 
-    public override string ToString() => $"{FetchId}: {State} at {SourcePosition ?? "-"}";
+    public override string ToString() => $"{FetchId}{(Direction == ReplicationDirection.Failback ? " (failback)" : "")}: {State} at {SourcePosition ?? "-"}";
 }

@@ -147,7 +147,7 @@ public sealed class CockroachDocumentedLimitsTests
     }
 
     private static IReadOnlyList<DdlStatement> PostLoad(ITargetDialect dialect, TableModel table) =>
-        dialect.PostLoadStatements(TablePlanner.Plan(table, Name, dialect, SqlSyntax.Postgres, TypeMapOverrides.None), new Dictionary<TableName, TableName>());
+        dialect.PostLoadStatements(TablePlanner.Plan(table, Name, dialect, SqlSyntax.Postgres, TypeMapOverrides.None), new Dictionary<TableName, TablePlan>());
 
     private static TargetType Map(TableModel table, string column) =>
         Dialect.MapType(table, table.Columns.Single(c => c.Name == column), SqlSyntax.Postgres, TypeMapOverrides.None);

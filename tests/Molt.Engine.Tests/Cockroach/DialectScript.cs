@@ -27,7 +27,7 @@ internal static class DialectScript
     {
         var ordered = tables.OrderBy(t => t.Name).ToList();
         var plans = ordered.Select(t => TablePlanner.Plan(t, targetName(t.Name), dialect, sourceSyntax, overrides ?? TypeMapOverrides.None)).ToList();
-        var targetNames = plans.ToDictionary(p => p.Source.Name, p => p.Target);
+        var loaded = plans.ToDictionary(p => p.Source.Name);
         var script = new StringBuilder();
         foreach (var plan in plans)
         {
@@ -46,7 +46,7 @@ internal static class DialectScript
                 script.Append(statement).Append(";\n");
             }
 
-            foreach (var statement in dialect.PostLoadStatements(plan, targetNames))
+            foreach (var statement in dialect.PostLoadStatements(plan, loaded))
             {
                 script.Append(statement.Sql is null ? $"-- {statement.Description} not translated: {statement.NotTranslatedReason}\n" : statement.Sql + ";\n");
             }

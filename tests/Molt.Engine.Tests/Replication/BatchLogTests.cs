@@ -76,6 +76,44 @@ public sealed class BatchLogTests
         }
     }
 
+    [Fact]
+    public async Task The_values_a_MySQL_source_converts_to_come_back_from_the_spill_file_as_they_went_in()
+    {
+        using var log = new BatchLog(memoryBytes: 0);
+        object?[] values =
+        [
+            (short)-5, 7, long.MinValue, ulong.MaxValue, 1.5m, 0.1f, 0.2d, true, new byte[] { 0, 1 },
+            new DateTime(2024, 2, 29, 1, 2, 3, DateTimeKind.Utc).AddTicks(10), new DateTime(1, 1, 1), new System.Collections.BitArray([true, false, true]),
+            new NpgsqlTypes.NpgsqlInterval(0, 0, -3_020_399_000_000), "text", null,
+        ];
+        var columns = values.Select((_, i) => $"c{i}").ToList();
+        var table = new ChangeTable(new TableName("s", "mysql"), columns, ["c0"]);
+        var change = new RowChange(table, RowChangeKind.Insert) { New = new RowImage(values, values.Select(_ => ColumnValueState.Present).ToList()), Key = [values[0]] };
+        log.Add(change, BatchLog.Size(change));
+        Assert.NotNull(log.SpillPath);
+
+        var replayed = new List<Change>();
+        await foreach (var read in log.ReplayAsync(default))
+        {
+            replayed.Add(read);
+        }
+
+        var back = Assert.IsType<RowChange>(Assert.Single(replayed)).New!.Values;
+        Assert.Equal(values.Select(v => v?.GetType()), back.Select(v => v?.GetType()));
+        Assert.Equal(values.Select(Text), back.Select(Text));
+        Assert.Equal(DateTimeKind.Utc, ((DateTime)back[9]!).Kind);
+    }
+
+    private static string Text(object? value) => value switch
+    {
+        null => "null",
+        byte[] b => Convert.ToHexString(b),
+        System.Collections.BitArray bits => string.Concat(bits.Cast<bool>().Select(b => b ? '1' : '0')),
+        NpgsqlTypes.NpgsqlInterval interval => $"{interval.Months} {interval.Days} {interval.Time}",
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString()!,
+    };
+
     private static string I(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Describe(Change change) => change switch

@@ -21,7 +21,7 @@ public sealed partial class ReplicationUnderPgbenchTests(ApplyTargetFixture fixt
     private const string FetchId = "pgbench";
 
     // A lost or doubled change moves a count or a sum; the digests also catch a change applied to the wrong row.
-    private static readonly string[] Checks =
+    internal static readonly string[] Checks =
     [
         """SELECT count(*)::text FROM "pgbench_accounts" """,
         """SELECT count(*)::text FROM "pgbench_tellers" """,
@@ -105,7 +105,7 @@ public sealed partial class ReplicationUnderPgbenchTests(ApplyTargetFixture fixt
     }
 
     /// <summary>Runs pgbench against the server's admin login; the password goes in the environment, never on the command line.</summary>
-    private static async Task<PgbenchResult> RunPgbenchAsync(PostgresServer server, string database, IReadOnlyList<string> arguments, CancellationToken ct)
+    internal static async Task<PgbenchResult> RunPgbenchAsync(PostgresServer server, string database, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         var info = new ProcessStartInfo(Pgbench)
         {
@@ -138,7 +138,7 @@ public sealed partial class ReplicationUnderPgbenchTests(ApplyTargetFixture fixt
     [GeneratedRegex(@"number of transactions actually processed: (\d+)")]
     private static partial Regex ProcessedPattern();
 
-    private sealed record PgbenchResult(int ExitCode, string StandardOutput, string StandardError)
+    internal sealed record PgbenchResult(int ExitCode, string StandardOutput, string StandardError)
     {
         public long Transactions => long.Parse(ProcessedPattern().Match(StandardOutput).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 

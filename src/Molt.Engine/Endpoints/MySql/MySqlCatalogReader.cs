@@ -26,7 +26,7 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
         }
 
         var wanted = tables.Select(t => t.Name).ToHashSet();
-        var jsonColumns = await ReadJsonChecksAsync(connection, cancellationToken).ConfigureAwait(false);
+        var (checks, jsonColumns) = await ReadChecksAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
         var columns = await ReadColumnsAsync(connection, wanted, jsonColumns, cancellationToken).ConfigureAwait(false);
         var indexes = await ReadIndexesAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
         var foreignKeys = await ReadForeignKeysAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
@@ -42,6 +42,7 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
                     Method = k.Type is "BTREE" or "HASH" ? null : k.Type.ToLowerInvariant(),
                 }).ToList(),
                 ForeignKeys = foreignKeys.GetValueOrDefault(t.Name) ?? [],
+                Checks = checks.GetValueOrDefault(t.Name) ?? [],
                 EstimatedRows = t.Rows,
                 EstimatedBytes = t.Bytes,
             };
@@ -71,32 +72,60 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
         return tables;
     }
 
-    /// <summary>MariaDB stores JSON as LONGTEXT with a json_valid() check named after the column.</summary>
-    private static async Task<HashSet<(string Schema, string Table, string Column)>> ReadJsonChecksAsync(MySqlConnection connection,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Every CHECK constraint of the wanted tables, and the columns MariaDB stores JSON in: a LONGTEXT with a
+    /// json_valid() check named after the column, which is the column's type rather than a constraint to carry.
+    /// MariaDB names checks per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL 8.0.16+ per schema, with the table in
+    /// TABLE_CONSTRAINTS.
+    /// </summary>
+    private static async Task<(Dictionary<TableName, List<CheckConstraintModel>> Checks, HashSet<(string Schema, string Table, string Column)> JsonColumns)>
+        ReadChecksAsync(MySqlConnection connection, HashSet<TableName> wanted, CancellationToken cancellationToken)
     {
+        var checks = new Dictionary<TableName, List<CheckConstraintModel>>();
         var json = new HashSet<(string, string, string)>();
-        if (!connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase))
+        var mariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        var sql = mariaDb
+            ? $"""
+              SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, 'YES' FROM information_schema.CHECK_CONSTRAINTS
+              WHERE CONSTRAINT_SCHEMA NOT IN {SystemSchemas}
+              """
+            : $"""
+              SELECT t.TABLE_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME, c.CHECK_CLAUSE, t.ENFORCED
+              FROM information_schema.TABLE_CONSTRAINTS t
+              JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+              WHERE t.CONSTRAINT_TYPE = 'CHECK' AND t.TABLE_SCHEMA NOT IN {SystemSchemas}
+              """;
+        MySqlDataReader reader;
+        await using var command = new MySqlCommand(sql, connection);
+        try
         {
-            return json;
+            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.UnknownTable or MySqlErrorCode.BadFieldError)
+        {
+            // A server older than CHECK constraints (MySQL before 8.0.16) parses and ignores them: there are none to carry.
+            return (checks, json);
         }
 
-        const string sql = $"""
-            SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-            WHERE CONSTRAINT_SCHEMA NOT IN {SystemSchemas} AND CHECK_CLAUSE LIKE 'json_valid(%'
-            """;
-        await using var command = new MySqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using (reader)
         {
-            var clause = reader.GetString(3);
-            if (clause == $"json_valid({MySqlSyntax.Quote(reader.GetString(2))})")
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                json.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                var table = new TableName(reader.GetString(0), reader.GetString(1));
+                var (name, clause) = (reader.GetString(2), reader.GetString(3));
+                if (mariaDb && clause == $"json_valid({MySqlSyntax.Quote(name)})")
+                {
+                    json.Add((table.Schema, table.Name, name));
+                }
+                else if (wanted.Contains(table))
+                {
+                    var list = checks.TryGetValue(table, out var found) ? found : checks[table] = [];
+                    list.Add(new CheckConstraintModel(name, clause) { IsEnforced = !string.Equals(reader.GetString(4), "NO", StringComparison.OrdinalIgnoreCase) });
+                }
             }
         }
 
-        return json;
+        return (checks, json);
     }
 
     private static async Task<Dictionary<TableName, List<ColumnModel>>> ReadColumnsAsync(MySqlConnection connection, HashSet<TableName> wanted,
@@ -110,6 +139,7 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
             WHERE TABLE_SCHEMA NOT IN {SystemSchemas}
             ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
             """;
+        var mariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
         var columns = new Dictionary<TableName, List<ColumnModel>>();
         await using var command = new MySqlCommand(sql, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -143,7 +173,8 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
             };
             var column = new ColumnModel(name, Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture), type, reader.GetBoolean(4))
             {
-                DefaultExpression = reader.IsDBNull(12) ? null : reader.GetString(12),
+                DefaultExpression = MySqlColumnDefaults.Default(reader.IsDBNull(12) ? null : reader.GetString(12), extra, mariaDb),
+                OnUpdateExpression = MySqlColumnDefaults.OnUpdate(extra),
                 GenerationExpression = extra.Contains("GENERATED", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(generation) ? generation : null,
                 Identity = extra.Contains("auto_increment", StringComparison.OrdinalIgnoreCase) ? IdentityKind.AutoIncrement : IdentityKind.None,
             };

@@ -37,7 +37,7 @@ internal static class MySqlPrerequisites
 
         if (role == EndpointRole.Source && flow == MigrationFlow.Replication)
         {
-            checks.AddRange(BinlogChecks(address, role, isMariaDb, version, variables, grants));
+            checks.AddRange(MySqlBinlogPrerequisites.Check(address, role, isMariaDb, version, variables, grants));
         }
 
         if (role == EndpointRole.Target || flow == MigrationFlow.Failback)
@@ -72,41 +72,6 @@ internal static class MySqlPrerequisites
             "GRANT RELOAD ON *.* TO <user>; (or BACKUP_ADMIN on MySQL 8).");
     }
 
-    private static IEnumerable<PrerequisiteCheck> BinlogChecks(EndpointAddress address, EndpointRole role, bool isMariaDb, Version version,
-        IReadOnlyDictionary<string, string> variables, MySqlGrants grants)
-    {
-        string Get(string name) => variables.GetValueOrDefault(name, "(not set)");
-
-        yield return PrerequisiteCheck.Of(role, address, "BinaryLog", IsOn(Get("log_bin")), $"log_bin = {Get("log_bin")}",
-            "Start the server with log_bin (e.g. log_bin = mysql-bin in my.cnf) and restart.");
-        yield return PrerequisiteCheck.Of(role, address, "BinlogFormat", Get("binlog_format").Equals("ROW", StringComparison.OrdinalIgnoreCase),
-            $"binlog_format = {Get("binlog_format")}", "SET GLOBAL binlog_format = 'ROW'; and set it in my.cnf so it survives a restart.");
-        yield return PrerequisiteCheck.Of(role, address, "BinlogRowImage", Get("binlog_row_image").Equals("FULL", StringComparison.OrdinalIgnoreCase),
-            $"binlog_row_image = {Get("binlog_row_image")}", "SET GLOBAL binlog_row_image = 'FULL'; and set it in my.cnf.");
-        if (isMariaDb)
-        {
-            yield return PrerequisiteCheck.Of(role, address, "GtidMode", IsOn(Get("gtid_strict_mode")),
-                $"gtid_strict_mode = {Get("gtid_strict_mode")} (MariaDB always writes GTIDs)",
-                "SET GLOBAL gtid_strict_mode = ON; and set it in my.cnf.");
-        }
-        else
-        {
-            var gtidOn = Get("gtid_mode").Equals("ON", StringComparison.OrdinalIgnoreCase) && IsOn(Get("enforce_gtid_consistency"));
-            yield return PrerequisiteCheck.Of(role, address, "GtidMode", gtidOn,
-                $"gtid_mode = {Get("gtid_mode")}, enforce_gtid_consistency = {Get("enforce_gtid_consistency")}",
-                "Set gtid_mode = ON and enforce_gtid_consistency = ON (step through OFF_PERMISSIVE and ON_PERMISSIVE on a live server).");
-            if (version >= new Version(8, 0))
-            {
-                yield return PrerequisiteCheck.Of(role, address, "BinlogRowMetadata", Get("binlog_row_metadata").Equals("FULL", StringComparison.OrdinalIgnoreCase),
-                    $"binlog_row_metadata = {Get("binlog_row_metadata")}", "SET GLOBAL binlog_row_metadata = 'FULL'; and set it in my.cnf.");
-            }
-        }
-
-        yield return PrerequisiteCheck.Of(role, address, "ReplicationGrants", grants.CanReadBinlog && grants.CanMonitorBinlog,
-            $"REPLICATION SLAVE: {(grants.CanReadBinlog ? "yes" : "no")}, REPLICATION CLIENT: {(grants.CanMonitorBinlog ? "yes" : "no")}",
-            "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO <user>;");
-    }
-
     public static Version ParseVersion(string versionText)
     {
         var digits = new string(versionText.TakeWhile(c => char.IsDigit(c) || c == '.').ToArray()).Trim('.');
@@ -122,7 +87,7 @@ internal static class MySqlPrerequisites
         var variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         await using var command = new MySqlCommand(
             "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', " +
-            "'gtid_mode', 'enforce_gtid_consistency', 'gtid_strict_mode', 'read_only', 'server_id')", connection);
+            "'gtid_mode', 'enforce_gtid_consistency', 'gtid_strict_mode', 'read_only', 'server_id', 'binlog_expire_logs_seconds', 'expire_logs_days')", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -73,10 +73,17 @@ internal static class PgWireConnections
     }
 
     /// <param name="sessionSettings">SET statements every connection of the source runs once, when it is opened.</param>
-    public static NpgsqlDataSource CreateDataSource(EndpointAddress address, int? maxPoolSize = null, IReadOnlyList<string>? sessionSettings = null)
+    /// <param name="commandTimeout">Seconds a command may take, unless the address sets its own; otherwise none (a COPY may run for hours).</param>
+    public static NpgsqlDataSource CreateDataSource(EndpointAddress address, int? maxPoolSize = null, IReadOnlyList<string>? sessionSettings = null,
+        int? commandTimeout = null)
     {
         var builder = Builder(address);
         builder.Pooling = true;
+        if (commandTimeout is { } seconds && !address.Options.Keys.Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("CommandTimeout", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.CommandTimeout = seconds;
+        }
+
         if (maxPoolSize is { } size)
         {
             builder.MaxPoolSize = Math.Max(size, 1);

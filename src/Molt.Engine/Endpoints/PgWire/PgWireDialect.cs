@@ -1,3 +1,4 @@
+using System.Globalization;
 using Molt.Engine.Schema;
 using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
@@ -30,6 +31,9 @@ internal abstract class PgWireDialect : ITargetDialect
 
     public abstract TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides);
 
+    public TranslatedExpression TranslateExpression(string expression, SqlSyntax sourceSyntax, Func<string, string?> column) =>
+        sourceSyntax == SqlSyntax.Postgres ? new(expression, null) : MySqlExpressionTranslator.Translate(expression, column);
+
     public abstract string CopyFromStdin(TablePlan plan);
 
     /// <summary>
@@ -59,12 +63,9 @@ internal abstract class PgWireDialect : ITargetDialect
     public string CreateTable(TablePlan plan, bool deferPrimaryKey = false)
     {
         var definitions = plan.Columns.Select(ColumnDefinition).ToList();
-        if (IsPostgresSource(plan))
-        {
-            // Generated columns are not copied: PostgreSQL computes them again from the same expression.
-            definitions.AddRange(plan.Source.Columns.Where(c => c.IsGenerated)
-                .Select(c => $"{Quote(c.Name)} {c.Type.Declared} GENERATED ALWAYS AS ({c.GenerationExpression}) STORED"));
-        }
+        // Not copied: the target computes them (both spell a stored generated column so:
+        // https://www.postgresql.org/docs/15/ddl-generated-columns.html, https://www.cockroachlabs.com/docs/stable/computed-columns).
+        definitions.AddRange(plan.Generated.Select(c => $"{Quote(c.Name)} {c.Type.Sql} GENERATED ALWAYS AS ({c.Expression}) STORED"));
 
         if (plan.PrimaryKey.Count > 0 && !(deferPrimaryKey && AddPrimaryKey(plan) is not null))
         {
@@ -90,7 +91,7 @@ internal abstract class PgWireDialect : ITargetDialect
     public string TruncateTables(IReadOnlyList<TableName> targets, bool cascade) =>
         $"TRUNCATE TABLE {string.Join(", ", targets.Select(Quote))}{(cascade ? " CASCADE" : "")}";
 
-    public IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TableName> targetNames)
+    public IReadOnlyList<DdlStatement> PostLoadStatements(TablePlan plan, IReadOnlyDictionary<TableName, TablePlan> loaded)
     {
         var source = plan.Source;
         var target = Quote(plan.Target);
@@ -113,7 +114,7 @@ internal abstract class PgWireDialect : ITargetDialect
         {
             statements.Add(fromPostgres
                 ? new($"check constraint {check.Name}", $"ALTER TABLE {target} ADD CONSTRAINT {Quote(check.Name)} {CheckClause(check.Expression)}")
-                : new($"check constraint {check.Name}", null, "MySQL check expressions are not translated; recreate it in PostgreSQL's SQL"));
+                : MySqlCheck(plan, check));
         }
 
         foreach (var column in plan.Columns.Where(c => c.Source.Type.Name == "enum" && !fromPostgres && c.Source.Type.EnumValues is { Count: > 0 }))
@@ -122,15 +123,18 @@ internal abstract class PgWireDialect : ITargetDialect
                 $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, $"{plan.Target.Name}_{column.Name}_enum"))} CHECK ({Quote(column.Name)} IN ({string.Join(", ", column.Source.Type.EnumValues!.Select(Literal))}))"));
         }
 
-        foreach (var column in source.Columns.Where(c => c.IsGenerated && !fromPostgres))
+        foreach (var column in plan.Columns.Where(c => c.Source.IsGenerated))
         {
-            statements.Add(new($"generated column {column.Name}", null, $"its MySQL expression ({column.GenerationExpression}) is not translated; add the column in PostgreSQL's SQL"));
+            var reason = TranslateExpression(column.Source.GenerationExpression!, plan.SourceSyntax, SourceColumn(plan)).Reason;
+            statements.Add(new($"generated column {column.Name}", null,
+                $"copied as a plain column with the source's values, because its expression ({column.Source.GenerationExpression}) is not translated: {reason}"));
         }
 
         foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None && !CanBeIdentity(c)))
         {
-            statements.Add(new($"identity of {column.Name}", null,
-                $"a {column.Type.Sql} column cannot be an identity, so it was created without one (its values were loaded); map it to bigint with -TypeMapFile to keep it"));
+            statements.AddRange(column.Type.WireType == "numeric"
+                ? SequenceDefault(plan, column)
+                : [new($"identity of {column.Name}", null, $"a {column.Type.Sql} column cannot be an identity, so it was created without one (its values were loaded)")]);
         }
 
         foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None && CanBeIdentity(c)))
@@ -143,18 +147,29 @@ internal abstract class PgWireDialect : ITargetDialect
             }
         }
 
-        foreach (var column in plan.Columns.Where(c => fromPostgres && c.Source.Identity == IdentityKind.None && c.Source.DefaultExpression is not null))
+        foreach (var column in plan.Columns.Where(c => c.Source.Identity == IdentityKind.None && c.Source.DefaultExpression is not null))
         {
-            statements.Add(new($"default of {column.Name}", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET DEFAULT {column.Source.DefaultExpression}"));
+            statements.Add(Default(plan, column));
+        }
+
+        foreach (var column in plan.Columns.Where(c => c.Source.OnUpdateExpression is not null))
+        {
+            var translated = MySqlExpressionTranslator.TranslateDefault(column.Source.OnUpdateExpression!, column.Type.WireType, SourceColumn(plan));
+            statements.AddRange(translated.Sql is { } expression ? OnUpdate(plan, column, expression)
+                : [new($"ON UPDATE of {column.Name}", null, $"ON UPDATE {column.Source.OnUpdateExpression} is not translated because {translated.Reason}")]);
+        }
+
+        foreach (var column in plan.Columns.Where(c => c.Source.Type.Name == "set" && !fromPostgres && c.Source.Type.EnumValues is { Count: > 0 }))
+        {
+            // MySQL returns a SET's members comma-separated in declaration order; the check keeps to its members.
+            var member = "(" + string.Join("|", column.Source.Type.EnumValues!.Select(RegexMember)) + ")";
+            statements.Add(new($"SET members of {column.Name}",
+                $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, $"{plan.Target.Name}_{column.Name}_set"))} CHECK ({Quote(column.Name)} = '' OR {Quote(column.Name)} ~ {Literal($"^{member}(,{member})*$")})"));
         }
 
         foreach (var foreignKey in source.ForeignKeys)
         {
-            statements.Add(targetNames.TryGetValue(foreignKey.ReferencedTable, out var referenced)
-                ? new($"foreign key {foreignKey.Name}",
-                    $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, foreignKey.Name))} FOREIGN KEY ({QuoteList(foreignKey.Columns.Select(plan.TargetColumn))}) " +
-                    $"REFERENCES {Quote(referenced)} ({QuoteList(foreignKey.ReferencedColumns.Select(plan.TargetColumn))}) ON DELETE {foreignKey.OnDelete} ON UPDATE {foreignKey.OnUpdate}")
-                : new($"foreign key {foreignKey.Name}", null, $"the referenced table {foreignKey.ReferencedTable} is not part of this load"));
+            statements.Add(ForeignKey(plan, foreignKey, loaded));
         }
 
         return statements;
@@ -168,6 +183,12 @@ internal abstract class PgWireDialect : ITargetDialect
 
     /// <summary>A column's collation clause, or empty.</summary>
     protected abstract string CollationClause(TargetColumn column);
+
+    /// <summary>
+    /// MySQL's ON UPDATE CURRENT_TIMESTAMP: the column takes <paramref name="expression"/> whenever a row is updated without
+    /// setting it, but never while Molt writes the source's own values.
+    /// </summary>
+    protected abstract IReadOnlyList<DdlStatement> OnUpdate(TablePlan plan, TargetColumn column, string expression);
 
     /// <summary>The identity's sequence set to continue after the largest loaded value; <paramref name="target"/> is quoted.</summary>
     protected virtual string IdentityRestart(string target, TargetColumn column) =>
@@ -209,6 +230,81 @@ internal abstract class PgWireDialect : ITargetDialect
         new($"index {index.Name}", null, $"a {index.Method ?? "expression"} index is not translated: {index.SourceDefinition ?? string.Join(", ", index.Columns)}");
 
     protected static bool IsPostgresSource(TablePlan plan) => plan.SourceSyntax == SqlSyntax.Postgres;
+
+    /// <summary>
+    /// BIGINT UNSIGNED AUTO_INCREMENT (MySQL's SERIAL) is numeric(20,0) on the target, which cannot be an identity (identities
+    /// are integers on both targets): it stays auto-numbered through a sequence owned by the column (dropped with the
+    /// table), its default cast to the column's type, continuing after the largest loaded value.
+    /// </summary>
+    private IReadOnlyList<DdlStatement> SequenceDefault(TablePlan plan, TargetColumn column)
+    {
+        var sequence = Quote(new TableName(plan.Target.Schema, Name(plan, $"{plan.Target.Name}_{column.Name}_seq")));
+        var target = Quote(plan.Target);
+        return
+        [
+            new($"sequence numbering {column.Name}", $"CREATE SEQUENCE IF NOT EXISTS {sequence}"),
+            new($"sequence numbering {column.Name} owned by it", $"ALTER SEQUENCE {sequence} OWNED BY {target}.{Quote(column.Name)}"),
+            new($"default of {column.Name} from its sequence", $"ALTER TABLE {target} ALTER COLUMN {Quote(column.Name)} SET DEFAULT nextval({Literal(sequence)})::{column.Type.Sql}"),
+            new($"sequence numbering {column.Name} continued after the loaded rows",
+                // A sequence is a bigint: past 2^63 - 1 (values only UNSIGNED holds) it stops at its maximum with an error, never wraps.
+                $"SELECT setval({Literal(sequence)}, least(coalesce(max({Quote(column.Name)}), 0), 9223372036854775806)::bigint + 1, false) FROM {target}"),
+        ];
+    }
+
+    private DdlStatement ForeignKey(TablePlan plan, ForeignKeyModel foreignKey, IReadOnlyDictionary<TableName, TablePlan> loaded)
+    {
+        var description = $"foreign key {foreignKey.Name}";
+        if (!loaded.TryGetValue(foreignKey.ReferencedTable, out var referenced))
+        {
+            return new(description, null, $"the referenced table {foreignKey.ReferencedTable} is not part of this load");
+        }
+
+        // InnoDB lets a key reference any indexed columns; PostgreSQL and CockroachDB only a primary key or unique constraint.
+        var keys = referenced.Source.UniqueConstraints.Select(u => u.Columns).Prepend(referenced.Source.PrimaryKey);
+        if (!keys.Any(k => k.Count == foreignKey.ReferencedColumns.Count && !k.Except(foreignKey.ReferencedColumns, StringComparer.OrdinalIgnoreCase).Any()))
+        {
+            return new(description, null,
+                $"it references ({string.Join(", ", foreignKey.ReferencedColumns)}) of {foreignKey.ReferencedTable}, which are not its primary key or a unique key; " +
+                "the target only accepts a reference to unique columns: add a unique constraint there if the values are unique, then the foreign key");
+        }
+
+        return new(description,
+            $"ALTER TABLE {Quote(plan.Target)} ADD CONSTRAINT {Quote(Name(plan, foreignKey.Name))} FOREIGN KEY ({QuoteList(foreignKey.Columns.Select(plan.TargetColumn))}) " +
+            $"REFERENCES {Quote(referenced.Target)} ({QuoteList(foreignKey.ReferencedColumns.Select(referenced.TargetColumn))}) ON DELETE {foreignKey.OnDelete} ON UPDATE {foreignKey.OnUpdate}");
+    }
+
+    /// <summary>A SET member in a regular expression: every character but letters and digits escaped.</summary>
+    private static string RegexMember(string member) =>
+        string.Concat(member.Select(c => char.IsLetterOrDigit(c) || c == ' ' ? c.ToString(CultureInfo.InvariantCulture) : "\\" + c));
+
+    private DdlStatement Default(TablePlan plan, TargetColumn column)
+    {
+        var description = $"default of {column.Name}";
+        var expression = column.Source.DefaultExpression!;
+        var translated = IsPostgresSource(plan) ? new TranslatedExpression(expression, null)
+            : MySqlExpressionTranslator.TranslateDefault(expression, column.Type.WireType, SourceColumn(plan));
+        return translated.Sql is { } sql
+            ? new(description, $"ALTER TABLE {Quote(plan.Target)} ALTER COLUMN {Quote(column.Name)} SET DEFAULT {sql}")
+            : new(description, null, $"the default {expression} is not translated because {translated.Reason}; set it in PostgreSQL's SQL");
+    }
+
+    private DdlStatement MySqlCheck(TablePlan plan, CheckConstraintModel check)
+    {
+        var description = $"check constraint {check.Name}";
+        if (!check.IsEnforced)
+        {
+            return new(description, null, $"it is NOT ENFORCED on the source, so its rows may break it: {check.Expression}");
+        }
+
+        var translated = MySqlExpressionTranslator.Translate(check.Expression, SourceColumn(plan));
+        return translated.Sql is { } sql
+            ? new(description, $"ALTER TABLE {Quote(plan.Target)} ADD CONSTRAINT {Quote(Name(plan, check.Name))} CHECK ({sql})")
+            : new(description, null, $"its MySQL expression ({check.Expression}) is not translated because {translated.Reason}; recreate it in PostgreSQL's SQL");
+    }
+
+    /// <summary>A source column's target name, for translating expressions over the table's columns; null for a name the table lacks.</summary>
+    protected static Func<string, string?> SourceColumn(TablePlan plan) =>
+        name => plan.Source.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) is { } column ? plan.TargetColumn(column.Name) : null;
 
     private static string CheckClause(string expression) =>
         expression.StartsWith("CHECK", StringComparison.OrdinalIgnoreCase) ? expression : $"CHECK ({expression})";

@@ -63,4 +63,25 @@ internal sealed class PostgresDialect : PgWireDialect
             ? NotTranslated(index)
             : ColumnIndex(plan, index, fromPostgres, "INDEX");
     }
+
+    /// <summary>
+    /// PostgreSQL has no ON UPDATE clause: a BEFORE UPDATE trigger sets the column when an update changed the row but not
+    /// the column, as MySQL does. Molt's own sessions say molt.writing = on (<see cref="PostgresSessionSettings"/>): the
+    /// trigger leaves the values replication writes as the source wrote them.
+    /// </summary>
+    protected override IReadOnlyList<DdlStatement> OnUpdate(TablePlan plan, TargetColumn column, string expression)
+    {
+        var name = Name(plan, $"{plan.Target.Name}_{column.Name}_on_update");
+        var function = Quote(new TableName(plan.Target.Schema, name));
+        var value = Quote(column.Name);
+        return
+        [
+            new($"ON UPDATE of {column.Name}: trigger function",
+                $"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $molt$ BEGIN " +
+                $"IF current_setting('molt.writing', true) IS DISTINCT FROM 'on' AND NEW.{value} IS NOT DISTINCT FROM OLD.{value} AND NEW IS DISTINCT FROM OLD " +
+                $"THEN NEW.{value} := {expression}; END IF; RETURN NEW; END $molt$"),
+            new($"ON UPDATE of {column.Name}: trigger",
+                $"CREATE TRIGGER {Quote(name)} BEFORE UPDATE ON {Quote(plan.Target)} FOR EACH ROW EXECUTE FUNCTION {function}()"),
+        ];
+    }
 }

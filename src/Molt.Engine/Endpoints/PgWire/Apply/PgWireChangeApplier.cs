@@ -12,6 +12,14 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// </summary>
 internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
 {
+    /// <summary>
+    /// Seconds an apply statement, commit or control query may take. Without a bound, a target that stops answering
+    /// while its connection stays open (a stalled network, a hung middlebox) would hang the stream forever; timed out,
+    /// the batch is applied again on a new connection like after any lost connection. A batch is at most
+    /// <see cref="ApplyBatchLimits.MaxRows"/> rows in multi-row statements, far below a minute on a healthy target.
+    /// </summary>
+    public const int CommandTimeoutSeconds = 60;
+
     private readonly NpgsqlDataSource target;
     private readonly PgWireApplySql sql;
     private readonly ApplyBatchLimits limits;

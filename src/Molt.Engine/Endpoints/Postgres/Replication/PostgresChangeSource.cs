@@ -18,6 +18,8 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
     public static IReadOnlyList<string> OutputSettings { get; } =
         ["DateStyle=ISO", "IntervalStyle=postgres", "TimeZone=UTC", "extra_float_digits=3", "bytea_output=hex", "lc_monetary=C"];
 
+    private const int EndQueryTimeoutSeconds = 30;
+
     private readonly SemaphoreSlim endLock = new(1, 1);
     private NpgsqlConnection? endConnection;
 
@@ -74,8 +76,13 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
         try
         {
             endConnection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            // Bounded: the loop waits for this between changes, so a source that went silent with the connection open
+            // (a stalled network) would otherwise hang the stream, long after the replication connection noticed.
             await using var command = new NpgsqlCommand(
-                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text", endConnection);
+                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text", endConnection)
+            {
+                CommandTimeout = EndQueryTimeoutSeconds,
+            };
             return PostgresLsn.Parse((string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException)

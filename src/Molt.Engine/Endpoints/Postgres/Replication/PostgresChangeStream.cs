@@ -4,6 +4,7 @@ using Molt.Engine.Schema;
 using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
 
 namespace Molt.Engine.Endpoints.Postgres.Replication;
@@ -73,7 +74,7 @@ internal sealed class PostgresChangeStream : IChangeStream
             PgOutputDecoder.Decoded decoded;
             try
             {
-                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                if (!await NextMessageAsync(enumerator).ConfigureAwait(false))
                 {
                     throw new TransientSourceException($"The source ended the replication stream of slot '{slotName}'.",
                         new IOException("START_REPLICATION completed."));
@@ -117,6 +118,23 @@ internal sealed class PostgresChangeStream : IChangeStream
             {
                 idle = true;
             }
+        }
+    }
+
+    /// <summary>
+    /// The next message of the replication protocol. When the connection breaks under a pending read, Npgsql 10 resets
+    /// the timeouts of a connector that is already gone as the read unwinds, and the lost connection surfaces as a
+    /// NullReferenceException from inside Npgsql instead of the IOException: only Npgsql's code runs here, so it means that.
+    /// </summary>
+    private async ValueTask<bool> NextMessageAsync(IAsyncEnumerator<PgOutputReplicationMessage> messages)
+    {
+        try
+        {
+            return await messages.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (NullReferenceException ex)
+        {
+            throw new TransientSourceException($"The connection reading the replication slot '{slotName}' was lost.", ex);
         }
     }
 

@@ -20,6 +20,12 @@ internal static class PostgresPublication
     public static string DefaultSlotName(string fetchId) => DefaultName(fetchId);
 
     /// <summary>
+    /// The slot and publication on a migration target that failback of a stream reads: moltfb_ and the FetchId, never a
+    /// forward stream's name (slot names are the whole server's, and a test or a small setup keeps both databases on one).
+    /// </summary>
+    public static string FailbackName(string fetchId) => PlainIdentifier("moltfb_" + fetchId);
+
+    /// <summary>
     /// Creates the publication for exactly <paramref name="tables"/>, or checks that an existing one of that name publishes
     /// exactly them with inserts, updates, deletes and truncates. Create it BEFORE the slot: pgoutput looks the publication
     /// up as of each decoded change, and a change older than the publication fails decoding ("publication does not exist").

@@ -1,0 +1,139 @@
+using System.Net.Sockets;
+
+namespace Molt.Testing;
+
+/// <summary>One proxied connection: a pump each way, and the two sockets it closes together.</summary>
+internal sealed class TcpFaultProxyConnection(Socket client, Socket server, TcpFaultProxyGate gate)
+{
+    private const int BufferSize = 64 * 1024;
+
+    private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int closed;
+
+    /// <summary>Completes once both sockets are closed.</summary>
+    public Task Completion => done.Task;
+
+    public void Start(CancellationToken ct) =>
+        _ = Task.WhenAll(PumpAsync(client, server, ct), PumpAsync(server, client, ct)).ContinueWith(_ => Close(reset: false), TaskScheduler.Default);
+
+    /// <summary>Closes both sides: with a FIN after a shutdown, or (<paramref name="reset"/>) with an RST.</summary>
+    public void Close(bool reset)
+    {
+        if (Interlocked.Exchange(ref closed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var socket in (Socket[])[client, server])
+        {
+            if (reset)
+            {
+                Abort(socket);
+            }
+            else
+            {
+                Shut(socket);
+            }
+        }
+
+        done.TrySetResult();
+    }
+
+    /// <summary>Linger 0: closing sends an RST instead of a FIN, and drops what was not sent.</summary>
+    public static void Abort(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Closed already: there is nothing left to reset.
+        }
+
+        socket.Dispose();
+    }
+
+    private static void Shut(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The peer is gone already.
+        }
+
+        socket.Dispose();
+    }
+
+    /// <summary>
+    /// Relays <paramref name="from"/> to <paramref name="to"/> until either ends. Each chunk waits at the gate before it is
+    /// written, so a stall holds bytes rather than losing them; an end of stream is passed on as a half-close, and an error
+    /// on either socket resets the whole connection, as a broken path would.
+    /// </summary>
+    private async Task PumpAsync(Socket from, Socket to, CancellationToken ct)
+    {
+        var buffer = new byte[BufferSize];
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None, ct).ConfigureAwait(false);
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                for (var sent = 0; sent < read;)
+                {
+                    sent += await to.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            Close(reset: true);
+        }
+    }
+}
+
+/// <summary>Open: bytes move. Closed: every pump waits before writing its next chunk, until opened again.</summary>
+internal sealed class TcpFaultProxyGate
+{
+    private readonly Lock sync = new();
+    private TaskCompletionSource opened = NewOpened();
+
+    public bool IsClosed => !opened.Task.IsCompleted;
+
+    public void Close()
+    {
+        lock (sync)
+        {
+            if (opened.Task.IsCompleted)
+            {
+                opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void Open()
+    {
+        lock (sync)
+        {
+            opened.TrySetResult();
+        }
+    }
+
+    public Task WaitAsync(CancellationToken ct) => opened.Task.IsCompleted ? Task.CompletedTask : opened.Task.WaitAsync(ct);
+
+    private static TaskCompletionSource NewOpened()
+    {
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        source.SetResult();
+        return source;
+    }
+}
