@@ -16,7 +16,6 @@ public sealed class BinlogClient : IAsyncDisposable
 
     private readonly BinlogClientOptions options;
     private ProtocolConnection? connection;
-    private TransactionTracker? tracker;
 
     public BinlogClient(BinlogClientOptions options)
     {
@@ -48,14 +47,10 @@ public sealed class BinlogClient : IAsyncDisposable
             throw new InvalidOperationException("A BinlogClient streams once; create another to stream again.");
         }
 
-        connection = await ProtocolConnection.OpenAsync(options.Connection, ct).ConfigureAwait(false);
-        var decoder = await PrepareAsync(connection, start, ct).ConfigureAwait(false);
-        tracker = new TransactionTracker(start, connection.IsMariaDb);
-        var retention = await RetentionSettingAsync(connection, ct).ConfigureAwait(false);
-        await connection.SendCommandAsync(DumpCommand(connection, start), ct).ConfigureAwait(false);
+        var (source, decoder, transactions, retention) = await ConnectWithinTimeoutAsync(start, ct).ConfigureAwait(false);
         while (true)
         {
-            var packet = await ReadWithinTimeoutAsync(connection, ct).ConfigureAwait(false);
+            var packet = await ReadWithinTimeoutAsync(source, ct).ConfigureAwait(false);
             if (ServerPackets.IsError(packet))
             {
                 throw StreamError(ServerPackets.ParseError(packet), start, retention);
@@ -78,7 +73,7 @@ public sealed class BinlogClient : IAsyncDisposable
 
             foreach (var e in decoder.Decode(packet.AsSpan(1)))
             {
-                e.Position = Position = tracker.Observe(e);
+                e.Position = Position = transactions.Observe(e);
                 yield return e;
             }
         }
@@ -136,6 +131,33 @@ public sealed class BinlogClient : IAsyncDisposable
 
         // With @slave_connect_state set, MariaDB ignores the file and position.
         return DumpCommands.BinlogDump(ServerId, start.File ?? "", start.File is null ? 4 : start.Position, flags);
+    }
+
+    /// <summary>
+    /// Connects, registers and asks for the dump, all within the connect timeout plus the dead-connection timeout: a server
+    /// that accepts a connection and then answers nothing (one shutting down or still starting) must not hold the
+    /// stream forever before the first heartbeat could tell.
+    /// </summary>
+    private async Task<(ProtocolConnection Source, EventDecoder Decoder, TransactionTracker Transactions, string Retention)> ConnectWithinTimeoutAsync(BinlogStart start, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var timeout = options.Connection.ConnectTimeout + options.EffectiveDeadConnectionTimeout;
+        deadline.CancelAfter(timeout);
+        try
+        {
+            connection = await ProtocolConnection.OpenAsync(options.Connection, deadline.Token).ConfigureAwait(false);
+            var decoder = await PrepareAsync(connection, start, deadline.Token).ConfigureAwait(false);
+            var transactions = new TransactionTracker(start, connection.IsMariaDb);
+            var retention = await RetentionSettingAsync(connection, deadline.Token).ConfigureAwait(false);
+            await connection.SendCommandAsync(DumpCommand(connection, start), deadline.Token).ConfigureAwait(false);
+            return (connection, decoder, transactions, retention);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new BinlogException(BinlogErrorIds.ConnectionTimedOut,
+                $"The source did not complete the connection and the dump request within {timeout.TotalSeconds:0.#} s: it accepted the connection but stopped answering.",
+                "Reconnect and resume from the last position.");
+        }
     }
 
     private async Task<byte[]> ReadWithinTimeoutAsync(ProtocolConnection source, CancellationToken ct)

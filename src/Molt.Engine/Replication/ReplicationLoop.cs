@@ -367,13 +367,16 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         {
             if (!stopRequested && await ReadStopRequestAsync(cancellationToken).ConfigureAwait(false) is { } request)
             {
-                stopRequested = true;
-                stopImmediately |= request.Immediately;
                 if (!request.Immediately)
                 {
                     var at = request.At ?? await loop.source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false);
                     stopAt = stopAt is null || at.CompareWith(stopAt) == PositionOrder.Before ? at : stopAt;
                 }
+
+                // Only once the position is known: a source that fails to tell its end (restarting) has the request read again
+                // after the stream starts again, where marking it first left the stream draining to nowhere for ever.
+                stopRequested = true;
+                stopImmediately |= request.Immediately;
 
                 loop.log.Information("Stop requested at {RequestedAt}: draining to {StopAt}", request.RequestedAt, stopImmediately ? "the next commit" : stopAt);
                 await PublishAsync(State, cancellationToken).ConfigureAwait(false);

@@ -85,9 +85,15 @@ internal static class MySqlConnections
         return connection.ServerVersion;
     }
 
-    public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken)
+    public static Task<MySqlConnection> OpenAsync(EndpointAddress address, CancellationToken cancellationToken) =>
+        OpenAsync(address, commandTimeoutSeconds: 0, cancellationToken);
+
+    /// <summary>A connection whose commands give up after <paramref name="commandTimeoutSeconds"/> (0: never, as bulk reads need).</summary>
+    public static async Task<MySqlConnection> OpenAsync(EndpointAddress address, int commandTimeoutSeconds, CancellationToken cancellationToken)
     {
-        var connection = new MySqlConnection(Builder(address).ConnectionString);
+        var builder = Builder(address);
+        builder.DefaultCommandTimeout = (uint)commandTimeoutSeconds;
+        var connection = new MySqlConnection(builder.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);

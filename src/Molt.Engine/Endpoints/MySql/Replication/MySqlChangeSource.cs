@@ -17,6 +17,13 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     /// <summary>How often an idle source sends a heartbeat: how soon an idle stream learns it is caught up.</summary>
     private static readonly TimeSpan HeartbeatPeriod = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The stream's own queries (settings, the current end, the catalog after a DDL statement) are small: a server that
+    /// accepted the connection and stopped answering (shutting down, starting up) must fail them, so the loop retries,
+    /// rather than hold the stream forever.
+    /// </summary>
+    private const int ControlCommandTimeoutSeconds = 30;
+
     private readonly SemaphoreSlim endLock = new(1, 1);
     private MySqlConnection? endConnection;
 
@@ -33,7 +40,15 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
         await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
         {
             mariaDb = MySqlConnections.IsMariaDb(connection.ServerVersion);
-            await RequireBinlogSettingsAsync(connection, plans, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RequireBinlogSettingsAsync(connection, plans, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MySqlException or IOException)
+            {
+                // A server that went away (or stopped answering) between connecting and the query: the loop starts again.
+                throw new TransientSourceException($"Reading the binlog settings of {address.Display} failed: {ex.Message}", ex);
+            }
         }
 
         var bySource = plans.ToDictionary(p => p.Source.Name);
@@ -114,7 +129,7 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     {
         try
         {
-            return await MySqlConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+            return await MySqlConnections.OpenAsync(address, ControlCommandTimeoutSeconds, cancellationToken).ConfigureAwait(false);
         }
         catch (MoltException ex) when (ex.Kind == MoltErrorKind.ConnectionFailed)
         {
@@ -125,7 +140,9 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     /// <summary>The table as the source's catalog reads it now, for a DDL statement met in the binlog; null when it is gone.</summary>
     private async Task<TableModel?> ReadCatalogTableAsync(TableName table, CancellationToken cancellationToken)
     {
-        var catalog = new MySqlCatalogReader(MySqlConnections.Builder(address).ConnectionString, address.Database);
+        var builder = MySqlConnections.Builder(address);
+        builder.DefaultCommandTimeout = ControlCommandTimeoutSeconds;
+        var catalog = new MySqlCatalogReader(builder.ConnectionString, address.Database);
         try
         {
             var tables = await catalog.ReadTablesAsync(new TableFilter([table.Schema], [table.Name]), cancellationToken).ConfigureAwait(false);
