@@ -96,11 +96,16 @@ internal static partial class DatabaseRegistry
     /// The applier and the stream control of a replication into <paramref name="address"/>; its target position anchors
     /// failback at a cutover where the database needs that (<see cref="ITargetPosition.AnchorAsync"/>).
     /// </summary>
-    public static async Task<ReplicationTarget> OpenReplicationTargetAsync(EndpointAddress address, Load.BulkLoadOptions options, ApplyBatchLimits limits,
-        CancellationToken cancellationToken)
+    /// <remarks>
+    /// Only a migration whose source failback can write into (<paramref name="source"/> has an applier) anchors it: for
+    /// a MySQL-family source there is nothing to fail back with yet, so no failback slot is made on the target.
+    /// </remarks>
+    public static async Task<ReplicationTarget> OpenReplicationTargetAsync(EndpointAddress address, EndpointAddress source, Load.BulkLoadOptions options,
+        ApplyBatchLimits limits, CancellationToken cancellationToken)
     {
         EnsureLoadTarget(address);
-        return await OpenApplierAsync(address, options, limits, anchorsFailback: true, cancellationToken).ConfigureAwait(false);
+        var failsBack = Databases[source.Kind] is { LoadTarget: not null, Replication.ApplySql: not null };
+        return await OpenApplierAsync(address, options, limits, anchorsFailback: failsBack, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ public sealed class ReplicationSession : IAsyncDisposable
         ReplicationSource? source = null;
         try
         {
-            target = await DatabaseRegistry.OpenReplicationTargetAsync(targetAddress, options.Load, options.Batch, cancellationToken).ConfigureAwait(false);
+            target = await DatabaseRegistry.OpenReplicationTargetAsync(targetAddress, sourceAddress, options.Load, options.Batch, cancellationToken).ConfigureAwait(false);
             // A Resume reads the slot the stream was started with, unless told otherwise.
             slot ??= options.FetchId is null ? null
                 : (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(fetchId, cancellationToken).ConfigureAwait(false)) is [var stream, ..] ? stream.Slot : null;
