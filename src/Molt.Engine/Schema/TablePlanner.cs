@@ -15,8 +15,7 @@ internal static class TablePlanner
         var columns = new List<TargetColumn>();
         var generated = new List<GeneratedColumn>();
         var errors = new List<MoltException>();
-        Func<string, string?> targetName = name => source.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) is { } found
-            ? names.Apply(found.Name) : null;
+        var targetName = TargetColumnNames(source, names);
         foreach (var column in source.Columns)
         {
             try
@@ -46,4 +45,11 @@ internal static class TablePlanner
                 string.Join(Environment.NewLine, errors.Select(e => e.Message)), string.Join(Environment.NewLine, errors.Select(e => e.Remedy))),
         };
     }
+
+    /// <summary>
+    /// A source column's target name by the name an expression uses for it (MySQL names are case-insensitive), or null
+    /// for a name the table has no column of: what translated expressions name columns by.
+    /// </summary>
+    public static Func<string, string?> TargetColumnNames(TableModel source, IdentifierCase names) =>
+        name => source.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) is { } found ? names.Apply(found.Name) : null;
 }

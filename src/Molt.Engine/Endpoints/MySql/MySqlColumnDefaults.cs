@@ -31,9 +31,7 @@ internal static partial class MySqlColumnDefaults
     /// <summary>The expression of an ON UPDATE clause (MySQL allows only CURRENT_TIMESTAMP), or null.</summary>
     public static string? OnUpdate(string extra) => OnUpdateClause().Match(extra) is { Success: true } match ? match.Groups[1].Value : null;
 
-    /// <summary>True for CURRENT_TIMESTAMP and its synonyms, with or without a precision.</summary>
-    public static bool IsCurrentTimestamp(string expression) => CurrentTimestamp().IsMatch(expression);
-
+    /// <summary>CURRENT_TIMESTAMP and its synonyms, with or without a precision (MySQL 8 does not mark it DEFAULT_GENERATED before 8.0.13).</summary>
     [GeneratedRegex(@"^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$", RegexOptions.IgnoreCase)]
     private static partial Regex CurrentTimestamp();
 

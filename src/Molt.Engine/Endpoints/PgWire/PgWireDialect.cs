@@ -302,9 +302,7 @@ internal abstract class PgWireDialect : ITargetDialect
             : new(description, null, $"its MySQL expression ({check.Expression}) is not translated because {translated.Reason}; recreate it in PostgreSQL's SQL");
     }
 
-    /// <summary>A source column's target name, for translating expressions over the table's columns; null for a name the table lacks.</summary>
-    protected static Func<string, string?> SourceColumn(TablePlan plan) =>
-        name => plan.Source.Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) is { } column ? plan.TargetColumn(column.Name) : null;
+    private static Func<string, string?> SourceColumn(TablePlan plan) => TablePlanner.TargetColumnNames(plan.Source, plan.Names);
 
     private static string CheckClause(string expression) =>
         expression.StartsWith("CHECK", StringComparison.OrdinalIgnoreCase) ? expression : $"CHECK ({expression})";
