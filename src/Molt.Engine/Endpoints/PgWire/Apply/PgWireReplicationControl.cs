@@ -107,9 +107,12 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
     /// </summary>
     public async Task<IReadOnlyList<ReplicationStatus>> ReadStatusesAsync(string? fetchId, CancellationToken cancellationToken)
     {
+        // Streams before checkpoints: a stream's checkpoint is written before its status, so a stream read as stopped is
+        // paired with its final checkpoint, never with the one before (which would under-count its changes).
+        var streams = await state.ReadStreamsAsync(null, cancellationToken).ConfigureAwait(false);
         var checkpoints = (await state.ReadCheckpointsAsync(null, cancellationToken).ConfigureAwait(false)).ToDictionary(c => c.FetchId);
         var statuses = new List<ReplicationStatus>();
-        foreach (var stream in await state.ReadStreamsAsync(null, cancellationToken).ConfigureAwait(false))
+        foreach (var stream in streams)
         {
             var (id, streamDirection) = ParseKey(stream.FetchId);
             if (fetchId is not null && id != fetchId)
@@ -192,6 +195,14 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
 
     public async Task PublishAsync(ReplicationStatus status, CancellationToken cancellationToken)
     {
+        if (direction == ReplicationDirection.Failback && status.Checkpoint is { } checkpoint)
+        {
+            // Failback's checkpoint is written on the original source with its changes; status readers look here. Before
+            // the status, so that a reader who sees the stream stopped also sees what it applied.
+            await state.WriteCheckpointCopyAsync(new CheckpointRow(Key(status.FetchId), checkpoint.Position.Notation, checkpoint.Position.ToString(),
+                checkpoint.SourceCommittedAt, checkpoint.Transactions, checkpoint.Inserts, checkpoint.Updates, checkpoint.Deletes), cancellationToken).ConfigureAwait(false);
+        }
+
         await state.WriteStreamAsync(new StreamRow(Key(status.FetchId), status.State.ToString())
         {
             Slot = status.Slot,
@@ -208,12 +219,6 @@ internal sealed class PgWireReplicationControl(NpgsqlDataSource target, RunLease
             Error = status.Error,
             FailbackSlot = status.FailbackSlot,
         }, cancellationToken).ConfigureAwait(false);
-        if (direction == ReplicationDirection.Failback && status.Checkpoint is { } checkpoint)
-        {
-            // Failback's checkpoint is written on the original source with its changes; status readers look here.
-            await state.WriteCheckpointCopyAsync(new CheckpointRow(Key(status.FetchId), checkpoint.Position.Notation, checkpoint.Position.ToString(),
-                checkpoint.SourceCommittedAt, checkpoint.Transactions, checkpoint.Inserts, checkpoint.Updates, checkpoint.Deletes), cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private static string Name(ReplicationDirection direction) => direction == ReplicationDirection.Failback ? "Failback" : "Replication";
