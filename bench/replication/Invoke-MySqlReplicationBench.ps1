@@ -22,7 +22,8 @@ one INSERT of the same id: 4 row changes, against -Tables tables of -TableSize r
     sysbench --events, the source's @@gtid_binlog_pos G read; then each started alone in turn (the order alternates
     between rounds) and timed until it has applied G (Molt: its checkpoint's SourcePosition, what
     Get-MoltReplicationStatus reports; replica: @@gtid_slave_pos). The backlog's row changes are the ones Molt's
-    checkpoint counted applying it.
+    checkpoint counted applying it. While Molt catches up, its target session's state is sampled (executing, and on
+    what it waits; idle in its transaction, waiting for Molt; or no transaction open).
 (c) Molt's peak RSS (VmHWM) of each catch-up process, for the two backlog sizes.
 At the end Molt's copy is compared with the source by Compare-MoltData and the replica's by a CRC32 sum of every row.
 
@@ -149,15 +150,23 @@ function Measure-CatchUp([string] $Peer, [string] $Gtid) {
         Start-Replica
         $position = { Assert-ReplicaHealthy; Get-ReplicaGtid }
     }
+    # Where Molt's time goes: its target session executing (and on what it waits), idle inside its transaction (waiting
+    # for Molt), or no transaction open (Molt reading and decoding the binlog, or starting up).
+    $states = @{}
     while ($true) {
         $at = & $position
+        if ($Peer -eq 'Molt' -and $null -ne $first) {
+            $state = [string] (Get-TestScalar $pg $moltDb $targetSessionState)
+            $states[$state] = 1 + $(if ($states.ContainsKey($state)) { $states[$state] } else { 0 })
+        }
         if ($null -eq $first -and $at -and $at -ne $before.Position) { $first = $clock.Elapsed.TotalSeconds }
         if (Test-GtidReached $at $Gtid) { break }
         if ($clock.Elapsed.TotalMinutes -gt 30) { throw "$Peer did not catch up within 30 minutes." }
         Start-Sleep -Milliseconds 100
     }
     $seconds = $clock.Elapsed.TotalSeconds
-    $result = [pscustomobject]@{ Peer = $Peer; Seconds = $seconds; FirstApplied = $first; Peak = $null; Cpu = $null; Applied = $null }
+    $result = [pscustomobject]@{ Peer = $Peer; Seconds = $seconds; FirstApplied = $first; Peak = $null; Cpu = $null; Applied = $null
+        States = ($states.GetEnumerator() | Sort-Object Value -Descending | ForEach-Object { "$($_.Key) $($_.Value)x" }) -join ', ' }
     if ($Peer -eq 'Molt') {
         $result.Applied = (Get-MoltCheckpoint).Changes - $before.Changes
         $stopped = Stop-MoltBench $run
@@ -167,6 +176,9 @@ function Measure-CatchUp([string] $Peer, [string] $Gtid) {
     else { Stop-Replica }
     $result
 }
+
+$targetSessionState = "SELECT coalesce(string_agg(state || coalesce(' on ' || wait_event, ''), ','), 'no transaction') FROM pg_stat_activity " +
+    "WHERE datname = '$moltDb' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND (backend_xid IS NOT NULL OR state = 'active')"
 
 # One CRC32 sum over every row of a sysbench table: equal on two MariaDB servers when their rows are.
 function Get-TableDigest($Server, [string] $Table) {
@@ -297,7 +309,7 @@ end
             $result | Add-Member Rate ($changes / $result.Seconds)
             Write-Step ("{0}: {1} changes up to {2} in {3:F1} s = {4:N0} changes/s (first commit applied after {5:F1} s; load average before {6}){7}" -f $result.Peer, $changes,
                 $gtid, $result.Seconds, $result.Rate, $result.FirstApplied, $result.Load,
-                $(if ($result.Peak) { ", VmHWM {0:F0} MB, process CPU {1:F1} s" -f ($result.Peak / 1MB), $result.Cpu } else { '' }))
+                $(if ($result.Peak) { ", VmHWM {0:F0} MB, process CPU {1:F1} s; target session after the first commit: {2}" -f ($result.Peak / 1MB), $result.Cpu, $result.States } else { '' }))
         }
         $runs += $results
     }
@@ -317,8 +329,10 @@ end
     foreach ($group in $runs | Group-Object Backlog) {
         $m = $group.Group | Where-Object Peer -EQ 'Molt'
         $r = $group.Group | Where-Object Peer -EQ 'Replica'
-        Write-Host ('| {0:N0} | {1:N0} | {2:F1} ({3:F1}) | {4:N0} ({5:N0}) | {6:F0} MB | {7:F1} s | {8:F1} | {9:N0} | {10:F2}x | {11} / {12} |' -f [int] $group.Name, $m.Changes, $m.Seconds,
-            $m.FirstApplied, $m.Rate, ($m.Changes / ($m.Seconds - $m.FirstApplied)), ($m.Peak / 1MB), $m.Cpu, $r.Seconds, $r.Rate, ($m.Rate / $r.Rate),
+        # A backlog applied in one batch has no time after its first commit to divide by.
+        $afterFirst = if ($m.Seconds - $m.FirstApplied -ge 0.5) { '{0:N0}' -f ($m.Changes / ($m.Seconds - $m.FirstApplied)) } else { '-' }
+        Write-Host ('| {0:N0} | {1:N0} | {2:F1} ({3:F1}) | {4:N0} ({5}) | {6:F0} MB | {7:F1} s | {8:F1} | {9:N0} | {10:F2}x | {11} / {12} |' -f [int] $group.Name, $m.Changes, $m.Seconds,
+            $m.FirstApplied, $m.Rate, $afterFirst, ($m.Peak / 1MB), $m.Cpu, $r.Seconds, $r.Rate, ($m.Rate / $r.Rate),
             ($m.Load -split ' ')[0], ($r.Load -split ' ')[0])
     }
     Write-Host ''
