@@ -272,7 +272,8 @@ end
     $tps = [regex]::Match($steadyOut, 'transactions:\s+\d+\s+\(([\d.]+) per sec').Groups[1].Value
     $steady = foreach ($peer in 'Molt', 'Replica') {
         $summary = Get-LagSummary $peer ([double[]] $lag[$peer])
-        $reported = Get-LagSummary $peer ([double[]] $lag["${peer}Reported"])
+        # A peer that never said how far behind it was (no status yet, a stopped replica thread) has no self-reported figure.
+        $reported = if ($lag["${peer}Reported"].Count) { Get-LagSummary $peer ([double[]] $lag["${peer}Reported"]) } else { [pscustomobject]@{ P50 = [double]::NaN; P99 = [double]::NaN; Samples = 0 } }
         $summary | Add-Member ReportedP50 $reported.P50
         $summary | Add-Member ReportedP99 $reported.P99
         $summary | Add-Member ReportedSamples $reported.Samples
