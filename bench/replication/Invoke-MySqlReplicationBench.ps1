@@ -24,6 +24,9 @@ one INSERT of the same id: 4 row changes, against -Tables tables of -TableSize r
     Get-MoltReplicationStatus reports; replica: @@gtid_slave_pos). The backlog's row changes are the ones Molt's
     checkpoint counted applying it. While Molt catches up, its target session's state is sampled (executing, and on
     what it waits; idle in its transaction, waiting for Molt; or no transaction open).
+    Each catch-up also records the CPU time spent: Molt's process (whole, and after its first commit) and its PostgreSQL
+    server's, or the replica's mariadbd; and the source's (its binlog dump), from /proc, ended backends included. On a
+    machine shared with other work, changes per CPU second say more than changes per second.
 (c) Molt's peak RSS (VmHWM) of each catch-up process, for the two backlog sizes.
 At the end Molt's copy is compared with the source by Compare-MoltData and the replica's by a CRC32 sum of every row.
 
@@ -66,27 +69,43 @@ function Start-Sysbench([string] $Test, [string[]] $Arguments) {
             "--table-size=$TableSize", "--threads=$Threads") + $Arguments)
 }
 
-function Get-MariaDbRow($Server, [string] $Sql) {
-    $connection = [MySqlConnector.MySqlConnection]::new($Server.ConnectionString(''))
+<#
+One open connection per copy for the probes, which run every 100-200 ms: a connection per probe would cost the server a
+backend each time (PostgreSQL: a fork and a SCRAM exchange) and charge the bench's own polling to the peer's CPU.
+#>
+function Open-Probe($Server, [string] $Database) {
+    $connection = if ($Server -is [Molt.Testing.PostgresServer]) { [Npgsql.NpgsqlConnection]::new($Server.ConnectionString($Database)) }
+    else { [MySqlConnector.MySqlConnection]::new($Server.ConnectionString($Database)) }
+    $connection.Open()
+    $script:probes += $connection
+    $connection
+}
+
+# The first row as name to value, or $null.
+function Get-ProbeRow($Connection, [string] $Sql) {
+    $command = $Connection.CreateCommand()
     try {
-        $connection.Open()
-        $command = $connection.CreateCommand()
         $command.CommandText = $Sql
         $reader = $command.ExecuteReader()
         try {
             if (-not $reader.Read()) { return $null }
-            $row = @{}
+            $row = [ordered]@{}
             for ($i = 0; $i -lt $reader.FieldCount; $i++) { $row[$reader.GetName($i)] = $reader.GetValue($i) }
             $row
         }
         finally { $reader.Dispose() }
     }
-    finally { $connection.Dispose() }
+    finally { $command.Dispose() }
+}
+
+function Get-ProbeScalar($Connection, [string] $Sql) {
+    $row = Get-ProbeRow $Connection $Sql
+    if ($null -ne $row) { @($row.Values)[0] }
 }
 
 # The replica's SQL or IO thread stopped on an error would otherwise look like a replica that never catches up.
 function Assert-ReplicaHealthy {
-    $status = Get-MariaDbRow $replica 'SHOW SLAVE STATUS'
+    $status = Get-ProbeRow $replicaProbe 'SHOW SLAVE STATUS'
     if ($status -and ($status.Last_SQL_Errno -ne 0 -or $status.Last_IO_Errno -ne 0)) {
         throw "The replica stopped on an error: SQL $($status.Last_SQL_Errno) $($status.Last_SQL_Error); IO $($status.Last_IO_Errno) $($status.Last_IO_Error)"
     }
@@ -94,10 +113,10 @@ function Assert-ReplicaHealthy {
 
 function Get-SourceGtid { [string] (Get-TestScalar $source '' 'SELECT @@gtid_binlog_pos') }
 
-function Get-ReplicaGtid { [string] (Get-TestScalar $replica '' 'SELECT @@gtid_slave_pos') }
+function Get-ReplicaGtid { [string] (Get-ProbeScalar $replicaProbe 'SELECT @@gtid_slave_pos') }
 
 function Get-MoltCheckpoint {
-    $row = Get-TestScalar $pg $moltDb "SELECT concat_ws(' ', position, inserts + updates + deletes) FROM _molt.replication_checkpoints WHERE fetch_id = '$fetchId'"
+    $row = Get-ProbeScalar $pgProbe "SELECT concat_ws(' ', position, inserts + updates + deletes) FROM _molt.replication_checkpoints WHERE fetch_id = '$fetchId'"
     if (-not $row) { return [pscustomobject]@{ Position = ''; Changes = 0L } }
     $position, $changes = ([string] $row) -split ' '
     [pscustomobject]@{ Position = $position; Changes = [long] $changes }
@@ -138,8 +157,13 @@ function Wait-BothReached([string] $Gtid, [string] $What) {
 }
 
 function Measure-CatchUp([string] $Peer, [string] $Gtid) {
+    # The CPU each side spends: Molt and its PostgreSQL, or the replica's mariadbd; and the source's (its binlog dump).
+    $server = if ($Peer -eq 'Molt') { $pg } else { $replica }
+    $serverCpuBefore = Get-ProcessTreeCpuSeconds $server.ProcessId
+    $sourceCpuBefore = Get-ProcessTreeCpuSeconds $source.ProcessId
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $first = $null
+    $cpuAtFirst = $null
     if ($Peer -eq 'Molt') {
         $before = Get-MoltCheckpoint
         $run = Start-MoltBench Resume
@@ -156,10 +180,13 @@ function Measure-CatchUp([string] $Peer, [string] $Gtid) {
     while ($true) {
         $at = & $position
         if ($Peer -eq 'Molt' -and $null -ne $first) {
-            $state = [string] (Get-TestScalar $pg $moltDb $targetSessionState)
+            $state = [string] (Get-ProbeScalar $pgProbe $targetSessionState)
             $states[$state] = 1 + $(if ($states.ContainsKey($state)) { $states[$state] } else { 0 })
         }
-        if ($null -eq $first -and $at -and $at -ne $before.Position) { $first = $clock.Elapsed.TotalSeconds }
+        if ($null -eq $first -and $at -and $at -ne $before.Position) {
+            $first = $clock.Elapsed.TotalSeconds
+            if ($Peer -eq 'Molt') { $cpuAtFirst = Get-CpuSeconds $run.Process.Id }
+        }
         if (Test-GtidReached $at $Gtid) { break }
         if ($clock.Elapsed.TotalMinutes -gt 30) { throw "$Peer did not catch up within 30 minutes." }
         Start-Sleep -Milliseconds 100
@@ -170,10 +197,17 @@ function Measure-CatchUp([string] $Peer, [string] $Gtid) {
     if ($Peer -eq 'Molt') {
         $result.Applied = (Get-MoltCheckpoint).Changes - $before.Changes
         $stopped = Stop-MoltBench $run
+        # -Verbose shows the catch-up's timeline: Molt's statuses, one a second.
+        Write-Verbose (($run.Out.Result -split "`n" | Where-Object { $_ -like 'STATUS *' }) -join "`n")
         $result.Peak = $stopped.Peak
         $result.Cpu = $stopped.Cpu
+        $result | Add-Member CpuAfterFirst ($stopped.Cpu - $cpuAtFirst)
     }
     else { Stop-Replica }
+    # Molt's target backends have ended and been waited for by now, or soon: their time moves to the postmaster's cutime.
+    Start-Sleep -Milliseconds 500
+    $result | Add-Member ServerCpu ((Get-ProcessTreeCpuSeconds $server.ProcessId) - $serverCpuBefore)
+    $result | Add-Member SourceCpu ((Get-ProcessTreeCpuSeconds $source.ProcessId) - $sourceCpuBefore)
     $result
 }
 
@@ -186,6 +220,7 @@ function Get-TableDigest($Server, [string] $Table) {
 }
 
 $script:moltProcesses = @()
+$script:probes = @()
 $servers = @()
 $temporary = @()
 $runs = @()
@@ -197,11 +232,14 @@ try {
     $servers += $replica
     $pg = Start-TestPostgres -Settings @{ max_wal_size = '4GB'; autovacuum = 'off' }
     $servers += $pg
-    Add-Type -LiteralPath (Join-Path ([IO.Path]::GetDirectoryName([Molt.Testing.MariaDbServer].Assembly.Location)) 'MySqlConnector.dll')
+    $drivers = [IO.Path]::GetDirectoryName([Molt.Testing.MariaDbServer].Assembly.Location)
+    Add-Type -LiteralPath (Join-Path $drivers 'MySqlConnector.dll'), (Join-Path $drivers 'Npgsql.dll')
     $credential = Get-TestAdminCredential $pg
     New-TestDatabase $source $sourceDb
     New-TestDatabase $pg $moltDb
     $sourceUri = Get-TestUri $source $sourceDb
+    $pgProbe = Open-Probe $pg $moltDb
+    $replicaProbe = Open-Probe $replica ''
     $moltUri = Get-TestUri $pg $moltDb
 
     $sysbenchConfig = Join-Path ([IO.Path]::GetTempPath()) "molt-bench-sysbench-$PID.cfg"
@@ -250,18 +288,18 @@ end
         "--mysql-port=$($source.Port)", "--mysql-user=$($source.AdminUser)", "--mysql-db=$sourceDb", '--threads=1', '--rate=20', "--time=$SteadySeconds", 'run')
     $lag = @{}
     foreach ($series in 'Molt', 'Replica', 'MoltReported', 'ReplicaReported') { $lag[$series] = [Collections.Generic.List[double]]::new() }
-    $pgProbe = 'SELECT ((extract(epoch FROM clock_timestamp()) * 1000000 - "at_us") / 1000000)::float8 FROM "bench_heartbeat" WHERE "id" = 1'
-    $mariaProbe = 'SELECT (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) - at_us) / 1000000 FROM bench_heartbeat WHERE id = 1'
+    $pgLag = 'SELECT ((extract(epoch FROM clock_timestamp()) * 1000000 - "at_us") / 1000000)::float8 FROM "bench_heartbeat" WHERE "id" = 1'
+    $mariaLag = "SELECT (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED) - at_us) / 1000000 FROM ``$sourceDb``.bench_heartbeat WHERE id = 1"
     Start-Sleep -Seconds 2
     $moltCpuBefore = Get-CpuSeconds $molt.Process.Id
     $sample = 0
     while (-not $bench.Process.HasExited) {
-        $lag.Molt.Add([double] (Get-TestScalar $pg $moltDb $pgProbe))
-        $lag.Replica.Add([double] (Get-TestScalar $replica $sourceDb $mariaProbe))
+        $lag.Molt.Add([double] (Get-ProbeScalar $pgProbe $pgLag))
+        $lag.Replica.Add([double] (Get-ProbeScalar $replicaProbe $mariaLag))
         if (($sample++ % 5) -eq 0) {
             $status = Get-MoltReplicationStatus -Target $moltUri -TargetCredential $credential -FetchId $fetchId
             if ($null -ne $status.LagSeconds) { $lag.MoltReported.Add([double] $status.LagSeconds) }
-            $slave = Get-MariaDbRow $replica 'SHOW SLAVE STATUS'
+            $slave = Get-ProbeRow $replicaProbe 'SHOW SLAVE STATUS'
             if ($slave.Seconds_Behind_Master -isnot [DBNull]) { $lag.ReplicaReported.Add([double] $slave.Seconds_Behind_Master) }
         }
         Start-Sleep -Milliseconds 200
@@ -311,6 +349,7 @@ end
             Write-Step ("{0}: {1} changes up to {2} in {3:F1} s = {4:N0} changes/s (first commit applied after {5:F1} s; load average before {6}){7}" -f $result.Peer, $changes,
                 $gtid, $result.Seconds, $result.Rate, $result.FirstApplied, $result.Load,
                 $(if ($result.Peak) { ", VmHWM {0:F0} MB, process CPU {1:F1} s; target session after the first commit: {2}" -f ($result.Peak / 1MB), $result.Cpu, $result.States } else { '' }))
+            Write-Step ("{0}: CPU of its server {1:F1} s, of the source {2:F1} s" -f $result.Peer, $result.ServerCpu, $result.SourceCpu)
         }
         $runs += $results
     }
@@ -325,16 +364,26 @@ end
     Write-Step "both copies equal the source (Compare-MoltData: $($comparison.Count) tables Equal; replica: row count and CRC32 sum of every sysbench table); load average $(Get-LoadAverage)"
 
     Write-Host ''
-    Write-Host '| backlog (sysbench transactions) | row changes | Molt s (first commit at) | Molt changes/s (after its first commit) | Molt peak RSS | Molt CPU | replica s | replica changes/s | Molt / replica | load average before Molt / replica |'
-    Write-Host '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+    Write-Host '| backlog (sysbench transactions) | row changes | Molt s (first commit at) | Molt changes/s (after its first commit) | Molt peak RSS | replica s | replica changes/s | Molt / replica | load average before Molt / replica |'
+    Write-Host '|---:|---:|---:|---:|---:|---:|---:|---:|---|'
     foreach ($group in $runs | Group-Object Backlog) {
         $m = $group.Group | Where-Object Peer -EQ 'Molt'
         $r = $group.Group | Where-Object Peer -EQ 'Replica'
         # A backlog applied in one batch has no time after its first commit to divide by.
         $afterFirst = if ($m.Seconds - $m.FirstApplied -ge 0.5) { '{0:N0}' -f ($m.Changes / ($m.Seconds - $m.FirstApplied)) } else { '-' }
-        Write-Host ('| {0:N0} | {1:N0} | {2:F1} ({3:F1}) | {4:N0} ({5}) | {6:F0} MB | {7:F1} s | {8:F1} | {9:N0} | {10:F2}x | {11} / {12} |' -f [int] $group.Name, $m.Changes, $m.Seconds,
-            $m.FirstApplied, $m.Rate, $afterFirst, ($m.Peak / 1MB), $m.Cpu, $r.Seconds, $r.Rate, ($m.Rate / $r.Rate),
+        Write-Host ('| {0:N0} | {1:N0} | {2:F1} ({3:F1}) | {4:N0} ({5}) | {6:F0} MB | {7:F1} | {8:N0} | {9:F2}x | {10} / {11} |' -f [int] $group.Name, $m.Changes, $m.Seconds,
+            $m.FirstApplied, $m.Rate, $afterFirst, ($m.Peak / 1MB), $r.Seconds, $r.Rate, ($m.Rate / $r.Rate),
             ($m.Load -split ' ')[0], ($r.Load -split ' ')[0])
+    }
+    # On a machine this shared, wall time is mostly the scheduler's share; CPU per change says what each side costs.
+    Write-Host ''
+    Write-Host '| backlog (sysbench transactions) | Molt process CPU (after its first commit) | its PostgreSQL CPU | Molt + PostgreSQL changes per CPU s | replica mariadbd CPU | replica changes per CPU s | source CPU during Molt / replica |'
+    Write-Host '|---:|---:|---:|---:|---:|---:|---:|'
+    foreach ($group in $runs | Group-Object Backlog) {
+        $m = $group.Group | Where-Object Peer -EQ 'Molt'
+        $r = $group.Group | Where-Object Peer -EQ 'Replica'
+        Write-Host ('| {0:N0} | {1:F1} s ({2:F1} s) | {3:F1} s | {4:N0} | {5:F1} s | {6:N0} | {7:F1} s / {8:F1} s |' -f [int] $group.Name, $m.Cpu, $m.CpuAfterFirst, $m.ServerCpu,
+            ($m.Changes / ($m.Cpu + $m.ServerCpu)), $r.ServerCpu, ($r.Changes / [Math]::Max(0.01, $r.ServerCpu)), $m.SourceCpu, $r.SourceCpu)
     }
     Write-Host ''
     Write-Host "| steady, sysbench --rate=$Rate ($tps tps, 4 row changes each) | samples | heartbeat lag p50 | p99 | max | self-reported lag p50 | p99 |"
@@ -346,6 +395,7 @@ end
 }
 finally {
     foreach ($p in $script:moltProcesses) { if (-not $p.HasExited) { $p.Kill($true) } }
+    foreach ($c in $script:probes) { $c.Dispose() }
     foreach ($s in $servers) { $s.Dispose() }
     foreach ($f in $temporary) { if (Test-Path -LiteralPath $f) { Remove-Item -LiteralPath $f } }
 }

@@ -58,7 +58,7 @@ Remove-Item Env:MOLT_BENCH_SOURCE_PASSWORD, Env:MOLT_BENCH_TARGET_PASSWORD
 $common = @{ SourceCredential = $sourceCredential; TargetCredential = $targetCredential; FetchId = $args[3]; StatusInterval = '00:00:01'; WarningAction = 'SilentlyContinue' }
 $run = if ($args[0] -eq 'Start') { { Start-MoltReplication $args[1] $args[2] @common -TableHandling DropAndRecreate -Confirm:$false } }
        else { { Resume-MoltReplication $args[1] $args[2] @common } }
-& $run @args | ForEach-Object { if ($_ -is [Molt.ReplicationStatus]) { "STATUS $($_.State) $($_.SourcePosition) $($_.Changes) $($_.LagSeconds)" } }
+& $run @args | ForEach-Object { if ($_ -is [Molt.ReplicationStatus]) { "STATUS $([DateTime]::UtcNow.ToString('HH:mm:ss.fff')) $($_.State) $($_.SourcePosition) $($_.Changes) $($_.LagSeconds)" } }
 (Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'VmHWM:*' }) -replace '\s+', ' '
 "CPU $((Get-Process -Id $PID).TotalProcessorTime.TotalSeconds)"
 '@
@@ -103,6 +103,36 @@ function Get-CpuSeconds([int] $ProcessId) {
     $stat = Get-Content -Raw "/proc/$ProcessId/stat"
     $fields = $stat.Substring($stat.LastIndexOf(')') + 2) -split ' '
     ([long] $fields[11] + [long] $fields[12]) / 100.0
+}
+
+<#
+CPU seconds of a process and all its descendants: their own time and that of their children already ended and waited
+for (cutime, cstime), so a server's backends that have exited still count.
+#>
+function Get-ProcessTreeCpuSeconds([int] $ProcessId) {
+    $children = @{}
+    $ticks = @{}
+    foreach ($folder in [IO.Directory]::EnumerateDirectories('/proc')) {
+        $name = [IO.Path]::GetFileName($folder)
+        if ($name -notmatch '^\d+$') { continue }
+        # A process may end between listing and reading.
+        try { $stat = [IO.File]::ReadAllText("$folder/stat") } catch { continue }
+        $fields = $stat.Substring($stat.LastIndexOf(')') + 2) -split ' '
+        $id = [int] $name
+        $ticks[$id] = [long] $fields[11] + [long] $fields[12] + [long] $fields[13] + [long] $fields[14]
+        $parent = [int] $fields[1]
+        if (-not $children.ContainsKey($parent)) { $children[$parent] = [Collections.Generic.List[int]]::new() }
+        $children[$parent].Add($id)
+    }
+    $total = 0L
+    $pending = [Collections.Generic.Stack[int]]::new()
+    $pending.Push($ProcessId)
+    while ($pending.Count) {
+        $id = $pending.Pop()
+        if ($ticks.ContainsKey($id)) { $total += $ticks[$id] }
+        if ($children.ContainsKey($id)) { foreach ($child in $children[$id]) { $pending.Push($child) } }
+    }
+    $total / 100.0
 }
 
 function Get-Percentile([double[]] $Values, [double] $P) {
