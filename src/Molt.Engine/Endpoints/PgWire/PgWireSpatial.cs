@@ -12,7 +12,7 @@ namespace Molt.Engine.Endpoints.PgWire;
 internal static class PgWireSpatial
 {
     /// <summary>The name of a geometry column's subtype for a MySQL spatial DATA_TYPE; null for any other type.</summary>
-    public static string? Subtype(string mySqlType) => mySqlType.ToLowerInvariant() switch
+    private static string? Subtype(string mySqlType) => mySqlType.ToLowerInvariant() switch
     {
         "geometry" => "Geometry",
         "point" => "Point",

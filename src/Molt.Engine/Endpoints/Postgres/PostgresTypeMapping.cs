@@ -11,7 +11,7 @@ namespace Molt.Engine.Endpoints.Postgres;
 internal static class PostgresTypeMapping
 {
     /// <summary>The note of a spatial column kept as bytea because the target has no PostGIS; the plan reports it.</summary>
-    public const string WithoutPostGisNote =
+    private const string WithoutPostGisNote =
         "the target has no PostGIS: kept as EWKB with its SRID in bytea (ST_GeomFromEWKB reads it once PostGIS is installed)";
 
     public static TargetType Map(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides, bool hasPostGis)
