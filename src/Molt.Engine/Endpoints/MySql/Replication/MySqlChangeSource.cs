@@ -24,6 +24,13 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     /// </summary>
     private const int ControlCommandTimeoutSeconds = 30;
 
+    /// <summary>
+    /// The loop waits for the current end (for a status, or a stop's position) and reads no binlog meanwhile: a source
+    /// gone silent must not hold it longer than this, or the binlog's dead-connection timeout could not notice the silence
+    /// until the network came back.
+    /// </summary>
+    private static readonly TimeSpan EndReadTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim endLock = new(1, 1);
     private MySqlConnection? endConnection;
 
@@ -72,20 +79,33 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     public async Task<SourcePosition> ReadCurrentEndAsync(CancellationToken cancellationToken)
     {
         await endLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(EndReadTimeout);
         try
         {
-            endConnection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (endConnection is { State: not System.Data.ConnectionState.Open })
+            {
+                // Broken by a lost connection the last query did not see fail: a new one is opened.
+                await CloseEndConnectionAsync().ConfigureAwait(false);
+            }
+
+            endConnection ??= await OpenAsync(bounded.Token).ConfigureAwait(false);
             var mariaDb = MySqlConnections.IsMariaDb(endConnection.ServerVersion);
-            var coordinates = await ReadCoordinatesAsync(endConnection, cancellationToken).ConfigureAwait(false);
+            var coordinates = await ReadCoordinatesAsync(endConnection, bounded.Token).ConfigureAwait(false);
             await using var command = new MySqlCommand(mariaDb ? "SELECT @@global.gtid_binlog_pos" : "SELECT @@global.gtid_executed", endConnection);
-            var gtids = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? "";
+            var gtids = Convert.ToString(await command.ExecuteScalarAsync(bounded.Token).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? "";
             return MySqlPositions.Of(new BinlogStreamPosition(coordinates?.File ?? "", coordinates?.Position ?? 0, gtids, null), mariaDb);
         }
-        catch (Exception ex) when (ex is MySqlException or IOException)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // A broken connection is opened again on the next call.
-            await endConnection!.DisposeAsync().ConfigureAwait(false);
-            endConnection = null;
+            await CloseEndConnectionAsync().ConfigureAwait(false);
+            throw new TransientSourceException(
+                $"Reading the current binlog position of {address.Display} failed: the source did not answer within {EndReadTimeout.TotalSeconds:0} s.", ex);
+        }
+        catch (Exception ex) when (ex is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            // A lost connection fails as any of these (MySqlConnector passes a reset socket's error on as it is); it is opened again on the next call.
+            await CloseEndConnectionAsync().ConfigureAwait(false);
             throw new TransientSourceException($"Reading the current binlog position of {address.Display} failed: {ex.Message}", ex);
         }
         finally
@@ -123,6 +143,15 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
             // caching_sha2_password over plain TCP, as the load's connections allow it.
             AllowPublicKeyRetrieval = true,
         };
+    }
+
+    private async Task CloseEndConnectionAsync()
+    {
+        if (endConnection is not null)
+        {
+            await endConnection.DisposeAsync().ConfigureAwait(false);
+            endConnection = null;
+        }
     }
 
     private async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
