@@ -65,6 +65,25 @@ public sealed class MySqlReplicationProxyFaultTests(MySqlReplicationFixture fixt
     }
 
     [Fact]
+    public async Task A_binlog_connection_lost_on_molts_side_only_is_replaced_while_the_source_still_holds_the_old_dump_and_nothing_is_lost_or_applied_twice()
+    {
+        // A NAT or load balancer that forgot the connection: the source's dump thread lives on until its own write
+        // timeout, still registered as a replica; the new connection must register beside it and stream from the checkpoint.
+        await using var run = await MySqlFaultRun.CreateAsync(fixture, "mdrop", output);
+        var stopped = await run.StreamAsync(async ct =>
+        {
+            await run.WaitForAppliedAsync(ct);
+            var retries = run.Log.Logged(SourceRetry);
+            Assert.True(run.SourceProxy.DropClientSides() > 0, "The drop found no source connection.");
+            await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(run.Log.Logged(SourceRetry) > retries));
+            await run.WaitForAppliedAsync(ct);
+        });
+
+        await run.AssertEqualAsync(stopped);
+        run.Log.AssertLogged(SourceRetry, atLeast: 1);
+    }
+
+    [Fact]
     public async Task A_target_connection_reset_mid_batch_is_applied_again_from_the_checkpoint_and_nothing_is_lost_or_applied_twice()
     {
         await using var run = await MySqlFaultRun.CreateAsync(fixture, "mtreset", output);
@@ -87,8 +106,9 @@ public sealed class MySqlReplicationProxyFaultTests(MySqlReplicationFixture fixt
     [Fact]
     public async Task A_source_stall_longer_than_the_heartbeat_timeout_is_detected_while_silent_and_the_stream_reconnects_once_the_network_is_back()
     {
-        // The binlog client asks for a heartbeat every 2 s and calls a connection silent for 11 s dead: a stall of 20 s must
-        // be noticed while it lasts, not merely outlasted when the held bytes are delivered.
+        // The binlog client asks for a heartbeat every 2 s and calls a connection silent for 11 s dead, and the loop waits at
+        // most 5 s at a time for the source's current end: a stall of 30 s must be noticed while it lasts, not merely
+        // outlasted when the held bytes are delivered.
         await using var run = await MySqlFaultRun.CreateAsync(fixture, "mstall", output);
         DateTimeOffset stalledAt = default, resumedAt = default;
         var stopped = await run.StreamAsync(async ct =>
@@ -96,7 +116,7 @@ public sealed class MySqlReplicationProxyFaultTests(MySqlReplicationFixture fixt
             await run.WaitForAppliedAsync(ct);
             run.SourceProxy.Stall();
             stalledAt = DateTimeOffset.Now;
-            await Task.Delay(TimeSpan.FromSeconds(20), ct);
+            await Task.Delay(TimeSpan.FromSeconds(30), ct);
             resumedAt = DateTimeOffset.Now;
             run.SourceProxy.Resume();
             await run.WaitForAppliedAsync(ct);

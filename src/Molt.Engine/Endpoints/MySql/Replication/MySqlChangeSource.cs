@@ -89,7 +89,7 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
                 await CloseEndConnectionAsync().ConfigureAwait(false);
             }
 
-            endConnection ??= await OpenAsync(bounded.Token).ConfigureAwait(false);
+            endConnection ??= await OpenEndConnectionAsync(bounded.Token).ConfigureAwait(false);
             var mariaDb = MySqlConnections.IsMariaDb(endConnection.ServerVersion);
             var coordinates = await ReadCoordinatesAsync(endConnection, bounded.Token).ConfigureAwait(false);
             await using var command = new MySqlCommand(mariaDb ? "SELECT @@global.gtid_binlog_pos" : "SELECT @@global.gtid_executed", endConnection);
@@ -151,6 +151,28 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
         {
             await endConnection.DisposeAsync().ConfigureAwait(false);
             endConnection = null;
+        }
+    }
+
+    /// <summary>
+    /// The current end's connection, whose connect and commands give up within <see cref="EndReadTimeout"/>: MySqlConnector
+    /// waits out its connect timeout on a server that accepted the connection and stopped answering, whatever the token says.
+    /// </summary>
+    private async Task<MySqlConnection> OpenEndConnectionAsync(CancellationToken cancellationToken)
+    {
+        var builder = MySqlConnections.Builder(address);
+        builder.ConnectionTimeout = (uint)EndReadTimeout.TotalSeconds;
+        builder.DefaultCommandTimeout = (uint)EndReadTimeout.TotalSeconds;
+        var connection = new MySqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
