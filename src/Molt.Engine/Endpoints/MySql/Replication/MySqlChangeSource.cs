@@ -51,7 +51,7 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
             {
                 await RequireBinlogSettingsAsync(connection, plans, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MySqlException or IOException)
+            catch (Exception ex) when (IsConnectionLoss(ex))
             {
                 // A server that went away (or stopped answering) between connecting and the query: the loop starts again.
                 throw new TransientSourceException($"Reading the binlog settings of {address.Display} failed: {ex.Message}", ex);
@@ -102,9 +102,9 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
             throw new TransientSourceException(
                 $"Reading the current binlog position of {address.Display} failed: the source did not answer within {EndReadTimeout.TotalSeconds:0} s.", ex);
         }
-        catch (Exception ex) when (ex is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        catch (Exception ex) when (IsConnectionLoss(ex))
         {
-            // A lost connection fails as any of these (MySqlConnector passes a reset socket's error on as it is); it is opened again on the next call.
+            // It is opened again on the next call.
             await CloseEndConnectionAsync().ConfigureAwait(false);
             throw new TransientSourceException($"Reading the current binlog position of {address.Display} failed: {ex.Message}", ex);
         }
@@ -199,12 +199,19 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
             var tables = await catalog.ReadTablesAsync(new TableFilter([table.Schema], [table.Name]), cancellationToken).ConfigureAwait(false);
             return tables.FirstOrDefault(t => t.Name == table);
         }
-        catch (MySqlException ex)
+        catch (Exception ex) when (IsConnectionLoss(ex))
         {
             // The DDL is read again after the restart from the checkpoint, and checked again then.
             throw new TransientSourceException($"Reading table {table} from the catalog of {address.Display} failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// How a query on a lost connection fails: a server error, or, as MySqlConnector passes a reset socket's error on as it
+    /// is, an I/O or socket error; a connection it saw break says "not open" ever after.
+    /// </summary>
+    private static bool IsConnectionLoss(Exception exception) =>
+        exception is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException;
 
     /// <summary>
     /// Row-based binlogs are the only ones whose changes can be replicated; a table without a primary key is matched by
