@@ -11,6 +11,9 @@ public static class ReplicationControl
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
+    // Several stop polls of a stream (one a second), on a loaded machine.
+    private static readonly TimeSpan ClaimRetakeGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Asks the running stream to stop: at the next commit (<paramref name="immediately"/>), or, by default, once it has
     /// applied everything the source committed up to its end at the moment the stream reads the request.
@@ -27,7 +30,7 @@ public static class ReplicationControl
         await using (dataSource.ConfigureAwait(false))
         {
             var status = await RequireAsync(control, fetchId, cancellationToken).ConfigureAwait(false);
-            if (!await control.IsRunningAsync(fetchId, cancellationToken).ConfigureAwait(false))
+            if (!await IsRunningAsync(control, fetchId, status, cancellationToken).ConfigureAwait(false))
             {
                 throw new MoltException(MoltErrorKind.InvalidState, "ReplicationNotRunning",
                     $"{Name(direction)} '{fetchId}' is not running (its last state: {status.State}), so there is nothing to stop.",
@@ -35,6 +38,30 @@ public static class ReplicationControl
             }
 
             await control.RequestStopAsync(fetchId, immediately, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether a session runs the stream. A stream whose target connection was lost holds no claim until it claims again at
+    /// its next stop poll (about a second), and reads as failed meanwhile: unless it stopped, it is asked again for a
+    /// few seconds before the stop is refused.
+    /// </summary>
+    private static async Task<bool> IsRunningAsync(Endpoints.PgWire.PgWireReplicationControl control, string fetchId, ReplicationStatus status, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + (status.State == ReplicationState.Stopped ? TimeSpan.Zero : ClaimRetakeGrace);
+        while (true)
+        {
+            if (await control.IsRunningAsync(fetchId, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            if (DateTimeOffset.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 
