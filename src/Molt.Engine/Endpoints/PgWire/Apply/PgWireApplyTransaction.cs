@@ -8,10 +8,15 @@ using NpgsqlTypes;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>
-/// One target transaction of a pgwire applier. Consecutive row changes of one table and one kind are gathered into one
-/// multi-row statement (an upsert, a batched delete, a plain insert for a keyless table); anything else (another table,
-/// another kind, a truncate, the commit) writes the gathered statement first, so the target sees the changes in the
-/// source's order. Changes that name one row by value or write only some columns are sent as single-row statements.
+/// One target transaction of a pgwire applier. The changes of a set-safe table (<see cref="SetSafeTables"/>: nothing on
+/// the target links its rows to another table's or to each other but the key) are gathered across the whole batch as
+/// their net effect per key (<see cref="TableNetChanges"/>), written as a few multi-row statements at the commit, at a
+/// truncate or when the values held reach a bound: a batch of many small source transactions (pgbench's) becomes a
+/// handful of statements. Such a table's statements may run before or after other tables' changes, which nothing on the
+/// target can tell apart. Every other table keeps the source's order exactly: consecutive row changes of one table and
+/// one kind are gathered into one multi-row statement (an upsert, a batched delete, a plain insert for a keyless table);
+/// anything else (another such table, another kind, a truncate, the commit) writes the gathered statement first.
+/// Changes that name one row by value or write only some columns are sent as single-row statements.
 /// Statements are pipelined, many in one round trip (an NpgsqlBatch runs them in order and stops at the first error): a
 /// workload that switches table at every change (pgbench's transactions touch four tables) would otherwise wait for one
 /// round trip per change, which on a busy machine costs far more than the statements themselves.
@@ -33,12 +38,26 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     /// </summary>
     private const int ParametersPerRoundTrip = 16_384;
 
+    /// <summary>
+    /// Values the net effects may hold before they are written: enough for a 10,000-change batch of narrow rows to go in
+    /// one go, few enough that memory stays bounded in a source transaction of millions of changes.
+    /// </summary>
+    private const long NetValuesHeld = 4L * ParametersPerRoundTrip;
+
+    private const long NetBytesHeld = BytesPerRoundTrip;
+
     private readonly NpgsqlConnection connection;
     private readonly NpgsqlTransaction transaction;
     private readonly PgWireApplySql sql;
     private readonly ApplyBatchLimits limits;
     private readonly Dictionary<TableName, TablePlan> plans;
     private readonly Dictionary<ChangeTable, TableApply> tables = new(ReferenceEqualityComparer.Instance);
+    private readonly IReadOnlyDictionary<TableName, string> offSetPath;
+
+    // Keyed by target table: a table the source describes anew (a new TableApply) writes what the old one held first.
+    private readonly Dictionary<TableName, TableNetChanges> nets = [];
+    private long netValues;
+    private long netBytes;
     private readonly List<NpgsqlBatchCommand> pending = [];
     private readonly List<(string Doing, string? Table)> pendingWhat = [];
     private long pendingBytes;
@@ -46,8 +65,9 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     private RowRun? run;
 
     public PgWireApplyTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, PgWireApplySql sql, ApplyBatchLimits limits,
-        IReadOnlyList<TablePlan> plans)
+        IReadOnlyList<TablePlan> plans, IReadOnlyDictionary<TableName, string> offSetPath)
     {
+        this.offSetPath = offSetPath;
         this.connection = connection;
         this.transaction = transaction;
         this.sql = sql;
@@ -58,6 +78,18 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     public async ValueTask WriteAsync(RowChange change, CancellationToken cancellationToken)
     {
         var table = Table(change.Table);
+        if (table.KeyIsConflictKey && !offSetPath.ContainsKey(table.Table.Name))
+        {
+            await WriteNetAsync(table, change, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteInOrderAsync(table, change, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask WriteInOrderAsync(TableApply table, RowChange change, CancellationToken cancellationToken)
+    {
         switch (change.Kind)
         {
             case RowChangeKind.Insert:
@@ -116,6 +148,69 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
+    private async ValueTask WriteNetAsync(TableApply table, RowChange change, CancellationToken cancellationToken)
+    {
+        if (!nets.TryGetValue(table.Target, out var net) || !ReferenceEquals(net.Table, table))
+        {
+            if (net is not null)
+            {
+                await FlushNetAsync(net, cancellationToken).ConfigureAwait(false);
+            }
+
+            nets[table.Target] = net = new TableNetChanges(table);
+        }
+
+        var (values, bytes) = (net.Values, net.Bytes);
+        if (!net.TryAdd(change))
+        {
+            // Only the target knows the unchanged columns: what the net effect holds goes first, then the change alone.
+            await FlushNetAsync(net, cancellationToken).ConfigureAwait(false);
+            await WriteInOrderAsync(table, change, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        netValues += net.Values - values;
+        netBytes += net.Bytes - bytes;
+        if (netValues >= NetValuesHeld || netBytes >= NetBytesHeld)
+        {
+            await FlushNetsAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask FlushNetsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var net in nets.Values)
+        {
+            await FlushNetAsync(net, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask FlushNetAsync(TableNetChanges net, CancellationToken cancellationToken)
+    {
+        if (net.IsEmpty)
+        {
+            return;
+        }
+
+        (netValues, netBytes) = (netValues - net.Values, netBytes - net.Bytes);
+        foreach (var statement in net.Drain(sql, ParametersPerRoundTrip, BytesPerStatement))
+        {
+            var command = new NpgsqlBatchCommand(statement.Sql);
+            long bytes = 0;
+            foreach (var row in statement.Rows)
+            {
+                for (var i = 0; i < row.Length; i++)
+                {
+                    command.Parameters.Add(Parameter(command.Parameters.Count, row[i], statement.Columns[i]));
+                }
+
+                bytes += Size(row);
+            }
+
+            await EnqueueAsync(command, statement.Doing, net.Table.Table.Name.ToString(), bytes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async ValueTask UpdateAsync(TableApply table, RowChange change, CancellationToken cancellationToken)
     {
         var (row, present) = table.Row(change.New!, change.Old);
@@ -151,9 +246,9 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
 
     private async ValueTask AddRowAsync(TableApply table, RunKind kind, object?[] values, CancellationToken cancellationToken)
     {
-        var key = kind == RunKind.Upsert ? KeyText(values, table.ConflictOrdinals) : null;
+        var key = kind == RunKind.Upsert ? RowKeys.Text(table.ConflictOrdinals.Select(o => values[o])) : null;
         var bytes = Size(values);
-        if (run is not null && !run.Accepts(table, kind, bytes, limits))
+        if (run is not null && !run.Accepts(table, kind, key, bytes, limits))
         {
             await FlushRunAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -183,6 +278,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
 
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
+        await FlushNetsAsync(cancellationToken).ConfigureAwait(false);
         await FlushRunAsync(cancellationToken).ConfigureAwait(false);
         await SendAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -304,19 +400,6 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         _ => new NpgsqlParameter { ParameterName = "p" + index, Value = value, DataTypeName = column.Type.WireType },
     };
 
-    /// <summary>A row's key as one string (each value length-prefixed, so no two keys spell alike).</summary>
-    private static string KeyText(object?[] values, IReadOnlyList<int> ordinals)
-    {
-        var text = new StringBuilder();
-        foreach (var ordinal in ordinals)
-        {
-            var value = values[ordinal] is { } v ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "" : null;
-            text.Append(value is null ? "~" : $"{value.Length}:{value}");
-        }
-
-        return text.ToString();
-    }
-
     internal static long Size(IEnumerable<object?> values) => values.Sum(v => v switch
     {
         null => 1,
@@ -335,7 +418,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     /// <summary>Rows gathered for one multi-row statement.</summary>
     private sealed class RowRun(TableApply table, RunKind kind)
     {
-        private readonly Dictionary<string, int> keys = new(StringComparer.Ordinal);
+        private readonly HashSet<string> keys = new(StringComparer.Ordinal);
         private long bytes;
 
         public TableApply Table => table;
@@ -346,30 +429,24 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
 
         public List<object?[]> Rows { get; } = [];
 
-        public bool Accepts(TableApply other, RunKind otherKind, long size, ApplyBatchLimits limits) =>
-            ReferenceEquals(other, table) && otherKind == kind
+        /// <summary>
+        /// An upsert of a key the statement has already starts the next statement (one statement may not name a key twice):
+        /// putting the later row in the earlier one's place would write it before the rows between them, which a unique
+        /// constraint the source satisfied at every step can refuse (two rows swapping a unique value through a third).
+        /// </summary>
+        public bool Accepts(TableApply other, RunKind otherKind, string? key, long size, ApplyBatchLimits limits) =>
+            ReferenceEquals(other, table) && otherKind == kind && (key is null || !keys.Contains(key))
             && Rows.Count < limits.RowsPerStatement(Rows.Count > 0 ? Rows[0].Length : 1) && bytes + size <= BytesPerStatement;
 
-        /// <summary>
-        /// Adds a row; an upsert of a key the statement has already takes the earlier row's place, since both are whole rows
-        /// and the later one is the row's state after both (one statement may not name a key twice).
-        /// </summary>
         public void Add(object?[] values, string? key, long size)
         {
             bytes += size;
-            if (key is null)
+            if (key is not null)
             {
-                Rows.Add(values);
+                keys.Add(key);
             }
-            else if (keys.TryGetValue(key, out var index))
-            {
-                Rows[index] = values;
-            }
-            else
-            {
-                keys[key] = Rows.Count;
-                Rows.Add(values);
-            }
+
+            Rows.Add(values);
         }
     }
 }

@@ -24,6 +24,8 @@ internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
     private readonly PgWireApplySql sql;
     private readonly ApplyBatchLimits limits;
     private readonly ReplicationStateStore state;
+    private IReadOnlyList<TablePlan>? readFor;
+    private IReadOnlyDictionary<TableName, string> offSetPath = new Dictionary<TableName, string>();
 
     private PgWireChangeApplier(NpgsqlDataSource target, PgWireApplySql sql, ApplyBatchLimits limits)
     {
@@ -61,7 +63,14 @@ internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
         {
             connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            return new PgWireApplyTransaction(connection, transaction, sql, limits, plans);
+            if (!ReferenceEquals(readFor, plans))
+            {
+                // Once per stream (the loop passes the same plans to every batch): constraints are not expected to change under it.
+                offSetPath = await SetSafeTables.ReadAsync(connection, transaction, plans, cancellationToken).ConfigureAwait(false);
+                readFor = plans;
+            }
+
+            return new PgWireApplyTransaction(connection, transaction, sql, limits, plans, offSetPath);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -23,6 +23,7 @@ internal sealed class TableApply
         ConflictColumns = plan.PrimaryKey.Count > 0 ? plan.PrimaryKey : KeyColumns;
         var columns = Columns.ToList();
         ConflictOrdinals = ConflictColumns.Select(c => columns.IndexOf(c)).ToArray();
+        KeyOrdinals = KeyColumns.Select(c => columns.IndexOf(c)).ToArray();
     }
 
     public TablePlan Plan { get; }
@@ -48,7 +49,13 @@ internal sealed class TableApply
 
     public IReadOnlyList<int> ConflictOrdinals { get; }
 
+    /// <summary>Where each of <see cref="KeyColumns"/> is in a row of <see cref="Columns"/>.</summary>
+    public IReadOnlyList<int> KeyOrdinals { get; }
+
     public bool MatchesByAllColumns => Table.MatchesByAllColumns;
+
+    /// <summary>True when the change's key is what the upsert conflicts on, so that one key names one target row either way.</summary>
+    public bool KeyIsConflictKey => !MatchesByAllColumns && KeyColumns.Count == ConflictColumns.Count && KeyColumns.All(ConflictColumns.Contains);
 
     /// <exception cref="MoltException">A planned column is missing from the stream's description of the table.</exception>
     public static TableApply Create(TablePlan plan, ChangeTable table)
