@@ -22,6 +22,12 @@ internal interface ITargetDialect
     /// <summary>Whether a table created without a primary key gets a hidden one (CockroachDB's rowid).</summary>
     bool GivesKeylessTablesHiddenRowId { get; }
 
+    /// <summary>
+    /// Whether the load's whole DDL can be checked before any row is copied by running it in one transaction that is
+    /// rolled back, with a savepoint around each statement so every refused one is named.
+    /// </summary>
+    bool ChecksDdlInRolledBackTransaction { get; }
+
     string Quote(string identifier);
 
     string Quote(TableName table);

@@ -21,6 +21,8 @@ internal abstract class PgWireDialect : ITargetDialect
 
     public abstract bool GivesKeylessTablesHiddenRowId { get; }
 
+    public abstract bool ChecksDdlInRolledBackTransaction { get; }
+
     public abstract long? MaxRowsPerTransaction { get; }
 
     public string Quote(string identifier) => PgWireSyntax.Quote(identifier);
