@@ -101,6 +101,7 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
             outcome.FailedTables)
         {
             PendingTables = outcome.PendingTables,
+            NotCarried = plan.NotCarried,
             RowsBefore = results.Sum(r => r.RowsBefore),
         };
     }

@@ -178,4 +178,8 @@ public sealed record TranslatedExpression(string? Sql, string? Reason)
 public sealed record GeneratedColumn(ColumnModel Source, string Name, TargetType Type, string Expression);
 
 /// <summary>A DDL statement with what it is for, or the reason it cannot be translated (then Sql is null).</summary>
-public sealed record DdlStatement(string Description, string? Sql, string? NotTranslatedReason = null);
+public sealed record DdlStatement(string Description, string? Sql, string? NotTranslatedReason = null)
+{
+    /// <summary>The target column the statement is about (a default, an identity, a generated expression); null for a table-level one.</summary>
+    public string? Column { get; init; }
+}
