@@ -29,7 +29,7 @@ try {
         $verbose = @($load | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | Where-Object Message -Match "Checked the plan's")[0].Message
         $null = $verbose -match "Checked the plan's (\d+) DDL statements .*: (\d+) refused, (\d+) ms"
         '{0}: {1} statements checked in {2} ms ({3} refused); load {4} in {5:F2} s, {6} rows; load average {7}' -f $run, $Matches[1], $Matches[3], $Matches[2],
-            $summary.Status, $summary.Duration.TotalSeconds, $summary.Rows, ((Get-Content /proc/loadavg) -split ' ')[0..2] -join ' '
+            $summary.Status, $summary.Duration.TotalSeconds, $summary.Rows, (((Get-Content /proc/loadavg) -split ' ')[0..2] -join ' ')
     }
 } finally {
     $mariaDb.Dispose()

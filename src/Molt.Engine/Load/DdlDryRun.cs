@@ -17,11 +17,11 @@ internal sealed record LoadDdlStatement(TableName? Table, string Description, st
 /// <summary>
 /// Checks, before the first row or <c>_molt</c> record is written, that the target accepts every DDL statement the load
 /// would run, in the load's order: the TRUNCATE or DROP, each table's types and CREATE TABLE, deferred primary keys, then
-/// the indexes, constraints, sequences, defaults and triggers that follow the rows. They run in one transaction that is
-/// always rolled back, each inside a savepoint so that every refusal is named, not only the first. A SELECT (a
-/// sequence's setval, which no rollback undoes) is planned with EXPLAIN rather than run. What depends on the rows (a
-/// CHECK that loaded values break, a unique constraint over duplicates) cannot show on empty tables and still fails after
-/// the load, recorded as before.
+/// the indexes, constraints, sequences, defaults and triggers that follow the rows. They run in a transaction that is
+/// always rolled back, all in one round trip, and when one is refused, again each inside a savepoint so that every
+/// refusal is named, not only the first. A SELECT (a sequence's setval, which no rollback undoes) is planned with
+/// EXPLAIN rather than run. What depends on the rows (a CHECK that loaded values break, a unique constraint over
+/// duplicates) cannot show on empty tables and still fails after the load, recorded as before.
 /// </summary>
 internal sealed class DdlDryRun(ILoadTarget target, ILogger log)
 {
@@ -69,7 +69,10 @@ internal sealed class DdlDryRun(ILoadTarget target, ILogger log)
         }
 
         var clock = Stopwatch.StartNew();
-        var refusals = await RunRolledBackAsync(statements, cancellationToken).ConfigureAwait(false);
+        await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var refusals = await AllAcceptedAsync(connection, statements, cancellationToken).ConfigureAwait(false)
+            ? []
+            : await EachRefusalAsync(connection, statements, cancellationToken).ConfigureAwait(false);
         log.Information("Checked the plan's {Count} DDL statements in a transaction rolled back: {Refused} refused, {Milliseconds} ms",
             statements.Count, refusals.Count, clock.ElapsedMilliseconds);
         if (refusals.Count > 0)
@@ -78,13 +81,39 @@ internal sealed class DdlDryRun(ILoadTarget target, ILogger log)
         }
     }
 
-    private async Task<List<(LoadDdlStatement Statement, PostgresException Error)>> RunRolledBackAsync(IReadOnlyList<LoadDdlStatement> statements,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// All statements in one round trip, the usual case's cost: the server stops at the first refusal, and then the
+    /// statements run again one by one to name every refusal.
+    /// </summary>
+    private static async Task<bool> AllAcceptedAsync(NpgsqlConnection connection, IReadOnlyList<LoadDdlStatement> statements, CancellationToken cancellationToken)
+    {
+        // Disposed without a commit, the transaction is rolled back whatever happens below.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var statement in statements)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Checkable(statement.Sql)));
+        }
+
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private static async Task<List<(LoadDdlStatement Statement, PostgresException Error)>> EachRefusalAsync(NpgsqlConnection connection,
+        IReadOnlyList<LoadDdlStatement> statements, CancellationToken cancellationToken)
     {
         var refusals = new List<(LoadDdlStatement, PostgresException)>();
         var uncreated = new HashSet<TableName>();
-        await using var connection = await target.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // Disposed without a commit, the transaction is rolled back whatever happens below.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var statement in statements)
         {
