@@ -89,7 +89,8 @@ internal sealed class DdlDryRun(ILoadTarget target, ILogger log)
     {
         // Disposed without a commit, the transaction is rolled back whatever happens below.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        // Each statement gets the time it would have alone (a timeout of 0, none, stays none).
+        await using var batch = new NpgsqlBatch(connection, transaction) { Timeout = (int)Math.Min(int.MaxValue, (long)connection.CommandTimeout * statements.Count) };
         foreach (var statement in statements)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Checkable(statement.Sql)));
