@@ -73,8 +73,30 @@ $output = Start-MoltBulkLoad $args[0] $args[1] -SourceCredential $credential -Ta
         $child.StdOut | Should -Match 'public\.items -> public\.items'
         $child.StdOut | Should -Match 'DROP TABLE IF EXISTS "public"\."items"'
         $child.StdOut | Should -Match 'CREATE TABLE'
+        $child.StdOut | Should -Match "check the plan's \d+ DDL statements on the target \(PostgreSQL\) in a transaction that is rolled back"
         $child.StdOut | Should -Match 'objects=0'
         Get-TestScalar $pg $pair.TargetDatabase 'SELECT name FROM items' | Should -Be 'keep'
+        Get-StateSchemaCount $pair.TargetDatabase | Should -Be 0
+    }
+
+    It 'fails with TargetDdlRefused, naming the statement, when the target refuses a check of the plan, before anything is written' {
+        $pair = New-Databases 'ps_refused'
+        Invoke-TestSql $pg "ps_refused_src" @'
+CREATE FUNCTION is_small(numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 < 1000';
+ALTER TABLE items ADD CONSTRAINT items_price_small CHECK (is_small(price));
+'@
+        Invoke-TestSql $pg $pair.TargetDatabase "CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2)); INSERT INTO items VALUES (1, 'keep', 1)"
+        $record = $null
+        try {
+            Start-MoltBulkLoad $pair.Source $pair.Target -SourceCredential $credential -TargetCredential $credential -TableHandling DropAndRecreate -Force -ErrorAction Stop
+        } catch {
+            $record = $_
+        }
+        $record.FullyQualifiedErrorId | Should -BeLike 'TargetDdlRefused,*'
+        $record.CategoryInfo.Category | Should -Be 'MetadataError'
+        $record.Exception.Message | Should -Match 'table public\.items, check constraint items_price_small: function is_small\(numeric\) does not exist'
+        Get-TestScalar $pg $pair.TargetDatabase 'SELECT name FROM items' | Should -Be 'keep'
+        Get-TestScalar $pg $pair.TargetDatabase "SELECT count(*) FROM pg_tables WHERE tablename = 'tags'" | Should -Be 0
         Get-StateSchemaCount $pair.TargetDatabase | Should -Be 0
     }
 

@@ -22,6 +22,29 @@ public sealed record LoadPlan(string FetchId, bool Resuming, IReadOnlyList<Plann
 {
     /// <summary>The TRUNCATE or DROP over the selected tables, run before any table's own DDL; null under TableHandling None.</summary>
     public TableReset? Reset { get; init; }
+
+    /// <summary>
+    /// Whether the target checks <see cref="DdlStatements"/> in a transaction rolled back before anything is written
+    /// (<see cref="DdlDryRun"/>): false where its dialect cannot, and for a resumed run, whose first attempt did.
+    /// </summary>
+    public bool ChecksDdlFirst { get; init; }
+
+    /// <summary>How many DDL statements the load runs on the target, the TRUNCATE or DROP included.</summary>
+    public int DdlStatements => DdlDryRun.InLoadOrder(this, Reset?.Sql).Count;
+
+    /// <summary>Every fact of the source schema the target will not have, by table, with why: what -WhatIf and the summary list.</summary>
+    public IReadOnlyList<NotCarriedFact> NotCarried => Tables
+        .SelectMany(t => t.PostLoad.Where(s => s.Sql is null).Select(s => new NotCarriedFact(t.Plan.Source.Name, s.Column, s.Description, s.NotTranslatedReason ?? "")))
+        .ToList();
+}
+
+/// <summary>
+/// A fact of a source table (a default, a check, a generated expression, an index, a foreign key) the target will not
+/// have, and why; <paramref name="Column"/> is the target column it is about, or null for a table-level fact.
+/// </summary>
+public sealed record NotCarriedFact(TableName Table, string? Column, string What, string Why)
+{
+    public override string ToString() => $"{Table}{(Column is null ? "" : "." + Column)}: {What}: {Why}";
 }
 
 /// <summary>Progress of one table while it loads; Rows include <see cref="RowsBefore"/>, the rows earlier attempts of the run loaded.</summary>
@@ -61,6 +84,9 @@ public sealed record BulkLoadSummary(string FetchId, string Status, SourcePositi
     TimeSpan Duration, IReadOnlyList<TableName> FailedTables)
 {
     public IReadOnlyList<TableName> PendingTables { get; init; } = [];
+
+    /// <summary>The plan's <see cref="LoadPlan.NotCarried"/>: what of the source schema the target does not have, and why.</summary>
+    public IReadOnlyList<NotCarriedFact> NotCarried { get; init; } = [];
 
     /// <summary>Of <see cref="Rows"/>, those earlier attempts of the run loaded.</summary>
     public long RowsBefore { get; init; }

@@ -15,7 +15,7 @@ public sealed record BulkLoadCallbacks
 }
 
 /// <summary>
-/// The bulk load: plan the tables (<see cref="LoadPlanner"/>), prepare the target, copy every table from one source
+/// The bulk load: plan the tables (<see cref="LoadPlanner"/>), check the plan's DDL on the target (<see cref="DdlDryRun"/>), prepare the target, copy every table from one source
 /// snapshot (<see cref="TableCopier"/>, tables and shards in parallel), then create what comes after the data. State in
 /// the target makes it resumable.
 /// </summary>
@@ -35,6 +35,15 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
     public async Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        if (!plan.Resuming)
+        {
+            // Before anything is written, _molt included. A resumed run's tables hold its earlier attempt's rows and
+            // post-load objects; that attempt checked the same statements.
+            var reset = await new TableResetPlanner(target, plan.Selection.TableHandling, options.Cascade)
+                .StatementAsync(plan.Reset, plan.Tables.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
+            await new DdlDryRun(target, log).CheckAsync(plan, reset, cancellationToken).ConfigureAwait(false);
+        }
+
         var copier = new TableCopier(target, options, log);
         var state = new LoadStateStore(target.DataSource);
         await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
@@ -92,6 +101,7 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
             outcome.FailedTables)
         {
             PendingTables = outcome.PendingTables,
+            NotCarried = plan.NotCarried,
             RowsBefore = results.Sum(r => r.RowsBefore),
         };
     }

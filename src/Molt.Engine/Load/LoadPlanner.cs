@@ -133,6 +133,7 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
         return new LoadPlan(fetchId, resuming, planned, target.Dialect.DisplayName, options.SelectionOf(plans.Select(p => p.Source.Name)))
         {
             Reset = reset,
+            ChecksDdlFirst = !resuming && target.Dialect.ChecksDdlInRolledBackTransaction,
         };
     }
 

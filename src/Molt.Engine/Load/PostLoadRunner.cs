@@ -38,7 +38,7 @@ internal sealed class PostLoadRunner(NpgsqlDataSource target, LoadStateStore sta
                     if (before != PostLoadStatus.NotTranslated)
                     {
                         await ddl.RecordAsync(plan.FetchId, sourceTable, LogEventLevel.Warning, null,
-                            $"{statement.Description} not created: {statement.NotTranslatedReason}").ConfigureAwait(false);
+                            $"not carried over: {statement.Description}: {statement.NotTranslatedReason}").ConfigureAwait(false);
                         await Mark(plan.FetchId, sourceTable, statement, PostLoadStatus.NotTranslated).ConfigureAwait(false);
                     }
 

@@ -22,6 +22,12 @@ internal interface ITargetDialect
     /// <summary>Whether a table created without a primary key gets a hidden one (CockroachDB's rowid).</summary>
     bool GivesKeylessTablesHiddenRowId { get; }
 
+    /// <summary>
+    /// Whether the load's whole DDL can be checked before any row is copied by running it in one transaction that is
+    /// rolled back, with a savepoint around each statement so every refused one is named.
+    /// </summary>
+    bool ChecksDdlInRolledBackTransaction { get; }
+
     string Quote(string identifier);
 
     string Quote(TableName table);
@@ -184,4 +190,8 @@ public sealed record TranslatedExpression(string? Sql, string? Reason)
 public sealed record GeneratedColumn(ColumnModel Source, string Name, TargetType Type, string Expression);
 
 /// <summary>A DDL statement with what it is for, or the reason it cannot be translated (then Sql is null).</summary>
-public sealed record DdlStatement(string Description, string? Sql, string? NotTranslatedReason = null);
+public sealed record DdlStatement(string Description, string? Sql, string? NotTranslatedReason = null)
+{
+    /// <summary>The target column the statement is about (a default, an identity, a generated expression); null for a table-level one.</summary>
+    public string? Column { get; init; }
+}

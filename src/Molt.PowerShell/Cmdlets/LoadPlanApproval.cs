@@ -17,6 +17,13 @@ internal sealed class LoadPlanApproval(MoltLoadCmdlet cmdlet)
         // A resumed run drops or empties by its recorded table handling, which a bare -Resume does not repeat.
         var handling = plan.Selection.TableHandling;
         var dropping = handling == Engine.Schema.TableHandling.DropAndRecreate;
+        if (whatIf && plan.DdlStatements > 0)
+        {
+            // Only said: the check runs once the plan is approved, so -WhatIf touches no target table, not even with a lock.
+            var check = LoadPlanDescription.DdlCheck(plan);
+            cmdlet.ShouldProcess(check, check, "Check the plan's DDL");
+        }
+
         if (plan.Reset is { } reset)
         {
             if (!whatIf)

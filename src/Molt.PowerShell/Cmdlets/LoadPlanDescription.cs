@@ -24,7 +24,16 @@ internal static class LoadPlanDescription
         return text.ToString();
     }
 
-    /// <summary>One table's load: its columns' types, and the statements before and after its rows.</summary>
+    /// <summary>Whether the plan's DDL is checked on the target before anything is written, and how.</summary>
+    public static string DdlCheck(LoadPlan plan) => plan.ChecksDdlFirst
+        ? $"Before anything is written: check the plan's {plan.DdlStatements} DDL statements on the target ({plan.TargetDialect}) in a transaction that is rolled back; " +
+          "a statement it refuses stops the load with nothing created, emptied or copied. -WhatIf does not run this check."
+        : plan.Resuming
+            ? $"The plan's {plan.DdlStatements} DDL statements are not checked again: the run's first attempt checked them."
+            : $"The plan's {plan.DdlStatements} DDL statements are not checked before the load: {plan.TargetDialect} cannot check DDL in a transaction that is rolled back, " +
+              "so a statement it refuses fails when the load reaches it.";
+
+    /// <summary>One table's load: its columns' types, the statements before and after its rows, and what of its schema is not carried over.</summary>
     public static string Of(LoadPlan plan, PlannedTable table, int shardsPerTable)
     {
         var text = new StringBuilder();
@@ -55,9 +64,14 @@ internal static class LoadPlanDescription
             text.AppendLine().Append("  after its rows: ").Append(table.PrimaryKeyAfterLoad);
         }
 
-        foreach (var statement in table.PostLoad)
+        foreach (var statement in table.PostLoad.Where(s => s.Sql is not null))
         {
-            text.AppendLine().Append("  after: ").Append(statement.Sql ?? $"-- {statement.Description} not created: {statement.NotTranslatedReason}");
+            text.AppendLine().Append("  after: ").Append(statement.Sql);
+        }
+
+        foreach (var statement in table.PostLoad.Where(s => s.Sql is null))
+        {
+            text.AppendLine().Append(CultureInfo.InvariantCulture, $"  not carried over: {statement.Description}: {statement.NotTranslatedReason}");
         }
 
         if (table.Warning is not null)

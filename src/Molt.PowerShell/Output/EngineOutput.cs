@@ -41,6 +41,7 @@ internal static class EngineOutput
         RowsPerSecond = Math.Round(summary.RowsPerSecond),
         FailedTables = summary.FailedTables.Select(t => t.ToString()).ToArray(),
         PendingTables = summary.PendingTables.Select(t => t.ToString()).ToArray(),
+        NotCarried = summary.NotCarried.Select(f => new SchemaFactNotCarried { Table = f.Table.ToString(), Column = f.Column, What = f.What, Why = f.Why }).ToArray(),
         ReplicationSlot = replicationSlot,
         Source = source.Display,
         Target = target.Display,

@@ -66,6 +66,9 @@ public sealed class BulkLoadSummary
 
     public string[] PendingTables { get; init; } = [];
 
+    /// <summary>What of the source schema the target does not have (a default, a check, a generated expression, an index, a foreign key), and why.</summary>
+    public SchemaFactNotCarried[] NotCarried { get; init; } = [];
+
     /// <summary>
     /// The logical replication slot -ReplicationSlot created on the PostgreSQL source at the load's snapshot: it keeps
     /// the source's WAL from that point until replication consumes it or it is dropped.
@@ -112,6 +115,9 @@ public sealed class FetchRunStatus
     /// <summary>Tables with shards not loaded yet (pending or interrupted), which -Resume loads.</summary>
     public string[] PendingTables { get; init; } = [];
 
+    /// <summary>What of the source schema the target does not have (a default, a check, a generated expression, an index, a foreign key), and why.</summary>
+    public SchemaFactNotCarried[] NotCarried { get; init; } = [];
+
     /// <summary>The failures recorded for the run.</summary>
     public LoadFailure[] Exceptions { get; init; } = [];
 
@@ -139,4 +145,18 @@ public sealed class LoadFailure
     public string? RowKey { get; init; }
 
     public override string ToString() => $"{Table} [{Stage}] {Message}{(RowKey is null ? "" : $" (row: {RowKey})")}";
+}
+
+/// <summary>A fact of a source table the target does not have, and why; Column is empty for a table-level fact.</summary>
+public sealed class SchemaFactNotCarried
+{
+    public string Table { get; init; } = string.Empty;
+
+    public string? Column { get; init; }
+
+    public string What { get; init; } = string.Empty;
+
+    public string Why { get; init; } = string.Empty;
+
+    public override string ToString() => $"{Table}{(Column is null ? "" : "." + Column)}: {What}: {Why}";
 }

@@ -46,6 +46,16 @@ internal sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : Pg
 
     public override bool GivesKeylessTablesHiddenRowId => true;
 
+    /// <summary>
+    /// No: CockroachDB "does not support schema changes within explicit transactions with full atomicity guarantees" and
+    /// "only supports DDL changes within implicit transactions" (https://www.cockroachlabs.com/docs/stable/online-schema-changes#schema-changes-within-transactions):
+    /// most of a schema change runs as a job at COMMIT, so a transaction rolled back before it proves little, and
+    /// "rollbacks to savepoints over DDL statements are only supported if you're rolling back to a savepoint created at
+    /// the beginning of the transaction" (https://www.cockroachlabs.com/docs/stable/rollback-transaction), so a refused
+    /// statement would end the check. Its DDL runs statement by statement during the load, as before.
+    /// </summary>
+    public override bool ChecksDdlInRolledBackTransaction => false;
+
     public override long? MaxRowsPerTransaction => RowsPerTransaction;
 
     public override void CheckTable(TableModel table)

@@ -21,6 +21,8 @@ internal abstract class PgWireDialect : ITargetDialect
 
     public abstract bool GivesKeylessTablesHiddenRowId { get; }
 
+    public abstract bool ChecksDdlInRolledBackTransaction { get; }
+
     public abstract long? MaxRowsPerTransaction { get; }
 
     public string Quote(string identifier) => PgWireSyntax.Quote(identifier);
@@ -127,14 +129,14 @@ internal abstract class PgWireDialect : ITargetDialect
         {
             var reason = TranslateExpression(column.Source.GenerationExpression!, plan.SourceSyntax, SourceColumn(plan)).Reason;
             statements.Add(new($"generated column {column.Name}", null,
-                $"copied as a plain column with the source's values, because its expression ({column.Source.GenerationExpression}) is not translated: {reason}"));
+                $"copied as a plain column with the source's values, because its expression ({column.Source.GenerationExpression}) is not translated: {reason}") { Column = column.Name });
         }
 
         foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None && !CanBeIdentity(c)))
         {
             statements.AddRange(column.Type.WireType == "numeric"
                 ? SequenceDefault(plan, column)
-                : [new($"identity of {column.Name}", null, $"a {column.Type.Sql} column cannot be an identity, so it was created without one (its values were loaded)")]);
+                : [new($"identity of {column.Name}", null, $"a {column.Type.Sql} column cannot be an identity, so it was created without one (its values were loaded)") { Column = column.Name }]);
         }
 
         foreach (var column in plan.Columns.Where(c => c.Source.Identity != IdentityKind.None && CanBeIdentity(c)))
@@ -156,7 +158,7 @@ internal abstract class PgWireDialect : ITargetDialect
         {
             var translated = MySqlExpressionTranslator.TranslateDefault(column.Source.OnUpdateExpression!, column.Type.WireType, SourceColumn(plan));
             statements.AddRange(translated.Sql is { } expression ? OnUpdate(plan, column, expression)
-                : [new($"ON UPDATE of {column.Name}", null, $"ON UPDATE {column.Source.OnUpdateExpression} is not translated because {translated.Reason}")]);
+                : [new($"ON UPDATE of {column.Name}", null, $"ON UPDATE {column.Source.OnUpdateExpression} is not translated because {translated.Reason}") { Column = column.Name }]);
         }
 
         foreach (var column in plan.Columns.Where(c => c.Source.Type.Name == "set" && !fromPostgres && c.Source.Type.EnumValues is { Count: > 0 }))
@@ -169,7 +171,7 @@ internal abstract class PgWireDialect : ITargetDialect
 
         foreach (var column in plan.Columns.Where(c => c.Type.IsReported))
         {
-            statements.Add(new($"type of {column.Name}", null, $"{column.Source.Type.Declared} becomes {column.Type.Sql}: {column.Type.Note}"));
+            statements.Add(new($"type of {column.Name}", null, $"{column.Source.Type.Declared} becomes {column.Type.Sql}: {column.Type.Note}") { Column = column.Name });
         }
 
         foreach (var foreignKey in source.ForeignKeys)
@@ -303,7 +305,7 @@ internal abstract class PgWireDialect : ITargetDialect
             : MySqlExpressionTranslator.TranslateDefault(expression, column.Type.WireType, SourceColumn(plan));
         return translated.Sql is { } sql
             ? new(description, $"ALTER TABLE {Quote(plan.Target)} ALTER COLUMN {Quote(column.Name)} SET DEFAULT {sql}")
-            : new(description, null, $"the default {expression} is not translated because {translated.Reason}; set it in PostgreSQL's SQL");
+            : new(description, null, $"the default {expression} is not translated because {translated.Reason}; set it in PostgreSQL's SQL") { Column = column.Name };
     }
 
     private DdlStatement MySqlCheck(TablePlan plan, CheckConstraintModel check)

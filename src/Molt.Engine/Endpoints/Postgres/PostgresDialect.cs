@@ -25,6 +25,12 @@ internal sealed class PostgresDialect(bool hasPostGis) : PgWireDialect
 
     public override bool GivesKeylessTablesHiddenRowId => false;
 
+    /// <summary>
+    /// PostgreSQL's DDL is transactional, savepoints included: a rolled-back CREATE, ALTER, DROP or TRUNCATE leaves
+    /// nothing behind (https://www.postgresql.org/docs/15/sql-rollback-to.html, https://wiki.postgresql.org/wiki/Transactional_DDL_in_PostgreSQL:_A_Competitive_Analysis).
+    /// </summary>
+    public override bool ChecksDdlInRolledBackTransaction => true;
+
     public override long? MaxRowsPerTransaction => null;
 
     /// <summary>PostgreSQL takes any table: one without a primary key is loaded unsharded.</summary>
