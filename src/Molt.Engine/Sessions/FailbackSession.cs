@@ -131,7 +131,7 @@ public sealed class FailbackSession : IAsyncDisposable
                 var changed = new MoltException(MoltErrorKind.SchemaMismatch, ex.ErrorId,
                     $"Failback stopped: table {ex.Table} changed on the migration target while its changes were sent back: {ex.Difference}. " +
                     "Nothing written with the change reached the original source; failback's checkpoint there stands.",
-                    $"Make the same change on the original's table {ex.Table} (or undo it on the target before anything is written with it), then run " +
+                    $"Make the same change on the original's table {ex.Table} (the target's later changes carry it, so undoing it there does not help), then run " +
                     $"Invoke-MoltFailback -FetchId '{FetchId}' again: it goes on from its checkpoint.", ex)
                 {
                     Target = ex.Table.ToString(),
