@@ -148,6 +148,9 @@ ALTER TABLE pgbench_audit REPLICA IDENTITY FULL;
 
         $after = Test-MoltConnection $source $target @common -For Failback -FetchId fbkill -ErrorAction Stop
         $after | ForEach-Object { $_.Passed | Should -BeTrue -Because "$($_.Role) $($_.Check): $($_.Detail)" }
+        # The original is written into, with failback's checkpoint in its _molt.
+        ($after | Where-Object Role -EQ Source).Check | Should -Be @('Connection', 'ServerVersion', 'Writable', 'StateSchema') -Because 'the source is checked as written into'
+
         ($after | Where-Object Check -EQ FailbackSlot).Detail | Should -Match "slot 'moltfb_fbkill' \(pgoutput\) holds the target's changes"
         $refused = $null
         try { Test-MoltConnection $source $target @common -For Replication -FetchId fbkill -ErrorAction Stop } catch { $refused = $_ }
