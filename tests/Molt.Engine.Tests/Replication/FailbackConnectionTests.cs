@@ -40,6 +40,14 @@ public sealed class FailbackConnectionTests(FaultServersFixture fixture, ITestOu
             await fixture.Target.ExecuteAsync("postgres", "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'fill\\_%'", timeout.Token);
         }
 
+        // Another database of the same server, which Molt never wrote to: no _molt, so nothing recorded, and the slot is not its.
+        var fresh = $"fresh_{run.FetchId}";
+        await fixture.Target.CreateDatabaseAsync(fresh, timeout.Token);
+        var never = (await tester.TestAsync(EndpointAddress.Parse(fixture.Target.ConnectionUri(fresh)), EndpointRole.Target, MigrationFlow.Failback, timeout.Token,
+            run.FetchId)).Checks.ToDictionary(c => c.Check);
+        Assert.Equal($"the target records no replication '{run.FetchId}'", never["FailbackStart"].Detail);
+        Assert.Equal($"slot 'moltfb_{run.FetchId}' belongs to database '{run.TargetDb}', not '{fresh}'", never["FailbackSlot"].Detail);
+
         var unknown = await CheckAsync("nosuchfetch");
         Assert.False(unknown["FailbackStart"].Passed);
         Assert.Equal("the target records no replication 'nosuchfetch'", unknown["FailbackStart"].Detail);
