@@ -25,6 +25,7 @@ internal static partial class DatabaseRegistry
             (_, run) => PostgresLsn.Parse(run.SnapshotPosition!))
         {
             FailbackName = PostgresPublication.FailbackName,
+            FailbackSlotCheck = PostgresFailbackSlotCheck.CheckAsync,
         },
         ApplySql = dialect => new PostgresApplySql(dialect),
         FailbackAnchor = (dataSource, position) => new PostgresFailbackAnchor(dataSource, position),
@@ -155,6 +156,19 @@ internal static partial class DatabaseRegistry
             && (await remove(resolved, slot, slot, cancellationToken).ConfigureAwait(false)).Slot;
     }
 
+    /// <summary>
+    /// Test-MoltConnection -For Failback -FetchId on the migration target: <paramref name="checks"/> with the check of what the
+    /// database keeps for that failback (PostgreSQL: the slot the cutover recorded, else its default name) added.
+    /// </summary>
+    public static async Task<IReadOnlyList<Checks.PrerequisiteCheck>> CheckFailbackSlotAsync(EndpointAddress target, string fetchId, string? recordedSlot,
+        IReadOnlyList<Checks.PrerequisiteCheck> checks, CancellationToken cancellationToken)
+    {
+        var resolved = await ResolveAsync(target, cancellationToken).ConfigureAwait(false);
+        return Databases[resolved.Kind].Replication?.Source is { FailbackName: { } name, FailbackSlotCheck: { } check }
+            ? await check(resolved, recordedSlot ?? name(fetchId), checks, cancellationToken).ConfigureAwait(false)
+            : checks;
+    }
+
     /// <summary>The stream control alone (Stop-, Get-MoltReplicationStatus): the target's <c>_molt</c> state and how its server holds claims.</summary>
     public static Task<(NpgsqlDataSource DataSource, PgWireReplicationControl Control)> OpenReplicationControlAsync(EndpointAddress address,
         CancellationToken cancellationToken) =>
@@ -245,6 +259,9 @@ internal static partial class DatabaseRegistry
     {
         /// <summary>The slot and publication failback reads when this database is the migration target (default: <see cref="DefaultSlot"/>).</summary>
         public Func<string, string>? FailbackName { get; init; }
+
+        /// <summary>Checks the failback slot of that name on the migration target, given the checks so far.</summary>
+        public Func<EndpointAddress, string, IReadOnlyList<Checks.PrerequisiteCheck>, CancellationToken, Task<IReadOnlyList<Checks.PrerequisiteCheck>>>? FailbackSlotCheck { get; init; }
     }
 }
 

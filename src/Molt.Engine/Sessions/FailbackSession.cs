@@ -124,6 +124,25 @@ public sealed class FailbackSession : IAsyncDisposable
                     .ConfigureAwait(false);
                 return final with { Direction = ReplicationDirection.Failback };
             }
+            catch (SourceTableChangedException ex)
+            {
+                // The change source words it for forward replication (the source changed, change the target): here the
+                // table changed on the migration target, and the original is the side to bring level.
+                var changed = new MoltException(MoltErrorKind.SchemaMismatch, ex.ErrorId,
+                    $"Failback stopped: table {ex.Table} changed on the migration target while its changes were sent back: {ex.Difference}. " +
+                    "Nothing written with the change reached the original source; failback's checkpoint there stands.",
+                    $"Make the same change on the original's table {ex.Table} (the target's later changes carry it, so undoing it there does not help), then run " +
+                    $"Invoke-MoltFailback -FetchId '{FetchId}' again: it goes on from its checkpoint.", ex)
+                {
+                    Target = ex.Table.ToString(),
+                };
+                if (await control.ReadStatusAsync(FetchId, cancellationToken).ConfigureAwait(false) is { State: ReplicationState.Failed } failed)
+                {
+                    await control.PublishAsync(failed with { Error = changed.Message }, cancellationToken).ConfigureAwait(false);
+                }
+
+                throw changed;
+            }
             catch (MoltException ex) when (ex.ErrorId == "ReplicationSlotNotFound")
             {
                 throw new MoltException(MoltErrorKind.NotFound, "FailbackSlotMissing",

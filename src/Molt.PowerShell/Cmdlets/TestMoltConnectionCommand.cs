@@ -2,6 +2,7 @@ using System.Management.Automation;
 using Molt.Engine.Checks;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Sessions;
+using Molt.PowerShell.Completion;
 
 namespace Molt.PowerShell.Cmdlets;
 
@@ -21,8 +22,21 @@ public sealed class TestMoltConnectionCommand : MoltEndpointsCmdlet
     [Parameter]
     public Molt.MigrationFlow For { get; set; } = Molt.MigrationFlow.BulkLoad;
 
+    /// <summary>With -For Failback: also check that failback of this migration can start on the target (its cutover, its slot).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FetchIdCompleter))]
+    public string? FetchId { get; set; }
+
     protected override void ProcessRecord()
     {
+        if (FetchId is not null && For != Molt.MigrationFlow.Failback)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"-FetchId names the migration whose failback is checked, so it needs -For Failback (not -For {For})."),
+                "FetchIdNeedsFailback", ErrorCategory.InvalidArgument, FetchId));
+        }
+
         var source = Check(EndpointRole.Source, null);
         if (Target.Length > 0)
         {
@@ -43,7 +57,7 @@ public sealed class TestMoltConnectionCommand : MoltEndpointsCmdlet
             bool? sameAsSource = null;
             RunEngine(async cancellationToken =>
             {
-                report = await tester.TestAsync(address, role, flow, cancellationToken).ConfigureAwait(false);
+                report = await tester.TestAsync(address, role, flow, cancellationToken, role == EndpointRole.Target ? FetchId : null).ConfigureAwait(false);
                 if (source is not null)
                 {
                     sameAsSource = await DatabaseIdentity.AreSameAsync(source, address, cancellationToken).ConfigureAwait(false);

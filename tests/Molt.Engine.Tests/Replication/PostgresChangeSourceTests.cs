@@ -324,7 +324,7 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
         await using var reader = new ChangeReader(await setup.StartAsync());
 
         Assert.Equal("1", (await reader.NextTransactionAsync()).Rows.Single().Key[0]);
-        var error = await Assert.ThrowsAsync<MoltException>(reader.NextAsync);
+        var error = await Assert.ThrowsAsync<SourceTableChangedException>(reader.NextAsync);
 
         Assert.Equal(("SchemaChanged", MoltErrorKind.SchemaMismatch), (error.ErrorId, error.Kind));
         Assert.Contains("public.people", error.Message);
@@ -406,7 +406,7 @@ public sealed class PostgresChangeSourceTests(PostgresReplicationFixture fixture
 
         Assert.Equal("1", (await reader.NextTransactionAsync()).Rows.Single().Key[0]);
         var update = Assert.Single((await reader.NextTransactionAsync()).Rows);
-        var error = await Assert.ThrowsAsync<MoltException>(reader.NextAsync);
+        var error = await Assert.ThrowsAsync<SourceTableChangedException>(reader.NextAsync);
 
         Assert.Equal(["id"], update.Table.KeyColumns);
         Assert.Equal(["1", "1"], update.Old!.Values);

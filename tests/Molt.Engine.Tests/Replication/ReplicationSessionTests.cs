@@ -194,7 +194,7 @@ public sealed class ReplicationSessionTests(ApplyTargetFixture fixture)
         using var log = MoltLogSession.None();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var states = new List<ReplicationState>();
-        var error = await Assert.ThrowsAsync<MoltException>(async () =>
+        var error = await Assert.ThrowsAsync<SourceTableChangedException>(async () =>
         {
             await using var session = await ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, timeout.Token);
             var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new StateReports(states), timeout.Token);

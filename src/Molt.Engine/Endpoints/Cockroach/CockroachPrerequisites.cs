@@ -56,13 +56,20 @@ internal static partial class CockroachPrerequisites
             match.Groups[3].Success ? int.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture) : 0) : null;
     }
 
+    /// <summary>
+    /// Changefeeds need rangefeeds on a self-hosted cluster (kv.rangefeed.enabled = true: https://www.cockroachlabs.com/docs/molt/migrate-failback,
+    /// create-changefeed; on by default on Standard and Basic, cdc-cloud-rangefeed), read with SHOW CLUSTER SETTING, which needs admin,
+    /// MODIFYCLUSTERSETTING or VIEWCLUSTERSETTING (https://www.cockroachlabs.com/docs/stable/show-cluster-setting).
+    /// </summary>
+    internal const string RangefeedSettingSql = "SHOW CLUSTER SETTING kv.rangefeed.enabled";
+
     private static async Task<PrerequisiteCheck> RangefeedsAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role,
         CancellationToken cancellationToken)
     {
         const string remedy = "SET CLUSTER SETTING kv.rangefeed.enabled = true; (needs admin or the MODIFYCLUSTERSETTING privilege).";
         try
         {
-            var enabled = await PgWirePrerequisites.ScalarAsync<string>(connection, "SHOW CLUSTER SETTING kv.rangefeed.enabled", cancellationToken)
+            var enabled = await PgWirePrerequisites.ScalarAsync<string>(connection, RangefeedSettingSql, cancellationToken)
                 .ConfigureAwait(false);
             return PrerequisiteCheck.Of(role, address, "Rangefeeds", enabled.Equals("true", StringComparison.OrdinalIgnoreCase),
                 $"kv.rangefeed.enabled = {enabled}", remedy);

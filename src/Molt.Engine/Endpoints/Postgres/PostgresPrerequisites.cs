@@ -47,7 +47,8 @@ internal static class PostgresPrerequisites
             checks.Add(await WritableAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
         }
 
-        if (role == EndpointRole.Target)
+        // Every flow keeps its state in the target's _molt; failback keeps its checkpoint in the original's as well.
+        if (role == EndpointRole.Target || flow == MigrationFlow.Failback)
         {
             checks.Add(await StateSchemaAsync(connection, address, role, cancellationToken).ConfigureAwait(false));
         }

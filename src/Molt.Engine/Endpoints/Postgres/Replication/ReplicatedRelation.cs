@@ -37,7 +37,7 @@ internal sealed class ReplicatedRelation
     {
         if (Difference is not null)
         {
-            throw new MoltException(MoltErrorKind.SchemaMismatch, "SchemaChanged",
+            throw new SourceTableChangedException(Table.Name, Difference,
                 $"The source table {Table.Name} changed while it was replicated: {Difference}. The stream stopped before its next change; the checkpoint stands.",
                 "Make the same change on the target table (or recreate it), then resume the replication.")
             { Target = Table.Name.ToString() };
