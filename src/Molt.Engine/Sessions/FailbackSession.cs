@@ -64,7 +64,10 @@ public sealed class FailbackSession : IAsyncDisposable
             var forward = await control.For(ReplicationDirection.Forward).ReadStatusAsync(options.FetchId, cancellationToken).ConfigureAwait(false);
             source = await DatabaseRegistry.OpenFailbackSourceAsync(targetAddress, options.FetchId, forward?.FailbackSlot, cancellationToken).ConfigureAwait(false);
             original = await DatabaseRegistry.OpenFailbackApplierAsync(sourceAddress, options.Batch, options.ZeroDates, log.Logger, cancellationToken).ConfigureAwait(false);
-            var forwardLoad = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, new BulkLoadOptions { FetchId = options.FetchId }, new SourceOptions(), log,
+            // Planned again for the loaded tables' columns only: a MySQL source's review of zero dates guards a load, which
+            // failback does not run, and Sentinel is the handling that plans every table as it is without reading rows.
+            var forwardLoad = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, new BulkLoadOptions { FetchId = options.FetchId },
+                new SourceOptions { ZeroDates = ZeroDateHandling.Sentinel }, log,
                 cancellationToken).ConfigureAwait(false);
             return new FailbackSession(options, log, state, control, source, original, forwardLoad);
         }
