@@ -67,6 +67,27 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     public int Reset() => CloseAll(reset: true);
 
     /// <summary>
+    /// Resets every open connection on the client's side only and leaves the server's side open and unread, as a NAT or
+    /// load balancer that forgets its connections does: the client sees its connection gone at once, the server only when
+    /// its own timeouts say so. Returns how many.
+    /// </summary>
+    public int DropClientSides()
+    {
+        TcpFaultProxyConnection[] open;
+        lock (connections)
+        {
+            open = [.. connections];
+        }
+
+        foreach (var connection in open)
+        {
+            connection.DropClient();
+        }
+
+        return open.Length;
+    }
+
+    /// <summary>
     /// Stops moving bytes in both directions, on the open connections and on any accepted meanwhile, while every socket
     /// stays open: neither side sees an error, only silence. Bytes already read are held and delivered on <see cref="Resume"/>.
     /// </summary>

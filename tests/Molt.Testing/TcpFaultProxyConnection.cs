@@ -9,12 +9,27 @@ internal sealed class TcpFaultProxyConnection(Socket client, Socket server, TcpF
 
     private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int closed;
+    private volatile bool clientDropped;
 
     /// <summary>Completes once both sockets are closed.</summary>
     public Task Completion => done.Task;
 
     public void Start(CancellationToken ct) =>
-        _ = Task.WhenAll(PumpAsync(client, server, ct), PumpAsync(server, client, ct)).ContinueWith(_ => Close(reset: false), TaskScheduler.Default);
+        _ = Task.WhenAll(PumpAsync(client, server, ct), PumpAsync(server, client, ct)).ContinueWith(_ =>
+        {
+            // A dropped client leaves the server's socket open until the proxy closes everything.
+            if (!clientDropped)
+            {
+                Close(reset: false);
+            }
+        }, TaskScheduler.Default);
+
+    /// <summary>Resets the client's socket and stops relaying; the server's socket stays open, and nothing more is read from it.</summary>
+    public void DropClient()
+    {
+        clientDropped = true;
+        Abort(client);
+    }
 
     /// <summary>Closes both sides: with a FIN after a shutdown, or (<paramref name="reset"/>) with an RST.</summary>
     public void Close(bool reset)
@@ -96,7 +111,10 @@ internal sealed class TcpFaultProxyConnection(Socket client, Socket server, TcpF
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            Close(reset: true);
+            if (!clientDropped)
+            {
+                Close(reset: true);
+            }
         }
     }
 }

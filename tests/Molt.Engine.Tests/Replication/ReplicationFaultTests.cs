@@ -48,6 +48,7 @@ public sealed class ReplicationFaultTests(FaultServersFixture fixture, ITestOutp
 {
     private const string SourceRetry = "The source stream failed; starting it again";
     private const string ApplyRetry = "Applying the batch again";
+    private const string StaleReaderEnded = "which the source had not noticed was gone; that connection was ended";
 
     [Fact]
     public async Task A_source_connection_cut_several_times_mid_stream_is_reconnected_each_time_and_nothing_is_lost_or_applied_twice()
@@ -70,6 +71,28 @@ public sealed class ReplicationFaultTests(FaultServersFixture fixture, ITestOutp
 
         await run.AssertEqualAsync(stopped);
         run.AssertLogged(SourceRetry, atLeast: 3);
+    }
+
+    [Fact]
+    public async Task A_source_connection_dropped_on_Molts_side_only_is_taken_over_from_the_walsender_the_source_still_keeps_and_nothing_is_lost_or_applied_twice()
+    {
+        // As a NAT or load balancer that forgets the connection: Molt sees it gone at once, while the source keeps its
+        // walsender, and so the slot, until wal_sender_timeout (a minute). Starting again must not fail as "slot active".
+        await using var run = await FaultRun.CreateAsync(fixture, "drop", output);
+        var stopped = await run.StreamAsync(async ct =>
+        {
+            var bench = run.PgbenchAsync(12, ct);
+            await run.WaitForAppliedAsync(ct);
+            var retries = run.Logged(SourceRetry);
+            Assert.True(run.SourceProxy.DropClientSides() > 0, "The drop found no source connection.");
+            await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(run.Logged(StaleReaderEnded) > 0));
+            await run.WaitForAppliedAsync(ct);
+            (await bench).EnsureExited();
+            Assert.True(run.Logged(SourceRetry) > retries);
+        });
+
+        await run.AssertEqualAsync(stopped);
+        run.AssertLogged(StaleReaderEnded, atLeast: 1);
     }
 
     [Fact]

@@ -44,6 +44,7 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
         try
         {
             await RequireSlotAsync(catalog, cancellationToken).ConfigureAwait(false);
+            await EndStaleReaderAsync(catalog, cancellationToken).ConfigureAwait(false);
             await PostgresPublication.EnsureAsync(catalog, publicationName, tables, cancellationToken).ConfigureAwait(false);
             replication = new LogicalReplicationConnection(ReplicationConnectionString());
             await replication.Open(cancellationToken).ConfigureAwait(false);
@@ -115,8 +116,49 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
     private string ReplicationConnectionString()
     {
         var builder = PgWireConnections.Builder(address);
+        builder.ApplicationName = ReaderName;
         builder.Options = string.Join(' ', new[] { builder.Options }.Where(o => !string.IsNullOrWhiteSpace(o)).Concat(OutputSettings.Select(s => $"-c {s}")));
         return builder.ConnectionString;
+    }
+
+    /// <summary>The application name of the connection that reads the slot, by which a later start knows its own earlier reader.</summary>
+    private string ReaderName => $"molt stream {slotName}";
+
+    /// <summary>
+    /// A connection this stream lost without the source noticing (a NAT or load balancer that dropped it, a network gone
+    /// silent) keeps its walsender, and so the slot, until wal_sender_timeout passes: START_REPLICATION would be refused
+    /// as "slot active" and the stream fail for good. The stream's claim on the target means no other session reads this
+    /// slot as this stream, so a reader of the slot under this stream's name is that lost connection: it is ended, and the
+    /// start tried again. A reader under any other name is left alone (START_REPLICATION then names it).
+    /// </summary>
+    private async Task EndStaleReaderAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var find = new NpgsqlCommand(
+            "SELECT s.active_pid FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = $1 AND a.application_name = $2",
+            connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = slotName }, new NpgsqlParameter { Value = ReaderName } },
+        };
+        if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not int pid)
+        {
+            return;
+        }
+
+        await using var end = new NpgsqlCommand("SELECT pg_terminate_backend($1)", connection) { Parameters = { new NpgsqlParameter { Value = pid } } };
+        try
+        {
+            await end.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new TransientSourceException(
+                $"The replication slot '{slotName}' is still read by this stream's lost connection (pid {pid}), which this user may not end; the source frees it " +
+                "once wal_sender_timeout passes.", ex);
+        }
+
+        throw new TransientSourceException(
+            $"The replication slot '{slotName}' was still read by this stream's lost connection (pid {pid}), which the source had not noticed was gone; " +
+            "that connection was ended.", new IOException("A stale walsender held the slot."));
     }
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
