@@ -78,9 +78,9 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         Assert.Equal("-26:03:04|-1|3|{\"z\": [true]}", await test.SourceScalarAsync<string>("SELECT CONCAT_WS('|', tm, ti, b10 + 0, j) FROM matrix WHERE id = 2"));
         Assert.Equal(0, await test.SourceScalarAsync<long>("SELECT COUNT(*) FROM matrix WHERE id = 3"));
 
-        // Each copied row, column by column, as MariaDB prints it, against the row it was loaded from.
+        // Each copied row, column by column, as the bytes of MariaDB's text of it (a BIT's and a BINARY's own bytes), against the row it was loaded from.
         var text = string.Join(", '|', ", MySqlTypeMatrixReplicationTests.Columns.Where(c => c is not "e" and not "dtm2")
-            .Select(c => $"COALESCE(HEX(`{c}`), 'NULL')"));
+            .Select(c => $"COALESCE(HEX(CAST(`{c}` AS BINARY)), 'NULL')"));
         // Under DropNotNull the zero dates of row 4's nullable columns were loaded as NULL, which is all that comes back.
         var exact = zeroDates == ZeroDateHandling.Sentinel ? "1, 4" : "1";
         var loaded = await test.SourceRowsAsync($"SELECT id, CONCAT({text}) FROM matrix WHERE id IN ({exact}) ORDER BY id");
