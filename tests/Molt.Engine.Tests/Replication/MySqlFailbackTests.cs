@@ -140,6 +140,41 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         await ReplicationControl.RemoveAsync(test.SourceAddress, test.TargetAddress, fetchId, null, null, timeout.Token);
     }
 
+    [Fact]
+    public async Task A_failback_connection_killed_mid_batch_applies_the_batch_again_on_a_new_one()
+    {
+        const string fetchId = "myfb-kill";
+        var test = await fixture.NewCaseAsync("myfb_kill", BankSchema);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await MigrateAndCutOverAsync(test, fetchId, ZeroDateHandling.Null, timeout.Token);
+        // Each written row takes 20 ms on MariaDB, so that a batch's statement runs long enough to be killed.
+        await test.SourceAsync("CREATE TRIGGER slow BEFORE INSERT ON accounts FOR EACH ROW SET NEW.owner = IF(SLEEP(0.02) = 0, NEW.owner, NEW.owner)");
+        await test.TargetAsync(string.Concat(Enumerable.Range(1, 100).Select(i => $"UPDATE accounts SET balance = balance * 2 WHERE id = {i}; ")));
+
+        await using var failback = await FailbackSession.OpenAsync(test.SourceAddress, test.TargetAddress, new FailbackOptions
+        {
+            FetchId = fetchId, StopWhenCaughtUp = true, StatusInterval = TimeSpan.FromMilliseconds(200),
+            Batch = new ApplyBatchLimits(20, ApplyBatchLimits.Default.MaxBytes, TimeSpan.FromMilliseconds(50)),
+        }, MoltLogSession.None(), timeout.Token);
+        var running = failback.RunAsync(null, timeout.Token);
+        long? killed = null;
+        await SessionTestSupport.WaitUntilAsync(async () =>
+        {
+            killed = await test.SourceScalarAsync<long?>(
+                $"SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO `{test.SourceDatabase}`.`accounts`%' LIMIT 1");
+            return killed is not null || running.IsCompleted;
+        });
+        Assert.NotNull(killed);
+        await test.SourceAsync($"KILL CONNECTION {killed}");
+        var final = await running;
+
+        Assert.Equal(ReplicationState.Stopped, final.State);
+        Assert.True(final.Retries >= 1, "The killed batch was not applied again.");
+        Assert.Equal(100, final.Updates);
+        Assert.Equal(await test.TargetRowsAsync("SELECT concat_ws('|', id, owner, balance) FROM accounts ORDER BY id"), await test.SourceRowsAsync(BankRows));
+        await ReplicationControl.RemoveAsync(test.SourceAddress, test.TargetAddress, fetchId, null, null, timeout.Token);
+    }
+
     /// <summary>Loads and streams the source, writes on it while streaming, and stops at the cutover.</summary>
     private static async Task<ReplicationStatus> MigrateAndCutOverAsync(MySqlStreamCase test, string fetchId, ZeroDateHandling zeroDates, CancellationToken cancellationToken)
     {
