@@ -20,9 +20,12 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
     private const string BankSchema = """
         CREATE TABLE accounts (id INT AUTO_INCREMENT PRIMARY KEY, owner VARCHAR(50) NOT NULL, balance BIGINT UNSIGNED NOT NULL);
         CREATE TABLE entries (id BIGINT PRIMARY KEY, account_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, at TIMESTAMP(6) NULL,
-          FOREIGN KEY (account_id) REFERENCES accounts (id) ON DELETE CASCADE);
+          FOREIGN KEY (account_id) REFERENCES accounts (id) ON DELETE CASCADE ON UPDATE CASCADE);
+        CREATE TABLE entry_notes (id INT PRIMARY KEY, entry_id BIGINT NOT NULL, note VARCHAR(20) NOT NULL,
+          FOREIGN KEY (entry_id) REFERENCES entries (id) ON DELETE CASCADE ON UPDATE CASCADE);
         INSERT INTO accounts (id, owner, balance) SELECT seq, CONCAT('owner ', seq), seq * 10 FROM seq_1_to_200;
         INSERT INTO entries SELECT seq, seq % 10 + 1, seq / 4, '2024-01-01 00:00:00' FROM seq_1_to_50;
+        INSERT INTO entry_notes SELECT seq, seq, CONCAT('note ', seq) FROM seq_1_to_50;
         """;
 
     // Counts every row MariaDB inserts or updates in accounts: a change applied twice (a batch re-applied after its commit) adds a row.
@@ -32,7 +35,7 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         CREATE TRIGGER accounts_updated AFTER UPDATE ON accounts FOR EACH ROW INSERT INTO applied (id, kind) VALUES (NEW.id, 'u');
         """;
 
-    // The application after the cutover: inserts, updates, a key change, deletes (one cascading), in several transactions.
+    // The application after the cutover: inserts, updates, key changes (one cascading to entries), deletes (one cascading), in several transactions.
     private const string BankWrites = """
         INSERT INTO accounts SELECT g, 'new ' || g, 1 FROM generate_series(1001, 1040) g;
         UPDATE accounts SET balance = balance + 5 WHERE id BETWEEN 1 AND 20;
@@ -41,6 +44,7 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         INSERT INTO entries VALUES (1001, 1001, 12.34, '2025-06-01 10:11:12.654321+00'), (1002, 5000, -0.5, NULL);
         UPDATE entries SET amount = amount * 2 WHERE id <= 10;
         DELETE FROM accounts WHERE id = 2;
+        UPDATE accounts SET id = 6000 WHERE id = 3;
         """;
 
     private const string BankRows = """
@@ -72,9 +76,12 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
             StatusInterval = TimeSpan.FromMilliseconds(200) }, timeout.Token);
 
         Assert.Equal((ReplicationState.Stopped, ReplicationDirection.Failback), (final.State, final.Direction));
-        // 40 + 2 + 4 inserts; 20 + the key change + 10 entries + 1 matrix row updated; 10 + 1 + 1 deletes (cascaded ones are MariaDB's own).
-        Assert.Equal((46L, 32L), (final.Inserts, final.Updates));
+        // 40 + 2 + 4 inserts; 20 + 2 key changes + 10 entries + 5 entries cascaded + 1 matrix row updated; 10 + 1 + 1 deletes (cascaded ones are MariaDB's own).
+        Assert.Equal((46L, 38L), (final.Inserts, final.Updates));
         Assert.Equal(await test.TargetRowsAsync("SELECT concat_ws('|', id, owner, balance) FROM accounts ORDER BY id"), await test.SourceRowsAsync(BankRows));
+        // The key change that cascaded to entries moved them on the original too, and left their notes (a delete of the old row would have cascaded to them).
+        Assert.Equal("6000|6000|6000|6000|6000|5", await test.SourceScalarAsync<string>(
+            "SELECT CONCAT(GROUP_CONCAT(e.account_id ORDER BY e.id SEPARATOR '|'), '|', COUNT(n.id)) FROM entries e JOIN entry_notes n ON n.entry_id = e.id WHERE e.id IN (2, 12, 22, 32, 42)"));
         Assert.Equal("-26:03:04|-1|3|{\"z\": [true]}", await test.SourceScalarAsync<string>("SELECT CONCAT_WS('|', tm, ti, b10 + 0, j) FROM matrix WHERE id = 2"));
         Assert.Equal(0, await test.SourceScalarAsync<long>("SELECT COUNT(*) FROM matrix WHERE id = 3"));
 
@@ -99,7 +106,7 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         using var log = MoltLogSession.None();
         var compared = await CompareSession.RunAsync(test.SourceAddress, test.TargetAddress, new CompareOptions { ZeroDates = zeroDates }, new CompareCallbacks(), log,
             timeout.Token);
-        Assert.Equal(["accounts", "entries", "matrix"], compared.Select(t => t.Table.Name).Order());
+        Assert.Equal(["accounts", "entries", "entry_notes", "matrix"], compared.Select(t => t.Table.Name).Order());
         Assert.All(compared, t => Assert.Equal(ComparisonStatus.Equal, t.Status));
         await ReplicationControl.RemoveAsync(test.SourceAddress, test.TargetAddress, fetchId, null, null, timeout.Token);
     }

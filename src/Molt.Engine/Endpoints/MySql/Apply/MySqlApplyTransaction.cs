@@ -127,9 +127,13 @@ internal sealed class MySqlApplyTransaction : IApplyTransaction
         {
             if (change.KeyChanged)
             {
-                await AddRowAsync(table, RunKind.Delete, table.Key(change.Key), cancellationToken).ConfigureAwait(false);
+                // Moved by an UPDATE of the old key, as the target moved it: the original's ON UPDATE CASCADE carries the
+                // referencing rows along, where deleting the old row would cascade its delete down to rows the target kept.
+                await ExecuteSingleAsync(table, MySqlApplySql.UpdateByKey(table.Target, table.WrittenColumns, table.Rows.KeyColumns),
+                    [.. row, .. table.Key(change.Key)], cancellationToken).ConfigureAwait(false);
             }
 
+            // Also after a move: the row is there afterwards even where the original had lost the old one.
             await AddRowAsync(table, RunKind.Upsert, row, cancellationToken).ConfigureAwait(false);
         }
         else
