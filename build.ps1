@@ -38,10 +38,12 @@ function Install-Prerequisites {
     if (-not (Test-Path /usr/lib/postgresql/15/bin/postgres)) { $missing += 'postgresql' }
     if (-not (Test-Path /usr/sbin/mariadbd)) { $missing += 'mariadb-server' }
     if (-not (Get-Command setpriv -ErrorAction Ignore)) { $missing += 'util-linux' }
+    # PostGIS: the spatial tests create the extension in databases of their own.
+    if (-not (Test-Path /usr/share/postgresql/15/extension/postgis.control)) { $missing += 'postgresql-15-postgis-3' }
     if ($missing.Count -eq 0) { return }
     $root = (& id -u) -eq '0'
     if (-not $root -or -not (Get-Command apt-get -ErrorAction Ignore)) {
-        throw "Molt's tests and demo need PostgreSQL 15 and MariaDB server binaries. Install them first, e.g. 'sudo apt-get install -y $($missing -join ' ')' on Debian 12."
+        throw "Molt's tests and demo need PostgreSQL 15 (with PostGIS) and MariaDB server binaries. Install them first, e.g. 'sudo apt-get install -y $($missing -join ' ')' on Debian 12."
     }
     Write-Host "Installing $($missing -join ', ') from Debian's packages..."
     Invoke-Native apt-get @('update', '-qq')

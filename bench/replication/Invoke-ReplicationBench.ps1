@@ -43,12 +43,11 @@ $ErrorActionPreference = 'Stop'
 $root = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
 Import-Module (Join-Path $root 'tests' 'Pester' 'MoltTestHarness.psm1') -Force
 Import-BuiltMolt
+Import-Module (Join-Path $PSScriptRoot 'ReplicationBench.psm1') -Force
 
 $bin = '/usr/lib/postgresql/15/bin'
 $fetchId = 'bench'
 $changesPerTransaction = 4
-
-function Write-Step([string] $Text) { Write-Host ("[{0:HH:mm:ss}] {1}" -f [DateTime]::UtcNow, $Text) }
 
 function Invoke-Pg([string] $Tool, $Server, [string] $Database, [string[]] $Arguments) {
     # The password goes in the environment, never on a command line.
@@ -61,70 +60,18 @@ function Invoke-Pg([string] $Tool, $Server, [string] $Database, [string[]] $Argu
     finally { Remove-Item Env:PGPASSWORD }
 }
 
-# A pgbench run in the background; the caller waits for it.
+# A pgbench run in the background; the caller waits for it with Wait-BenchProcess.
 function Start-Pgbench($Server, [string] $Database, [string[]] $Arguments) {
-    $start = [System.Diagnostics.ProcessStartInfo]::new((Join-Path $bin 'pgbench'))
-    foreach ($a in @('-h', $Server.Host, '-p', $Server.Port, '-U', $Server.AdminUser) + $Arguments + @($Database)) { $start.ArgumentList.Add([string] $a) }
-    $start.Environment['PGPASSWORD'] = $Server.AdminPassword
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $start.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($start)
-    [pscustomobject]@{ Process = $process; Out = $process.StandardOutput.ReadToEndAsync(); Err = $process.StandardError.ReadToEndAsync() }
+    Start-BenchProcess (Join-Path $bin 'pgbench') (@('-h', $Server.Host, '-p', $Server.Port, '-U', $Server.AdminUser) + $Arguments + @($Database)) @{ PGPASSWORD = $Server.AdminPassword }
 }
 
-function Wait-Pgbench($Run) {
-    $Run.Process.WaitForExit()
-    if ($Run.Process.ExitCode -ne 0) { throw "pgbench exited with $($Run.Process.ExitCode): $($Run.Err.Result)" }
-    $Run.Out.Result
+function Start-MoltBench([ValidateSet('Start', 'Resume')] [string] $Verb) {
+    $run = Start-MoltProcess -Verb $Verb -SourceUri $sourceUri -SourceCredential (Get-TestAdminCredential $source) -TargetUri $moltUri -TargetCredential $credential -FetchId $fetchId
+    $script:moltProcesses += $run.Process
+    $run
 }
 
-function Wait-Until([scriptblock] $Condition, [int] $Seconds = 600, [string] $What = "$Condition") {
-    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-    while (-not (& $Condition)) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $Seconds s waiting for: $What" }
-        Start-Sleep -Milliseconds 100
-    }
-}
-
-# Molt in a pwsh of its own: Start (load, then stream) or Resume; it prints its statuses and, when its stream stops, its VmHWM.
-function Start-MoltProcess([ValidateSet('Start', 'Resume')] [string] $Verb) {
-    $script = @'
-$sourceCredential = [pscredential]::new($env:MOLT_BENCH_USER, (ConvertTo-SecureString $env:MOLT_BENCH_SOURCE_PASSWORD -AsPlainText -Force))
-$targetCredential = [pscredential]::new($env:MOLT_BENCH_USER, (ConvertTo-SecureString $env:MOLT_BENCH_TARGET_PASSWORD -AsPlainText -Force))
-Remove-Item Env:MOLT_BENCH_SOURCE_PASSWORD, Env:MOLT_BENCH_TARGET_PASSWORD
-$common = @{ SourceCredential = $sourceCredential; TargetCredential = $targetCredential; FetchId = $args[3]; StatusInterval = '00:00:01'; WarningAction = 'SilentlyContinue' }
-$run = if ($args[0] -eq 'Start') { { Start-MoltReplication $args[1] $args[2] @common -TableHandling DropAndRecreate -Confirm:$false } }
-       else { { Resume-MoltReplication $args[1] $args[2] @common } }
-& $run @args | ForEach-Object { if ($_ -is [Molt.ReplicationStatus]) { "STATUS $($_.State) $($_.SourcePosition) $($_.Changes)" } }
-(Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'VmHWM:*' }) -replace '\s+', ' '
-"CPU $((Get-Process -Id $PID).TotalProcessorTime.TotalSeconds)"
-'@
-    $pwsh = Get-PwshCommand
-    $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-    foreach ($part in $pwsh | Select-Object -Skip 1) { $start.ArgumentList.Add($part) }
-    foreach ($a in @('-NoProfile', '-NonInteractive', '-CommandWithArgs', ("Import-Module '$(Get-BuiltMoltManifest)' -ErrorAction Stop`n" + $script),
-            $Verb, $sourceUri, $moltUri, $fetchId)) { $start.ArgumentList.Add($a) }
-    $start.Environment['MOLT_BENCH_USER'] = $source.AdminUser
-    $start.Environment['MOLT_BENCH_SOURCE_PASSWORD'] = $source.AdminPassword
-    $start.Environment['MOLT_BENCH_TARGET_PASSWORD'] = $moltTarget.AdminPassword
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $start.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($start)
-    $script:moltProcesses += $process
-    [pscustomobject]@{ Process = $process; Out = $process.StandardOutput.ReadToEndAsync(); Err = $process.StandardError.ReadToEndAsync() }
-}
-
-function Stop-MoltProcess($Run) {
-    $null = Stop-MoltReplication -Target $moltUri -TargetCredential $credential -FetchId $fetchId -WarningAction SilentlyContinue
-    if (-not $Run.Process.WaitForExit(120000)) { throw 'The Molt process did not end after Stop-MoltReplication.' }
-    if ($Run.Process.ExitCode -ne 0) { throw "The Molt process exited with $($Run.Process.ExitCode): $($Run.Err.Result)" }
-    $hwm = [regex]::Match($Run.Out.Result, 'VmHWM: (\d+) kB')
-    if (-not $hwm.Success) { throw "The Molt process did not report its peak memory: $($Run.Out.Result) $($Run.Err.Result)" }
-    $script:lastMoltCpu = [double] [regex]::Match($Run.Out.Result, 'CPU ([\d.]+)').Groups[1].Value
-    [long] $hwm.Groups[1].Value * 1024
-}
+function Stop-MoltBench($Run) { Stop-MoltProcess -Run $Run -TargetUri $moltUri -TargetCredential $credential -FetchId $fetchId }
 
 function Get-MoltPosition { Get-TestScalar $moltTarget $moltDb "SELECT position FROM _molt.replication_checkpoints WHERE fetch_id = '$fetchId'" }
 
@@ -138,7 +85,7 @@ function Measure-CatchUp([string] $Peer, [string] $Lsn, [string] $Before) {
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $first = $null
     if ($Peer -eq 'Molt') {
-        $run = Start-MoltProcess Resume
+        $run = Start-MoltBench Resume
         $position = { Get-MoltPosition }
     }
     else {
@@ -155,7 +102,7 @@ function Measure-CatchUp([string] $Peer, [string] $Lsn, [string] $Before) {
     $seconds = $clock.Elapsed.TotalSeconds
     $peak = $null
     $cpu = $null
-    if ($Peer -eq 'Molt') { $peak = Stop-MoltProcess $run; $cpu = $script:lastMoltCpu }
+    if ($Peer -eq 'Molt') { $stopped = Stop-MoltBench $run; $peak = $stopped.Peak; $cpu = $stopped.Cpu }
     else { Stop-Native }
     [pscustomobject]@{ Peer = $Peer; Seconds = $seconds; FirstApplied = $first; Peak = $peak; Cpu = $cpu }
 }
@@ -163,18 +110,6 @@ function Measure-CatchUp([string] $Peer, [string] $Lsn, [string] $Before) {
 function Stop-Native {
     Invoke-TestSql $nativeTarget $nativeDb 'ALTER SUBSCRIPTION "native_sub" DISABLE'
     Wait-Until { -not (Get-TestScalar $nativeTarget $nativeDb "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'native_sub' AND pid IS NOT NULL") } -What 'the native apply worker to exit'
-}
-
-# utime + stime of a process, from /proc (clock ticks of 1/100 s).
-function Get-CpuSeconds([int] $ProcessId) {
-    $stat = Get-Content -Raw "/proc/$ProcessId/stat"
-    $fields = $stat.Substring($stat.LastIndexOf(')') + 2) -split ' '
-    ([long] $fields[11] + [long] $fields[12]) / 100.0
-}
-
-function Get-Percentile([double[]] $Values, [double] $P) {
-    $sorted = $Values | Sort-Object
-    $sorted[[Math]::Min($sorted.Count - 1, [int][Math]::Ceiling($P * $sorted.Count) - 1)]
 }
 
 $checks = @(
@@ -190,7 +125,7 @@ $script:moltProcesses = @()
 $servers = @()
 $sourceDb, $moltDb, $nativeDb = 'bench_src', 'bench_molt', 'bench_native'
 try {
-    Write-Step "machine: $([Environment]::ProcessorCount) cores, load average $((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3)"
+    Write-Step "machine: $([Environment]::ProcessorCount) cores, load average $(Get-LoadAverage)"
     $source = Start-TestPostgres -Settings @{ max_wal_size = '4GB' }
     $moltTarget = Start-TestPostgres -Settings @{ max_wal_size = '4GB'; autovacuum = 'off' }
     $nativeTarget = Start-TestPostgres -Settings @{ max_wal_size = '4GB'; autovacuum = 'off' }
@@ -223,9 +158,9 @@ CREATE PUBLICATION "native_pub" FOR TABLE "pgbench_accounts", "pgbench_branches"
     Wait-Until { (Get-TestScalar $nativeTarget $nativeDb "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'") -eq 0 } -What 'the subscription''s initial copy'
 
     Write-Step 'Molt: Start-MoltReplication (load, then stream)'
-    $molt = Start-MoltProcess Start
+    $molt = Start-MoltBench Start
     Wait-Until {
-        if ($molt.Process.HasExited) { throw "The Molt process exited with $($molt.Process.ExitCode): $($molt.Out.Result) $($molt.Err.Result)" }
+        Assert-MoltProcessRunning $molt
         $status = Get-MoltReplicationStatus -Target $moltUri -TargetCredential $credential -FetchId $fetchId -ErrorAction SilentlyContinue
         $status -and $status.State -in 'Streaming', 'CaughtUp'
     } -What 'Molt to stream'
@@ -257,17 +192,14 @@ CREATE PUBLICATION "native_pub" FOR TABLE "pgbench_accounts", "pgbench_branches"
     $moltCpu = (Get-CpuSeconds $molt.Process.Id) - $moltCpuBefore
     Write-Step ("steady, Molt: target session seen {0}; {1} batches committed; Molt process CPU {2:F1} s" -f
         (($states.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)x" }) -join ', '), $batches.Count, $moltCpu)
-    $steadyOut = Wait-Pgbench $bench
-    $null = Wait-Pgbench $beat
+    $steadyOut = Wait-BenchProcess $bench
+    $null = Wait-BenchProcess $beat
     $tps = [regex]::Match($steadyOut, 'tps = ([\d.]+)').Groups[1].Value
-    $steady = foreach ($peer in 'Molt', 'Native') {
-        $values = [double[]] $lag[$peer]
-        [pscustomobject]@{ Peer = $peer; Samples = $values.Count; P50 = Get-Percentile $values 0.5; P99 = Get-Percentile $values 0.99; Max = ($values | Measure-Object -Maximum).Maximum }
-    }
+    $steady = foreach ($peer in 'Molt', 'Native') { Get-LagSummary $peer ([double[]] $lag[$peer]) }
     $steady | ForEach-Object { Write-Step ("steady {0}: p50 {1:F3} s, p99 {2:F3} s, max {3:F3} s ({4} samples; pgbench {5} tps)" -f $_.Peer, $_.P50, $_.P99, $_.Max, $_.Samples, $tps) }
 
     Write-Step 'stopping both'
-    $initialPeak = Stop-MoltProcess $molt
+    $initialPeak = (Stop-MoltBench $molt).Peak
     Stop-Native
     Write-Step ("Molt's first process (load, then stream): VmHWM {0:F0} MB" -f ($initialPeak / 1MB))
 
@@ -278,7 +210,7 @@ CREATE PUBLICATION "native_pub" FOR TABLE "pgbench_accounts", "pgbench_branches"
         $perClient = [Math]::Ceiling($backlog / $Clients)
         $transactions = $perClient * $Clients
         Write-Step "(a) catch-up round ${round}: backlog pgbench -t $perClient -c $Clients ($transactions transactions, $($transactions * $changesPerTransaction) row changes)"
-        $null = Wait-Pgbench (Start-Pgbench $source $sourceDb @('-n', '-b', 'tpcb-like', '-c', $Clients, '-j', '2', '-t', $perClient))
+        $null = Wait-BenchProcess (Start-Pgbench $source $sourceDb @('-n', '-b', 'tpcb-like', '-c', $Clients, '-j', '2', '-t', $perClient))
         $lsn = Get-TestScalar $source $sourceDb 'SELECT pg_current_wal_insert_lsn()::text'
         # The marker commits after L: whoever has applied past L has applied the whole backlog.
         Invoke-TestSql $source $sourceDb 'UPDATE "bench_heartbeat" SET "at" = clock_timestamp()'

@@ -9,7 +9,7 @@ namespace Molt.Engine.Schema;
     Justification = "The families are named for the values, as SQL names them (integer, decimal, float), not for .NET types.")]
 public enum ColumnTypeFamily
 {
-    /// <summary>Anything without a family of its own (money, xml, inet, ranges, geometric and spatial types, oid...).</summary>
+    /// <summary>Anything without a family of its own (money, xml, inet, ranges, PostgreSQL's geometric types, oid...).</summary>
     Other,
     Integer,
     /// <summary>Exact decimals: DECIMAL, numeric.</summary>
@@ -32,4 +32,6 @@ public enum ColumnTypeFamily
     /// <summary>Labels from a declared list: a PostgreSQL enum, MySQL ENUM and SET.</summary>
     Enum,
     Uuid,
+    /// <summary>Geometries with a spatial reference: PostGIS geometry and geography, MySQL's GEOMETRY, POINT, POLYGON...</summary>
+    Spatial,
 }

@@ -129,6 +129,18 @@ public sealed record TargetType(string Sql, string WireType, bool IsBinaryCompat
     /// </summary>
     public bool IsSentAsText { get; init; }
 
+    /// <summary>
+    /// The type a PostgreSQL source casts a column to when it is not binary compatible; null for <see cref="WireType"/>.
+    /// Differs where the wire type's own output loses something (xml's declaration: read as text).
+    /// </summary>
+    public string? SourceCast { get; init; }
+
+    /// <summary>
+    /// True when <see cref="Note"/> names a fact of the source the target does not keep (a spatial column as bytea on a
+    /// target without PostGIS): the plan reports it with the other facts not carried over.
+    /// </summary>
+    public bool IsReported { get; init; }
+
     public override string ToString() => Sql;
 }
 

@@ -67,6 +67,12 @@ public sealed record ColumnType(string Name, string Declared)
     /// <summary>MySQL character set of a text column (utf8mb4, latin1, ...).</summary>
     public string? CharacterSet { get; init; }
 
+    /// <summary>
+    /// The spatial reference a MySQL spatial column declares (MySQL 8's SRS_ID, MariaDB's REF_SYSTEM_ID); null when it
+    /// declares none, so its values may have any SRID.
+    /// </summary>
+    public int? Srid { get; init; }
+
     public override string ToString() => Declared;
 }
 

@@ -210,7 +210,7 @@ internal static partial class DatabaseRegistry
             commandTimeout: PgWireChangeApplier.CommandTimeoutSeconds);
         try
         {
-            var dialect = database.LoadTarget.Dialect(options);
+            var dialect = await database.LoadTarget.Dialect(options, dataSource, cancellationToken).ConfigureAwait(false);
             // A target with a per-transaction row bound (CockroachDB) keeps batches under it.
             var bounded = dialect.MaxRowsPerTransaction is { } max && max < limits.MaxRows ? limits with { MaxRows = (int)max } : limits;
             var applier = await PgWireChangeApplier.OpenAsync(dataSource, database.Replication!.ApplySql!(dialect), bounded, cancellationToken).ConfigureAwait(false);

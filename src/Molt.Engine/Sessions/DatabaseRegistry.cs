@@ -34,7 +34,8 @@ internal static partial class DatabaseRegistry
         {
             LoadSource = async (address, options, log, ct) => await PostgresSourceEndpoint.OpenAsync(address,
                 new PostgresSourceOptions { ReplicationSlot = options.ReplicationSlot }, log, ct).ConfigureAwait(false),
-            LoadTarget = new(_ => new PostgresDialect(), () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null)
+            LoadTarget = new(async (_, dataSource, ct) => new PostgresDialect(await PostgresExtensions.HasPostGisAsync(dataSource, ct).ConfigureAwait(false)),
+                () => new PostgresTargetDependents(), RunLeaseKind.AdvisoryLock, null)
             {
                 SessionSettings = PostgresSessionSettings.Load,
             },
@@ -44,7 +45,8 @@ internal static partial class DatabaseRegistry
         },
         [EndpointKind.CockroachDb] = new()
         {
-            LoadTarget = new(options => new CockroachDialect(options.AllowMissingPrimaryKey ? MissingPrimaryKey.AddRowId : MissingPrimaryKey.Refuse),
+            LoadTarget = new((options, _, _) => Task.FromResult<ITargetDialect>(
+                    new CockroachDialect(options.AllowMissingPrimaryKey ? MissingPrimaryKey.AddRowId : MissingPrimaryKey.Refuse)),
                 () => new CockroachTargetDependents(), RunLeaseKind.RowLock, ImportFileServer.Start)
             {
                 SessionSettings = CockroachSessionSettings.Load,
@@ -111,8 +113,17 @@ internal static partial class DatabaseRegistry
 
         var parts = Databases[targetAs ?? server].LoadTarget!;
         var settings = Databases[server].LoadTarget!.SessionSettings;
-        return new PgWireLoadTarget(PgWireConnections.CreateDataSource(address, sessionSettings: settings), parts.Dialect(options), parts.Dependents(),
-            parts.Lease, parts.ImportFileServer, source.Display, address.Display);
+        var dataSource = PgWireConnections.CreateDataSource(address, sessionSettings: settings);
+        try
+        {
+            var dialect = await parts.Dialect(options, dataSource, cancellationToken).ConfigureAwait(false);
+            return new PgWireLoadTarget(dataSource, dialect, parts.Dependents(), parts.Lease, parts.ImportFileServer, source.Display, address.Display);
+        }
+        catch
+        {
+            await dataSource.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>A target's <c>_molt</c> state, and how its server holds a run's claim.</summary>
@@ -163,8 +174,8 @@ internal static partial class DatabaseRegistry
         public ReplicationParts? Replication { get; init; }
     }
 
-    /// <summary>What a pgwire database writes a load with.</summary>
-    private sealed record LoadTargetParts(Func<BulkLoadOptions, ITargetDialect> Dialect, Func<ITargetDependents> Dependents, RunLeaseKind Lease,
+    /// <summary>What a pgwire database writes a load with; its dialect may ask the target what it has installed.</summary>
+    private sealed record LoadTargetParts(Func<BulkLoadOptions, NpgsqlDataSource, CancellationToken, Task<ITargetDialect>> Dialect, Func<ITargetDependents> Dependents, RunLeaseKind Lease,
         Func<string, string, IAsyncDisposable>? ImportFileServer)
     {
         /// <summary>SET statements every connection of the load runs; only settings this server has.</summary>

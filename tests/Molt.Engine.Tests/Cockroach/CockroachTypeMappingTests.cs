@@ -41,11 +41,17 @@ public sealed class CockroachTypeMappingTests
         Assert.Contains("\"target_type\":\"text\"", error.Remedy);
     }
 
-    [Fact]
-    public void MySqlSpatialValuesAreRefusedWithBytesSuggested()
+    [Theory]
+    [InlineData("point", 4326, "GEOMETRY(POINT,4326)")]
+    [InlineData("polygon", null, "GEOMETRY(POLYGON)")]
+    [InlineData("multilinestring", 3857, "GEOMETRY(MULTILINESTRING,3857)")]
+    [InlineData("geometrycollection", null, "GEOMETRY(GEOMETRYCOLLECTION)")]
+    [InlineData("geometry", null, "GEOMETRY")]
+    [InlineData("geometry", 4326, "GEOMETRY(GEOMETRY,4326)")]
+    public void MySqlSpatialColumnsAreGeometriesOfTheirSubtypeAndSridSentAsText(string type, int? srid, string sql)
     {
-        var error = Assert.Throws<MoltException>(() => Map(new ColumnType("point", "point"), SqlSyntax.MySql));
-        Assert.Contains("\"target_type\":\"bytea\"", error.Remedy);
+        var mapped = Map(new ColumnType(type, type) { Family = ColumnTypeFamily.Spatial, Srid = srid }, SqlSyntax.MySql);
+        Assert.Equal((sql, "geometry", false, true), (mapped.Sql, mapped.WireType, mapped.IsBinaryCompatible, mapped.IsSentAsText));
     }
 
     [Theory]

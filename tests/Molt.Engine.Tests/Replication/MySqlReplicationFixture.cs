@@ -67,6 +67,8 @@ internal sealed class MySqlStreamCase(MySqlReplicationFixture fixture, string so
 {
     public string SourceDatabase => sourceDatabase;
 
+    public string TargetDatabase => targetDatabase;
+
     public EndpointAddress SourceAddress => EndpointAddress.Parse(fixture.Source.ConnectionUri(sourceDatabase));
 
     public EndpointAddress TargetAddress => EndpointAddress.Parse(fixture.Target.ConnectionUri(targetDatabase));

@@ -186,8 +186,7 @@ public sealed class ReplicationFaultTests(FaultServersFixture fixture, ITestOutp
 /// <summary>One stream of a fault test: a pgbench source database and its target, each reached through a proxy.</summary>
 internal sealed class FaultRun : IAsyncDisposable
 {
-    private readonly List<MoltLogEvent> events = [];
-    private readonly List<ReplicationState> states = [];
+    private readonly RecordedLog log;
     private readonly ITestOutputHelper output;
 
     private readonly string? targetOptions;
@@ -195,6 +194,7 @@ internal sealed class FaultRun : IAsyncDisposable
     private FaultRun(FaultServersFixture servers, string name, ITestOutputHelper output, string? targetOptions)
     {
         this.output = output;
+        log = new RecordedLog(output);
         this.targetOptions = targetOptions;
         Servers = servers;
         FetchId = $"{name}{Guid.NewGuid():N}"[..16];
@@ -217,9 +217,9 @@ internal sealed class FaultRun : IAsyncDisposable
     public TcpFaultProxy TargetProxy { get; }
 
     /// <summary>The source as the session reaches it: through <see cref="SourceProxy"/>.</summary>
-    public EndpointAddress SourceAddress => Through(Servers.Source, SourceDb, SourceProxy);
+    public EndpointAddress SourceAddress => SessionTestSupport.Through(Servers.Source.ConnectionUri(SourceDb), SourceProxy);
 
-    public EndpointAddress TargetAddress => Through(Servers.Target, TargetDb, TargetProxy, targetOptions);
+    public EndpointAddress TargetAddress => SessionTestSupport.Through(Servers.Target.ConnectionUri(TargetDb), TargetProxy, targetOptions);
 
     /// <summary>The target as another session (Stop-MoltReplication) reaches it: directly.</summary>
     public EndpointAddress DirectTargetAddress => EndpointAddress.Parse(Servers.Target.ConnectionUri(TargetDb));
@@ -250,29 +250,7 @@ internal sealed class FaultRun : IAsyncDisposable
             StatusInterval = TimeSpan.FromMilliseconds(500),
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(100));
-        using var log = new MoltLogSession(Record, minimumLevel: MoltLogLevel.Debug);
-        await using var session = await ReplicationSession.OpenAsync(SourceAddress, TargetAddress, options, log, timeout.Token);
-        BulkLoadSummary? loaded = null;
-        var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), summary => loaded = summary, new StateReports(states),
-            timeout.Token);
-        await SessionTestSupport.WaitUntilAsync(() => Task.FromResult(Streaming() || running.IsCompleted));
-        Assert.False(running.IsFaulted, running.Exception?.ToString());
-        Assert.Equal(RunStatus.Succeeded, loaded!.Status);
-
-        var scenarioRun = scenario(timeout.Token);
-        if (await Task.WhenAny(scenarioRun, running) == running)
-        {
-            // The stream must outlive every fault: its own error says why it did not.
-            output.WriteLine(running.Exception?.ToString() ?? running.Status.ToString());
-            await running;
-            Assert.Fail("The stream stopped during the faults.");
-        }
-
-        await scenarioRun;
-        Assert.False(running.IsCompleted, $"The stream ended during the faults: {running.Status} {running.Exception}");
-        await ReplicationControl.RequestStopAsync(DirectTargetAddress, FetchId, immediately: false, timeout.Token);
-        var stopped = await running;
-        Assert.Equal(ReplicationState.Stopped, stopped.State);
+        var stopped = await SessionTestSupport.StreamUnderFaultsAsync(SourceAddress, TargetAddress, DirectTargetAddress, options, log, output, scenario, timeout.Token);
         await ReplicationControl.RemoveAsync(EndpointAddress.Parse(Servers.Source.ConnectionUri(SourceDb)), DirectTargetAddress, FetchId, null, null, timeout.Token);
         return stopped;
     }
@@ -311,69 +289,17 @@ internal sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>Warnings logged so far that say <paramref name="text"/>.</summary>
-    public int Logged(string text)
-    {
-        lock (events)
-        {
-            return events.Count(e => e.Level == MoltLogLevel.Warning && e.Message.Contains(text, StringComparison.Ordinal));
-        }
-    }
+    public int Logged(string text) => log.Logged(text);
 
-    /// <summary>The retries are visible in the log, each with its attempt number.</summary>
-    public IReadOnlyList<MoltLogEvent> AssertLogged(string text, int atLeast)
-    {
-        MoltLogEvent[] logged;
-        lock (events)
-        {
-            logged = [.. events];
-        }
-
-        var matches = logged.Where(e => e.Level == MoltLogLevel.Warning && e.Message.Contains(text, StringComparison.Ordinal)).ToList();
-        Assert.True(matches.Count >= atLeast, $"'{text}' was logged {matches.Count} times, not at least {atLeast}.");
-        return matches;
-    }
+    public IReadOnlyList<MoltLogEvent> AssertLogged(string text, int atLeast) => log.AssertLogged(text, atLeast);
 
     public async ValueTask DisposeAsync()
     {
-        lock (events)
-        {
-            foreach (var e in events)
-            {
-                output.WriteLine($"{e.Timestamp:HH:mm:ss.fff} {e.Level} {e.Message} {e.Exception?.Split('\n')[0]}");
-            }
-        }
-
+        log.WriteToOutput();
         await SourceProxy.DisposeAsync();
         await TargetProxy.DisposeAsync();
     }
 
-    private static EndpointAddress Through(PostgresServer server, string database, TcpFaultProxy proxy, string? options = null)
-    {
-        var uri = new UriBuilder(server.ConnectionUri(database)) { Host = proxy.Host, Port = proxy.Port };
-        if (options is not null)
-        {
-            uri.Query = uri.Query.TrimStart('?') + "&" + options;
-        }
-
-        return EndpointAddress.Parse(uri.Uri.AbsoluteUri);
-    }
-
     private Task<long> TargetHistoryAsync(CancellationToken ct) =>
         Servers.Target.ScalarAsync<long>(TargetDb, """SELECT count(*) FROM "pgbench_history" """, ct);
-
-    private void Record(MoltLogEvent e)
-    {
-        lock (events)
-        {
-            events.Add(e);
-        }
-    }
-
-    private bool Streaming()
-    {
-        lock (states)
-        {
-            return states.Contains(ReplicationState.Streaming);
-        }
-    }
 }

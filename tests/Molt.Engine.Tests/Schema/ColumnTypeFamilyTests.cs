@@ -65,12 +65,13 @@ public sealed class MySqlColumnTypeFamilyTests(MySqlSourceFixture fixture)
     }
 
     [Fact]
-    public async Task SpatialColumnsAreInTheOtherFamily()
+    public async Task SpatialColumnsAreInTheSpatialFamilyWithTheSridTheyDeclare()
     {
         var database = $"spatial_{Guid.NewGuid():N}"[..20];
         await fixture.Source.CreateDatabaseAsync(database);
-        await fixture.Source.ExecuteAsync(database, "CREATE TABLE places (id INT PRIMARY KEY, area GEOMETRY, pt POINT)");
+        await fixture.Source.ExecuteAsync(database, "CREATE TABLE places (id INT PRIMARY KEY, area GEOMETRY, pt POINT REF_SYSTEM_ID=4326)");
         var table = Assert.Single(await DialectScript.ReadCatalogAsync(fixture.Source.ConnectionUri(database), TableFilter.All));
-        Assert.Equal([ColumnTypeFamily.Integer, ColumnTypeFamily.Other, ColumnTypeFamily.Other], table.Columns.Select(c => c.Type.Family));
+        Assert.Equal([ColumnTypeFamily.Integer, ColumnTypeFamily.Spatial, ColumnTypeFamily.Spatial], table.Columns.Select(c => c.Type.Family));
+        Assert.Equal([null, null, 4326], table.Columns.Select(c => c.Type.Srid));
     }
 }

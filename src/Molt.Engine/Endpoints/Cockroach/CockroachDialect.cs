@@ -109,6 +109,11 @@ internal sealed class CockroachDialect(MissingPrimaryKey missingPrimaryKey) : Pg
     /// </summary>
     protected override DdlStatement Index(TablePlan plan, IndexModel index, bool fromPostgres)
     {
+        if (SpatialIndex(plan, index) is { } spatial)
+        {
+            return spatial;
+        }
+
         if (index.HasExpressions || index.Predicate is not null || index.Method is "fulltext" or "spatial" or "FULLTEXT" or "SPATIAL")
         {
             return NotTranslated(index);

@@ -160,8 +160,10 @@ internal static partial class CockroachTypeMapping
             "enum" => new TargetType("TEXT", "text", false) { Note = "with a CHECK of the ENUM's members" },
             "set" => new TargetType("TEXT", "text", false) { Note = "members comma-separated, as MySQL returns them" },
             "json" => Exact("JSONB", "jsonb"),
+            // Sent as CSV text: hex EWKB with the SRID, the text form CockroachDB itself gives a geometry (srid-4326 shows
+            // ST_SetSRID(ST_MakePoint(1,2), 4326) as 0101000020E6100000...), as for a PostGIS source (see SentAsText).
             "geometry" or "point" or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" =>
-                throw Unsupported(table, column, "a MySQL spatial value (stored with its SRID in MySQL's own layout)", "bytea"),
+                new TargetType(PgWireSpatial.GeometrySql(type, "GEOMETRY", upperCase: true), "geometry", false) { IsSentAsText = true },
             _ => throw Unsupported(table, column, "a type Molt has no CockroachDB mapping for"),
         };
 

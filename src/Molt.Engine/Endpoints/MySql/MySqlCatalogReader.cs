@@ -27,7 +27,8 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
 
         var wanted = tables.Select(t => t.Name).ToHashSet();
         var (checks, jsonColumns) = await ReadChecksAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
-        var columns = await ReadColumnsAsync(connection, wanted, jsonColumns, cancellationToken).ConfigureAwait(false);
+        var srids = await ReadSridsAsync(connection, cancellationToken).ConfigureAwait(false);
+        var columns = await ReadColumnsAsync(connection, wanted, jsonColumns, srids, cancellationToken).ConfigureAwait(false);
         var indexes = await ReadIndexesAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
         var foreignKeys = await ReadForeignKeysAsync(connection, wanted, cancellationToken).ConfigureAwait(false);
         return tables.Select(t =>
@@ -128,8 +129,49 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
         return (checks, json);
     }
 
+    /// <summary>
+    /// The SRID each spatial column declares: MySQL 8's SRS_ID in COLUMNS (absent before 8.0), MariaDB's REF_SYSTEM_ID
+    /// attribute in GEOMETRY_COLUMNS (SRID 0 there when none was declared). MariaDB does not hold a column's values to it.
+    /// </summary>
+    private static async Task<Dictionary<(string Schema, string Table, string Column), int>> ReadSridsAsync(MySqlConnection connection,
+        CancellationToken cancellationToken)
+    {
+        var mariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        var sql = mariaDb
+            ? $"""
+              SELECT G_TABLE_SCHEMA, G_TABLE_NAME, G_GEOMETRY_COLUMN, SRID FROM information_schema.GEOMETRY_COLUMNS
+              WHERE G_TABLE_SCHEMA NOT IN {SystemSchemas} AND SRID > 0
+              """
+            : $"""
+              SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, SRS_ID FROM information_schema.COLUMNS
+              WHERE TABLE_SCHEMA NOT IN {SystemSchemas} AND SRS_ID > 0
+              """;
+        var srids = new Dictionary<(string, string, string), int>();
+        await using var command = new MySqlCommand(sql, connection);
+        MySqlDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.UnknownTable or MySqlErrorCode.BadFieldError)
+        {
+            // MySQL 5.7 has no column SRIDs: its columns take values of any SRID.
+            return srids;
+        }
+
+        await using (reader)
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                srids[(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return srids;
+    }
+
     private static async Task<Dictionary<TableName, List<ColumnModel>>> ReadColumnsAsync(MySqlConnection connection, HashSet<TableName> wanted,
-        HashSet<(string, string, string)> jsonColumns, CancellationToken cancellationToken)
+        HashSet<(string, string, string)> jsonColumns, Dictionary<(string, string, string), int> srids, CancellationToken cancellationToken)
     {
         const string sql = $"""
             SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, IS_NULLABLE = 'YES', LOWER(DATA_TYPE), COLUMN_TYPE,
@@ -170,6 +212,7 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
                 EnumValues = dataType is "enum" or "set" ? MySqlEnumValues.Parse(declared) : null,
                 CharacterSet = reader.IsDBNull(11) ? null : reader.GetString(11),
                 Family = Family(dataType),
+                Srid = srids.TryGetValue((table.Schema, table.Name, name), out var srid) ? srid : null,
             };
             var column = new ColumnModel(name, Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture), type, reader.GetBoolean(4))
             {
@@ -272,7 +315,7 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
 
     /// <summary>
     /// The family of a DATA_TYPE (MariaDB's JSON already told from its check). YEAR is an integer (1901..2155, or 0);
-    /// TIME is a signed duration of up to 838 hours, so an interval, not a time of day; spatial types are Other.
+    /// TIME is a signed duration of up to 838 hours, so an interval, not a time of day.
     /// </summary>
     internal static ColumnTypeFamily Family(string dataType) => dataType switch
     {
@@ -287,6 +330,7 @@ internal sealed class MySqlCatalogReader(string connectionString, string? defaul
         "time" => ColumnTypeFamily.Interval,
         "bit" => ColumnTypeFamily.Bit,
         "enum" or "set" => ColumnTypeFamily.Enum,
+        "geometry" or "point" or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" => ColumnTypeFamily.Spatial,
         _ => ColumnTypeFamily.Other,
     };
 

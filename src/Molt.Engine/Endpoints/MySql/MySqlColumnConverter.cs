@@ -127,6 +127,24 @@ internal sealed class NumericTextForm() : TargetForm<string>(value => value)
         throw new InvalidOperationException($"A DECIMAL of more than {MySqlValueTable.MaxBinaryDecimalDigits} digits cannot be written by binary COPY.");
 }
 
+/// <summary>
+/// A geometry as EWKB: binary COPY sends the bytes, which PostGIS's binary input reads as EWKB; CSV and statement
+/// parameters carry its hex text, which PostGIS and CockroachDB both parse as a geometry.
+/// </summary>
+internal sealed class GeometryForm() : TargetForm<byte[]>(Convert.ToHexString)
+{
+    public override string? ParameterDataTypeName => "unknown";
+
+    public override object Parameter(byte[] value) => Convert.ToHexString(value);
+
+    public override async ValueTask<int> WriteAsync(byte[] value, string wireType, NpgsqlBinaryImporter importer, CancellationToken cancellationToken)
+    {
+        // Npgsql has no writer for PostGIS's type; a binary COPY field is its bytes whatever the type, which the column reads.
+        await importer.WriteAsync(value, "bytea", cancellationToken).ConfigureAwait(false);
+        return BinaryCopySize.Field(value, "bytea");
+    }
+}
+
 /// <summary>The target forms of the values <see cref="MySqlValueTable"/> produces, one per target type.</summary>
 internal static class TargetForms
 {
@@ -170,6 +188,8 @@ internal static class TargetForms
     public static readonly TargetForm<byte[]> Bytea = new(value => "\\x" + Convert.ToHexString(value).ToLowerInvariant());
 
     public static readonly TargetForm<string> Text = new(value => value);
+
+    public static readonly TargetForm<byte[]> Geometry = new GeometryForm();
 
     /// <summary>A MySQL TIME of <paramref name="microseconds"/> in hours, minutes and seconds: '-838:59:59.000000'.</summary>
     public static string TimeText(long microseconds)

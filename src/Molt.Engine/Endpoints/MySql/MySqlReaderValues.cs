@@ -28,8 +28,9 @@ internal static class MySqlReaderValues
             ColumnTypeFamily.Float => (r, i) => MySqlValue.Of(r.GetDouble(i)),
             ColumnTypeFamily.Date or ColumnTypeFamily.Timestamp => (r, i) => MySqlValue.Of(Parts(r.GetMySqlDateTime(i))),
             ColumnTypeFamily.Interval => (r, i) => MySqlValue.Of(r.GetFieldValue<TimeSpan>(i)),
-            ColumnTypeFamily.Binary => (r, i) => MySqlValue.Of(r.GetFieldValue<byte[]>(i)),
-            // Spatial values arrive as bytes (MySQL's SRID and WKB), never decoded as text; any other type in its text form.
+            // Spatial values arrive as bytes (MySQL's SRID and WKB), never decoded as text.
+            ColumnTypeFamily.Binary or ColumnTypeFamily.Spatial => (r, i) => MySqlValue.Of(r.GetFieldValue<byte[]>(i)),
+            // Any other type in its text form.
             ColumnTypeFamily.Other => (r, i) => r.GetValue(i) is byte[] bytes
                 ? MySqlValue.Of(bytes)
                 : MySqlValue.Of(Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture) ?? ""),

@@ -22,7 +22,9 @@ namespace Molt.Engine.Endpoints.MySql;
 /// (utf8mb4, utf8mb3, latin1 as MySQL's cp1252, ascii, utf16, utf32).</description></item>
 /// <item><term>ENUM</term><description>the label as <see cref="string"/>, or its 1-based index as <see cref="ulong"/> (0: the empty error value).</description></item>
 /// <item><term>SET</term><description>the labels comma-separated as <see cref="string"/>, or the member bitmap as <see cref="ulong"/>.</description></item>
-/// <item><term>BINARY, VARBINARY, BLOB, spatial</term><description><see cref="byte"/>[], never decoded as text.</description></item>
+/// <item><term>BINARY, VARBINARY, BLOB</term><description><see cref="byte"/>[], never decoded as text.</description></item>
+/// <item><term>GEOMETRY, POINT, POLYGON...</term><description><see cref="byte"/>[] in MySQL's layout (SRID, then WKB), written as EWKB
+/// (<see cref="MySqlSpatial"/>) into a geometry or a bytea column.</description></item>
 /// <item><term>DATE, DATETIME, TIMESTAMP</term><description><see cref="MySqlDateParts"/>, zero dates included; a TIMESTAMP as its UTC instant.</description></item>
 /// <item><term>TIME</term><description><see cref="TimeSpan"/>, negative and beyond 24 hours allowed.</description></item>
 /// <item><term>JSON</term><description>its JSON text as <see cref="string"/> (MySQL's binary JSON converted to text first).</description></item>
@@ -57,6 +59,8 @@ internal static class MySqlValueTable
             "timestamp with time zone" =>
                 new MySqlColumnConverter<DateTime>(wire, Dates(column, zeroDates, DateTimeKind.Utc, asDate: false), TargetForms.TimestampTz),
             "interval" => new MySqlColumnConverter<NpgsqlInterval>(wire, Interval(name), TargetForms.Interval),
+            "geometry" => new MySqlColumnConverter<byte[]>(wire, Spatial(name), TargetForms.Geometry),
+            "bytea" when MySqlSpatial.IsSpatial(column.Source) => new MySqlColumnConverter<byte[]>(wire, Spatial(name), TargetForms.Bytea),
             "bytea" => new MySqlColumnConverter<byte[]>(wire, Bytes(name), TargetForms.Bytea),
             // text, character varying, json, jsonb, and any type a type-map file names: the value in its text form.
             _ => new MySqlColumnConverter<string>(wire, Text(column.Source), TargetForms.Text),
@@ -252,6 +256,25 @@ internal static class MySqlValueTable
             MySqlValueKind.Text => System.Text.Encoding.UTF8.GetBytes(value.Text),
             _ => throw Unconvertible(value, column, "bytea"),
         };
+        return !value.IsNull;
+    };
+
+    private static Conversion<byte[]> Spatial(string column) => (in MySqlValue value, out byte[] result) =>
+    {
+        try
+        {
+            result = value.Kind switch
+            {
+                MySqlValueKind.Null => [],
+                MySqlValueKind.Bytes => MySqlSpatial.ToEwkb(value.Bytes),
+                _ => throw Unconvertible(value, column, "geometry"),
+            };
+        }
+        catch (FormatException ex)
+        {
+            throw new RowRejectedException(column, ex.Message);
+        }
+
         return !value.IsNull;
     };
 

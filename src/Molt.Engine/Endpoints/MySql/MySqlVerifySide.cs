@@ -43,7 +43,13 @@ internal sealed class MySqlVerifySide(EndpointAddress address) : VerifySide
     }
 
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns) =>
-        $"SELECT {string.Join(", ", key.Concat(columns).Select(c => IsDecimal(c) ? $"CAST({MySqlSyntax.Quote(c.Name)} AS CHAR)" : MySqlExactValues.Expression(c)))} FROM {MySqlSyntax.Quote(table)}";
+        $"SELECT {string.Join(", ", key.Concat(columns).Select(Value))} FROM {MySqlSyntax.Quote(table)}";
+
+    /// <summary>A column's value as the target holds it: decimals as their text, spatial values as EWKB (the target side reads its EWKB).</summary>
+    private static string Value(ColumnModel column) =>
+        IsDecimal(column) ? $"CAST({MySqlSyntax.Quote(column.Name)} AS CHAR)"
+        : MySqlSpatial.IsSpatial(column) ? MySqlSpatial.EwkbExpression(MySqlSyntax.Quote(column.Name))
+        : MySqlExactValues.Expression(column);
 
     private async Task<DbDataReader> ExecuteAsync(string sql, object?[] parameters, CancellationToken cancellationToken)
     {

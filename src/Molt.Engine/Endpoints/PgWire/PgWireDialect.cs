@@ -167,6 +167,11 @@ internal abstract class PgWireDialect : ITargetDialect
                 $"ALTER TABLE {target} ADD CONSTRAINT {Quote(Name(plan, $"{plan.Target.Name}_{column.Name}_set"))} CHECK ({Quote(column.Name)} = '' OR {Quote(column.Name)} ~ {Literal($"^{member}(,{member})*$")})"));
         }
 
+        foreach (var column in plan.Columns.Where(c => c.Type.IsReported))
+        {
+            statements.Add(new($"type of {column.Name}", null, $"{column.Source.Type.Declared} becomes {column.Type.Sql}: {column.Type.Note}"));
+        }
+
         foreach (var foreignKey in source.ForeignKeys)
         {
             statements.Add(ForeignKey(plan, foreignKey, loaded));
@@ -224,6 +229,19 @@ internal abstract class PgWireDialect : ITargetDialect
         var name = fromPostgres ? index.Name : $"{plan.Target.Name}_{index.Name}";
         return new($"index {index.Name}",
             $"CREATE {(index.IsUnique ? "UNIQUE " : "")}{kind} {Quote(Name(plan, name))} ON {Quote(plan.Target)} ({QuoteList(index.Columns.Select(plan.TargetColumn))})");
+    }
+
+    /// <summary>
+    /// A MySQL SPATIAL index as the GiST index PostGIS and CockroachDB build on a geometry column
+    /// (https://postgis.net/docs/using_postgis_dbmanagement.html#gist_indexes, https://www.cockroachlabs.com/docs/stable/spatial-indexes);
+    /// null when its column is not a geometry on the target (bytea without PostGIS).
+    /// </summary>
+    protected DdlStatement? SpatialIndex(TablePlan plan, IndexModel index)
+    {
+        var column = index.Columns.Count == 1 ? plan.Columns.FirstOrDefault(c => c.Name == plan.TargetColumn(index.Columns[0])) : null;
+        return index.Method is "spatial" && column?.Type.WireType == "geometry"
+            ? new($"index {index.Name}", $"CREATE INDEX {Quote(Name(plan, $"{plan.Target.Name}_{index.Name}"))} ON {Quote(plan.Target)} USING GIST ({Quote(column.Name)})")
+            : null;
     }
 
     protected static DdlStatement NotTranslated(IndexModel index) =>

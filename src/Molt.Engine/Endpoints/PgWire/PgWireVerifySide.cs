@@ -73,8 +73,15 @@ internal sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataS
     // Floats by value: their text depends on extra_float_digits.
     private static string Select(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText) =>
         "SELECT " + string.Join(", ", key.Select(k => IsDecimal(k) ? $"{PgWireSyntax.Quote(k.Name)}::text" : PgWireSyntax.Quote(k.Name))
-            .Concat(columns.Select(c => (asText && !IsFloat(c)) || IsDecimal(c) ? $"{PgWireSyntax.Quote(c.Name)}::text" : PgWireSyntax.Quote(c.Name))))
+            .Concat(columns.Select(c => IsSpatial(c) ? $"ST_AsEWKB({PgWireSyntax.Quote(c.Name)}::geometry){(asText ? "::text" : "")}"
+                : (asText && !IsFloat(c)) || IsDecimal(c) ? $"{PgWireSyntax.Quote(c.Name)}::text" : PgWireSyntax.Quote(c.Name))))
         + $" FROM {PgWireSyntax.Quote(table)}";
+
+    /// <summary>
+    /// A PostGIS or CockroachDB geometry or geography, compared as its EWKB: what a bytea column holds where the target has no
+    /// PostGIS, and what the MySQL side computes from its own layout.
+    /// </summary>
+    private static bool IsSpatial(ColumnModel column) => column.Type.Family == ColumnTypeFamily.Spatial && !column.Type.IsArray;
 
     private static bool IsFloat(ColumnModel column) => column.Type.Family == ColumnTypeFamily.Float && !column.Type.IsArray;
 

@@ -190,6 +190,7 @@ internal sealed class PostgresCatalogReader(NpgsqlDataSource dataSource) : ICata
             "interval" => ColumnTypeFamily.Interval,
             "bit" or "bit varying" => ColumnTypeFamily.Bit,
             "uuid" => ColumnTypeFamily.Uuid,
+            "geometry" or "geography" => ColumnTypeFamily.Spatial,
             _ => ColumnTypeFamily.Other,
         },
     };

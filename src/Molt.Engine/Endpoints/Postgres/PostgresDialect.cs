@@ -4,9 +4,19 @@ using static Molt.Engine.Endpoints.PgWire.PgWireSyntax;
 
 namespace Molt.Engine.Endpoints.Postgres;
 
-/// <summary>PostgreSQL as a target: a PostgreSQL source keeps its own types, index definitions and collations.</summary>
-internal sealed class PostgresDialect : PgWireDialect
+/// <summary>
+/// PostgreSQL as a target: a PostgreSQL source keeps its own types, index definitions and collations. Spatial columns
+/// are PostGIS geometries when the target database has the postgis extension (<paramref name="hasPostGis"/>, read while
+/// planning: Molt never creates it), otherwise bytea.
+/// </summary>
+internal sealed class PostgresDialect(bool hasPostGis) : PgWireDialect
 {
+    /// <summary>A target without PostGIS.</summary>
+    public PostgresDialect()
+        : this(hasPostGis: false)
+    {
+    }
+
     public override string DisplayName => "PostgreSQL";
 
     public override bool SupportsImportInto => false;
@@ -23,7 +33,7 @@ internal sealed class PostgresDialect : PgWireDialect
     }
 
     public override TargetType MapType(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides typeOverrides) =>
-        PostgresTypeMapping.Map(table, column, sourceSyntax, typeOverrides);
+        PostgresTypeMapping.Map(table, column, sourceSyntax, typeOverrides, hasPostGis);
 
     /// <summary>
     /// One sorted build after COPY is much cheaper than maintaining the index through it (pgcopydb and pg_restore do the
@@ -57,6 +67,11 @@ internal sealed class PostgresDialect : PgWireDialect
         if (fromPostgres && index.SourceDefinition is not null && plan.Target == plan.Source.Name)
         {
             return new($"index {index.Name}", index.SourceDefinition);
+        }
+
+        if (SpatialIndex(plan, index) is { } spatial)
+        {
+            return spatial;
         }
 
         return index.HasExpressions || index.Predicate is not null || index.Method is "fulltext" or "spatial" or "FULLTEXT" or "SPATIAL"

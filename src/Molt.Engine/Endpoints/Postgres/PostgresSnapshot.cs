@@ -240,7 +240,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
 
         // A column whose target type differs is cast on the source to the target's wire type (a type both sides know,
         // or the type-map override's), so every shard is still relayed as binary COPY without decoding a row here.
-        var columns = string.Join(", ", plan.Columns.Select(c => c.Type.IsBinaryCompatible ? Quote(c.Source.Name) : $"CAST({Quote(c.Source.Name)} AS {CastType(c.Type.WireType)})"));
+        var columns = string.Join(", ", plan.Columns.Select(c => c.Type.IsBinaryCompatible ? Quote(c.Source.Name) : $"CAST({Quote(c.Source.Name)} AS {CastType(c.Type.SourceCast ?? c.Type.WireType)})"));
         return $"SELECT {columns} FROM {Quote(plan.Source.Name)}{filter}";
     }
 

@@ -5,16 +5,31 @@ namespace Molt.Engine.Endpoints.Postgres;
 
 /// <summary>
 /// Source column types spelled for a PostgreSQL target. A PostgreSQL source keeps its types (binary compatible, so
-/// its COPY stream is relayed as it is); MySQL/MariaDB types map losslessly as the README's table documents.
+/// its COPY stream is relayed as it is); MySQL/MariaDB types map losslessly as the README's table documents. Spatial
+/// types become PostGIS geometry where the target has PostGIS, otherwise bytea holding EWKB with the SRID.
 /// </summary>
 internal static class PostgresTypeMapping
 {
-    public static TargetType Map(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides)
+    /// <summary>The note of a spatial column kept as bytea because the target has no PostGIS; the plan reports it.</summary>
+    private const string WithoutPostGisNote =
+        "the target has no PostGIS: kept as EWKB with its SRID in bytea (ST_GeomFromEWKB reads it once PostGIS is installed)";
+
+    public static TargetType Map(TableModel table, ColumnModel column, SqlSyntax sourceSyntax, TypeMapOverrides overrides, bool hasPostGis)
     {
         if (overrides.Find(table.Name, column) is { } overridden)
         {
             var same = sourceSyntax == SqlSyntax.Postgres && string.Equals(overridden, column.Type.Declared, StringComparison.OrdinalIgnoreCase);
             return new TargetType(overridden, PgWireTypeNames.WireType(overridden), same) { Note = "from the type-map file" };
+        }
+
+        if (column.Type.Family == ColumnTypeFamily.Spatial && !hasPostGis)
+        {
+            // A PostGIS source's geometry cast to bytea on the source is its EWKB (PostGIS's bytea cast); MySQL's is converted.
+            return new TargetType("bytea" + (column.Type.IsArray ? "[]" : ""), "bytea" + (column.Type.IsArray ? "[]" : ""), false)
+            {
+                Note = WithoutPostGisNote,
+                IsReported = true,
+            };
         }
 
         return sourceSyntax == SqlSyntax.MySql ? FromMySql(table, column) : FromPostgres(table, column);
@@ -24,6 +39,13 @@ internal static class PostgresTypeMapping
     {
         var type = column.Type;
         var array = type.IsArray ? "[]" : "";
+        if (type.Name == "xml")
+        {
+            // xml's output functions, text and binary alike, drop an XML declaration that only says version 1.0; its text
+            // cast keeps the value as stored, and the target's xml input keeps what it is given.
+            return new TargetType("xml" + array, "xml" + array, false) { SourceCast = "text" + array };
+        }
+
         switch (type.UserTypeKind)
         {
             case "enum":
@@ -69,7 +91,7 @@ internal static class PostgresTypeMapping
             "set" => new TargetType("text", "text", false) { Note = "members comma-separated, as MySQL returns them" },
             "json" => Exact("jsonb"),
             "geometry" or "point" or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection" =>
-                throw Unsupported(table, column, "a spatial type (PostGIS is not assumed on the target)", "bytea"),
+                new TargetType(PgWireSpatial.GeometrySql(type, "geometry", upperCase: false), "geometry", false),
             _ => throw Unsupported(table, column, "a type Molt has no mapping for"),
         };
 

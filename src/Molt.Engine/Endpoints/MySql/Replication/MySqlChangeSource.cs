@@ -24,6 +24,13 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     /// </summary>
     private const int ControlCommandTimeoutSeconds = 30;
 
+    /// <summary>
+    /// The loop waits for the current end (for a status, or a stop's position) and reads no binlog meanwhile: a source
+    /// gone silent must not hold it longer than this, or the binlog's dead-connection timeout could not notice the silence
+    /// until the network came back.
+    /// </summary>
+    private static readonly TimeSpan EndReadTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim endLock = new(1, 1);
     private MySqlConnection? endConnection;
 
@@ -44,7 +51,7 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
             {
                 await RequireBinlogSettingsAsync(connection, plans, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MySqlException or IOException)
+            catch (Exception ex) when (IsConnectionLoss(ex))
             {
                 // A server that went away (or stopped answering) between connecting and the query: the loop starts again.
                 throw new TransientSourceException($"Reading the binlog settings of {address.Display} failed: {ex.Message}", ex);
@@ -72,20 +79,33 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
     public async Task<SourcePosition> ReadCurrentEndAsync(CancellationToken cancellationToken)
     {
         await endLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(EndReadTimeout);
         try
         {
-            endConnection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (endConnection is { State: not System.Data.ConnectionState.Open })
+            {
+                // Broken by a lost connection the last query did not see fail: a new one is opened.
+                await CloseEndConnectionAsync().ConfigureAwait(false);
+            }
+
+            endConnection ??= await OpenEndConnectionAsync(bounded.Token).ConfigureAwait(false);
             var mariaDb = MySqlConnections.IsMariaDb(endConnection.ServerVersion);
-            var coordinates = await ReadCoordinatesAsync(endConnection, cancellationToken).ConfigureAwait(false);
+            var coordinates = await ReadCoordinatesAsync(endConnection, bounded.Token).ConfigureAwait(false);
             await using var command = new MySqlCommand(mariaDb ? "SELECT @@global.gtid_binlog_pos" : "SELECT @@global.gtid_executed", endConnection);
-            var gtids = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? "";
+            var gtids = Convert.ToString(await command.ExecuteScalarAsync(bounded.Token).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? "";
             return MySqlPositions.Of(new BinlogStreamPosition(coordinates?.File ?? "", coordinates?.Position ?? 0, gtids, null), mariaDb);
         }
-        catch (Exception ex) when (ex is MySqlException or IOException)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // A broken connection is opened again on the next call.
-            await endConnection!.DisposeAsync().ConfigureAwait(false);
-            endConnection = null;
+            await CloseEndConnectionAsync().ConfigureAwait(false);
+            throw new TransientSourceException(
+                $"Reading the current binlog position of {address.Display} failed: the source did not answer within {EndReadTimeout.TotalSeconds:0} s.", ex);
+        }
+        catch (Exception ex) when (IsConnectionLoss(ex))
+        {
+            // It is opened again on the next call.
+            await CloseEndConnectionAsync().ConfigureAwait(false);
             throw new TransientSourceException($"Reading the current binlog position of {address.Display} failed: {ex.Message}", ex);
         }
         finally
@@ -125,6 +145,37 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
         };
     }
 
+    private async Task CloseEndConnectionAsync()
+    {
+        if (endConnection is not null)
+        {
+            await endConnection.DisposeAsync().ConfigureAwait(false);
+            endConnection = null;
+        }
+    }
+
+    /// <summary>
+    /// The current end's connection, whose connect and commands give up within <see cref="EndReadTimeout"/>: MySqlConnector
+    /// waits out its connect timeout on a server that accepted the connection and stopped answering, whatever the token says.
+    /// </summary>
+    private async Task<MySqlConnection> OpenEndConnectionAsync(CancellationToken cancellationToken)
+    {
+        var builder = MySqlConnections.Builder(address);
+        builder.ConnectionTimeout = (uint)EndReadTimeout.TotalSeconds;
+        builder.DefaultCommandTimeout = (uint)EndReadTimeout.TotalSeconds;
+        var connection = new MySqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         try
@@ -148,12 +199,19 @@ internal sealed class MySqlChangeSource(EndpointAddress address, ZeroDateHandlin
             var tables = await catalog.ReadTablesAsync(new TableFilter([table.Schema], [table.Name]), cancellationToken).ConfigureAwait(false);
             return tables.FirstOrDefault(t => t.Name == table);
         }
-        catch (MySqlException ex)
+        catch (Exception ex) when (IsConnectionLoss(ex))
         {
             // The DDL is read again after the restart from the checkpoint, and checked again then.
             throw new TransientSourceException($"Reading table {table} from the catalog of {address.Display} failed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// How a query on a lost connection fails: a server error, or, as MySqlConnector passes a reset socket's error on as it
+    /// is, an I/O or socket error; a connection it saw break says "not open" ever after.
+    /// </summary>
+    private static bool IsConnectionLoss(Exception exception) =>
+        exception is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException;
 
     /// <summary>
     /// Row-based binlogs are the only ones whose changes can be replicated; a table without a primary key is matched by

@@ -297,6 +297,9 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
     private static NpgsqlParameter Parameter(int index, object? value, TargetColumn column) => value switch
     {
         null => new NpgsqlParameter { ParameterName = "p" + index, Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Unknown },
+        // A PostGIS value's text is its hex EWKB; where the target had no PostGIS its bytea column reads hex in bytea's form.
+        string text when column.Type.WireType == "bytea" && column.Source.Type.Family == ColumnTypeFamily.Spatial =>
+            new NpgsqlParameter { ParameterName = "p" + index, Value = "\\x" + text, NpgsqlDbType = NpgsqlDbType.Unknown },
         string text => new NpgsqlParameter { ParameterName = "p" + index, Value = text, NpgsqlDbType = NpgsqlDbType.Unknown },
         _ => new NpgsqlParameter { ParameterName = "p" + index, Value = value, DataTypeName = column.Type.WireType },
     };
