@@ -135,7 +135,7 @@ internal static partial class DatabaseRegistry
         }
 
         var target = await OpenApplierAsync(resolved, new Load.BulkLoadOptions(), limits, anchorsFailback: false, cancellationToken).ConfigureAwait(false);
-        return new FailbackTarget(target.Applier, target.Position, target.Limits, async (fetchId, forward, onTarget, ct) =>
+        return new FailbackTarget(target.Applier, target.Position, target.Limits, async (fetchId, forward, onTarget, _, ct) =>
         {
             var plans = FailbackPlans.Pair(fetchId, forward, onTarget, target.Dialect);
             await Load.TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, ct).ConfigureAwait(false);
@@ -151,12 +151,12 @@ internal static partial class DatabaseRegistry
         ILogger log, CancellationToken cancellationToken)
     {
         var applier = await MySqlChangeApplier.OpenAsync(address, limits, zeroDates, log, cancellationToken).ConfigureAwait(false);
-        var targetTypes = Databases[EndpointKind.Postgres].LoadTarget!.Dialect(new Load.BulkLoadOptions());
-        return new FailbackTarget(applier, applier, applier.Limits, (fetchId, forward, onTarget, _) =>
+        return new FailbackTarget(applier, applier, applier.Limits, async (fetchId, forward, onTarget, target, ct) =>
         {
+            var targetTypes = await Databases[EndpointKind.Postgres].LoadTarget!.Dialect(new Load.BulkLoadOptions(), target, ct).ConfigureAwait(false);
             var plans = FailbackPlans.Pair(fetchId, forward, onTarget, targetTypes, c => new TargetType(c.Source.Type.Declared, c.Source.Type.Name, false));
             applier.UseOriginals(forward.Select(p => p.Source));
-            return Task.FromResult(plans);
+            return plans;
         }, applier);
     }
 
@@ -309,10 +309,12 @@ internal sealed record ReplicationTarget(NpgsqlDataSource DataSource, PgWireChan
 
 /// <summary>
 /// Failback's applier on the original source: what the loop needs from it, and how it pairs the failback's tables
-/// (<see cref="PlanAsync"/>: the forward plans and the target's tables now, checked and reversed for this applier).
+/// (<see cref="PlanAsync"/>: the forward plans and the target's tables now, with the migration target's data source,
+/// checked and reversed for this applier).
 /// </summary>
 internal sealed record FailbackTarget(IChangeApplier Applier, ITargetPosition Position, ApplyBatchLimits Limits,
-    Func<string, IReadOnlyList<TablePlan>, IReadOnlyList<TableModel>, CancellationToken, Task<IReadOnlyList<TablePlan>>> PlanAsync, IAsyncDisposable Owner)
+    Func<string, IReadOnlyList<TablePlan>, IReadOnlyList<TableModel>, NpgsqlDataSource, CancellationToken, Task<IReadOnlyList<TablePlan>>> PlanAsync,
+    IAsyncDisposable Owner)
     : IAsyncDisposable
 {
     public ValueTask DisposeAsync() => Owner.DisposeAsync();

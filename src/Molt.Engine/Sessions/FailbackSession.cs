@@ -185,7 +185,7 @@ public sealed class FailbackSession : IAsyncDisposable
         var forward = (await forwardLoad.PlanLoadedAsync(run, cancellationToken).ConfigureAwait(false)).Tables.Select(t => t.Plan).ToList();
         var onTarget = await DatabaseRegistry.OpenFailbackCatalog(state).ReadTablesAsync(TableFilter.Of(forward.Select(p => p.Target)), cancellationToken)
             .ConfigureAwait(false);
-        return await original.PlanAsync(FetchId, forward, onTarget, cancellationToken).ConfigureAwait(false);
+        return await original.PlanAsync(FetchId, forward, onTarget, state, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The loop's statuses, as failback's.</summary>

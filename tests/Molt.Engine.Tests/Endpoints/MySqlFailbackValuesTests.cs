@@ -1,3 +1,4 @@
+using Molt.Engine.Endpoints.MySql;
 using Molt.Engine.Endpoints.MySql.Apply;
 using Molt.Engine.Schema;
 
@@ -78,6 +79,19 @@ public sealed class MySqlFailbackValuesTests
     [Fact]
     public void A_bytea_comes_back_as_its_bytes() =>
         Assert.Equal(new byte[] { 0, 0xFF, 0, 1 }, MySqlFailbackValues.Convert("\\x00ff0001", Target("bytea"), Original("binary", "binary(4)"), ZeroDateHandling.Null));
+
+    [Theory]
+    [InlineData(4326u, "geometry")]
+    [InlineData(0u, "geometry")]
+    [InlineData(4326u, "bytea")]
+    public void A_geometry_comes_back_in_MySQLs_layout_with_its_SRID(uint srid, string targetType)
+    {
+        // POINT(1 2), little-endian WKB, after its SRID: MySQL's storage format.
+        byte[] stored = [.. BitConverter.GetBytes(srid), 1, 1, 0, 0, 0, .. BitConverter.GetBytes(1.0), .. BitConverter.GetBytes(2.0)];
+        var ewkb = Convert.ToHexString(MySqlSpatial.ToEwkb(stored));
+        var original = new ColumnModel("g", 1, new ColumnType("point", "point") { Family = ColumnTypeFamily.Spatial }, true);
+        Assert.Equal(stored, MySqlFailbackValues.Convert(targetType == "bytea" ? "\\x" + ewkb : ewkb, Target(targetType), original, ZeroDateHandling.Null));
+    }
 
     private static ColumnModel Target(string type) => new("c", 1, new ColumnType(type, type), true);
 

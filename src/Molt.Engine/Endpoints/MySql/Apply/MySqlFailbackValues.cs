@@ -19,6 +19,7 @@ namespace Molt.Engine.Endpoints.MySql.Apply;
 /// date; any other NULL as NULL (what <see cref="ZeroDateHandling.Null"/> loaded cannot be told from NULL).</description></item>
 /// <item><term>TIME</term><description>the interval as [-]H:MM:SS.ffffff, days counted as 24 hours; months and years are refused.</description></item>
 /// <item><term>BINARY, VARBINARY, BLOB</term><description>the bytea's bytes.</description></item>
+/// <item><term>spatial</term><description>the geometry's (or bytea's) EWKB in MySQL's layout: SRID, then WKB.</description></item>
 /// <item><term>text, ENUM, SET, JSON</term><description>the text (a SET's members comma-separated, as loaded).</description></item>
 /// </list>
 /// </summary>
@@ -38,6 +39,12 @@ internal static class MySqlFailbackValues
         if (text is null)
         {
             return !original.IsNullable && type.Family is ColumnTypeFamily.Date or ColumnTypeFamily.Timestamp ? ZeroOf(type) : DBNull.Value;
+        }
+
+        if (MySqlSpatial.IsSpatial(original))
+        {
+            // A geometry prints its EWKB in hex; a bytea (a target without PostGIS) holds the EWKB.
+            return Spatial(target.Type.Name == "bytea" ? Bytea(text, original) : HexBytes(text, original), original);
         }
 
         if (target.Type.Name == "bytea")
@@ -214,6 +221,61 @@ internal static class MySqlFailbackValues
 
         var micros = (hours * 3600 + minutes * 60) * 1_000_000 + (long)(seconds * 1_000_000);
         return negative ? -micros : micros;
+    }
+
+    /// <summary>
+    /// EWKB as MySQL stores a geometry: the SRID (4 bytes little-endian), then the WKB without EWKB's SRID flag and SRID
+    /// (the inverse of <see cref="MySqlSpatial.ToEwkb"/>); MySQL has no Z or M coordinates.
+    /// </summary>
+    private static byte[] Spatial(byte[] ewkb, ColumnModel original)
+    {
+        const uint sridFlag = 0x20000000;
+        if (ewkb.Length < 5 || ewkb[0] > 1)
+        {
+            throw Unconvertible("(geometry)", original, "it is not EWKB");
+        }
+
+        var little = ewkb[0] == 1;
+        var type = little ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(ewkb.AsSpan(1))
+            : System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ewkb.AsSpan(1));
+        if ((type & 0xC0000000) != 0)
+        {
+            throw Unconvertible("(geometry)", original, "MySQL geometries have no Z or M coordinates");
+        }
+
+        uint srid = 0;
+        var wkb = ewkb;
+        if ((type & sridFlag) != 0)
+        {
+            srid = little ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(ewkb.AsSpan(5))
+                : System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ewkb.AsSpan(5));
+            wkb = [ewkb[0], 0, 0, 0, 0, .. ewkb[9..]];
+            if (little)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(wkb.AsSpan(1), type & ~sridFlag);
+            }
+            else
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(wkb.AsSpan(1), type & ~sridFlag);
+            }
+        }
+
+        var stored = new byte[4 + wkb.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(stored, srid);
+        wkb.CopyTo(stored, 4);
+        return stored;
+    }
+
+    private static byte[] HexBytes(string text, ColumnModel original)
+    {
+        try
+        {
+            return System.Convert.FromHexString(text);
+        }
+        catch (FormatException)
+        {
+            throw Unconvertible("(geometry)", original, "it is not EWKB in hex");
+        }
     }
 
     private static byte[] Bytea(string text, ColumnModel original) =>
