@@ -182,6 +182,42 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         await ReplicationControl.RemoveAsync(test.SourceAddress, test.TargetAddress, fetchId, null, null, timeout.Token);
     }
 
+    [Fact]
+    public async Task Geometries_written_on_a_PostGIS_target_come_back_into_MariaDB_with_their_SRID()
+    {
+        const string fetchId = "myfb-spatial";
+        var test = await fixture.NewCaseAsync("myfb_spatial", """
+            CREATE TABLE places (id INT PRIMARY KEY, pt POINT REF_SYSTEM_ID=4326, area POLYGON, any_g GEOMETRY);
+            INSERT INTO places VALUES (1, ST_GeomFromText('POINT(1 2)', 4326), ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'), NULL);
+            """);
+        await test.TargetAsync("CREATE EXTENSION postgis");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var (session, running) = await test.StartAsync(MySqlStreamCase.Options(fetchId), timeout.Token);
+        await using (session)
+        {
+            await ReplicationControl.RequestStopAsync(test.TargetAddress, fetchId, immediately: false, timeout.Token);
+            Assert.Equal($"moltfb_{fetchId.Replace('-', '_')}", (await running).FailbackSlot);
+        }
+
+        await test.TargetAsync("""
+            INSERT INTO places VALUES (2, ST_GeomFromText('POINT(-71.0625 42.375)', 4326), ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0),(2 2,3 2,3 3,2 2))'),
+              ST_GeomFromText('LINESTRING(0 0,1 1)', 3857));
+            UPDATE places SET pt = ST_GeomFromText('POINT(5 6)', 4326), any_g = ST_GeomFromText('GEOMETRYCOLLECTION EMPTY') WHERE id = 1;
+            """);
+        var final = await FailBackAsync(test, new FailbackOptions { FetchId = fetchId, StopWhenCaughtUp = true, StatusInterval = TimeSpan.FromMilliseconds(200) },
+            timeout.Token);
+
+        Assert.Equal((1L, 1L), (final.Inserts, final.Updates));
+        Assert.Equal(await test.TargetRowsAsync(
+                "SELECT id, ST_SRID(pt) || ';' || ST_AsText(pt), ST_SRID(area) || ';' || ST_AsText(area), ST_SRID(any_g) || ';' || ST_AsText(any_g) FROM places ORDER BY id"),
+            await test.SourceRowsAsync(
+                "SELECT id, CONCAT(ST_SRID(pt), ';', ST_AsText(pt)), CONCAT(ST_SRID(area), ';', ST_AsText(area)), CONCAT(ST_SRID(any_g), ';', ST_AsText(any_g)) FROM places ORDER BY id"));
+        using var log = MoltLogSession.None();
+        var compared = await CompareSession.RunAsync(test.SourceAddress, test.TargetAddress, new CompareOptions(), new CompareCallbacks(), log, timeout.Token);
+        Assert.Equal(ComparisonStatus.Equal, Assert.Single(compared).Status);
+        await ReplicationControl.RemoveAsync(test.SourceAddress, test.TargetAddress, fetchId, null, null, timeout.Token);
+    }
+
     /// <summary>Loads and streams the source, writes on it while streaming, and stops at the cutover.</summary>
     private static async Task<ReplicationStatus> MigrateAndCutOverAsync(MySqlStreamCase test, string fetchId, ZeroDateHandling zeroDates, CancellationToken cancellationToken)
     {
