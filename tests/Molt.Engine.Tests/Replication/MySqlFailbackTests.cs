@@ -119,6 +119,8 @@ public sealed class MySqlFailbackTests(MySqlReplicationFixture fixture)
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await MigrateAndCutOverAsync(test, fetchId, ZeroDateHandling.Null, timeout.Token);
         await test.SourceAsync(Audit);
+        // 20 ms a row, so that the run is still applying when it is stopped, however idle the machine.
+        await test.SourceAsync("CREATE TRIGGER slow BEFORE INSERT ON accounts FOR EACH ROW SET NEW.owner = IF(SLEEP(0.02) = 0, NEW.owner, NEW.owner)");
         // Many small target transactions, applied a few per batch, so that the run is stopped with some committed and more to come.
         await test.TargetAsync(string.Concat(Enumerable.Range(1, 60).Select(i => $"UPDATE accounts SET balance = balance + {i} WHERE id = {i}; ")));
         await test.TargetAsync(string.Concat(Enumerable.Range(1, 30).Select(i => $"INSERT INTO accounts VALUES ({2000 + i}, 'late', {i}); ")));
