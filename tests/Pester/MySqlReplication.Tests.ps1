@@ -49,7 +49,7 @@ DELETE FROM orders WHERE id BETWEEN 100 AND 120;
 INSERT INTO events VALUES (1, 'shipped'), (1, 'shipped');
 DELETE FROM events WHERE order_id = 2 LIMIT 1;
 '@
-        $final = Stop-MoltReplication -Target $pair.Target -TargetCredential $common.TargetCredential -FetchId binlog -WarningAction SilentlyContinue
+        $final = Stop-MoltReplication -Target $pair.Target -TargetCredential $common.TargetCredential -FetchId binlog -WarningVariable stopWarnings -WarningAction SilentlyContinue
         $final.State | Should -Be 'Stopped'
         $final.Slot | Should -BeNullOrEmpty
         $final.SourcePosition | Should -Match '^\d+-\d+-\d+'
@@ -57,7 +57,8 @@ DELETE FROM events WHERE order_id = 2 LIMIT 1;
         $job.State | Should -Be 'Completed'
         $warnings = $null
         $null = Receive-Job $job -WarningVariable warnings -WarningAction SilentlyContinue
-        "$warnings" | Should -Not -Match 'slot'
+        # A MariaDB source can be failed back into: the cutover makes the failback slot, or says why not (events has no key).
+        "$warnings $stopWarnings" | Should -Match "failback slot 'moltfb_binlog'"
         Remove-Job $job
 
         Get-TestScalar $pg $pair.Name "SELECT placed::text || ' ' || qty FROM orders WHERE id = 1000" | Should -Be '0001-01-01 4294967295'

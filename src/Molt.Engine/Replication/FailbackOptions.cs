@@ -21,6 +21,12 @@ public sealed record FailbackOptions
 
     public ApplyBatchLimits Batch { get; init; } = ApplyBatchLimits.Default;
 
+    /// <summary>
+    /// What the migration's load made of a MySQL or MariaDB original's zero dates (its -ZeroDateHandling): under
+    /// Sentinel, failback writes the sentinel back as the zero date.
+    /// </summary>
+    public Schema.ZeroDateHandling ZeroDates { get; init; } = Schema.ZeroDateHandling.Null;
+
     /// <summary>The options of the replication loop that runs the failback stream.</summary>
     internal ReplicationOptions Loop(ApplyBatchLimits batch) => new()
     {

@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.MySql.Apply;
 using Molt.Engine.Endpoints.MySql.Replication;
 using Molt.Engine.Endpoints.PgWire;
 using Molt.Engine.Endpoints.Postgres;
@@ -7,6 +8,7 @@ using Molt.Engine.Replication;
 using Molt.Engine.Schema;
 using Molt.Engine.State;
 using Npgsql;
+using Serilog;
 
 namespace Molt.Engine.Sessions;
 
@@ -44,6 +46,7 @@ internal static partial class DatabaseRegistry
             null,
             null,
             MySqlLoadPosition),
+        FailbackApplier = OpenMySqlFailbackApplierAsync,
     };
 
     private static ReplicationParts CockroachReplication => new() { ApplySql = dialect => new CockroachApplySql(dialect) };
@@ -98,34 +101,64 @@ internal static partial class DatabaseRegistry
     /// failback at a cutover where the database needs that (<see cref="ITargetPosition.AnchorAsync"/>).
     /// </summary>
     /// <remarks>
-    /// Only a migration whose source failback can write into (<paramref name="source"/> has an applier) anchors it: for
-    /// a MySQL-family source there is nothing to fail back with yet, so no failback slot is made on the target.
+    /// Only a migration whose source failback can write into (<paramref name="source"/> has a failback applier) anchors it.
     /// </remarks>
     public static async Task<ReplicationTarget> OpenReplicationTargetAsync(EndpointAddress address, EndpointAddress source, Load.BulkLoadOptions options,
         ApplyBatchLimits limits, CancellationToken cancellationToken)
     {
         EnsureLoadTarget(address);
-        var failsBack = Databases[source.Kind] is { LoadTarget: not null, Replication.ApplySql: not null };
+        var failsBack = Databases[source.Kind] is { LoadTarget: not null, Replication.ApplySql: not null } or { Replication.FailbackApplier: not null };
         return await OpenApplierAsync(address, options, limits, anchorsFailback: failsBack, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The applier failback writes into the migration's original source <paramref name="address"/> with: the same applier
-    /// as forward replication's, its checkpoint in the original's <c>_molt</c>. Its control is not used (failback is
-    /// controlled from the migration target), and its stops anchor nothing.
+    /// The applier failback writes into the migration's original source <paramref name="address"/> with, its checkpoint
+    /// in the original's <c>_molt</c>: forward replication's applier for a pgwire database (its control is not used,
+    /// since failback is controlled from the migration target, and its stops anchor nothing), the database's own otherwise.
     /// </summary>
-    /// <exception cref="MoltException"><c>FailbackTargetUnsupported</c>: no applier for that database yet.</exception>
-    public static async Task<ReplicationTarget> OpenFailbackApplierAsync(EndpointAddress address, ApplyBatchLimits limits, CancellationToken cancellationToken)
+    /// <param name="zeroDates">What the migration's load made of a MySQL-family original's zero dates.</param>
+    /// <exception cref="MoltException"><c>FailbackTargetUnsupported</c>: no applier for that database.</exception>
+    public static async Task<FailbackTarget> OpenFailbackApplierAsync(EndpointAddress address, ApplyBatchLimits limits, ZeroDateHandling zeroDates, ILogger log,
+        CancellationToken cancellationToken)
     {
-        var server = (await ResolveAsync(address, cancellationToken).ConfigureAwait(false)).Kind;
-        if (Databases[server].LoadTarget is null || Databases[server].Replication is null)
+        var resolved = await ResolveAsync(address, cancellationToken).ConfigureAwait(false);
+        var database = Databases[resolved.Kind];
+        if (database.Replication?.FailbackApplier is { } open)
         {
-            throw new MoltException(MoltErrorKind.InvalidArgument, "FailbackTargetUnsupported",
-                $"Failback into {server.DisplayName()} is not available: Molt has no applier for it yet.",
-                "Fail back into a PostgreSQL original source; keep the application on the migration target meanwhile.") { Target = address.Label };
+            return await open(resolved, limits, zeroDates, log, cancellationToken).ConfigureAwait(false);
         }
 
-        return await OpenApplierAsync(address, new Load.BulkLoadOptions(), limits, anchorsFailback: false, cancellationToken).ConfigureAwait(false);
+        if (database.LoadTarget is null || database.Replication?.ApplySql is null)
+        {
+            throw new MoltException(MoltErrorKind.InvalidArgument, "FailbackTargetUnsupported",
+                $"Failback into {resolved.Kind.DisplayName()} is not available: Molt has no applier for it.",
+                "Fail back into a PostgreSQL, MySQL or MariaDB original source; keep the application on the migration target meanwhile.") { Target = address.Label };
+        }
+
+        var target = await OpenApplierAsync(resolved, new Load.BulkLoadOptions(), limits, anchorsFailback: false, cancellationToken).ConfigureAwait(false);
+        return new FailbackTarget(target.Applier, target.Position, target.Limits, async (fetchId, forward, onTarget, _, ct) =>
+        {
+            var plans = FailbackPlans.Pair(fetchId, forward, onTarget, target.Dialect);
+            await Load.TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, ct).ConfigureAwait(false);
+            return plans;
+        }, target);
+    }
+
+    /// <summary>
+    /// Failback into MySQL or MariaDB: the values come back into the original columns' types, which the pairing hands the
+    /// applier. The tables' columns are compared with the target's own dialect (only PostgreSQL is failed back from).
+    /// </summary>
+    private static async Task<FailbackTarget> OpenMySqlFailbackApplierAsync(EndpointAddress address, ApplyBatchLimits limits, ZeroDateHandling zeroDates,
+        ILogger log, CancellationToken cancellationToken)
+    {
+        var applier = await MySqlChangeApplier.OpenAsync(address, limits, zeroDates, log, cancellationToken).ConfigureAwait(false);
+        return new FailbackTarget(applier, applier, applier.Limits, async (fetchId, forward, onTarget, target, ct) =>
+        {
+            var targetTypes = await Databases[EndpointKind.Postgres].LoadTarget!.Dialect(new Load.BulkLoadOptions(), target, ct).ConfigureAwait(false);
+            var plans = FailbackPlans.Pair(fetchId, forward, onTarget, targetTypes, c => new TargetType(c.Source.Type.Declared, c.Source.Type.Name, false));
+            applier.UseOriginals(forward.Select(p => p.Source));
+            return plans;
+        }, applier);
     }
 
     /// <summary>
@@ -228,6 +261,9 @@ internal static partial class DatabaseRegistry
         /// <summary>Null where the database is not a replication target.</summary>
         public Func<ITargetDialect, PgWireApplySql>? ApplySql { get; init; }
 
+        /// <summary>The applier failback writes into this database with, where it is not forward replication's (<see cref="ApplySql"/>).</summary>
+        public Func<EndpointAddress, ApplyBatchLimits, ZeroDateHandling, ILogger, CancellationToken, Task<FailbackTarget>>? FailbackApplier { get; init; }
+
         /// <summary>What makes the target's position at a cutover readable by failback; null where the position alone is enough.</summary>
         public Func<NpgsqlDataSource, ITargetPosition, ITargetPosition>? FailbackAnchor { get; init; }
     }
@@ -286,4 +322,17 @@ internal sealed record ReplicationTarget(NpgsqlDataSource DataSource, PgWireChan
         await Applier.DisposeAsync().ConfigureAwait(false);
         await DataSource.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>
+/// Failback's applier on the original source: what the loop needs from it, and how it pairs the failback's tables
+/// (<see cref="PlanAsync"/>: the forward plans and the target's tables now, with the migration target's data source,
+/// checked and reversed for this applier).
+/// </summary>
+internal sealed record FailbackTarget(IChangeApplier Applier, ITargetPosition Position, ApplyBatchLimits Limits,
+    Func<string, IReadOnlyList<TablePlan>, IReadOnlyList<TableModel>, NpgsqlDataSource, CancellationToken, Task<IReadOnlyList<TablePlan>>> PlanAsync,
+    IAsyncDisposable Owner)
+    : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Owner.DisposeAsync();
 }

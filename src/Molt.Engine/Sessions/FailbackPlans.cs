@@ -12,9 +12,15 @@ internal static class FailbackPlans
 {
     /// <param name="forward">The forward stream's tables, planned again from the original's catalog as Resume plans them.</param>
     /// <param name="targetTables">The migrated tables read from the migration target's catalog now.</param>
-    /// <param name="original">The dialect of the original source, as the applier writes it.</param>
+    /// <param name="original">
+    /// The dialect that maps the target's columns and, unless <paramref name="originalType"/> gives it, the original's
+    /// types: the original's own for a PostgreSQL original; the migration target's for a MySQL-family one, which no
+    /// pgwire dialect writes.
+    /// </param>
+    /// <param name="originalType">The type a loaded column is written back as, where the original is not a pgwire database.</param>
     /// <exception cref="MoltException"><c>FailbackTablesChanged</c>: a migrated table is missing, or its columns differ.</exception>
-    public static IReadOnlyList<TablePlan> Pair(string fetchId, IReadOnlyList<TablePlan> forward, IReadOnlyList<TableModel> targetTables, ITargetDialect original)
+    public static IReadOnlyList<TablePlan> Pair(string fetchId, IReadOnlyList<TablePlan> forward, IReadOnlyList<TableModel> targetTables, ITargetDialect original,
+        Func<TargetColumn, TargetType>? originalType = null)
     {
         var onTarget = targetTables.ToDictionary(t => t.Name);
         var problems = new List<string>();
@@ -50,7 +56,7 @@ internal static class FailbackPlans
 
             if (missing.Count + added.Count + retyped.Count == 0)
             {
-                plans.Add(Reverse(plan, table, columns, original));
+                plans.Add(Reverse(plan, table, columns, original, originalType));
             }
         }
 
@@ -68,10 +74,11 @@ internal static class FailbackPlans
     }
 
     /// <summary>The changes of <paramref name="table"/> written into the original table, each column under its original name and type.</summary>
-    private static TablePlan Reverse(TablePlan plan, TableModel table, Dictionary<string, ColumnModel> columns, ITargetDialect original) =>
+    private static TablePlan Reverse(TablePlan plan, TableModel table, Dictionary<string, ColumnModel> columns, ITargetDialect original,
+        Func<TargetColumn, TargetType>? originalType) =>
         new(table, plan.Source.Name,
-            plan.Columns.Select(c => new TargetColumn(columns[c.Name], c.Source.Name, original.MapType(plan.Source, c.Source, SqlSyntax.Postgres, TypeMapOverrides.None),
-                c.Source.IsNullable)).ToList(),
+            plan.Columns.Select(c => new TargetColumn(columns[c.Name], c.Source.Name,
+                originalType?.Invoke(c) ?? original.MapType(plan.Source, c.Source, SqlSyntax.Postgres, TypeMapOverrides.None), c.Source.IsNullable)).ToList(),
             plan.Source.PrimaryKey)
         {
             SourceSyntax = SqlSyntax.Postgres,

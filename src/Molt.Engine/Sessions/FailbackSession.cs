@@ -25,11 +25,11 @@ public sealed class FailbackSession : IAsyncDisposable
     private readonly NpgsqlDataSource state;
     private readonly PgWireReplicationControl control;
     private readonly ReplicationSource source;
-    private readonly ReplicationTarget original;
+    private readonly FailbackTarget original;
     private readonly BulkLoadSession forwardLoad;
 
     private FailbackSession(FailbackOptions options, MoltLogSession log, NpgsqlDataSource state, PgWireReplicationControl control, ReplicationSource source,
-        ReplicationTarget original, BulkLoadSession forwardLoad)
+        FailbackTarget original, BulkLoadSession forwardLoad)
     {
         this.options = options;
         this.log = log;
@@ -58,13 +58,16 @@ public sealed class FailbackSession : IAsyncDisposable
         var (state, control) = await DatabaseRegistry.OpenReplicationControlAsync(targetAddress, ReplicationDirection.Failback, cancellationToken)
             .ConfigureAwait(false);
         ReplicationSource? source = null;
-        ReplicationTarget? original = null;
+        FailbackTarget? original = null;
         try
         {
             var forward = await control.For(ReplicationDirection.Forward).ReadStatusAsync(options.FetchId, cancellationToken).ConfigureAwait(false);
             source = await DatabaseRegistry.OpenFailbackSourceAsync(targetAddress, options.FetchId, forward?.FailbackSlot, cancellationToken).ConfigureAwait(false);
-            original = await DatabaseRegistry.OpenFailbackApplierAsync(sourceAddress, options.Batch, cancellationToken).ConfigureAwait(false);
-            var forwardLoad = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, new BulkLoadOptions { FetchId = options.FetchId }, new SourceOptions(), log,
+            original = await DatabaseRegistry.OpenFailbackApplierAsync(sourceAddress, options.Batch, options.ZeroDates, log.Logger, cancellationToken).ConfigureAwait(false);
+            // Planned again for the loaded tables' columns only: a MySQL source's review of zero dates guards a load, which
+            // failback does not run, and Sentinel is the handling that plans every table as it is without reading rows.
+            var forwardLoad = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, new BulkLoadOptions { FetchId = options.FetchId },
+                new SourceOptions { ZeroDates = ZeroDateHandling.Sentinel }, log,
                 cancellationToken).ConfigureAwait(false);
             return new FailbackSession(options, log, state, control, source, original, forwardLoad);
         }
@@ -201,9 +204,7 @@ public sealed class FailbackSession : IAsyncDisposable
         var forward = (await forwardLoad.PlanLoadedAsync(run, cancellationToken).ConfigureAwait(false)).Tables.Select(t => t.Plan).ToList();
         var onTarget = await DatabaseRegistry.OpenFailbackCatalog(state).ReadTablesAsync(TableFilter.Of(forward.Select(p => p.Target)), cancellationToken)
             .ConfigureAwait(false);
-        var plans = FailbackPlans.Pair(FetchId, forward, onTarget, original.Dialect);
-        await TargetSchemaCheck.EnsureCompatibleAsync(original.DataSource, plans, cancellationToken).ConfigureAwait(false);
-        return plans;
+        return await original.PlanAsync(FetchId, forward, onTarget, state, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The loop's statuses, as failback's.</summary>

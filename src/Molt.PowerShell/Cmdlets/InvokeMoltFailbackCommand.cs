@@ -32,6 +32,10 @@ public sealed class InvokeMoltFailbackCommand : MoltEndpointsCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
+    /// <summary>MySQL/MariaDB original: the -ZeroDateHandling the load used, so that zero dates come back as the zero dates they were.</summary>
+    [Parameter]
+    public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
+
     protected override void ProcessRecord()
     {
         try
@@ -44,7 +48,11 @@ public sealed class InvokeMoltFailbackCommand : MoltEndpointsCmdlet
                 return;
             }
 
-            var options = new FailbackOptions { FetchId = FetchId, StartAt = StartAt, StatusInterval = StatusInterval, StopWhenCaughtUp = StopWhenCaughtUp };
+            var options = new FailbackOptions
+            {
+                FetchId = FetchId, StartAt = StartAt, StatusInterval = StatusInterval, StopWhenCaughtUp = StopWhenCaughtUp,
+                ZeroDates = EnumMappings.ZeroDateHandling.ToEngine(ZeroDateHandling),
+            };
             RunReplication(AsJob, sourceAddress, targetAddress, $"Failback {FetchId}",
                 (log, ct) => FailbackSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
                 session =>

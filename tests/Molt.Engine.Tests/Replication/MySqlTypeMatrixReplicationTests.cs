@@ -13,14 +13,14 @@ public sealed class MySqlTypeMatrixReplicationTests(MySqlReplicationFixture fixt
     /// <summary>Streamed copies take the snapshot row's id + this.</summary>
     private const int StreamedOffset = 100;
 
-    private static readonly string[] Columns =
+    internal static readonly string[] Columns =
     [
         "ti", "tiu", "si", "siu", "mi", "miu", "i", "iu", "bi", "biu", "d1", "d65", "d5", "d18", "f", "db", "b1", "b64", "b10", "e", "s",
         "c", "vc", "vcbin", "vcl", "vclbin", "tl", "bn", "vb", "tt", "tx", "mt", "bl", "lb", "dt", "tm", "tm6", "tm3", "tm1", "dtm", "dtm6",
         "dtm2", "ts", "ts6", "y", "j", "c255", "dnn",
     ];
 
-    private const string Schema = """
+    internal const string Schema = """
         CREATE TABLE matrix (
           id INT PRIMARY KEY,
           ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, siu SMALLINT UNSIGNED, mi MEDIUMINT, miu MEDIUMINT UNSIGNED,
@@ -39,7 +39,7 @@ public sealed class MySqlTypeMatrixReplicationTests(MySqlReplicationFixture fixt
         """;
 
     /// <summary>Ids 1-4: the maxima, the minima, NULLs, zeros and zero dates (inserted under sql_mode = ''; dnn's zero date is set after).</summary>
-    private static readonly string[] Rows =
+    internal static readonly string[] Rows =
     [
         """
         (@id, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
@@ -128,7 +128,7 @@ public sealed class MySqlTypeMatrixReplicationTests(MySqlReplicationFixture fixt
         Assert.Equal(zeroDates == ZeroDateHandling.Sentinel ? "0001-01-01|0001-01-01 00:00:00" : "NULL|NULL", zeroDate);
     }
 
-    private static async Task InsertAsync(MySqlStreamCase test, int offset, bool zeroInNotNull)
+    internal static async Task InsertAsync(MySqlStreamCase test, int offset, bool zeroInNotNull)
     {
         var rows = Rows.Select((row, i) => row.Replace("@id", (i + 1 + offset).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         await test.SourceAsync("SET time_zone = '+00:00'; SET sql_mode = ''; INSERT INTO matrix VALUES " + string.Join(", ", rows));
