@@ -24,6 +24,14 @@ internal static class MySqlApplyErrors
         MySqlException my when MySqlErrorClassifier.Instance.Classify(my) == ErrorAction.Reconnect || SessionEnded.Contains((int)my.ErrorCode)
             || my.ErrorCode == MySqlErrorCode.CommandTimeoutExpired || my.InnerException is IOException =>
             new TransientApplyException($"The original source's connection failed while {what}: {my.Message}", error),
+        MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry } my => new MoltException(MoltErrorKind.DataRejected, "FailbackApplyFailed",
+            $"The original source refused {what}: {my.Message} (error {(int)my.ErrorCode}, SQLSTATE {my.SqlState}). Nothing of the batch was committed; the checkpoint is where it was.",
+            "A unique key of the original holds the value for another row, where the target's does not (a case-insensitive or PAD SPACE collation, a " +
+            "prefix index, a constraint deferred or missing on the target, a row changed on the original). Make the original's key compare as the target's " +
+            "(a binary collation on the column) or drop it, or delete the other row on both, then start failback again: it goes on from the checkpoint.", error)
+        {
+            Target = table,
+        },
         MySqlException my => new MoltException(MoltErrorKind.DataRejected, "FailbackApplyFailed",
             $"The original source refused {what}: {my.Message} (error {(int)my.ErrorCode}, SQLSTATE {my.SqlState}). Nothing of the batch was committed; the checkpoint is where it was.",
             "Make the original table accept the target's rows again (a constraint, trigger or column the target does not have, a row changed on the original), then start failback again.", error)
