@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Molt.Engine.Replication;
 using MySqlConnector;
 
@@ -6,8 +7,8 @@ namespace Molt.Engine.Endpoints.MySql.Apply;
 /// <summary>
 /// What a failed failback statement means for the loop, as <see cref="MySqlErrorClassifier"/> classifies it: a deadlock
 /// (1213) or lock wait timeout (1205) rolls the batch back and it is applied again, as after a lost connection (2006,
-/// 2013, a killed one - which the driver reports as error 0 over the stream that ended -, a server that cannot be
-/// reached; a lost COMMIT is settled by the checkpoint it carries);
+/// 2013, a killed one - which the driver reports as error 0 over the stream that ended, or over the socket reset by a server
+/// killed with SIGKILL -, a server that cannot be reached; a lost COMMIT is settled by the checkpoint it carries);
 /// anything else stops the stream with the reason, the checkpoint where it was.
 /// </summary>
 internal static class MySqlApplyErrors
@@ -22,7 +23,7 @@ internal static class MySqlApplyErrors
         MySqlException my when MySqlErrorClassifier.Instance.Classify(my) == ErrorAction.Retry =>
             new TransientApplyException($"The original source aborted {what}: {my.Message} (error {(int)my.ErrorCode}).", error),
         MySqlException my when MySqlErrorClassifier.Instance.Classify(my) == ErrorAction.Reconnect || SessionEnded.Contains((int)my.ErrorCode)
-            || my.ErrorCode == MySqlErrorCode.CommandTimeoutExpired || my.InnerException is IOException =>
+            || my.ErrorCode == MySqlErrorCode.CommandTimeoutExpired || my.InnerException is IOException or SocketException =>
             new TransientApplyException($"The original source's connection failed while {what}: {my.Message}", error),
         MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry } my => new MoltException(MoltErrorKind.DataRejected, "FailbackApplyFailed",
             $"The original source refused {what}: {my.Message} (error {(int)my.ErrorCode}, SQLSTATE {my.SqlState}). Nothing of the batch was committed; the checkpoint is where it was.",
