@@ -264,7 +264,7 @@ $common = @{ SourceCredential = $credential; TargetCredential = $credential; Log
 
 # SIGKILL to a child that must still be running (exit code 137); its output goes to -Outputs, for the password check.
 function Stop-MoltChildHard {
-    param([Parameter(Mandatory)] $Child, [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Outputs)
+    param([Parameter(Mandatory)] $Child, [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [System.Collections.Generic.List[string]] $Outputs)
     & kill -KILL $Child.Process.Id
     $Child.Process.WaitForExit()
     $Child.Process.ExitCode | Should -Be 137 -Because "the child must have been running until killed: $($Child.StdErr.Result)"
@@ -278,7 +278,7 @@ checkpoint's commit and the slot's confirm. Returns whether the condition was se
 #>
 function Stop-MoltChildWhen {
     param([Parameter(Mandatory)] $Child, [Parameter(Mandatory)] [scriptblock] $Condition, [int] $Seconds = 8,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Outputs)
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [System.Collections.Generic.List[string]] $Outputs)
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
     $seen = $false
     while ([DateTime]::UtcNow -lt $deadline -and -not ($seen = [bool] (& $Condition))) { }
@@ -291,7 +291,7 @@ function Stop-MoltChildWhen {
 
 # Waits for a child to end by itself (killed, with an error, after -Seconds); its output goes to -Outputs too.
 function Complete-MoltChild {
-    param([Parameter(Mandatory)] $Child, [int] $Seconds = 60, [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Outputs)
+    param([Parameter(Mandatory)] $Child, [int] $Seconds = 60, [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [System.Collections.Generic.List[string]] $Outputs)
     if (-not $Child.Process.WaitForExit($Seconds * 1000)) { $Child.Process.Kill(); throw "the child did not end within $Seconds s" }
     $Outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
     [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; StdOut = $Child.StdOut.Result; StdErr = $Child.StdErr.Result }
