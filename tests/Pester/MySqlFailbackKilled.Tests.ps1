@@ -18,10 +18,11 @@ BeforeAll {
     $script:outputs = [System.Collections.Generic.List[string]]::new()
     $script:writerScript = Join-Path ([IO.Path]::GetTempPath()) "molt-myfbkill-writer-$PID.sql"
 
-    # The application after the cutover: an account update and a history row with an id from a target sequence.
+    # The application after the cutover: an account update and a history row with an id from a target sequence. The
+    # delta is never 0: an upsert that changes nothing fires no AFTER UPDATE trigger, which would miscount an applied update.
     Set-Content -LiteralPath $writerScript -Value @'
 \set aid random(1, 20000)
-\set delta random(-5000, 5000)
+\set delta random(1, 5000)
 BEGIN;
 UPDATE accounts SET balance = balance + :delta WHERE id = :aid;
 INSERT INTO history (id, aid, delta) VALUES (nextval('app_history_ids'), :aid, :delta);
