@@ -99,4 +99,23 @@ public sealed class ChangefeedStreamTests(PostgresSourceFixture fixture)
         });
         Assert.Equal("ChangefeedMessageUnreadable", error.ErrorId);
     }
+
+    [Fact]
+    public async Task Cancelling_a_feed_that_waits_for_rows_ends_it_within_seconds()
+    {
+        var rows = Row("movr.public.employees", "[2]", """{"after": {"id": 2, "name": "Alex", "office": "los angeles"}, "before": null, "updated": "1701102305519323705.0000000000"}""");
+        await using var stream = await StreamAsync(
+            $"SELECT * FROM (VALUES {rows}) AS feed(\"table\", key, value) UNION ALL SELECT NULL, NULL, NULL FROM pg_sleep(600)");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in stream.ReadAsync(cancel.Token))
+            {
+            }
+        });
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"The feed ended {watch.Elapsed.TotalSeconds:F0} s after it was read, not soon after its cancellation.");
+    }
 }
