@@ -13,7 +13,8 @@ namespace Molt.Engine.Tests.Cockroach;
 /// <c>feed.rows</c>, the cluster's HLC and the tables' gc.ttlseconds in <c>feed.clock</c>, and <see cref="Sql"/> answers
 /// the change source's statements from them. The feed sends every row it holds whatever the cursor (as a changefeed
 /// re-delivers after a restart), then stays open as a changefeed does: 2,000 copies of the last resolved message make
-/// PostgreSQL flush its 8 kB output buffer past the rows, then pg_sleep holds the query until failback cancels it.
+/// PostgreSQL flush its 8 kB output buffer past the rows, then pg_sleep holds the query for 15 s (a feed that ends is
+/// started again by the loop, from its checkpoint).
 /// </summary>
 internal sealed class ChangefeedStandIn(PostgresServer server, string database)
 {
@@ -30,7 +31,7 @@ internal sealed class ChangefeedStandIn(PostgresServer server, string database)
             SELECT "table", convert_to(key, 'UTF8') AS key, convert_to(value, 'UTF8') AS value FROM (
               (SELECT "table", key, value FROM feed.rows ORDER BY seq)
               UNION ALL SELECT NULL, NULL, (SELECT value FROM feed.rows WHERE "table" IS NULL ORDER BY seq DESC LIMIT 1) FROM generate_series(1, 2000)
-              UNION ALL SELECT NULL, NULL, NULL FROM pg_sleep(600)) AS feed
+              UNION ALL SELECT NULL, NULL, NULL FROM (SELECT pg_sleep(15)) AS waited(v) WHERE random() < 0) AS feed
             """);
 
     /// <summary>The failback change source over this stand-in, as the registry gives a CockroachDB target's (no slot).</summary>
