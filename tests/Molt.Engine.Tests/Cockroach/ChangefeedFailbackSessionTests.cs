@@ -76,7 +76,7 @@ public sealed class ChangefeedFailbackSessionTests(MySqlReplicationFixture fixtu
         Assert.Equal((2L, 2L, 2L), (first.Inserts, first.Updates, first.Deletes));
         Assert.Equal(await fixture.Target.ScalarAsync<string>(target, PostgresRows), await fixture.Target.ScalarAsync<string>(original, PostgresRows));
         Assert.Equal("50", await fixture.Target.ScalarAsync<string>(original, "SELECT balance::text FROM accounts WHERE id = 5"));
-        Assert.Equal("0.00000010|t", await fixture.Target.ScalarAsync<string>(original,
+        Assert.Equal("0.00000010|true", await fixture.Target.ScalarAsync<string>(original,
             "SELECT amount::text || '|' || (opened = '2025-04-24 14:59:28.96273+00')::text FROM accounts WHERE id = 101"));
         Assert.Equal("cockroach-hlc|1701102306000000000.0000000000|2", await fixture.Target.ScalarAsync<string>(original,
             $"SELECT concat_ws('|', position_notation, position, transactions) FROM _molt.replication_checkpoints WHERE fetch_id = '{fetchId}'"));
