@@ -54,7 +54,9 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
         await timings.TimeAsync("state schema", () => state.EnsureSchemaAsync(cancellationToken)).ConfigureAwait(false);
         await using var lease = await timings.TimeAsync("run claim", () => RunLease.AcquireAsync(target.DataSource, target.LeaseKind, plan.FetchId, cancellationToken))
             .ConfigureAwait(false);
-        var readers = Math.Max(1, options.TableConcurrency) * Math.Max(1, options.ShardsPerTable);
+        // As many readers as shards can read at once, and no more: each is a connection opened and set to the snapshot
+        // before the first COPY (and, on MySQL/MariaDB, under the global read lock).
+        var readers = Math.Clamp(plan.Tables.Count, 1, Math.Max(1, options.TableConcurrency)) * Math.Max(1, options.ShardsPerTable);
         await using var snapshot = await timings.TimeAsync("snapshot", () => source.OpenSnapshotAsync(readers, cancellationToken)).ConfigureAwait(false);
         var position = await timings.TimeAsync("run record", () => StartRunAsync(state, plan, snapshot.Position, cancellationToken)).ConfigureAwait(false);
 

@@ -176,5 +176,6 @@ public sealed class LoadPhaseTime
 
     public int Count { get; init; }
 
-    public override string ToString() => $"{Name} {Duration.TotalSeconds:F2} s";
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name} {Duration.TotalSeconds:F2} s") + (Count > 1 ? $" ({Count}x)" : "");
 }
