@@ -11,7 +11,7 @@ namespace Molt.Engine.Load;
 /// Loads one table: splits it into shards (recorded, so a resumed run reads the same ones), copies the shards not done
 /// yet in parallel (or exports and imports them with IMPORT INTO), then adds a deferred primary key.
 /// </summary>
-internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, ILogger log)
+internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, LoadTimings timings, ILogger log)
 {
     /// <summary>Bounds the shard rows kept in _molt.fetch_shards however small the target's transaction limit.</summary>
     private const int MaxShardsPerTable = 10_000;
@@ -34,15 +34,16 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
             callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed) { RowsBefore = progress.RowsBefore });
         try
         {
-            shards = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
-            if (shards.Count == 0)
+            shards = await timings.TimeAsync("split", async () =>
             {
-                shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
+                var recorded = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
+                return recorded.Count > 0 ? recorded : await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
                     await SplitAsync(plan.Source, table.Where, snapshot, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            }
+            }).ConfigureAwait(false);
 
             progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
-            log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done", name, plan.Target, shards.Count, shards.Count(s => s.IsDone));
+            log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done{Key:l}", name, plan.Target, shards.Count, shards.Count(s => s.IsDone),
+                table.PrimaryKey is { } key ? "; primary key " + key.Reason : "");
             if (options.Import is { } import)
             {
                 var error = await new TableImporter(target, import, log).ImportAsync(state, fetchId, table, shards, snapshot, options.ShardsPerTable,
@@ -58,7 +59,8 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
                     new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
                     async (shard, ct) =>
                     {
-                        var error = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
+                        var error = await timings.TimeAsync("copy", () => LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct))
+                            .ConfigureAwait(false);
                         if (error is not null)
                         {
                             errors.Enqueue(error);
@@ -70,12 +72,12 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         {
             // Cancelled while splitting, or while its shards load (each records itself interrupted).
             return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, TableLoadStatus.Interrupted,
-                "interrupted", shards.Count) { RowsBefore = progress.RowsBefore };
+                "interrupted", shards.Count) { RowsBefore = progress.RowsBefore, PrimaryKey = table.PrimaryKey };
         }
 
         if (errors.IsEmpty && table.PrimaryKeyAfterLoad is { } addKey)
         {
-            await AddPrimaryKeyAsync(state, fetchId, name, addKey, errors, cancellationToken).ConfigureAwait(false);
+            await timings.TimeAsync("primary key", () => AddPrimaryKeyAsync(state, fetchId, name, addKey, errors, cancellationToken)).ConfigureAwait(false);
         }
 
         var status = errors.IsEmpty ? TableLoadStatus.Succeeded : TableLoadStatus.Failed;
@@ -87,7 +89,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         }
 
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
-            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore };
+            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore, PrimaryKey = table.PrimaryKey };
     }
 
     /// <summary>

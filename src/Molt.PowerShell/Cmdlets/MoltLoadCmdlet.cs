@@ -88,8 +88,9 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
     public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
 
     /// <summary>
-    /// With -TableHandling DropAndRecreate on PostgreSQL: build each table's primary key once its rows are in, which is
-    /// faster than maintaining it through the load.
+    /// With -TableHandling DropAndRecreate on PostgreSQL: build every table's primary key once its rows are in, which is
+    /// faster than maintaining it through the load; -DeferPrimaryKey:$false creates every key with its table. Left out,
+    /// tables of at least 100,000 estimated rows defer their key and smaller ones do not (-WhatIf shows each choice).
     /// </summary>
     [Parameter]
     public SwitchParameter DeferPrimaryKey { get; set; }
@@ -143,7 +144,7 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
         GivenSelection = GivenSelection(),
         TargetSchema = TargetSchema,
         AllowMissingPrimaryKey = AllowMissingPrimaryKey,
-        DeferPrimaryKey = DeferPrimaryKey,
+        DeferPrimaryKey = MyInvocation.BoundParameters.ContainsKey(nameof(DeferPrimaryKey)) ? DeferPrimaryKey.IsPresent : null,
         IdentifierCase = EnumMappings.IdentifierCase.ToEngine(IdentifierCase),
         Import = ImportIntoOptions.From(ImportPath is null ? null : ProviderPath(ImportPath), ImportUrl, ImportListenAddress),
     };
