@@ -30,6 +30,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         IReadOnlyList<ShardState> shards = [];
         var progress = new TableCounter(0, 0);
         var errors = new ConcurrentQueue<string>();
+        var diskFull = 0;
         void Report((long Rows, long Bytes) sofar) =>
             callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed) { RowsBefore = progress.RowsBefore });
         try
@@ -58,10 +59,14 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
                     new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
                     async (shard, ct) =>
                     {
-                        var error = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
-                        if (error is not null)
+                        var failure = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
+                        if (failure is not null)
                         {
-                            errors.Enqueue(error);
+                            errors.Enqueue(failure.Message);
+                            if (failure.DiskFull)
+                            {
+                                Interlocked.Exchange(ref diskFull, 1);
+                            }
                         }
                     }).ConfigureAwait(false);
             }
@@ -87,7 +92,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         }
 
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
-            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore };
+            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore, TargetDiskFull = diskFull != 0 };
     }
 
     /// <summary>
@@ -116,8 +121,8 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         return await snapshot.SplitAsync(table, shards, rows, where, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>
-    private async Task<string?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
+    /// <summary>Loads one shard; returns its failure, or null. Cancellation marks it interrupted and propagates.</summary>
+    private async Task<ShardFailure?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
         TableCounter counter, Stopwatch clock, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
     {
         var plan = table.Plan;
@@ -174,7 +179,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
             await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
             await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
                 failure.RowKey), CancellationToken.None).ConfigureAwait(false);
-            return failure.Message;
+            return failure;
         }
     }
 

@@ -76,7 +76,7 @@ public sealed class BulkLoadSession : IAsyncDisposable
             if (sourceOptions.ReplicationSlot is not null)
             {
                 // Before the load creates the slot: a replication that follows reads the tables' changes through it.
-                await DatabaseRegistry.PrepareReplicationPublicationAsync(sourceAddress!, plan.FetchId, sourceOptions.ReplicationPublication,
+                await DatabaseRegistry.PrepareReplicationPublicationAsync(sourceAddress!, plan.FetchId, sourceOptions.ReplicationPublication, sourceOptions.ReplicationSlot,
                     plan.Tables.Select(t => t.Plan.Source).ToList(), cancellationToken).ConfigureAwait(false);
             }
 
