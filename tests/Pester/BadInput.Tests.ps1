@@ -48,7 +48,7 @@ BeforeDiscovery {
         @{ Flow = 'Stop-MoltReplication'; Given = 'a FetchId the target never recorded'; ErrorId = 'ReplicationNotFound'; Category = 'ObjectNotFound'; Run = { param($f) Stop-MoltReplication -Target $f.Dst -TargetCredential $f.Pg -FetchId 'no_such_stream' -Timeout '00:00:10' } }
         @{ Flow = 'Invoke-MoltFailback'; Given = 'a FetchId the target never recorded'; ErrorId = 'FailbackNoStartPosition'; Category = 'ObjectNotFound'; Run = { param($f) Invoke-MoltFailback $f.Src $f.Dst -SourceCredential $f.Pg -TargetCredential $f.Pg -FetchId 'no_such_stream' -StopWhenCaughtUp -Confirm:$false } }
         @{ Flow = 'Stop-MoltReplication'; Given = 'a stream that already stopped'; ErrorId = 'ReplicationNotRunning'; Category = 'InvalidOperation'; Run = { param($f) Stop-MoltReplication -Target $f.Repl -TargetCredential $f.Pg -FetchId 'bi_repl_run' -Timeout '00:00:10' } }
-        @{ Flow = 'Start-MoltReplication'; Given = 'the FetchId of an existing stream'; ErrorId = 'ReplicationSlotExists'; Category = 'InvalidOperation'; Run = { param($f) Start-MoltReplication $f.Src $f.Repl -SourceCredential $f.Pg -TargetCredential $f.Pg -FetchId 'bi_repl_run' -TableHandling DropAndRecreate -StopWhenCaughtUp -Force -Confirm:$false } }
+        @{ Flow = 'Start-MoltReplication'; Given = 'the FetchId of an existing stream'; ErrorId = 'FetchIdInUse'; Category = 'InvalidOperation'; Run = { param($f) Start-MoltReplication $f.Src $f.Repl -SourceCredential $f.Pg -TargetCredential $f.Pg -FetchId 'bi_repl_run' -TableHandling DropAndRecreate -StopWhenCaughtUp -Force -Confirm:$false } }
         @{ Flow = 'Stop-MoltReplication'; Given = 'a wrong target password'; ErrorId = 'AuthenticationFailed'; Category = 'AuthenticationError'; Run = { param($f) Stop-MoltReplication -Target $f.Dst -TargetCredential $f.WrongPg -FetchId 'no_such_stream' -Timeout '00:00:10' } }
 
         # Compare.
@@ -323,7 +323,9 @@ Describe 'A slot removed under a running stream' {
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(90)
             Invoke-TestSql $pg 'bi_slot_src' 'INSERT INTO t VALUES (101, ''streamed'')'
-            while ((Get-TestScalar $pg 'bi_slot_dst' "SELECT count(*) FROM t WHERE id = 101 AND EXISTS (SELECT FROM _molt.replication_checkpoints)") -ne 1) {
+            # Until the load has made the table and the stream applied the change (and checkpointed it), the query fails or finds none.
+            $applied = { try { (Get-TestScalar $pg 'bi_slot_dst' "SELECT count(*) FROM t WHERE id = 101 AND EXISTS (SELECT FROM _molt.replication_checkpoints)") -eq 1 } catch { $false } }
+            while (-not (& $applied)) {
                 if ([DateTime]::UtcNow -gt $deadline -or $job.State -ne 'Running') { throw "the stream did not apply its first change: $($job.State)" }
                 Start-Sleep -Milliseconds 200
             }

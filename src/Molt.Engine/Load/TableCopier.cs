@@ -176,9 +176,20 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
             counter.Add(-before.Rows, -before.Bytes);
             var failure = ShardFailure.From(ex);
             log.Error("{Table:l} shard {Shard} ({Range}) failed: {Error:l}", sourceTable, shard.Shard, shard.Range, failure.Message);
-            await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
-            await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
-                failure.RowKey), CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
+                await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
+                    failure.RowKey), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception recording) when (failure.DiskFull && ShardFailure.IsShardFailure(recording) && ShardFailure.From(recording).DiskFull)
+            {
+                // A full disk can refuse the record of the failure too: the shard then stays recorded not done, which is
+                // what a resume needs to load it again, so the table fails as it would have, not the whole load.
+                log.Warning("{Table:l} shard {Shard}: its failure could not be recorded, as the target's disk is full; it stays to be loaded on resume",
+                    sourceTable, shard.Shard);
+            }
+
             return failure;
         }
     }

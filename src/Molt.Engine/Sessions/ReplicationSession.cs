@@ -95,12 +95,14 @@ public sealed class ReplicationSession : IAsyncDisposable
     {
         using (LogContext.PushProperty("FetchId", plan.FetchId))
         {
-            // Before the claim, which would record this start over the stream's own state.
+            // Refusals before the claim, which records the stream: over an existing stream's own state, or for a start that never began.
             if (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(plan.FetchId, cancellationToken).ConfigureAwait(false) is [_, ..])
             {
                 throw new MoltException(MoltErrorKind.InvalidState, "FetchIdInUse", $"The target already has a replication with id '{plan.FetchId}'.",
                     $"Resume-MoltReplication -FetchId '{plan.FetchId}' continues it; or choose another -FetchId (or none, and Molt picks one).") { Target = plan.FetchId };
             }
+
+            await load.PrepareReplicationAsync(plan, cancellationToken).ConfigureAwait(false);
 
             await using var claim = await target.Control.ClaimAsync(plan.FetchId, cancellationToken).ConfigureAwait(false);
             var loading = new ReplicationStatus(plan.FetchId, ReplicationState.Loading, DateTimeOffset.UtcNow) { Slot = source.Slot };
