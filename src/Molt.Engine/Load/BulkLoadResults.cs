@@ -81,6 +81,9 @@ public sealed record TableLoadResult(string FetchId, TableName Table, TableName 
     /// <summary>When the table's primary key was made, and why (<see cref="PlannedTable.PrimaryKey"/>).</summary>
     public PrimaryKeyChoice? PrimaryKey { get; init; }
 
+    /// <summary>Whether a shard failed because the target's disk is full (SQLSTATE 53100): a resume loads it once there is room.</summary>
+    public bool TargetDiskFull { get; init; }
+
     /// <summary>The rate of this attempt: the rows it loaded over its time.</summary>
     public double RowsPerSecond => Duration.TotalSeconds > 0 ? (Rows - RowsBefore) / Duration.TotalSeconds : 0;
 }

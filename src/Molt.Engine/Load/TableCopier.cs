@@ -30,6 +30,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, L
         IReadOnlyList<ShardState> shards = [];
         var progress = new TableCounter(0, 0);
         var errors = new ConcurrentQueue<string>();
+        var diskFull = 0;
         void Report((long Rows, long Bytes) sofar) =>
             callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed) { RowsBefore = progress.RowsBefore });
         try
@@ -59,11 +60,15 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, L
                     new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
                     async (shard, ct) =>
                     {
-                        var error = await timings.TimeAsync("copy", () => LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct))
+                        var failure = await timings.TimeAsync("copy", () => LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct))
                             .ConfigureAwait(false);
-                        if (error is not null)
+                        if (failure is not null)
                         {
-                            errors.Enqueue(error);
+                            errors.Enqueue(failure.Message);
+                            if (failure.DiskFull)
+                            {
+                                Interlocked.Exchange(ref diskFull, 1);
+                            }
                         }
                     }).ConfigureAwait(false);
             }
@@ -89,7 +94,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, L
         }
 
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
-            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore, PrimaryKey = table.PrimaryKey };
+            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore, PrimaryKey = table.PrimaryKey, TargetDiskFull = diskFull != 0 };
     }
 
     /// <summary>
@@ -118,8 +123,8 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, L
         return await snapshot.SplitAsync(table, shards, rows, where, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>
-    private async Task<string?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
+    /// <summary>Loads one shard; returns its failure, or null. Cancellation marks it interrupted and propagates.</summary>
+    private async Task<ShardFailure?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
         TableCounter counter, Stopwatch clock, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
     {
         var plan = table.Plan;
@@ -173,10 +178,21 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, L
             counter.Add(-before.Rows, -before.Bytes);
             var failure = ShardFailure.From(ex);
             log.Error("{Table:l} shard {Shard} ({Range}) failed: {Error:l}", sourceTable, shard.Shard, shard.Range, failure.Message);
-            await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
-            await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
-                failure.RowKey), CancellationToken.None).ConfigureAwait(false);
-            return failure.Message;
+            try
+            {
+                await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
+                await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
+                    failure.RowKey), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception recording) when (failure.DiskFull && ShardFailure.IsShardFailure(recording) && ShardFailure.From(recording).DiskFull)
+            {
+                // A full disk can refuse the record of the failure too: the shard then stays recorded not done, which is
+                // what a resume needs to load it again, so the table fails as it would have, not the whole load.
+                log.Warning("{Table:l} shard {Shard}: its failure could not be recorded, as the target's disk is full; it stays to be loaded on resume",
+                    sourceTable, shard.Shard);
+            }
+
+            return failure;
         }
     }
 

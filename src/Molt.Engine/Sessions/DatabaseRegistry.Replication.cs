@@ -98,12 +98,12 @@ internal static partial class DatabaseRegistry
     /// Creates (or checks) the publication of <paramref name="tables"/> a replication from <paramref name="address"/> reads,
     /// before a load creates its slot; nothing for a database without one.
     /// </summary>
-    public static async Task PrepareReplicationPublicationAsync(EndpointAddress address, string fetchId, string? publication, IReadOnlyList<TableModel> tables,
-        CancellationToken cancellationToken)
+    public static async Task PrepareReplicationPublicationAsync(EndpointAddress address, string fetchId, string? publication, string slot,
+        IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
     {
         if (Databases[address.Kind].Replication?.Source is { Prepare: { } prepare, DefaultPublication: { } defaultPublication })
         {
-            await prepare(address, publication ?? defaultPublication(fetchId), tables, cancellationToken).ConfigureAwait(false);
+            await prepare(address, publication ?? defaultPublication(fetchId), slot, tables, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -267,11 +267,15 @@ internal static partial class DatabaseRegistry
         }
     }
 
-    /// <summary>Creating the publication before the slot: PostgreSQL older than 18 cannot decode changes older than the publication.</summary>
-    private static async Task PreparePostgresPublicationAsync(EndpointAddress address, string publication, IReadOnlyList<TableModel> tables,
+    /// <summary>
+    /// Creating the publication before the slot: PostgreSQL older than 18 cannot decode changes older than the publication.
+    /// A slot of that name already there is refused first, so the refusal leaves no new publication behind.
+    /// </summary>
+    private static async Task PreparePostgresPublicationAsync(EndpointAddress address, string publication, string slot, IReadOnlyList<TableModel> tables,
         CancellationToken cancellationToken)
     {
         await using var connection = await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        await PostgresPublication.RequireNoSlotAsync(connection, slot, cancellationToken).ConfigureAwait(false);
         await PostgresPublication.EnsureAsync(connection, publication, tables, cancellationToken).ConfigureAwait(false);
     }
 
@@ -325,7 +329,7 @@ internal static partial class DatabaseRegistry
         Func<string, string>? DefaultSlot,
         Func<string, string>? DefaultPublication,
         Func<EndpointAddress, string?, string?, ZeroDateHandling, IChangeSource> Open,
-        Func<EndpointAddress, string, IReadOnlyList<TableModel>, CancellationToken, Task>? Prepare,
+        Func<EndpointAddress, string, string, IReadOnlyList<TableModel>, CancellationToken, Task>? Prepare,
         Func<EndpointAddress, string, string, CancellationToken, Task<(bool Slot, bool Publication)>>? Remove,
         Func<EndpointKind, LoadRun, SourcePosition> LoadPosition)
     {

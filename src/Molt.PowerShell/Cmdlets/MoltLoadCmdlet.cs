@@ -198,14 +198,16 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
 
     private string ProviderPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
-    private static ErrorRecord TableFailed(TableLoadResult result) =>
-        new(new InvalidOperationException($"Table {result.Table} failed to load: {result.Error}"), "TableLoadFailed", ErrorCategory.InvalidData,
-            result.Table.ToString())
+    private static ErrorRecord TableFailed(TableLoadResult result) => result.TargetDiskFull
+        ? TableFailed(result, "TargetDiskFull", ErrorCategory.ResourceUnavailable,
+            $"Free space on the target (or give its tablespace more room), then run again with -FetchId {result.FetchId} -Resume: the shards recorded done stay, the rest are loaded.")
+        : TableFailed(result, "TableLoadFailed", ErrorCategory.InvalidData,
+            $"See Get-MoltFetchStatus -FetchId {result.FetchId}; fix the cause, then run again with -FetchId {result.FetchId} -Resume.");
+
+    private static ErrorRecord TableFailed(TableLoadResult result, string errorId, ErrorCategory category, string remedy) =>
+        new(new InvalidOperationException($"Table {result.Table} failed to load: {result.Error}"), errorId, category, result.Table.ToString())
         {
-            ErrorDetails = new ErrorDetails($"Table {result.Table} failed to load: {result.Error}")
-            {
-                RecommendedAction = $"See Get-MoltFetchStatus -FetchId {result.FetchId}; fix the cause, then run again with -FetchId {result.FetchId} -Resume.",
-            },
+            ErrorDetails = new ErrorDetails($"Table {result.Table} failed to load: {result.Error}") { RecommendedAction = remedy },
         };
 
     /// <summary>The selection options this invocation set: with -Resume the rest come from the run's record.</summary>
