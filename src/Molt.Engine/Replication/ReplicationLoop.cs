@@ -60,6 +60,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         private readonly IProgress<ReplicationStatus>? reports;
         private readonly ApplyBatch batch;
         private readonly TimeSpan statusInterval;
+        private readonly StartupTimeline startup;
         private SourcePosition? stopAt;
         private bool stopImmediately;
         private bool stopRequested;
@@ -76,6 +77,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             this.progress = progress;
             this.reports = reports;
             this.plans = plans;
+            startup = new StartupTimeline(loop.log);
             batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log, progress.Retried);
             statusInterval = loop.options.StatusInterval > TimeSpan.Zero ? loop.options.StatusInterval : TimeSpan.FromSeconds(10);
             stopAt = loop.options.StopAt is { } text ? SourcePosition.Parse(progress.Position.Notation, text) : null;
@@ -122,7 +124,9 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
 
         private async Task<ReplicationStatus> StreamAsync(Action progressed, CancellationToken cancellationToken)
         {
+            startup.Reached("status published, opening the source stream");
             await using var stream = await loop.source.StartAsync(progress.Position, plans, cancellationToken).ConfigureAwait(false);
+            startup.Reached("source stream opened (slot, publication and replica identities checked)");
             using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var changes = stream.ReadAsync(reading.Token).GetAsyncEnumerator(reading.Token);
             Task<bool>? pending = null;
@@ -240,6 +244,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
 
         private async Task<ReplicationStatus?> OnChangeAsync(IChangeStream stream, Change change, Action progressed, CancellationToken cancellationToken)
         {
+            startup.Reached("first change read from the source");
             switch (change)
             {
                 case BeginChange:
@@ -257,6 +262,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                     };
                 case RowChange or TruncateChange:
                     await batch.AddAsync(change, cancellationToken).ConfigureAwait(false);
+                    startup.Reached("first change written into the target transaction");
                     return null;
                 case CommitChange commit:
                     inTransaction = false;
@@ -312,7 +318,9 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                 Updates = totals.Updates,
                 Deletes = totals.Deletes,
             };
+            startup.Reached("first batch closed", batch.Counts.Changes);
             await batch.CommitAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            startup.Reached("first target commit");
             progress.Committed(checkpoint);
             await ConfirmAsync(stream, checkpoint.Position, cancellationToken).ConfigureAwait(false);
         }
