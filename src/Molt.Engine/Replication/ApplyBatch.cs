@@ -31,7 +31,13 @@ internal sealed class ApplyBatch(IChangeApplier applier, IReadOnlyList<TablePlan
     public long Bytes { get; private set; }
 
     /// <summary>True when the batch should commit at the next source transaction boundary.</summary>
-    public bool IsFull => Counts.Changes >= limits.MaxRows || Bytes >= limits.MaxBytes || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay);
+    public bool IsFull => IsFullBySize || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay);
+
+    /// <summary>
+    /// True when the batch holds as many rows or bytes as one target transaction may: the bound of a stream that is behind,
+    /// where committing at the time bound would only add commits (the changes waiting are lag either way).
+    /// </summary>
+    public bool IsFullBySize => Counts.Changes >= limits.MaxRows || Bytes >= limits.MaxBytes;
 
     public DateTimeOffset Deadline => openedAt + limits.MaxDelay;
 
