@@ -78,6 +78,10 @@ function Start-MoltBench([ValidateSet('Start', 'Resume')] [string] $Verb) {
 
 # A Molt process's log up to its first target commit (the stream's start-up milestones among it), in seconds since the process was started.
 function Write-MoltStartup($Run) {
+    $imported = [regex]::Match($Run.Out.Result, 'IMPORTED (\S+)')
+    if ($imported.Success) {
+        Write-Step ("  {0,6:F2} s  pwsh started and the module imported" -f ([DateTime]::Parse($imported.Groups[1].Value).ToUniversalTime() - $Run.Started).TotalSeconds)
+    }
     foreach ($line in Get-Content -LiteralPath $Run.LogPath) {
         $event = $line | ConvertFrom-Json -DateKind Utc
         Write-Step ("  {0,6:F2} s  {1}" -f ($event.'@t' - $Run.Started).TotalSeconds, $event.'@m')

@@ -39,8 +39,8 @@ function Wait-BenchProcess($Run) {
 }
 
 <#
-Molt in a pwsh of its own, as a user runs it: Start (load, then stream) or Resume. It prints a STATUS line per status and,
-when its stream stops, its VmHWM and CPU time, which Stop-MoltProcess reads. Credentials reach it in its environment.
+Molt in a pwsh of its own, as a user runs it: Start (load, then stream) or Resume. It prints when the module was imported
+(IMPORTED), a STATUS line per status and, when its stream stops, its VmHWM and CPU time, which Stop-MoltProcess reads. Credentials reach it in its environment.
 #>
 function Start-MoltProcess {
     param(
@@ -54,6 +54,7 @@ function Start-MoltProcess {
         [string] $LogPath
     )
     $script = @'
+"IMPORTED $([DateTime]::UtcNow.ToString('o'))"
 $sourceCredential = [pscredential]::new($env:MOLT_BENCH_SOURCE_USER, (ConvertTo-SecureString $env:MOLT_BENCH_SOURCE_PASSWORD -AsPlainText -Force))
 $targetCredential = [pscredential]::new($env:MOLT_BENCH_TARGET_USER, (ConvertTo-SecureString $env:MOLT_BENCH_TARGET_PASSWORD -AsPlainText -Force))
 Remove-Item Env:MOLT_BENCH_SOURCE_PASSWORD, Env:MOLT_BENCH_TARGET_PASSWORD
