@@ -34,8 +34,20 @@ internal sealed class ReadAheadStream(IChangeStream inner, int maxChanges = Read
     // Read in this order: the inner stream marks itself busy before it hands over a Begin, which is counted before it is queued.
     public bool IsIdle => Volatile.Read(ref queued) == 0 && inner.IsIdle;
 
-    /// <summary>True while changes read ahead wait for the consumer: the stream is behind the source's backlog.</summary>
-    public bool HasQueued => Volatile.Read(ref queued) > 0;
+    /// <summary>
+    /// True while a tenth of the read-ahead bound or more waits for the consumer: a backlog, not the few changes a steady
+    /// stream has always just read.
+    /// </summary>
+    public bool IsBehind
+    {
+        get
+        {
+            lock (gate)
+            {
+                return queued >= maxChanges / 10 || queuedBytes >= maxBytes / 10;
+            }
+        }
+    }
 
     /// <summary>The changes read ahead and their size, as one reading.</summary>
     public (int Changes, long Bytes) Queued

@@ -24,7 +24,7 @@ public sealed class ReadAheadStreamTests
     }
 
     [Fact]
-    public async Task Changes_read_ahead_stay_within_the_byte_bound_reach_the_consumer_in_order_and_the_stream_is_idle_only_once_all_were_taken()
+    public async Task Changes_read_ahead_stay_within_the_byte_bound_reach_the_consumer_in_order_and_the_stream_is_idle_and_not_behind_only_once_all_were_taken()
     {
         var source = new FakeChangeSource();
         var commits = Enumerable.Range(0, 5).Select(t => source.Commit(Enumerable.Range(t * 10, 10).Select(Event).ToArray())).ToList();
@@ -39,6 +39,7 @@ public sealed class ReadAheadStreamTests
         await Task.Delay(200);
         Assert.InRange(stream.Queued.Bytes, 1, 5 * BatchLog.Size(Event(0)));
         Assert.False(stream.IsIdle);
+        Assert.True(stream.IsBehind);
 
         var inserted = new List<string>();
         var committed = new List<SourcePosition>();
@@ -61,6 +62,7 @@ public sealed class ReadAheadStreamTests
         var next = changes.MoveNextAsync();
         await WaitUntilAsync(() => stream.IsIdle);
         Assert.Equal((0, 0L), stream.Queued);
+        Assert.False(stream.IsBehind);
         Assert.False(next.IsCompleted);
         source.Commit(Event(50));
         Assert.True(await next);
