@@ -34,10 +34,15 @@ internal sealed class ApplyBatch(IChangeApplier applier, IReadOnlyList<TablePlan
     public bool IsFull => IsFullBySize || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay);
 
     /// <summary>
-    /// True when the batch holds as many rows or bytes as one target transaction may: the bound of a stream that is behind,
-    /// where committing at the time bound would only add commits (the changes waiting are lag either way).
+    /// The bound of a stream that is behind, where committing at the time bound would mostly add commits (the changes
+    /// waiting are lag either way): as many rows or bytes as one target transaction may hold, or four times the time bound,
+    /// so that the checkpoint and the slot still advance every second or so under a slow target.
     /// </summary>
-    public bool IsFullBySize => Counts.Changes >= limits.MaxRows || Bytes >= limits.MaxBytes;
+    public bool IsFullBehind => IsFullBySize || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay * BehindDelayFactor);
+
+    private bool IsFullBySize => Counts.Changes >= limits.MaxRows || Bytes >= limits.MaxBytes;
+
+    private const int BehindDelayFactor = 4;
 
     public DateTimeOffset Deadline => openedAt + limits.MaxDelay;
 

@@ -252,8 +252,8 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             }
         }
 
-        /// <summary>Behind (a backlog read ahead waits), a batch fills to its size bounds; otherwise it also commits at its time bound.</summary>
-        private bool BatchFull(ReadAheadStream stream) => stream.IsBehind ? batch.IsFullBySize : batch.IsFull;
+        /// <summary>Behind (a backlog read ahead waits), a batch fills to its size bounds or a longer time bound; otherwise it commits at its time bound.</summary>
+        private bool BatchFull(ReadAheadStream stream) => stream.IsBehind ? batch.IsFullBehind : batch.IsFull;
 
         private DateTimeOffset NextDeadline()
         {
