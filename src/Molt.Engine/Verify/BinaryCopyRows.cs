@@ -1,0 +1,216 @@
+using System.Buffers.Binary;
+
+namespace Molt.Engine.Verify;
+
+/// <summary>
+/// The tuples of a PostgreSQL binary COPY stream, one at a time, as spans over a buffer of its own: no value is decoded
+/// and nothing is allocated per row. A row's spans are valid until the next <see cref="ReadAsync"/>. The stream is read
+/// ahead into a second buffer while the current one is walked, so the server keeps sending while rows are compared.
+/// </summary>
+internal sealed class BinaryCopyRows : IAsyncDisposable
+{
+    private const int ChunkSize = 1 << 18;
+    private static readonly byte[] Signature = "PGCOPY\n\xff\r\n\0"u8.ToArray();
+
+    private readonly Stream stream;
+    private readonly Func<bool, ValueTask> release;
+    private readonly int[] offsets;
+    private readonly int[] lengths;
+    private byte[] buffer = new byte[2 * ChunkSize];
+    private readonly byte[] spare = new byte[ChunkSize];
+    private Task<int>? ahead;
+    private int start;
+    private int end;
+    private int rowEnd;
+    private bool headerRead;
+    private bool streamEnded;
+
+    /// <param name="release">Called once when disposed, with whether the stream was read to its end.</param>
+    public BinaryCopyRows(Stream stream, int fieldCount, Func<bool, ValueTask> release)
+    {
+        this.stream = stream;
+        this.release = release;
+        offsets = new int[fieldCount];
+        lengths = new int[fieldCount];
+    }
+
+    /// <summary>Whether the trailer was read: the server sent every row.</summary>
+    public bool Ended { get; private set; }
+
+    public int FieldCount => offsets.Length;
+
+    public bool IsNull(int field) => lengths[field] < 0;
+
+    /// <summary>A field's value bytes (empty for NULL: ask <see cref="IsNull"/>).</summary>
+    public ReadOnlySpan<byte> Field(int field) => lengths[field] < 0 ? default : buffer.AsSpan(offsets[field], lengths[field]);
+
+    /// <summary>The fields from <paramref name="field"/> to the row's end as sent, each with its length: equal spans are equal values.</summary>
+    public ReadOnlySpan<byte> FieldsFrom(int field) => buffer.AsSpan(offsets[field] - 4, rowEnd - offsets[field] + 4);
+
+    public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
+    {
+        if (Ended)
+        {
+            return false;
+        }
+
+        start = rowEnd;
+        if (!headerRead)
+        {
+            await SkipHeaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            switch (TryParse())
+            {
+                case Parse.Row:
+                    return true;
+                case Parse.Trailer:
+                    Ended = true;
+                    return false;
+                default:
+                    if (!await FillAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        throw new InvalidDataException("The binary COPY stream ended inside a row.");
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private enum Parse
+    {
+        Row,
+        Trailer,
+        NeedMore,
+    }
+
+    private Parse TryParse()
+    {
+        var at = start;
+        if (end - at < 2)
+        {
+            return Parse.NeedMore;
+        }
+
+        var count = BinaryPrimitives.ReadInt16BigEndian(buffer.AsSpan(at));
+        if (count == -1)
+        {
+            return Parse.Trailer;
+        }
+
+        if (count != offsets.Length)
+        {
+            throw new InvalidDataException($"A binary COPY row had {count} fields where {offsets.Length} were selected.");
+        }
+
+        at += 2;
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            if (end - at < 4)
+            {
+                return Parse.NeedMore;
+            }
+
+            var length = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(at));
+            at += 4;
+            offsets[i] = at;
+            lengths[i] = length;
+            if (length > 0)
+            {
+                if (end - at < length)
+                {
+                    return Parse.NeedMore;
+                }
+
+                at += length;
+            }
+        }
+
+        rowEnd = at;
+        return Parse.Row;
+    }
+
+    private async Task SkipHeaderAsync(CancellationToken cancellationToken)
+    {
+        while (end - start < Signature.Length + 8)
+        {
+            await NeedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!buffer.AsSpan(start, Signature.Length).SequenceEqual(Signature))
+        {
+            throw new InvalidDataException("The stream is not a PostgreSQL binary COPY.");
+        }
+
+        var extension = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(start + Signature.Length + 4));
+        while (end - start < Signature.Length + 8 + extension)
+        {
+            await NeedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        start += Signature.Length + 8 + extension;
+        rowEnd = start;
+        headerRead = true;
+    }
+
+    private async Task NeedAsync(CancellationToken cancellationToken)
+    {
+        if (!await FillAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidDataException("The binary COPY stream ended inside its header.");
+        }
+    }
+
+    /// <summary>Moves the unread bytes to the buffer's start and appends the chunk read ahead; false at the stream's end.</summary>
+    private async Task<bool> FillAsync(CancellationToken cancellationToken)
+    {
+        if (streamEnded)
+        {
+            return false;
+        }
+
+        ahead ??= stream.ReadAsync(spare, 0, spare.Length, cancellationToken);
+        var read = await ahead.ConfigureAwait(false);
+        ahead = null;
+        if (read == 0)
+        {
+            streamEnded = true;
+            return false;
+        }
+
+        var pending = end - start;
+        if (pending + read > buffer.Length)
+        {
+            Array.Resize(ref buffer, Math.Max(buffer.Length * 2, pending + read));
+        }
+
+        Buffer.BlockCopy(buffer, start, buffer, 0, pending);
+        Buffer.BlockCopy(spare, 0, buffer, pending, read);
+        start = 0;
+        rowEnd = 0;
+        end = pending + read;
+        // The next chunk arrives while this one's rows are compared.
+        ahead = stream.ReadAsync(spare, 0, spare.Length, cancellationToken);
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (ahead is not null)
+        {
+            try
+            {
+                await ahead.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The read ahead of an abandoned stream may fail as it is cancelled; the release below reports what matters.
+            }
+        }
+
+        await release(Ended).ConfigureAwait(false);
+    }
+}
