@@ -10,7 +10,8 @@ namespace Molt.Engine.Verify;
 internal sealed class BinaryCopyRows : IAsyncDisposable
 {
     private const int ChunkSize = 1 << 18;
-    private static readonly byte[] Signature = "PGCOPY\n\xff\r\n\0"u8.ToArray();
+    // "PGCOPY\n\377\r\n\0"
+    private static readonly byte[] Signature = [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00];
 
     private readonly Stream stream;
     private readonly Func<bool, ValueTask> release;
