@@ -207,12 +207,15 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
             {
                 counts.SourceRows++;
                 counts.TargetRows++;
-                var sourceValues = Row(sourceRows, keyCount, kinds);
-                var targetValues = Row(targetRows, keyCount, kinds);
-                if (!Enumerable.Range(0, kinds.Count).All(i => ValueNormalizer.Same(sourceValues[i], targetValues[i], kinds[i], options.FloatTolerance)))
+                if (!SameAsRead(sourceRows, targetRows, keyCount, kinds.Count))
                 {
-                    counts.Mismatched++;
-                    sink.Add(DifferenceKind.Mismatch, KeyText(sourceRows, key, keyKinds), sourceValues, targetValues, KeyValues(sourceRows, keyCount));
+                    var sourceValues = Row(sourceRows, keyCount, kinds);
+                    var targetValues = Row(targetRows, keyCount, kinds);
+                    if (!SameNormalised(sourceValues, targetValues, kinds))
+                    {
+                        counts.Mismatched++;
+                        sink.Add(DifferenceKind.Mismatch, KeyText(sourceRows, key, keyKinds), sourceValues, targetValues, KeyValues(sourceRows, keyCount));
+                    }
                 }
 
                 hasSource = await sourceRows.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -224,6 +227,33 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 callbacks.Progress?.Invoke(new CompareProgress(table.Name, counts.SourceRows, table.EstimatedRows));
             }
         }
+    }
+
+    /// <summary>Equal as read, value by value (see <see cref="RawValues"/>): then equal once normalised, and no string is built.</summary>
+    private static bool SameAsRead(DbDataReader source, DbDataReader target, int offset, int count)
+    {
+        for (var i = offset; i < offset + count; i++)
+        {
+            if (!RawValues.Same(source.GetValue(i), target.GetValue(i)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool SameNormalised(string?[] source, string?[] target, List<ColumnKind> kinds)
+    {
+        for (var i = 0; i < kinds.Count; i++)
+        {
+            if (!ValueNormalizer.Same(source[i], target[i], kinds[i], options.FloatTolerance))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,
