@@ -44,8 +44,9 @@ if (sourceKind == "postgres")
         FROM generate_series(1, {rows}) g;
         VACUUM ANALYZE bench;
         """;
-    await Task.WhenAll(source.ExecuteAsync("bench", create), target.ExecuteAsync("bench", create));
     var src = $"host={source.Host} port={source.Port} user={source.AdminUser} password={source.AdminPassword} dbname=bench";
+    // psql, which has no command timeout: at millions of rows the insert outlasts a driver's default.
+    await Run(Both($"psql \"{src}\" -v ON_ERROR_STOP=1 -q <<'SQL'\n{create}\nSQL", $"psql \"{dst}\" -v ON_ERROR_STOP=1 -q <<'SQL'\n{create}\nSQL"));
     await Settle(source);
     results.Add(await Shell("parallel raw read, binary COPY to /dev/null",
         Both($"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' >/dev/null", $"psql \"{dst}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' >/dev/null")));
@@ -59,15 +60,17 @@ else
 {
     await using var source = await MariaDbServer.StartAsync();
     await source.CreateDatabaseAsync("bench");
-    await source.ExecuteAsync("bench", $"""
+    var mysql = $"mariadb -h {source.Host} -P {source.Port} -u {source.AdminUser} -p{source.AdminPassword} bench";
+    await Run($"""
+        {mysql} <<'SQL'
         CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL);
         INSERT INTO bench.bench SELECT seq, (seq * 7919) % 1000003, concat(md5(seq), ' ', seq), (seq % 100000) / 100.0,
             TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_{rows};
         ANALYZE TABLE bench.bench;
+        SQL
         """);
     // Molt's own load makes the target; the target's table lives in the public schema.
     await Molt(manifest, source.ConnectionUri("bench"), target.ConnectionUri("bench"), "Start-MoltBulkLoad -TableHandling DropAndRecreate -Confirm:$false");
-    var mysql = $"mariadb -h {source.Host} -P {source.Port} -u {source.AdminUser} -p{source.AdminPassword} bench";
     const string mysqlMd5 = "SET SESSION group_concat_max_len = 4294967295; SELECT md5(group_concat(concat_ws('|', id, n, t, amount, at) ORDER BY id SEPARATOR '\\n')) FROM bench";
     results.Add(await Shell("parallel raw read (MariaDB text protocol, PostgreSQL binary COPY) to /dev/null",
         Both($"{mysql} --quick -N -e 'SELECT * FROM bench' >/dev/null", $"psql \"{dst}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' >/dev/null")));
@@ -115,6 +118,22 @@ string Option(string name, string fallback)
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
 }
 
+async Task Run(string command)
+{
+    var start = new ProcessStartInfo("bash", ["-c", "set -o pipefail; " + command]);
+    foreach (var (key, value) in environment)
+    {
+        start.Environment[key] = value;
+    }
+
+    using var process = Process.Start(start)!;
+    await process.WaitForExitAsync();
+    if (process.ExitCode != 0)
+    {
+        throw new InvalidOperationException($"set-up failed ({process.ExitCode})");
+    }
+}
+
 async Task<(string, TimeSpan, TimeSpan?, long, string)> Shell(string name, string command)
 {
     var load = LoadAverage();
@@ -133,7 +152,8 @@ async Task<(string, TimeSpan, TimeSpan?, long, string)> Shell(string name, strin
 }
 
 // Two commands at once; fails when either does.
-static string Both(string first, string second) => $"({first}) & first=$!; ({second}) && wait $first";
+// Each closes on a line of its own, so a command may end in a here-document.
+static string Both(string first, string second) => $"({first}\n) & first=$!; ({second}\n) && wait $first";
 
 static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 

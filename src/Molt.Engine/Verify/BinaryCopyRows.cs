@@ -4,8 +4,8 @@ namespace Molt.Engine.Verify;
 
 /// <summary>
 /// The tuples of a PostgreSQL binary COPY stream, one at a time, as spans over a buffer of its own: no value is decoded
-/// and nothing is allocated per row. A row's spans are valid until the next <see cref="ReadAsync"/>. The stream is read
-/// ahead into a second buffer while the current one is walked, so the server keeps sending while rows are compared.
+/// and nothing is allocated per row. A row's spans are valid until the next <see cref="ReadAsync"/>. The buffer is filled
+/// a chunk at a time (Npgsql's copy stream returns one row's message per read), so rows are moved only once per chunk.
 /// </summary>
 internal sealed class BinaryCopyRows : IAsyncDisposable
 {
@@ -18,8 +18,6 @@ internal sealed class BinaryCopyRows : IAsyncDisposable
     private readonly int[] offsets;
     private readonly int[] lengths;
     private byte[] buffer = new byte[2 * ChunkSize];
-    private readonly byte[] spare = new byte[ChunkSize];
-    private Task<int>? ahead;
     private int start;
     private int end;
     private int rowEnd;
@@ -165,7 +163,7 @@ internal sealed class BinaryCopyRows : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves the unread bytes to the buffer's start and appends the chunk read ahead; false at the stream's end.</summary>
+    /// <summary>Moves the unread bytes to the buffer's start and reads at least a chunk after them; false at the stream's end.</summary>
     private async Task<bool> FillAsync(CancellationToken cancellationToken)
     {
         if (streamEnded)
@@ -173,45 +171,31 @@ internal sealed class BinaryCopyRows : IAsyncDisposable
             return false;
         }
 
-        ahead ??= stream.ReadAsync(spare, 0, spare.Length, cancellationToken);
-        var read = await ahead.ConfigureAwait(false);
-        ahead = null;
-        if (read == 0)
-        {
-            streamEnded = true;
-            return false;
-        }
-
         var pending = end - start;
-        if (pending + read > buffer.Length)
-        {
-            Array.Resize(ref buffer, Math.Max(buffer.Length * 2, pending + read));
-        }
-
         Buffer.BlockCopy(buffer, start, buffer, 0, pending);
-        Buffer.BlockCopy(spare, 0, buffer, pending, read);
-        start = 0;
-        rowEnd = 0;
-        end = pending + read;
-        // The next chunk arrives while this one's rows are compared.
-        ahead = stream.ReadAsync(spare, 0, spare.Length, cancellationToken);
-        return true;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (ahead is not null)
+        (start, rowEnd, end) = (0, 0, pending);
+        if (buffer.Length - end < ChunkSize)
         {
-            try
-            {
-                await ahead.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // The read ahead of an abandoned stream may fail as it is cancelled; the release below reports what matters.
-            }
+            // A row longer than the buffer.
+            Array.Resize(ref buffer, buffer.Length * 2);
         }
 
-        await release(Ended).ConfigureAwait(false);
+        var read = false;
+        while (end < pending + ChunkSize)
+        {
+            var count = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                streamEnded = true;
+                break;
+            }
+
+            end += count;
+            read = true;
+        }
+
+        return read;
     }
+
+    public ValueTask DisposeAsync() => release(Ended);
 }
