@@ -242,7 +242,7 @@ public sealed class MySqlReplicationChangesTests(MySqlReplicationFixture fixture
     /// Purges every binlog but the current one. MariaDB keeps a file until its binlog checkpoint (InnoDB's crash recovery)
     /// and its readers have moved past it, which happens shortly after a rotation, so the purge is repeated until it took.
     /// </summary>
-    private static async Task PurgeToCurrentAsync(MySqlReplicationFixture fixture)
+    internal static async Task PurgeToCurrentAsync(MySqlReplicationFixture fixture)
     {
         await using var connection = new MySqlConnector.MySqlConnection(fixture.Source.ConnectionString());
         await connection.OpenAsync();

@@ -1,5 +1,9 @@
 using System.Globalization;
+using Molt.Engine.Endpoints;
+using Molt.Engine.Load;
+using Molt.Engine.Logging;
 using Molt.Engine.Replication;
+using Molt.Engine.Sessions;
 using Molt.Testing;
 using MySqlConnector;
 using Xunit.Abstractions;
@@ -140,6 +144,33 @@ public sealed class MySqlReplicationProxyFaultTests(MySqlReplicationFixture fixt
         await run.AssertEqualAsync(stopped);
         run.Log.AssertLogged(ApplyRetry, atLeast: 1);
     }
+
+    [Fact]
+    public async Task A_binlog_purged_under_a_running_stream_fails_it_naming_the_position_and_nothing_after_the_checkpoint_is_skipped()
+    {
+        // The stream cut off (a stalled network), its dump thread ended, and the binlog it still needs purged meanwhile:
+        // when it reconnects it must stop with the purge's error, never carry on from whatever the source still has.
+        await using var run = await MySqlFaultRun.CreateAsync(fixture, "mpurge", output);
+        var error = await run.StreamUntilFailedAsync(async ct =>
+        {
+            await run.WaitForAppliedAsync(ct);
+            run.SourceProxy.Stall();
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            await run.EndBinlogDumpsAsync(ct);
+            await fixture.Source.ExecuteAsync("", "FLUSH BINARY LOGS", ct);
+            await MySqlReplicationChangesTests.PurgeToCurrentAsync(fixture);
+            run.SourceProxy.Resume();
+        });
+
+        Assert.Equal("BinlogPositionPurged", error.ErrorId);
+        var status = Assert.Single(await ReplicationControl.ReadStatusAsync(run.TargetAddress, run.FetchId, CancellationToken.None));
+        Assert.Equal(ReplicationState.Failed, status.State);
+        Assert.Contains(status.Checkpoint!.Position.ToString(), error.Message);
+        // Nothing after the checkpoint was applied: the target stays behind the source, and a resume refuses the same way.
+        Assert.True(await run.TargetHistoryAsync() < await run.SourceHistoryCountAsync(), "The target caught up across the purged binlog.");
+        var again = await Assert.ThrowsAsync<MoltException>(() => run.ResumeToEndAsync(CancellationToken.None));
+        Assert.Equal("BinlogPositionPurged", again.ErrorId);
+    }
 }
 
 /// <summary>
@@ -203,6 +234,68 @@ internal sealed class MySqlFaultRun : IAsyncDisposable
             await Task.WhenAll(writers).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
+
+    public string FetchId => fetchId;
+
+    public EndpointAddress TargetAddress => test.TargetAddress;
+
+    /// <summary>Streams through the proxies under the writers until the stream fails, which the scenario must make it do; returns its error.</summary>
+    public async Task<MoltException> StreamUntilFailedAsync(Func<CancellationToken, Task> scenario)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        using var stopWriting = new CancellationTokenSource();
+        var writers = new[] { WriteAsync(1, stopWriting.Token), WriteAsync(2, stopWriting.Token) };
+        try
+        {
+            var options = MySqlStreamCase.Options(fetchId) with { StatusInterval = TimeSpan.FromMilliseconds(500) };
+            using var logSession = new MoltLogSession(Log.Record, minimumLevel: MoltLogLevel.Debug);
+            await using var session = await ReplicationSession.OpenAsync(SessionTestSupport.Through(test.SourceUri, SourceProxy),
+                SessionTestSupport.Through(test.TargetUri, TargetProxy), options, logSession, timeout.Token);
+            var states = new List<ReplicationState>();
+            var running = session.StartAsync(await session.PlanAsync(timeout.Token), new BulkLoadCallbacks(), _ => { }, new StateReports(states), timeout.Token);
+            await SessionTestSupport.WaitUntilAsync(() =>
+            {
+                lock (states)
+                {
+                    return Task.FromResult(states.Contains(ReplicationState.Streaming) || running.IsCompleted);
+                }
+            });
+            await scenario(timeout.Token);
+            return await Assert.ThrowsAsync<MoltException>(() => running);
+        }
+        finally
+        {
+            await stopWriting.CancelAsync();
+            await Task.WhenAll(writers).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Ends every binlog dump thread on the source, as its own timeout would end one whose replica went silent.</summary>
+    public async Task EndBinlogDumpsAsync(CancellationToken ct)
+    {
+        await using var connection = new MySqlConnection(fixture.Source.ConnectionString());
+        await connection.OpenAsync(ct);
+        var dumps = new List<long>();
+        await using (var list = new MySqlCommand("SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'", connection))
+        await using (var reader = await list.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                dumps.Add(Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture));
+            }
+        }
+
+        Assert.NotEmpty(dumps);
+        foreach (var id in dumps)
+        {
+            await using var kill = new MySqlCommand(FormattableString.Invariant($"KILL {id}"), connection);
+            await kill.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    public Task<ReplicationStatus> ResumeToEndAsync(CancellationToken ct) => test.ResumeToEndAsync(MySqlStreamCase.Options(fetchId), ct);
+
+    public Task<long> SourceHistoryCountAsync() => test.SourceScalarAsync<long>("SELECT count(*) FROM history");
 
     /// <summary>Until the target holds more history than now: the stream is applying again.</summary>
     public async Task WaitForAppliedAsync(CancellationToken ct)
@@ -305,5 +398,5 @@ internal sealed class MySqlFaultRun : IAsyncDisposable
         return committed;
     }
 
-    private Task<long> TargetHistoryAsync() => test.TargetScalarAsync<long>("SELECT count(*) FROM history");
+    public Task<long> TargetHistoryAsync() => test.TargetScalarAsync<long>("SELECT count(*) FROM history");
 }
