@@ -31,8 +31,9 @@
 param(
     [int] $Seed = (Get-Random -Maximum 1000000),
     [double] $Minutes = 0,
-    [ValidateSet('BulkLoad', 'Resume', 'PgReplication', 'Failback', 'MariaDbReplication')]
     [string[]] $Flows = @('BulkLoad', 'Resume', 'PgReplication', 'Failback', 'MariaDbReplication'),
+    # Only these fault kinds (to reproduce a failure); all of them by default.
+    [string[]] $Faults,
     [string] $RunFolder,
     [int] $SampleSeconds = 10,
     [int] $StallSeconds = 15,
@@ -41,10 +42,15 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# pwsh -File passes 'a,b' as one string.
+$Flows = @($Flows -split ',' | ForEach-Object Trim | Where-Object { $_ })
+$Faults = @($Faults -split ',' | ForEach-Object Trim | Where-Object { $_ })
+foreach ($flow in $Flows) { if ($flow -notin 'BulkLoad', 'Resume', 'PgReplication', 'Failback', 'MariaDbReplication') { throw "Unknown flow '$flow'." } }
 Import-Module (Join-Path $PSScriptRoot '..' 'Pester' 'MoltTestHarness.psm1') -Force
 Import-BuiltMolt
 Initialize-TestServers
 Import-Module (Join-Path $PSScriptRoot 'MoltReliability.psm1') -Force
+foreach ($fault in $Faults) { if ($fault -notin (Get-FaultKinds)) { throw "Unknown fault '$fault': one of $((Get-FaultKinds) -join ', ')." } }
 
 if (-not $RunFolder) { $RunFolder = Join-Path ([IO.Path]::GetTempPath()) "molt-reliability-$Seed-$([DateTime]::UtcNow.ToString('yyyyMMddHHmmss'))" }
 $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -58,7 +64,7 @@ $plan = @{}
 $deadline = @{}
 if ($Minutes -le 0) {
     foreach ($flow in $Flows) { $plan[$flow] = [System.Collections.Generic.List[string]]::new() }
-    $kinds = Get-FaultKinds | Sort-Object { $run.Random.Next() }
+    $kinds = Get-FaultKinds | Where-Object { -not $Faults -or $Faults -contains $_ } | Sort-Object { $run.Random.Next() }
     $index = 0
     foreach ($kind in $kinds) {
         if ($replicationFlows) { $plan[@($replicationFlows)[$index % @($replicationFlows).Count]].Add($kind) }
@@ -80,7 +86,8 @@ function Get-NextFault([string] $Flow, [string[]] $Kinds, [Diagnostics.Stopwatch
         return $next
     }
     if ($FlowClock.Elapsed -ge $deadline[$Flow]) { return $null }
-    $Kinds[$run.Random.Next($Kinds.Count)]
+    $allowed = @($Kinds | Where-Object { -not $Faults -or $Faults -contains $_ })
+    $allowed[$run.Random.Next($allowed.Count)]
 }
 
 function Write-MarkerRow($Server, [string] $Database, [long] $Id) {
@@ -103,15 +110,15 @@ function Invoke-StreamFaults {
     $marker = $MarkerBase
     while ($null -ne ($kind = Get-NextFault $Flow $kinds $flowClock)) {
         $marker++
-        $point = [Math]::Round(0.5 + $run.Random.NextDouble() * 5.5, 1)
-        Start-Pause $run $point
+        $point = [Math]::Round(0.5 + $run.Random.NextDouble() * 4.5, 1)
+        Wait-Seconds $run $point
         $resumes = 0
         if ($Child.Process.HasExited) {
             $code = Complete-MoltRun $run $Child
             Write-Host "flow=$Flow the Molt process ended before the fault (exit $code): resumed"
             $Child = Start-MoltRun $run $Resume $SourceUri $TargetUri
             $resumes++
-            Start-Pause $run 3
+            Wait-Seconds $run 3
         }
         $faultClock = [Diagnostics.Stopwatch]::StartNew()
         $action = Invoke-Fault $run $kind $Child $SourceKind $StallSeconds
@@ -213,7 +220,7 @@ ANALYZE;
                 (Get-SafeScalar $run.Target bl_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = '$fetch' AND status = 'done'") -gt 0
             }
             $point = [Math]::Round($run.Random.NextDouble() * 1.5, 2)
-            Start-Pause $run $point
+            Wait-Seconds $run $point
             if (-not $started -or $child.Process.HasExited) {
                 $code = Complete-MoltRun $run $child
                 Add-FaultRecord $run 'BulkLoad' $kind "+${point}s after the first shard" "missed: the load ended first (exit $code)" $true 0 $faultClock.Elapsed.TotalSeconds
@@ -229,7 +236,7 @@ ANALYZE;
                 $again = Start-MoltRun $run "Get-MoltFetchStatus -Target `$args[1] -TargetCredential `$credential -FetchId $fetch | Start-MoltBulkLoad -SourceCredential `$credential -TargetCredential `$credential -LogPath `$args[2] -Resume -Force -WarningAction SilentlyContinue $summary" $source $target
                 $code = Complete-MoltRun $run $again 300
                 $done = $code -eq 0 -and $again.StdOut.Result -match 'SUMMARY Succeeded'
-                if (-not $done) { Start-Pause $run 2 }
+                if (-not $done) { Wait-Seconds $run 2 }
             }
             if ($resumes) { $outcome += ", resumed $resumes time(s): $(if ($done) { 'Succeeded' } else { 'NOT SUCCEEDED' })" }
             $figures.Faults++
@@ -281,7 +288,7 @@ ANALYZE;
                 (Get-SafeScalar $run.Target rel_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = 'rel' AND status = 'done'") -gt 0
             }
             $point = [Math]::Round($run.Random.NextDouble() * 1.0, 2)
-            Start-Pause $run $point
+            Wait-Seconds $run $point
             $loadState = Get-SafeScalar $run.Target rel_dst "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'rel'"
             if ($child.Process.HasExited -or $loadState -ne 'running') {
                 Add-FaultRecord $run 'Resume' $kind "+${point}s after the first shard" "missed: the load was $loadState" $true 0 0

@@ -15,8 +15,6 @@ $script:FaultKinds = @(
 
 function Get-FaultKinds { $script:FaultKinds }
 
-function Wait-Task($Task) { $Task.GetAwaiter().GetResult() }
-
 # A scalar from a server straight (not through a proxy); $null while the server is down or restarting.
 function Get-SafeScalar($Server, [string] $Database, [string] $Sql) {
     try { Get-TestScalar $Server $Database $Sql } catch { $null }
@@ -230,6 +228,7 @@ function Start-MoltRun {
     $Run.Logs.Add($log)
     $prologue = @'
 $ErrorActionPreference = 'Stop'
+trap { [Console]::Error.WriteLine("MOLT-ERROR $($_.FullyQualifiedErrorId)`n$($_.Exception)"); break }
 $credential = [pscredential]::new($env:RELIA_USER, (ConvertTo-SecureString $env:RELIA_SECRET -AsPlainText -Force))
 $common = @{ SourceCredential = $credential; TargetCredential = $credential; LogPath = $args[2]; WarningAction = 'SilentlyContinue' }
 '@
@@ -294,7 +293,7 @@ function Wait-For {
     $false
 }
 
-function Start-Pause($Run, [double] $Seconds) {
+function Wait-Seconds($Run, [double] $Seconds) {
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
     while ([DateTime]::UtcNow -lt $deadline) { Update-Run $Run; Start-Sleep -Milliseconds 100 }
 }
@@ -353,7 +352,7 @@ function Invoke-Fault {
         '^(Source|Target)Stall$' {
             $proxy = Get-FaultProxy $Run $Matches[1] $SourceKind
             $proxy.Stall()
-            try { Start-Pause $Run $StallSeconds } finally { $proxy.Resume() }
+            try { Wait-Seconds $Run $StallSeconds } finally { $proxy.Resume() }
             return 'Wait'
         }
         default { throw "Unknown fault $Kind" }
