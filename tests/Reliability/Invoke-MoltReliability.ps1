@@ -195,7 +195,7 @@ try {
         $flowClock = [Diagnostics.Stopwatch]::StartNew()
         New-TestDatabase $run.Source bl_src
         New-TestDatabase $run.Target bl_dst
-        Invoke-PgbenchInit $run.Source bl_src 6
+        Invoke-PgbenchInit $run.Source bl_src 4
         Invoke-TestSql $run.Source bl_src @'
 ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY;
 INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT g % 30 + 1, g % 3 + 1, g, g % 1000, now() FROM generate_series(1, 100000) g;
@@ -256,7 +256,7 @@ ANALYZE;
         $run.Flow = 'PgReplication'
         New-TestDatabase $run.Source rel_src
         New-TestDatabase $run.Target rel_dst
-        Invoke-PgbenchInit $run.Source rel_src 3
+        Invoke-PgbenchInit $run.Source rel_src 2
         Invoke-TestSql $run.Source rel_src @'
 ALTER TABLE pgbench_history ADD COLUMN id bigint PRIMARY KEY;
 CREATE SEQUENCE rel_ids;
@@ -271,7 +271,7 @@ ANALYZE;
         $target = Get-ProxiedUri $run Target rel_dst -Timeouts $Timeouts
         $direct = Get-DirectUri $run $run.Target rel_dst
         $run.Sampler = { Get-MoltReplicationStatus -Target $direct -TargetCredential $run.Credential -FetchId rel -ErrorAction Stop | Where-Object Direction -EQ Forward }.GetNewClosure()
-        $writer = Start-PgWriter $run $run.Source rel_src $pgbenchScript 40 3
+        $writer = Start-PgWriter $run $run.Source rel_src $pgbenchScript 40 2
         $statusLine = "| ForEach-Object { if (`$_ -is [Molt.ReplicationStatus]) { `"STATUS `$(`$_.State) `$(`$_.Transactions)`" } }"
         $resume = "Resume-MoltReplication `$args[0] `$args[1] @common -FetchId rel -StatusInterval '00:00:02' $statusLine"
         $start = "Start-MoltReplication `$args[0] `$args[1] @common -FetchId rel -TableHandling DropAndRecreate -ShardsPerTable 4 -StatusInterval '00:00:02' -Confirm:`$false $statusLine"
@@ -338,7 +338,7 @@ ANALYZE;
             if (-not $final.FailbackSlot) { throw 'The cutover made no failback slot.' }
             Invoke-TestSql $run.Target rel_dst "CREATE SEQUENCE IF NOT EXISTS rel_ids; SELECT setval('rel_ids', 1000000000000)"
             $run.Sampler = { Get-MoltReplicationStatus -Target $direct -TargetCredential $run.Credential -FetchId rel -ErrorAction Stop | Where-Object Direction -EQ Failback }.GetNewClosure()
-            $appWriter = Start-PgWriter $run $run.Target rel_dst $pgbenchScript 40 3
+            $appWriter = Start-PgWriter $run $run.Target rel_dst $pgbenchScript 40 2
             $failback = "Invoke-MoltFailback `$args[0] `$args[1] @common -FetchId rel -StatusInterval '00:00:02' $statusLine"
             $child = Start-MoltRun $run $failback $source $target
             Write-MarkerRow $run.Target rel_dst -2
