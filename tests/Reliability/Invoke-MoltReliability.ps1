@@ -256,7 +256,7 @@ ANALYZE;
         $run.Flow = 'PgReplication'
         New-TestDatabase $run.Source rel_src
         New-TestDatabase $run.Target rel_dst
-        Invoke-PgbenchInit $run.Source rel_src 2
+        Invoke-PgbenchInit $run.Source rel_src 3
         Invoke-TestSql $run.Source rel_src @'
 ALTER TABLE pgbench_history ADD COLUMN id bigint PRIMARY KEY;
 CREATE SEQUENCE rel_ids;
@@ -271,7 +271,7 @@ ANALYZE;
         $target = Get-ProxiedUri $run Target rel_dst -Timeouts $Timeouts
         $direct = Get-DirectUri $run $run.Target rel_dst
         $run.Sampler = { Get-MoltReplicationStatus -Target $direct -TargetCredential $run.Credential -FetchId rel -ErrorAction Stop | Where-Object Direction -EQ Forward }.GetNewClosure()
-        $writer = Start-PgWriter $run $run.Source rel_src $pgbenchScript 40 2
+        $writer = Start-PgWriter $run $run.Source rel_src $pgbenchScript 40 3
         $statusLine = "| ForEach-Object { if (`$_ -is [Molt.ReplicationStatus]) { `"STATUS `$(`$_.State) `$(`$_.Transactions)`" } }"
         $resume = "Resume-MoltReplication `$args[0] `$args[1] @common -FetchId rel -StatusInterval '00:00:02' $statusLine"
         $start = "Start-MoltReplication `$args[0] `$args[1] @common -FetchId rel -TableHandling DropAndRecreate -ShardsPerTable 4 -StatusInterval '00:00:02' -Confirm:`$false $statusLine"
@@ -287,7 +287,7 @@ ANALYZE;
                 (Get-SafeScalar $run.Target rel_dst "SELECT count(*) FROM pg_tables WHERE schemaname = '_molt' AND tablename = 'fetch_shards'") -eq 1 -and
                 (Get-SafeScalar $run.Target rel_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = 'rel' AND status = 'done'") -gt 0
             }
-            $point = [Math]::Round($run.Random.NextDouble() * 1.0, 2)
+            $point = [Math]::Round($run.Random.NextDouble() * 0.5, 2)
             Wait-Seconds $run $point
             $loadState = Get-SafeScalar $run.Target rel_dst "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'rel'"
             if ($child.Process.HasExited -or $loadState -ne 'running') {
@@ -338,7 +338,7 @@ ANALYZE;
             if (-not $final.FailbackSlot) { throw 'The cutover made no failback slot.' }
             Invoke-TestSql $run.Target rel_dst "CREATE SEQUENCE IF NOT EXISTS rel_ids; SELECT setval('rel_ids', 1000000000000)"
             $run.Sampler = { Get-MoltReplicationStatus -Target $direct -TargetCredential $run.Credential -FetchId rel -ErrorAction Stop | Where-Object Direction -EQ Failback }.GetNewClosure()
-            $appWriter = Start-PgWriter $run $run.Target rel_dst $pgbenchScript 40 2
+            $appWriter = Start-PgWriter $run $run.Target rel_dst $pgbenchScript 40 3
             $failback = "Invoke-MoltFailback `$args[0] `$args[1] @common -FetchId rel -StatusInterval '00:00:02' $statusLine"
             $child = Start-MoltRun $run $failback $source $target
             Write-MarkerRow $run.Target rel_dst -2
@@ -410,7 +410,9 @@ $table | Export-Csv -LiteralPath (Join-Path $RunFolder 'figures.csv') -NoTypeInf
 Write-Host ''
 Write-Host "figures seed=$Seed minutes=$Minutes elapsed=$([int] $clock.Elapsed.TotalSeconds)s molt_peak_rss_mb=$([Math]::Round($run.PeakRssKb / 1024, 1)) password_leaks=$leaks $(uptime)"
 Write-Host ($table | Format-Table Flow, Faults, Survived, Resumes, RowsChecked, ChangesChecked, Duplicates, Differences, Seconds -AutoSize | Out-String -Width 200)
+$memory = @(Get-SampleSummary $run.SamplesPath)
+if ($memory) { Write-Host ($memory | Format-Table -AutoSize | Out-String -Width 200) }
 [pscustomobject]@{
-    Seed = $Seed; Minutes = $Minutes; Seconds = [int] $clock.Elapsed.TotalSeconds; Folder = $RunFolder
+    Memory = $memory; Seed = $Seed; Minutes = $Minutes; Seconds = [int] $clock.Elapsed.TotalSeconds; Folder = $RunFolder
     PeakRssKb = $run.PeakRssKb; PasswordLeaks = $leaks; Figures = $table; Faults = @($run.Faults)
 }

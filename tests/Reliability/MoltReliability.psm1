@@ -425,4 +425,27 @@ function Test-Compare {
     [pscustomobject]@{ Differences = $bad.Count + $missing; Detail = (($bad | ForEach-Object { "$($_.Table) $($_.Status)" }) + $(if ($missing) { "$missing tables not compared" })) -join '; ' }
 }
 
+<#
+Memory and lag over time from samples.csv, per flow: the Molt process's RSS in the first and the last fifth of the
+flow's samples and at most, the lag's median and maximum, so flat or growing shows in one line.
+#>
+function Get-SampleSummary([string] $Path) {
+    $samples = @(Import-Csv -LiteralPath $Path | Where-Object { $_.molt_rss_kb -and [long] $_.molt_rss_kb -gt 0 })
+    foreach ($group in $samples | Group-Object flow) {
+        $rows = @($group.Group)
+        $fifth = [Math]::Max(1, [int] ($rows.Count / 5))
+        $rss = { param($part) [Math]::Round((($part | ForEach-Object { [long] $_.molt_rss_kb }) | Measure-Object -Average).Average / 1024, 1) }
+        $lags = @($rows | Where-Object { $_.lag_seconds } | ForEach-Object { [double] $_.lag_seconds } | Sort-Object)
+        [pscustomobject]@{
+            Flow          = $group.Name
+            Samples       = $rows.Count
+            RssFirstMb    = & $rss ($rows | Select-Object -First $fifth)
+            RssLastMb     = & $rss ($rows | Select-Object -Last $fifth)
+            RssMaxMb      = [Math]::Round((($rows | ForEach-Object { [long] $_.molt_rss_kb }) | Measure-Object -Maximum).Maximum / 1024, 1)
+            LagMedianS    = if ($lags) { $lags[[int] ($lags.Count / 2)] } else { $null }
+            LagMaxS       = if ($lags) { $lags[-1] } else { $null }
+        }
+    }
+}
+
 Export-ModuleMember -Function *
