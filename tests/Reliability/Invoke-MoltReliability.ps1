@@ -115,7 +115,7 @@ function Invoke-StreamFaults {
         $resumes = 0
         if ($Child.Process.HasExited) {
             $code = Complete-MoltRun $run $Child
-            Write-Host "flow=$Flow the Molt process ended before the fault (exit $code): resumed"
+            Write-Host "flow=$Flow the Molt process ended before the fault (exit $code $(Get-MoltErrorId $Child)): resumed"
             $Child = Start-MoltRun $run $Resume $SourceUri $TargetUri
             $resumes++
             Wait-Seconds $run 3
@@ -135,7 +135,7 @@ function Invoke-StreamFaults {
             if (Wait-For $run -Seconds 240 -Child $Child { (Get-SafeScalar $To $ToDb "SELECT count(*) FROM rel_markers WHERE id = $marker") -eq 1 }) { $survived = $true; break }
             if (-not $Child.Process.HasExited) { break }
             $code = Complete-MoltRun $run $Child
-            $outcome = "Molt ended (exit $code), resumed"
+            $outcome = "Molt ended (exit $code $(Get-MoltErrorId $Child)), resumed"
             if ($resumes -ge 4) { break }
             $Child = Start-MoltRun $run $Resume $SourceUri $TargetUri
             $resumes++
@@ -229,7 +229,7 @@ ANALYZE;
             $null = Invoke-Fault $run $kind $child 'Postgres' $StallSeconds
             $code = Complete-MoltRun $run $child 300
             $done = $code -eq 0 -and $child.StdOut.Result -match 'SUMMARY Succeeded'
-            $outcome = if ($done) { 'finished by itself' } else { "exit $code" }
+            $outcome = if ($done) { 'finished by itself' } else { "exit $code $(Get-MoltErrorId $child)" }
             $resumes = 0
             while (-not $done -and $resumes -lt 4) {
                 $resumes++

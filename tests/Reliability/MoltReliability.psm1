@@ -246,6 +246,11 @@ function Complete-MoltRun($Run, $Child, [int] $Seconds = 120) {
     $Child.Process.ExitCode
 }
 
+# The error id a Molt process ended with (its prologue's trap prints it), or '' if it ended without one.
+function Get-MoltErrorId($Child) {
+    if ($Child.StdErr.Result -match 'MOLT-ERROR ([^,\s]+)') { $Matches[1] } else { '' }
+}
+
 # Peak and current RSS of a Molt child (its pwsh), from /proc; 0 once it is gone.
 function Get-ProcessMemory([int] $ProcessId) {
     try {
