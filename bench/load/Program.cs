@@ -4,13 +4,15 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using Molt.Testing;
 
-// Bulk-load benchmark (issues 3, 4 and 5): one table of N rows (bigint PK, int, text, numeric(12,2), timestamptz) copied
+// Bulk-load benchmark (issues 3, 4, 5 and 17): one table of N rows (bigint PK, int, text, numeric(12,2), timestamptz) copied
 // between two throwaway servers by Molt and by its peers, in the same run, on the same machine; then Compare-MoltData
 // verifies Molt's copy against the source.
 //   dotnet run -c Release --project bench/load -- --rows 5000000 [--source postgres|mariadb] [--only molt]
-//       [--molt-args "-ShardsPerTable 2"] [--molt-variants "-DeferPrimaryKey;-ShardsPerTable 2"]
+//       [--molt-args "-ShardsPerTable 2"] [--molt-variants "-DeferPrimaryKey:$false;-ShardsPerTable 2"] [--no-compare]
 // Each variant is one more Molt load (into a database of its own) with those extra parameters, in the same run.
-// Molt runs in a child process (this program with --molt-child) so that its peak memory is its own.
+// Molt runs in a child process (this program with --molt-child) so that its peak memory is its own; it prints where its
+// time went (engine start, Import-Module, then the load's own phases from its summary). Each row shows the 1-minute load
+// average when the tool started: the machine is shared.
 if (args.Length > 0 && args[0] == "--molt-child")
 {
     return MoltChild.Run(args[1], args[2], args[3], args[4]);
@@ -20,6 +22,7 @@ var rows = long.Parse(Option("--rows", "5000000"), CultureInfo.InvariantCulture)
 var sourceKind = Option("--source", "postgres");
 var only = Option("--only", "all");
 var moltArguments = ("-TableHandling DropAndRecreate " + Option("--molt-args", "")).Trim();
+var compare = !args.Contains("--no-compare");
 var moltVariants = Option("--molt-variants", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // No autovacuum, and a CHECKPOINT before each tool: one tool's writes must not be flushed or vacuumed during the next one's run.
 var settings = new Dictionary<string, string>
@@ -29,20 +32,27 @@ var settings = new Dictionary<string, string>
 Console.WriteLine($"# {rows:N0} rows from {sourceKind}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 await using var target = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
 // Time is the whole process; InSession, for Molt, is Import-Module plus the cmdlet in an already open PowerShell.
-var results = new List<(string Name, TimeSpan Time, TimeSpan? InSession, long PeakKb)>();
+var results = new List<(string Name, TimeSpan Time, TimeSpan? InSession, long PeakKb, string Load)>();
 if (sourceKind == "postgres")
 {
     await using var source = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
     await source.CreateDatabaseAsync("bench");
-    await source.ExecuteAsync("bench", $"""
-        CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL);
-        INSERT INTO bench SELECT g, ((g::bigint * 7919) % 1000003)::int, md5(g::text) || ' ' || g, (g % 100000) / 100.0, '2024-01-01'::timestamptz + g * interval '1 second'
-        FROM generate_series(1, {rows}) g;
-        """);
-    await source.ExecuteAsync("bench", "VACUUM ANALYZE bench");
+    await source.ExecuteAsync("bench",
+        "CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL)");
+    // In steps of 500,000 rows: each statement must end within the driver's command timeout on a loaded machine.
+    for (var from = 1L; from <= rows; from += 500_000)
+    {
+        await source.ExecuteAsync("bench", $"""
+            INSERT INTO bench SELECT g, ((g::bigint * 7919) % 1000003)::int, md5(g::text) || ' ' || g, (g % 100000) / 100.0, '2024-01-01'::timestamptz + g * interval '1 second'
+            FROM generate_series({from}, {Math.Min(rows, from + 499_999)}) g;
+            """);
+    }
+
     // The test servers' passwords are letters and digits only, so they sit in a conninfo string without quoting.
     var environment = new Dictionary<string, string> { ["PGSSLMODE"] = "disable" };
     var src = $"host={source.Host} port={source.Port} user={source.AdminUser} password={source.AdminPassword} dbname=bench";
+    // psql: no command timeout, which a VACUUM of millions of rows can outlast on a loaded machine.
+    await Time($"psql \"{src}\" -qc 'VACUUM ANALYZE bench'", environment);
     string Dst(string db) => $"host={target.Host} port={target.Port} user={target.AdminUser} password={target.AdminPassword} dbname={db}";
 
     const string createTable = "CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL)";
@@ -51,7 +61,7 @@ if (sourceKind == "postgres")
         await target.CreateDatabaseAsync("raw");
         await target.ExecuteAsync("raw", createTable);
         await Settle();
-        results.Add(("raw COPY binary pipe (psql | psql)", await Time($"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' | psql \"{Dst("raw")}\" -qc 'COPY bench FROM STDIN (FORMAT binary)'", environment), null, 0));
+        await Peer("raw COPY binary pipe (psql | psql)", $"psql \"{src}\" -qc 'COPY bench TO STDOUT (FORMAT binary)' | psql \"{Dst("raw")}\" -qc 'COPY bench FROM STDIN (FORMAT binary)'", environment);
         await Check(target, "raw", rows);
     }
 
@@ -60,8 +70,8 @@ if (sourceKind == "postgres")
         await target.CreateDatabaseAsync("pgcopydb");
         var work = Directory.CreateTempSubdirectory("molt-bench-pgcopydb-").FullName;
         await Settle();
-        results.Add(("pgcopydb clone --table-jobs 2 --index-jobs 2", await Time(
-            $"pgcopydb clone --source \"{src}\" --target \"{Dst("pgcopydb")}\" --dir {work}/w --table-jobs 2 --index-jobs 2 --no-owner --no-acl --skip-extensions --notice >/dev/null 2>{work}/log || (tail -20 {work}/log; exit 1)", environment), null, 0));
+        await Peer("pgcopydb clone --table-jobs 2 --index-jobs 2",
+            $"pgcopydb clone --source \"{src}\" --target \"{Dst("pgcopydb")}\" --dir {work}/w --table-jobs 2 --index-jobs 2 --no-owner --no-acl --skip-extensions --notice >/dev/null 2>{work}/log || (tail -20 {work}/log; exit 1)", environment);
         await Check(target, "pgcopydb", rows);
         Directory.Delete(work, true);
     }
@@ -71,7 +81,7 @@ if (sourceKind == "postgres")
         await target.CreateDatabaseAsync("pgdump");
         var dump = Path.Combine(Path.GetTempPath(), $"molt-bench-dump-{Guid.NewGuid():N}");
         await Settle();
-        results.Add(("pg_dump -Fd -j2 + pg_restore -j2", await Time($"pg_dump \"{src}\" -Fd -j2 -f {dump} && pg_restore -j2 --no-owner -d \"{Dst("pgdump")}\" {dump}", environment), null, 0));
+        await Peer("pg_dump -Fd -j2 + pg_restore -j2", $"pg_dump \"{src}\" -Fd -j2 -f {dump} && pg_restore -j2 --no-owner -d \"{Dst("pgdump")}\" {dump}", environment);
         await Check(target, "pgdump", rows);
         Directory.Delete(dump, true);
     }
@@ -85,19 +95,24 @@ else
 {
     await using var source = await MariaDbServer.StartAsync();
     await source.CreateDatabaseAsync("bench");
-    await source.ExecuteAsync("bench", $"""
-        CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL);
-        INSERT INTO bench.bench SELECT seq, (seq * 7919) % 1000003, concat(md5(seq), ' ', seq), (seq % 100000) / 100.0,
-            TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_{rows};
-        ANALYZE TABLE bench.bench;
-        """);
+    await source.ExecuteAsync("bench",
+        "CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL)");
+    for (var from = 1L; from <= rows; from += 500_000)
+    {
+        await source.ExecuteAsync("bench", $"""
+            INSERT INTO bench.bench SELECT seq, (seq * 7919) % 1000003, concat(md5(seq), ' ', seq), (seq % 100000) / 100.0,
+                TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_{from}_to_{Math.Min(rows, from + 499_999)};
+            """);
+    }
+
+    await source.ExecuteAsync("bench", "ANALYZE TABLE bench.bench");
     if (only is "all" or "pgloader")
     {
         await target.CreateDatabaseAsync("pgloader");
         var mysql = $"mysql://{source.AdminUser}:{Uri.EscapeDataString(source.AdminPassword)}@{source.Host}:{source.Port}/bench";
         var pg = $"postgresql://{target.AdminUser}:{Uri.EscapeDataString(target.AdminPassword)}@{target.Host}:{target.Port}/pgloader";
         await Settle();
-        results.Add(("pgloader (defaults)", await Time($"pgloader --quiet {mysql} {pg}", []), null, 0));
+        await Peer("pgloader (defaults)", $"pgloader --quiet {mysql} {pg}", []);
         await Check(target, "pgloader", rows, "bench.bench");
     }
 
@@ -108,12 +123,12 @@ else
 }
 
 Console.WriteLine();
-Console.WriteLine("| tool | seconds | rows/s | in an open PowerShell: seconds, rows/s | peak RSS |");
-Console.WriteLine("|---|---:|---:|---:|---:|");
-foreach (var (name, time, inSession, peak) in results)
+Console.WriteLine("| tool | seconds | rows/s | in an open PowerShell: seconds, rows/s | peak RSS | load average at start |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach (var (name, time, inSession, peak, load) in results)
 {
     var session = inSession is { } t ? $"{t.TotalSeconds:F1}, {rows / t.TotalSeconds:N0}" : "-";
-    Console.WriteLine($"| {name} | {time.TotalSeconds:F1} | {rows / time.TotalSeconds:N0} | {session} | {(peak > 0 ? $"{peak / 1024} MB" : "-")} |");
+    Console.WriteLine($"| {name} | {time.TotalSeconds:F2} | {rows / time.TotalSeconds:N0} | {session} | {(peak > 0 ? $"{peak / 1024} MB" : "-")} | {load} |");
 }
 
 return 0;
@@ -127,8 +142,12 @@ async Task RunMolt(string source)
     await Settle();
     results.Add(await Molt(source, target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
     await Check(target, "molt", rows);
-    await Settle();
-    results.Add(await Molt(source, target.ConnectionUri("molt"), "Compare-MoltData"));
+    if (compare)
+    {
+        await Settle();
+        results.Add(await Molt(source, target.ConnectionUri("molt"), "Compare-MoltData"));
+    }
+
     for (var i = 0; i < moltVariants.Length; i++)
     {
         await target.CreateDatabaseAsync($"molt{i}");
@@ -137,6 +156,15 @@ async Task RunMolt(string source)
         await Check(target, $"molt{i}", rows);
     }
 }
+
+// A peer's whole process, timed, with the load average when it started.
+async Task Peer(string name, string command, Dictionary<string, string> environment)
+{
+    var load = LoadAverage();
+    results.Add((name, await Time(command, environment), null, 0, load));
+}
+
+static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
 string Option(string name, string fallback)
 {
@@ -167,8 +195,9 @@ static async Task Check(PostgresServer server, string database, long expected, s
     }
 }
 
-static async Task<(string, TimeSpan, TimeSpan?, long)> Molt(string source, string target, string commandLine)
+static async Task<(string, TimeSpan, TimeSpan?, long, string)> Molt(string source, string target, string commandLine)
 {
+    var load = LoadAverage();
     var self = Environment.ProcessPath!;
     var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, commandLine]) { RedirectStandardOutput = true };
     var clock = Stopwatch.StartNew();
@@ -184,7 +213,7 @@ static async Task<(string, TimeSpan, TimeSpan?, long)> Molt(string source, strin
 
     var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-kb ", StringComparison.Ordinal))[8..], CultureInfo.InvariantCulture);
     var invoke = long.Parse(output.Split('\n').Single(l => l.StartsWith("invoke-ms ", StringComparison.Ordinal))[10..], CultureInfo.InvariantCulture);
-    return ($"Molt {commandLine.Trim()}", elapsed, TimeSpan.FromMilliseconds(invoke), peak);
+    return ($"Molt {commandLine.Trim()}", elapsed, TimeSpan.FromMilliseconds(invoke), peak, load);
 }
 
 static string Manifest()
@@ -207,15 +236,20 @@ internal static class MoltChild
     /// <param name="commandLine">The cmdlet and its extra parameters, e.g. "Start-MoltBulkLoad -TableHandling DropAndRecreate".</param>
     public static int Run(string manifest, string source, string target, string commandLine)
     {
+        var start = Stopwatch.StartNew();
         using var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
         runspace.Open();
+        Console.WriteLine($"breakdown: process start to open PowerShell engine {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds:F2} s (runspace {start.Elapsed.TotalSeconds:F2} s)");
         using var shell = PowerShell.Create();
         shell.Runspace = runspace;
-        shell.AddScript($"Import-Module $args[0]; {commandLine} -Source $args[1] -Target $args[2]")
-            .AddArgument(manifest).AddArgument(source).AddArgument(target);
         var clock = Stopwatch.StartNew();
+        shell.AddScript("Import-Module $args[0]").AddArgument(manifest).Invoke();
+        var imported = clock.Elapsed;
+        shell.Commands.Clear();
+        shell.AddScript($"{commandLine} -Source $args[0] -Target $args[1]").AddArgument(source).AddArgument(target);
         var output = shell.Invoke();
         Console.WriteLine($"invoke-ms {clock.ElapsedMilliseconds}");
+        Console.WriteLine($"breakdown: Import-Module {imported.TotalSeconds:F2} s, cmdlet {(clock.Elapsed - imported).TotalSeconds:F2} s");
         foreach (var error in shell.Streams.Error)
         {
             Console.Error.WriteLine(error);
@@ -224,6 +258,11 @@ internal static class MoltChild
         foreach (var item in output.Where(o => o.TypeNames[0] == "Molt.BulkLoadSummary"))
         {
             Console.WriteLine($"molt: {item.Properties["Status"].Value}, {item.Properties["Rows"].Value} rows in {item.Properties["Duration"].Value}");
+            // The load's own phases (Start-MoltBulkLoad's summary): planning included, parallel work summed over its tasks.
+            if (item.Properties["Phases"].Value is object[] phases)
+            {
+                Console.WriteLine("breakdown: " + string.Join(", ", phases.Select(p => p.ToString())));
+            }
         }
 
         foreach (var item in output.Where(o => o.TypeNames[0] == "Molt.TableComparison"))

@@ -107,12 +107,15 @@ public sealed class MariaDbServer : IAsyncDisposable, IDisposable
     /// Stops the server by its pid (SIGTERM: a clean shutdown that closes the binary log) and starts it again with the
     /// same data directory, port, server id and settings; returns once it accepts connections again.
     /// </summary>
-    public async Task RestartAsync(CancellationToken ct = default)
+    public Task RestartAsync(CancellationToken ct = default) => RestartAsync(crash: false, ct);
+
+    /// <summary>As <see cref="RestartAsync(CancellationToken)"/>; with <paramref name="crash"/> killed with SIGKILL instead, so InnoDB recovers on the way up as after a crash.</summary>
+    public async Task RestartAsync(bool crash, CancellationToken ct = default)
     {
         await restart.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await process.StopKeepingFolderAsync(Native.SigTerm, ct).ConfigureAwait(false);
+            await process.StopKeepingFolderAsync(crash ? Native.SigKill : Native.SigTerm, ct).ConfigureAwait(false);
             process = ServerProcess.Start(folder, folder.File("error.log"), Native.SigKill, command);
             await Readiness.WaitAsync("MariaDB", process, AdminPassword, CreateAdminAsync, ct).ConfigureAwait(false);
         }

@@ -14,7 +14,6 @@ BeforeAll {
     $script:common = @{ SourceCredential = $credential; TargetCredential = $credential }
     $script:logs = [System.Collections.Generic.List[string]]::new()
     $script:outputs = [System.Collections.Generic.List[string]]::new()
-    $script:pgbench = '/usr/lib/postgresql/15/bin/pgbench'
     $script:writerScript = Join-Path ([IO.Path]::GetTempPath()) "molt-fbkill-writer-$PID.sql"
 
     # The application after the cutover: pgbench's tpcb-like transaction with a history id from a target sequence
@@ -32,44 +31,9 @@ INSERT INTO pgbench_audit VALUES (:aid, :delta);
 END;
 '@
 
-    # pgbench as the admin; the password goes in the environment, never on a command line.
-    function Start-Pgbench([string] $Database, [string[]] $Arguments) {
-        $start = [System.Diagnostics.ProcessStartInfo]::new($pgbench)
-        foreach ($argument in @('-h', $pg.Host, '-p', $pg.Port, '-U', $pg.AdminUser) + $Arguments + $Database) { $start.ArgumentList.Add([string] $argument) }
-        $start.Environment['PGPASSWORD'] = $pg.AdminPassword
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($start)
-        [pscustomobject]@{ Process = $process; StdOut = $process.StandardOutput.ReadToEndAsync(); StdErr = $process.StandardError.ReadToEndAsync() }
-    }
-
-    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 90, [string] $What = $Condition, $Child) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ($Child -and $Child.Process.HasExited) { throw "The child ended ($($Child.Process.ExitCode)) before $What`: $($Child.StdOut.Result) $($Child.StdErr.Result)" }
-            if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $Seconds s waiting for: $What" }
-            Start-Sleep -Milliseconds 20
-        }
-    }
-
-    $script:childPrologue = @'
-$ErrorActionPreference = 'Stop'
-$credential = [pscredential]::new('fbkill', (ConvertTo-SecureString $env:FBKILL_SECRET -AsPlainText -Force))
-$common = @{ SourceCredential = $credential; TargetCredential = $credential; LogPath = $args[2]; WarningAction = 'SilentlyContinue' }
-'@
     function Start-FailbackChild {
-        $log = Join-Path ([IO.Path]::GetTempPath()) "molt-fbkill-$PID-$($logs.Count).log"
-        $logs.Add($log)
         $command = "Invoke-MoltFailback `$args[0] `$args[1] @common -FetchId fbkill -StatusInterval '00:00:01' | ForEach-Object { `"STATUS `$(`$_.State) `$(`$_.Changes)`" }"
-        Start-MoltChild -Script ($childPrologue + "`n" + $command) -ArgumentList $source, $target, $log -Environment @{ FBKILL_SECRET = $password }
-    }
-
-    function Stop-ChildHard($Child) {
-        & kill -KILL $Child.Process.Id
-        $Child.Process.WaitForExit()
-        $Child.Process.ExitCode | Should -Be 137 -Because "the child must have been running until killed: $($Child.StdErr.Result)"
-        $outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
+        Start-MoltRunbookChild -Command $command -User fbkill -Password $password -Source $source -Target $target -Logs $logs
     }
 
     # What a user sees once the killed process's sessions are gone: failback not held, and not shown as running.
@@ -111,7 +75,7 @@ Describe 'A failback killed with SIGKILL' {
         $clock = [Diagnostics.Stopwatch]::StartNew()
         New-TestDatabase $pg fbkill_src
         New-TestDatabase $pg fbkill_dst
-        $init = Start-Pgbench fbkill_src '-i', '-s', '1', '-q'
+        $init = Start-TestPgbench $pg fbkill_src '-i', '-s', '1', '-q'
         $init.Process.WaitForExit()
         $init.Process.ExitCode | Should -Be 0 -Because $init.StdErr.Result
         Invoke-TestSql $pg fbkill_src @'
@@ -156,7 +120,7 @@ ALTER TABLE pgbench_audit REPLICA IDENTITY FULL;
         try { Test-MoltConnection $source $target @common -For Replication -FetchId fbkill -ErrorAction Stop } catch { $refused = $_ }
         $refused.FullyQualifiedErrorId | Should -BeLike 'FetchIdNeedsFailback,*'
 
-        $script:writer = Start-Pgbench fbkill_dst '-c', '2', '-j', '1', '-R', '40', '-T', '600', '-n', '-f', $writerScript
+        $script:writer = Start-TestPgbench $pg fbkill_dst '-c', '2', '-j', '1', '-R', '40', '-T', '600', '-n', '-f', $writerScript
 
         # 1. Killed mid-batch: a large target transaction is being written into an open transaction on the original.
         $child = Start-FailbackChild
@@ -167,7 +131,7 @@ ALTER TABLE pgbench_audit REPLICA IDENTITY FULL;
             (Get-TestScalar $pg postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'fbkill_src' AND application_name LIKE 'molt%' AND backend_xid IS NOT NULL AND state <> 'idle'") -gt 0 -and
             (Get-TestScalar $pg fbkill_src "SELECT position::pg_lsn < '$bigCommit'::pg_lsn FROM _molt.replication_checkpoints WHERE fetch_id = 'fbkill'")
         }
-        Stop-ChildHard $child
+        Stop-MoltChildHard -Child $child -Outputs $outputs
         (Get-SettledFailback).State | Should -Be 'Failed'
         Get-TestScalar $pg fbkill_src "SELECT position::pg_lsn < '$bigCommit'::pg_lsn FROM _molt.replication_checkpoints WHERE fetch_id = 'fbkill'" |
             Should -BeTrue -Because 'the large transaction was killed before its commit on the original'
@@ -184,12 +148,7 @@ ALTER TABLE pgbench_audit REPLICA IDENTITY FULL;
             $probe.CommandText = "SELECT c.position::pg_lsn > s.confirmed_flush_lsn AND c.position::pg_lsn > '$(Get-Checkpoint)'::pg_lsn " +
                 "FROM _molt.replication_checkpoints c, pg_replication_slots s WHERE c.fetch_id = 'fbkill' AND s.slot_name = 'moltfb_fbkill' AND s.active"
             $probe.Prepare()
-            $deadline = [DateTime]::UtcNow.AddSeconds(8)
-            while ([DateTime]::UtcNow -lt $deadline -and -not $probe.ExecuteScalar()) { }
-            $child.Process.Kill()
-            $child.Process.WaitForExit()
-            $child.Process.ExitCode | Should -Be 137
-            $outputs.Add($child.StdOut.Result + $child.StdErr.Result)
+            $null = Stop-MoltChildWhen -Child $child -Condition { $probe.ExecuteScalar() } -Outputs $outputs
             Wait-Until -What 'the slot released' { -not (Get-TestScalar $pg postgres "SELECT active FROM pg_replication_slots WHERE slot_name = 'moltfb_fbkill'") }
             if (Get-TestScalar $pg fbkill_src "SELECT (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'moltfb_fbkill') < position::pg_lsn FROM _molt.replication_checkpoints WHERE fetch_id = 'fbkill'") {
                 $caught = $attempt

@@ -16,40 +16,11 @@ BeforeAll {
     $script:logs = [System.Collections.Generic.List[string]]::new()
     $script:outputs = [System.Collections.Generic.List[string]]::new()
 
-    # -Child: the wait ends, with the child's output, if the child ends first.
-    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What = $Condition, $Child) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ($Child -and $Child.Process.HasExited) { throw "The child ended ($($Child.Process.ExitCode)) before $What`: $($Child.StdOut.Result) $($Child.StdErr.Result)" }
-            if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $Seconds s waiting for: $What" }
-            Start-Sleep -Milliseconds 20
-        }
-    }
+    $PSDefaultParameterValues = @{ 'Wait-Until:Seconds' = 60; 'Complete-MoltChild:Seconds' = 90 }
 
-    # The user's commands, each in a pwsh of its own; the password reaches it in the environment, not on its command line.
-    $script:childPrologue = @'
-$ErrorActionPreference = 'Stop'
-$credential = [pscredential]::new('mykill', (ConvertTo-SecureString $env:MYKILL_SECRET -AsPlainText -Force))
-$common = @{ SourceCredential = $credential; TargetCredential = $credential; LogPath = $args[2]; WarningAction = 'SilentlyContinue' }
-'@
+    # The user's commands, each in a pwsh of its own.
     function Start-ReplicationChild([string] $Command) {
-        $log = Join-Path ([IO.Path]::GetTempPath()) "molt-mykill-$PID-$($logs.Count).log"
-        $logs.Add($log)
-        Start-MoltChild -Script ($childPrologue + "`n" + $Command) -ArgumentList $source, $target, $log -Environment @{ MYKILL_SECRET = $password }
-    }
-
-    function Stop-ChildHard($Child) {
-        & kill -KILL $Child.Process.Id
-        $Child.Process.WaitForExit()
-        $Child.Process.ExitCode | Should -Be 137 -Because "the child must have been running until killed: $($Child.StdErr.Result)"
-        $outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
-    }
-
-    function Complete-Child($Child, [int] $Seconds = 90) {
-        if (-not $Child.Process.WaitForExit($Seconds * 1000)) { $Child.Process.Kill(); throw "the child did not end within $Seconds s" }
-        $text = $Child.StdOut.Result + $Child.StdErr.Result
-        $outputs.Add($text)
-        [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; StdOut = $Child.StdOut.Result; StdErr = $Child.StdErr.Result }
+        Start-MoltRunbookChild -Command $Command -User mykill -Password $password -Source $source -Target $target -Logs $logs
     }
 
     # What a user sees once the killed process's sessions are gone: the stream failed, and nobody holds it.
@@ -145,7 +116,7 @@ INSERT INTO accounts SELECT seq, seq, concat('seed ', seq) FROM seq_1_to_100000;
             (Get-TestScalar $pg postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mykill_dst' AND backend_xid IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()") -gt 0 -and
             (Get-TestScalar $pg mykill_dst 'SELECT count(*) FROM markers') -eq 0
         }
-        Stop-ChildHard $child
+        Stop-MoltChildHard -Child $child -Outputs $outputs
         $null = Get-SettledStatus
         Get-TestScalar $pg mykill_dst 'SELECT count(*) FROM markers' | Should -Be 0 -Because 'the large transaction was killed before its commit on the target'
 
@@ -160,12 +131,8 @@ INSERT INTO accounts SELECT seq, seq, concat('seed ', seq) FROM seq_1_to_100000;
             $probe = $poll.CreateCommand()
             $probe.CommandText = "SELECT position FROM _molt.replication_checkpoints WHERE fetch_id = 'mykill'"
             $before = $probe.ExecuteScalar()
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while ([DateTime]::UtcNow -lt $deadline -and ($seen = $probe.ExecuteScalar()) -eq $before) { }
-            $child.Process.Kill()
-            $child.Process.WaitForExit()
-            $child.Process.ExitCode | Should -Be 137
-            $outputs.Add($child.StdOut.Result + $child.StdErr.Result)
+            $null = Stop-MoltChildWhen -Child $child -Seconds 10 -Condition { ($script:seen = $probe.ExecuteScalar()) -ne $before } -Outputs $outputs
+            $seen = $script:seen
             $null = Get-SettledStatus
             if ($seen -ne $before -and (Get-Checkpoint) -eq $seen) { $caught = $attempt }
         }
@@ -177,7 +144,7 @@ INSERT INTO accounts SELECT seq, seq, concat('seed ', seq) FROM seq_1_to_100000;
             $before = Get-Checkpoint
             $child = Start-ReplicationChild $resume
             Wait-Until -Child $child -What "kill ${kill}: a new checkpoint" { (Get-Checkpoint) -ne $before }
-            Stop-ChildHard $child
+            Stop-MoltChildHard -Child $child -Outputs $outputs
             $null = Get-SettledStatus
         }
 
@@ -190,7 +157,7 @@ INSERT INTO accounts SELECT seq, seq, concat('seed ', seq) FROM seq_1_to_100000;
         $written[-1] | Should -BeGreaterThan 50
         $final = Stop-MoltReplication -Target $target -TargetCredential $sourceCredential -FetchId mykill -Timeout '00:01:30' -WarningAction SilentlyContinue -ErrorAction Stop
         $final.State | Should -Be 'Stopped'
-        $last = Complete-Child $child
+        $last = Complete-MoltChild -Child $child -Outputs $outputs
         $last.ExitCode | Should -Be 0 -Because $last.StdErr
         $last.StdOut | Should -Match 'STATUS Stopped'
 

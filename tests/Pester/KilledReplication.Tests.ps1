@@ -12,57 +12,17 @@ BeforeAll {
     $script:credential = New-TestCredential pgkill $password
     $script:logs = [System.Collections.Generic.List[string]]::new()
     $script:outputs = [System.Collections.Generic.List[string]]::new()
-    $script:pgbench = '/usr/lib/postgresql/15/bin/pgbench'
 
-    # pgbench as the admin; the password goes in the environment, never on a command line.
-    function Start-Pgbench([string] $Database, [string[]] $Arguments) {
-        $start = [System.Diagnostics.ProcessStartInfo]::new($pgbench)
-        foreach ($argument in @('-h', $pg.Host, '-p', $pg.Port, '-U', $pg.AdminUser) + $Arguments + $Database) { $start.ArgumentList.Add([string] $argument) }
-        $start.Environment['PGPASSWORD'] = $pg.AdminPassword
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($start)
-        [pscustomobject]@{ Process = $process; StdOut = $process.StandardOutput.ReadToEndAsync(); StdErr = $process.StandardError.ReadToEndAsync() }
+    # A wait that times out shows what every session of the server was doing (a default that is a script block is run
+    # to get the value, so this one returns the script block Wait-Until runs).
+    $PSDefaultParameterValues = @{ 'Wait-Until:Seconds' = 60; 'Wait-Until:Diagnose' = { {
+                Get-TestScalar $pg postgres "SELECT string_agg(concat_ws(' | ', pid, datname, application_name, state, wait_event_type, wait_event, left(query, 120)), E'\n') FROM pg_stat_activity WHERE datname IS NOT NULL AND pid <> pg_backend_pid()"
+            } }
     }
 
-    # -Child: the wait ends, with the child's output, if the child ends first.
-    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What = $Condition, $Child) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ($Child -and $Child.Process.HasExited) { throw "The child ended ($($Child.Process.ExitCode)) before $What`: $($Child.StdOut.Result) $($Child.StdErr.Result)" }
-            if ([DateTime]::UtcNow -gt $deadline) {
-                $activity = Get-TestScalar $pg postgres "SELECT string_agg(concat_ws(' | ', pid, datname, application_name, state, wait_event_type, wait_event, left(query, 120)), E'\n') FROM pg_stat_activity WHERE datname IS NOT NULL AND pid <> pg_backend_pid()"
-                throw "Timed out after $Seconds s waiting for: $What`n$activity"
-            }
-            Start-Sleep -Milliseconds 20
-        }
-    }
-
-    # The user's commands, each in a pwsh of its own; the password reaches it in the environment, not on its command line.
-    $script:childPrologue = @'
-$ErrorActionPreference = 'Stop'
-$credential = [pscredential]::new('pgkill', (ConvertTo-SecureString $env:PGKILL_SECRET -AsPlainText -Force))
-$common = @{ SourceCredential = $credential; TargetCredential = $credential; LogPath = $args[2]; WarningAction = 'SilentlyContinue' }
-'@
+    # The user's commands, each in a pwsh of its own.
     function Start-ReplicationChild([string] $Command) {
-        $log = Join-Path ([IO.Path]::GetTempPath()) "molt-pgkill-$PID-$($logs.Count).log"
-        $logs.Add($log)
-        Start-MoltChild -Script ($childPrologue + "`n" + $Command) -ArgumentList $source, $target, $log -Environment @{ PGKILL_SECRET = $password }
-    }
-
-    function Stop-ChildHard($Child) {
-        & kill -KILL $Child.Process.Id
-        $Child.Process.WaitForExit()
-        $Child.Process.ExitCode | Should -Be 137 -Because "the child must have been running until killed: $($Child.StdErr.Result)"
-        $outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
-    }
-
-    function Complete-Child($Child, [int] $Seconds = 60) {
-        if (-not $Child.Process.WaitForExit($Seconds * 1000)) { $Child.Process.Kill(); throw "the child did not end within $Seconds s" }
-        $text = $Child.StdOut.Result + $Child.StdErr.Result
-        $outputs.Add($text)
-        [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; StdOut = $Child.StdOut.Result; StdErr = $Child.StdErr.Result }
+        Start-MoltRunbookChild -Command $Command -User pgkill -Password $password -Source $source -Target $target -Logs $logs
     }
 
     # What a user sees once the killed process's sessions are gone: the stream is not held, and not shown as running.
@@ -101,7 +61,7 @@ Describe 'A replication killed with SIGKILL' {
         $clock = [Diagnostics.Stopwatch]::StartNew()
         New-TestDatabase $pg pgkill_src
         New-TestDatabase $pg pgkill_dst
-        $init = Start-Pgbench pgkill_src '-i', '-s', '3', '-q'
+        $init = Start-TestPgbench $pg pgkill_src '-i', '-s', '3', '-q'
         $init.Process.WaitForExit()
         $init.Process.ExitCode | Should -Be 0 -Because $init.StdErr.Result
         # Every replicated table needs a key; the default fills it for pgbench's own inserts.
@@ -116,7 +76,7 @@ CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUT
 '@
         $script:source = Get-TestUri $pg pgkill_src -User pgkill
         $script:target = Get-TestUri $pg pgkill_dst -User pgkill
-        $script:bench = Start-Pgbench pgkill_src '-c', '2', '-j', '1', '-R', '40', '-T', '600', '-n'
+        $script:bench = Start-TestPgbench $pg pgkill_src '-c', '2', '-j', '1', '-R', '40', '-T', '600', '-n'
 
         # 1. Killed during the load: some tables' shards are done, the accounts' are not.
         $child = Start-ReplicationChild "Start-MoltReplication `$args[0] `$args[1] @common -FetchId pgkill -TableHandling DropAndRecreate -ShardsPerTable 4 -Confirm:`$false"
@@ -124,14 +84,14 @@ CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUT
             (Get-TestScalar $pg pgkill_dst "SELECT to_regclass('_molt.fetch_shards') IS NOT NULL") -and
             (Get-TestScalar $pg pgkill_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = 'pgkill' AND status = 'done'") -gt 0
         }
-        Stop-ChildHard $child
+        Stop-MoltChildHard -Child $child -Outputs $outputs
         Get-TestScalar $pg pgkill_dst "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'pgkill'" | Should -Be 'running' -Because 'the kill must come before the load ends'
         $status = Get-SettledStatus
         $status.State | Should -Be 'Failed'
         # The status names the step that works: the load is unfinished, so the stream cannot go on from a checkpoint yet.
         $status.Error | Should -Match "Start-MoltBulkLoad -FetchId 'pgkill' -Resume"
         $status.Slot | Should -Be 'molt_pgkill'
-        $refused = Complete-Child (Start-ReplicationChild $resume)
+        $refused = Complete-MoltChild -Child (Start-ReplicationChild $resume) -Outputs $outputs
         $refused.ExitCode | Should -Not -Be 0
         $refused.StdErr | Should -Match 'ReplicationLoadUnfinished|is Running: changes can only be streamed'
         $refused.StdErr | Should -Match "Start-MoltBulkLoad -FetchId 'pgkill' -Resume"
@@ -147,7 +107,7 @@ CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUT
             (Get-TestScalar $pg postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pgkill_dst' AND application_name LIKE 'molt%' AND backend_xid IS NOT NULL AND state <> 'idle'") -gt 0 -and
             (Get-TestScalar $pg pgkill_dst "SELECT position::pg_lsn < '$bigCommit'::pg_lsn FROM _molt.replication_checkpoints WHERE fetch_id = 'pgkill'")
         }
-        Stop-ChildHard $child
+        Stop-MoltChildHard -Child $child -Outputs $outputs
         (Get-SettledStatus).State | Should -Be 'Failed'
         Get-TestScalar $pg pgkill_dst "SELECT position::pg_lsn < '$bigCommit'::pg_lsn FROM _molt.replication_checkpoints WHERE fetch_id = 'pgkill'" |
             Should -BeTrue -Because 'the large transaction was killed before its commit on the target'
@@ -164,12 +124,7 @@ CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUT
             $probe.CommandText = "SELECT c.position::pg_lsn > s.confirmed_flush_lsn AND c.position::pg_lsn > '$(Get-Checkpoint)'::pg_lsn " +
                 "FROM _molt.replication_checkpoints c, pg_replication_slots s WHERE c.fetch_id = 'pgkill' AND s.slot_name = 'molt_pgkill' AND s.active"
             $probe.Prepare()
-            $deadline = [DateTime]::UtcNow.AddSeconds(8)
-            while ([DateTime]::UtcNow -lt $deadline -and -not $probe.ExecuteScalar()) { }
-            $child.Process.Kill()
-            $child.Process.WaitForExit()
-            $child.Process.ExitCode | Should -Be 137
-            $outputs.Add($child.StdOut.Result + $child.StdErr.Result)
+            $null = Stop-MoltChildWhen -Child $child -Condition { $probe.ExecuteScalar() } -Outputs $outputs
             # The kill landed in the window if the slot is still behind the checkpoint once the dead stream's session is gone.
             Wait-Until -What 'the slot released' { -not (Get-TestScalar $pg postgres "SELECT active FROM pg_replication_slots WHERE slot_name = 'molt_pgkill'") }
             if (Get-TestScalar $pg pgkill_dst "SELECT (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'molt_pgkill') < position::pg_lsn FROM _molt.replication_checkpoints WHERE fetch_id = 'pgkill'") {
@@ -185,7 +140,7 @@ CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUT
             $before = Get-Checkpoint
             $child = Start-ReplicationChild $resume
             Wait-Until -Child $child -What "kill ${kill}: a new checkpoint" { (Get-Checkpoint) -ne $before }
-            Stop-ChildHard $child
+            Stop-MoltChildHard -Child $child -Outputs $outputs
         }
 
         # 5. The last Resume runs until the writes stop and Stop-MoltReplication (from this session) drains it.
@@ -196,7 +151,7 @@ CREATE TRIGGER audit_history AFTER INSERT ON pgbench_history FOR EACH ROW EXECUT
         $bench.Process.WaitForExit()
         $final = Stop-MoltReplication -Target $target -TargetCredential $credential -FetchId pgkill -Timeout '00:01:00' -WarningAction SilentlyContinue -ErrorAction Stop
         $final.State | Should -Be 'Stopped'
-        $last = Complete-Child $child
+        $last = Complete-MoltChild -Child $child -Outputs $outputs
         $last.ExitCode | Should -Be 0 -Because $last.StdErr
         $last.StdOut | Should -Match 'STATUS Stopped'
 
@@ -232,7 +187,7 @@ ANALYZE;
             (Get-TestScalar $pg dropped_dst "SELECT to_regclass('_molt.fetch_shards') IS NOT NULL") -and
             (Get-TestScalar $pg dropped_dst "SELECT count(*) FROM _molt.fetch_shards WHERE fetch_id = 'dropped' AND status = 'done'") -gt 0
         }
-        Stop-ChildHard $child
+        Stop-MoltChildHard -Child $child -Outputs $outputs
         Get-TestScalar $pg dropped_dst "SELECT status FROM _molt.fetch_runs WHERE fetch_id = 'dropped'" | Should -Be 'running' -Because 'the kill must come before the load ends'
         $slots = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'molt_dropped'"
         Get-TestScalar $pg postgres $slots | Should -Be 1
@@ -241,7 +196,7 @@ ANALYZE;
         $killed.Error | Should -Match 'Remove-MoltReplication to drop the slot'
 
         # The user's other way on, as the status says: drop what the stream keeps on the source, at once after the kill.
-        $removed = Complete-Child (Start-ReplicationChild "Remove-MoltReplication `$args[0] `$args[1] @common -FetchId dropped -Confirm:`$false | ForEach-Object { `"REMOVED `$(`$_.State)`" }")
+        $removed = Complete-MoltChild -Outputs $outputs -Child (Start-ReplicationChild "Remove-MoltReplication `$args[0] `$args[1] @common -FetchId dropped -Confirm:`$false | ForEach-Object { `"REMOVED `$(`$_.State)`" }")
         $removed.ExitCode | Should -Be 0 -Because $removed.StdErr
         $removed.StdErr | Should -BeNullOrEmpty
         Get-TestScalar $pg postgres $slots | Should -Be 0

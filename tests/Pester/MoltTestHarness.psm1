@@ -220,4 +220,94 @@ function Send-Signal {
     if ($LASTEXITCODE -ne 0) { throw "kill -$Signal $ProcessId failed" }
 }
 
+<#
+The kill tests' shared parts: a user's command run in a child pwsh as a runbook would (Start-MoltRunbookChild), waits
+that give up with the child's output once it has ended (Wait-Until), a SIGKILL that must find the child running
+(Stop-MoltChildHard), a SIGKILL a syscall after a condition turns true, for windows of well under a millisecond
+(Stop-MoltChildWhen), the end of a child left to finish (Complete-MoltChild), and pgbench as the admin (Start-TestPgbench).
+#>
+
+# -Child: the wait ends, with the child's output, if the child ends first; -Diagnose: text added to the timeout's error.
+function Wait-Until {
+    param([Parameter(Mandatory, Position = 0)] [scriptblock] $Condition, [int] $Seconds = 90, [string] $What = $Condition, $Child, [scriptblock] $Diagnose,
+        [int] $PollMilliseconds = 20)
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while (-not (& $Condition)) {
+        if ($Child -and $Child.Process.HasExited) { throw "The child ended ($($Child.Process.ExitCode)) before $What`: $($Child.StdOut.Result) $($Child.StdErr.Result)" }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            $detail = if ($Diagnose) { "`n" + (& $Diagnose) } else { '' }
+            throw "Timed out after $Seconds s waiting for: $What$detail"
+        }
+        Start-Sleep -Milliseconds $PollMilliseconds
+    }
+}
+
+<#
+Starts a user's command in a child pwsh as Start-MoltChild does, with $ErrorActionPreference = 'Stop', $credential
+(-User with -Password, which reaches the child in its environment, never on its command line) and $common (both
+credentials, -LogPath, warnings silenced); the command sees -Source as $args[0], -Target as $args[1] and its log's path
+as $args[2], which is added to -Logs.
+#>
+function Start-MoltRunbookChild {
+    param([Parameter(Mandatory)] [string] $Command, [Parameter(Mandatory)] [string] $User, [Parameter(Mandatory)] [string] $Password,
+        [Parameter(Mandatory)] [string] $Source, [Parameter(Mandatory)] [string] $Target,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Logs)
+    $log = Join-Path ([IO.Path]::GetTempPath()) "molt-$User-$PID-$($Logs.Count).log"
+    $Logs.Add($log)
+    $prologue = @'
+$ErrorActionPreference = 'Stop'
+$credential = [pscredential]::new($env:MOLT_TEST_USER, (ConvertTo-SecureString $env:MOLT_TEST_SECRET -AsPlainText -Force))
+$common = @{ SourceCredential = $credential; TargetCredential = $credential; LogPath = $args[2]; WarningAction = 'SilentlyContinue' }
+'@
+    Start-MoltChild -Script ($prologue + "`n" + $Command) -ArgumentList $Source, $Target, $log -Environment @{ MOLT_TEST_USER = $User; MOLT_TEST_SECRET = $Password }
+}
+
+# SIGKILL to a child that must still be running (exit code 137); its output goes to -Outputs, for the password check.
+function Stop-MoltChildHard {
+    param([Parameter(Mandatory)] $Child, [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [System.Collections.Generic.List[string]] $Outputs)
+    & kill -KILL $Child.Process.Id
+    $Child.Process.WaitForExit()
+    $Child.Process.ExitCode | Should -Be 137 -Because "the child must have been running until killed: $($Child.StdErr.Result)"
+    $Outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
+}
+
+<#
+Polls -Condition without pausing for up to -Seconds and kills the child the moment it holds (or when the time is up),
+as a syscall of this process rather than a kill command: for windows of well under a millisecond, such as between a
+checkpoint's commit and the slot's confirm. Returns whether the condition was seen.
+#>
+function Stop-MoltChildWhen {
+    param([Parameter(Mandatory)] $Child, [Parameter(Mandatory)] [scriptblock] $Condition, [int] $Seconds = 8,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [System.Collections.Generic.List[string]] $Outputs)
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    $seen = $false
+    while ([DateTime]::UtcNow -lt $deadline -and -not ($seen = [bool] (& $Condition))) { }
+    $Child.Process.Kill()
+    $Child.Process.WaitForExit()
+    $Child.Process.ExitCode | Should -Be 137
+    $Outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
+    $seen
+}
+
+# Waits for a child to end by itself (killed, with an error, after -Seconds); its output goes to -Outputs too.
+function Complete-MoltChild {
+    param([Parameter(Mandatory)] $Child, [int] $Seconds = 60, [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [System.Collections.Generic.List[string]] $Outputs)
+    if (-not $Child.Process.WaitForExit($Seconds * 1000)) { $Child.Process.Kill(); throw "the child did not end within $Seconds s" }
+    $Outputs.Add($Child.StdOut.Result + $Child.StdErr.Result)
+    [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; StdOut = $Child.StdOut.Result; StdErr = $Child.StdErr.Result }
+}
+
+# pgbench as the server's admin; the password goes in the environment, never on a command line. Returns Process, StdOut, StdErr.
+function Start-TestPgbench {
+    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $Database, [Parameter(Mandatory)] [string[]] $Arguments)
+    $start = [System.Diagnostics.ProcessStartInfo]::new('/usr/lib/postgresql/15/bin/pgbench')
+    foreach ($argument in @('-h', $Server.Host, '-p', $Server.Port, '-U', $Server.AdminUser) + $Arguments + $Database) { $start.ArgumentList.Add([string] $argument) }
+    $start.Environment['PGPASSWORD'] = $Server.AdminPassword
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    [pscustomobject]@{ Process = $process; StdOut = $process.StandardOutput.ReadToEndAsync(); StdErr = $process.StandardError.ReadToEndAsync() }
+}
+
 Export-ModuleMember -Function *

@@ -47,7 +47,10 @@ Describe 'Start-MoltBulkLoad' {
         $summary[0].Status | Should -Be ([Molt.LoadStatus]::Succeeded)
         $summary[0].Rows | Should -Be 30003
         $summary[0].SnapshotPosition | Should -Match '^[0-9A-F]+/[0-9A-F]+$'
+        $summary[0].Phases.Name | Should -Contain 'copy'
+        ($tables | Where-Object Table -EQ 'public.items').PrimaryKey | Should -Match '^created with the table: ~30,000 estimated rows, under 100,000'
         $shell.Streams.Verbose.Count | Should -BeGreaterThan 0
+        ($shell.Streams.Verbose.Message -join "`n") | Should -Match ' took [\d.]+ s: source catalog '
         $shell.Streams.Progress.Activity | Should -Contain 'Loading public.items'
         Get-TestScalar $pg $pair.TargetDatabase 'SELECT count(*) FROM items' | Should -Be 30000
         $everything = ($output | Format-List * -Force | Out-String) + ($shell.Streams.Verbose.Message -join "`n") + ($shell.Streams.Progress.StatusDescription -join "`n")
@@ -73,6 +76,7 @@ $output = Start-MoltBulkLoad $args[0] $args[1] -SourceCredential $credential -Ta
         $child.StdOut | Should -Match 'public\.items -> public\.items'
         $child.StdOut | Should -Match 'DROP TABLE IF EXISTS "public"\."items"'
         $child.StdOut | Should -Match 'CREATE TABLE'
+        $child.StdOut | Should -Match 'primary key: created with the table: ~30,000 estimated rows'
         $child.StdOut | Should -Match "check the plan's \d+ DDL statements on the target \(PostgreSQL\) in a transaction that is rolled back"
         $child.StdOut | Should -Match 'objects=0'
         Get-TestScalar $pg $pair.TargetDatabase 'SELECT name FROM items' | Should -Be 'keep'

@@ -47,11 +47,16 @@ public sealed record BulkLoadOptions
     public SelectionParts GivenSelection { get; init; } = SelectionParts.All;
 
     /// <summary>
-    /// With <see cref="TableHandling.DropAndRecreate"/> on PostgreSQL: create tables without their primary key and build
-    /// it once each table's rows are in (as pgcopydb and pg_restore do), which is faster; by default the key is created
-    /// with the table. CockroachDB refuses it: a table's primary key is how it stores the rows.
+    /// With <see cref="TableHandling.DropAndRecreate"/> on PostgreSQL, whether tables are created without their primary key
+    /// and the key built once each table's rows are in (as pgcopydb and pg_restore do): true for every table, false for
+    /// none, null (the default) for the tables of at least <see cref="DeferPrimaryKeyMinRows"/> estimated rows, where one
+    /// sorted build beats maintaining the key row by row (<see cref="PrimaryKeyTiming"/>). CockroachDB refuses true: a
+    /// table's primary key is how it stores the rows.
     /// </summary>
-    public bool DeferPrimaryKey { get; init; }
+    public bool? DeferPrimaryKey { get; init; }
+
+    /// <summary>With <see cref="DeferPrimaryKey"/> null, the estimated rows from which a table's key is built after its rows.</summary>
+    public long DeferPrimaryKeyMinRows { get; init; } = PrimaryKeyTiming.DefaultMinRows;
 
     /// <summary>
     /// CockroachDB target: a table without a primary key gets CockroachDB's hidden rowid key instead of being refused

@@ -7,8 +7,14 @@ namespace Molt.Engine.Load;
 /// <summary>A table as the load will treat it: its plan, the DDL before and after the data, and the shards' filter.</summary>
 public sealed record PlannedTable(TablePlan Plan, string? Where, IReadOnlyList<string> PreLoad, IReadOnlyList<DdlStatement> PostLoad)
 {
-    /// <summary>The primary key, added as soon as the table's rows are in (before any foreign key needs it); null when created with the table.</summary>
+    /// <summary>
+    /// The primary key, added as soon as the table's rows are in (before any foreign key needs it); null when created with the
+    /// table. Adding it is skipped where the key exists (see <see cref="PrimaryKeyChoice.AddedIfMissing"/>).
+    /// </summary>
     public string? PrimaryKeyAfterLoad { get; init; }
+
+    /// <summary>When the table's primary key is made, and why; null when Molt does not create the table or it has no key.</summary>
+    public PrimaryKeyChoice? PrimaryKey { get; init; }
 
     /// <summary>Why the table is loaded in a lesser way (no primary key: one shard, and replication will need a key).</summary>
     public string? Warning { get; init; }
@@ -72,6 +78,12 @@ public sealed record TableLoadResult(string FetchId, TableName Table, TableName 
 {
     public long RowsBefore { get; init; }
 
+    /// <summary>When the table's primary key was made, and why (<see cref="PlannedTable.PrimaryKey"/>).</summary>
+    public PrimaryKeyChoice? PrimaryKey { get; init; }
+
+    /// <summary>Whether a shard failed because the target's disk is full (SQLSTATE 53100): a resume loads it once there is room.</summary>
+    public bool TargetDiskFull { get; init; }
+
     /// <summary>The rate of this attempt: the rows it loaded over its time.</summary>
     public double RowsPerSecond => Duration.TotalSeconds > 0 ? (Rows - RowsBefore) / Duration.TotalSeconds : 0;
 }
@@ -93,4 +105,7 @@ public sealed record BulkLoadSummary(string FetchId, string Status, SourcePositi
 
     /// <summary>The rate of this attempt: the rows it loaded over its time.</summary>
     public double RowsPerSecond => Duration.TotalSeconds > 0 ? (Rows - RowsBefore) / Duration.TotalSeconds : 0;
+
+    /// <summary>Where this attempt's time went, planning included (<see cref="LoadTimings"/>).</summary>
+    public IReadOnlyList<LoadPhase> Phases { get; init; } = [];
 }

@@ -21,15 +21,17 @@ public sealed record BulkLoadCallbacks
 /// </summary>
 internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, ILogger log)
 {
+    private readonly LoadTimings timings = new();
+
     /// <summary>
     /// Reads the source catalog and decides everything the load will do, checking the target before writing anything. A
     /// resumed run is planned with the tables and options it recorded when it started.
     /// </summary>
-    public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => new LoadPlanner(source, target, options).PlanAsync(cancellationToken);
+    public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => new LoadPlanner(source, target, options, timings).PlanAsync(cancellationToken);
 
     /// <summary>A recorded run's tables as it loaded them, for the replication that follows it.</summary>
     public Task<LoadPlan> PlanLoadedAsync(LoadRun run, CancellationToken cancellationToken) =>
-        new LoadPlanner(source, target, options).PlanLoadedAsync(run, cancellationToken);
+        new LoadPlanner(source, target, options, timings).PlanLoadedAsync(run, cancellationToken);
 
     /// <summary>Runs the plan. Tables the host declined (for -Confirm) are left out by the caller before this.</summary>
     public async Task<BulkLoadSummary> ExecuteAsync(LoadPlan plan, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
@@ -39,24 +41,31 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
         {
             // Before anything is written, _molt included. A resumed run's tables hold its earlier attempt's rows and
             // post-load objects; that attempt checked the same statements.
-            var reset = await new TableResetPlanner(target, plan.Selection.TableHandling, options.Cascade)
-                .StatementAsync(plan.Reset, plan.Tables.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
-            await new DdlDryRun(target, log).CheckAsync(plan, reset, cancellationToken).ConfigureAwait(false);
+            await timings.TimeAsync("DDL check", async () =>
+            {
+                var reset = await new TableResetPlanner(target, plan.Selection.TableHandling, options.Cascade)
+                    .StatementAsync(plan.Reset, plan.Tables.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
+                await new DdlDryRun(target, log).CheckAsync(plan, reset, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         }
 
-        var copier = new TableCopier(target, options, log);
+        var copier = new TableCopier(target, options, timings, log);
         var state = new LoadStateStore(target.DataSource);
-        await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        await using var lease = await RunLease.AcquireAsync(target.DataSource, target.LeaseKind, plan.FetchId, cancellationToken).ConfigureAwait(false);
-        var readers = Math.Max(1, options.TableConcurrency) * Math.Max(1, options.ShardsPerTable);
-        await using var snapshot = await source.OpenSnapshotAsync(readers, cancellationToken).ConfigureAwait(false);
-        var position = await StartRunAsync(state, plan, snapshot.Position, cancellationToken).ConfigureAwait(false);
+        await timings.TimeAsync("state schema", () => state.EnsureSchemaAsync(cancellationToken)).ConfigureAwait(false);
+        await using var lease = await timings.TimeAsync("run claim", () => RunLease.AcquireAsync(target.DataSource, target.LeaseKind, plan.FetchId, cancellationToken))
+            .ConfigureAwait(false);
+        // As many readers as shards can read at once, and no more: each is a connection opened and set to the snapshot
+        // before the first COPY (and, on MySQL/MariaDB, under the global read lock).
+        var readers = Math.Clamp(plan.Tables.Count, 1, Math.Max(1, options.TableConcurrency)) * Math.Max(1, options.ShardsPerTable);
+        await using var snapshot = await timings.TimeAsync("snapshot", () => source.OpenSnapshotAsync(readers, cancellationToken)).ConfigureAwait(false);
+        var position = await timings.TimeAsync("run record", () => StartRunAsync(state, plan, snapshot.Position, cancellationToken)).ConfigureAwait(false);
 
         var results = new ConcurrentBag<TableLoadResult>();
         try
         {
             await using var fileServer = options.Import is { ListenAddress: { } listen } import ? target.ServeImportFiles(import.Directory, listen) : null;
-            var prepared = await PrepareTablesAsync(state, plan, cancellationToken).ConfigureAwait(false);
+            var prepared = await timings.TimeAsync("table DDL", () => PrepareTablesAsync(state, plan, cancellationToken)).ConfigureAwait(false);
+            var tablesClock = Stopwatch.StartNew();
             await Parallel.ForEachAsync(prepared,
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.TableConcurrency), CancellationToken = cancellationToken },
                 async (table, ct) =>
@@ -68,7 +77,8 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
                         callbacks.TableFinished?.Invoke(result);
                     }
                 }).ConfigureAwait(false);
-            await new PostLoadRunner(target.DataSource, state, log).RunAsync(plan, results, cancellationToken).ConfigureAwait(false);
+            timings.Add("tables (wall)", tablesClock.Elapsed);
+            await timings.TimeAsync("post-load DDL", () => new PostLoadRunner(target.DataSource, state, log).RunAsync(plan, results, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (cancellationToken.IsCancellationRequested)
         {
@@ -89,8 +99,13 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
             throw;
         }
 
-        var outcome = RunOutcome.Of(plan.Selection.Tables, await state.ReadShardsAsync(plan.FetchId, null, CancellationToken.None).ConfigureAwait(false), results);
-        await state.SetRunStatusAsync(plan.FetchId, outcome.Status, finished: true, CancellationToken.None).ConfigureAwait(false);
+        var outcome = await timings.TimeAsync("run finish", async () =>
+        {
+            var finished = RunOutcome.Of(plan.Selection.Tables, await state.ReadShardsAsync(plan.FetchId, null, CancellationToken.None).ConfigureAwait(false), results);
+            await state.SetRunStatusAsync(plan.FetchId, finished.Status, finished: true, CancellationToken.None).ConfigureAwait(false);
+            return finished;
+        }).ConfigureAwait(false);
+        log.Information("Load {FetchId} took {Seconds:F2} s: {Phases:l}", plan.FetchId, clock.Elapsed.TotalSeconds, timings.Describe());
         if (outcome.PendingTables.Count > 0)
         {
             log.Warning("Load {FetchId} is not finished: {Tables:l} not loaded (declined, or not attempted); continue it with: {Command:l}",
@@ -103,6 +118,7 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
             PendingTables = outcome.PendingTables,
             NotCarried = plan.NotCarried,
             RowsBefore = results.Sum(r => r.RowsBefore),
+            Phases = timings.Phases(),
         };
     }
 

@@ -7,7 +7,7 @@ namespace Molt.Engine.Load;
 /// Decides everything a load will do, checking the options and the target before anything is written: the tables and
 /// their target DDL, row filters, and the one statement that empties or drops them.
 /// </summary>
-internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options)
+internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, LoadTimings timings)
 {
     /// <summary>
     /// Reads the source catalog and decides everything the load will do, checking the target before writing anything. A
@@ -19,7 +19,7 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
         {
             CheckOptions();
             return await PlanTablesAsync(options.FetchId ?? Guid.NewGuid().ToString("D"), resuming: false,
-                await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                await ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
 
         var run = await FindResumedRunAsync(cancellationToken).ConfigureAwait(false);
@@ -28,14 +28,14 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
             // A run recorded before Molt kept its selection continues with this invocation's.
             CheckOptions();
             return await PlanTablesAsync(run.FetchId, resuming: true,
-                await source.Catalog.ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                await ReadTablesAsync(options.Filter, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
 
         var differences = ResumedSelection.OptionDifferences(recorded, options);
-        var resumed = new LoadPlanner(source, target, recorded.ApplyTo(options));
+        var resumed = new LoadPlanner(source, target, recorded.ApplyTo(options), timings);
         resumed.CheckOptions();
         var tablesGiven = options.GivenSelection.HasFlag(SelectionParts.Tables);
-        var tables = await source.Catalog.ReadTablesAsync(tablesGiven ? options.Filter : recorded.Filter, cancellationToken).ConfigureAwait(false);
+        var tables = await ReadTablesAsync(tablesGiven ? options.Filter : recorded.Filter, cancellationToken).ConfigureAwait(false);
         if (tablesGiven && ResumedSelection.TableDifference(recorded, tables.Select(t => t.Name), options.Filter) is { } tableDifference)
         {
             differences.Insert(0, tableDifference);
@@ -61,8 +61,8 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
         var recorded = run.Selection ?? throw new MoltException(MoltErrorKind.InvalidState, "FetchRunSelectionMissing",
             $"Load run '{run.FetchId}' was recorded before Molt kept a run's tables and options, so its tables cannot be planned again.",
             "Start a new replication (Start-MoltReplication).") { Target = run.FetchId };
-        var loaded = new LoadPlanner(source, target, recorded.ApplyTo(options) with { FetchId = run.FetchId, Resume = true, TableHandling = TableHandling.None });
-        var tables = await source.Catalog.ReadTablesAsync(recorded.Filter, cancellationToken).ConfigureAwait(false);
+        var loaded = new LoadPlanner(source, target, recorded.ApplyTo(options) with { FetchId = run.FetchId, Resume = true, TableHandling = TableHandling.None }, timings);
+        var tables = await ReadTablesAsync(recorded.Filter, cancellationToken).ConfigureAwait(false);
         return await loaded.PlanTablesAsync(run.FetchId, resuming: true, ResumedSelection.RecordedTables(run.FetchId, recorded, tables), cancellationToken)
             .ConfigureAwait(false);
     }
@@ -84,7 +84,7 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
                 "Leave -ImportPath, -ImportUrl and -ImportListenAddress out for this target.");
         }
 
-        if (options.DeferPrimaryKey && options.TableHandling != TableHandling.DropAndRecreate)
+        if (options.DeferPrimaryKey == true && options.TableHandling != TableHandling.DropAndRecreate)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNeedsRecreate",
                 "-DeferPrimaryKey changes how tables are created, and only -TableHandling DropAndRecreate creates them.",
@@ -98,7 +98,7 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
                 "Add -TableHandling TruncateIfExists or DropAndRecreate, or leave -Cascade out.");
         }
 
-        if (options.DeferPrimaryKey && !target.Dialect.CanDeferPrimaryKey)
+        if (options.DeferPrimaryKey == true && !target.Dialect.CanDeferPrimaryKey)
         {
             throw new MoltException(MoltErrorKind.InvalidArgument, "DeferPrimaryKeyNotSupported",
                 $"{target.Dialect.DisplayName} stores a table's rows by its primary key, so the key must be declared with the table; adding it later rewrites the table.",
@@ -115,21 +115,26 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
         }
 
         new RowFilters(options.Where).EnsureEachNamesOneOf(tables.Select(t => t.Name).ToList());
-        var plans = await source.ReviewPlansAsync(PlanTables(tables), options.TableHandling, cancellationToken).ConfigureAwait(false);
+        var plans = await timings.TimeAsync("source plan review", () => source.ReviewPlansAsync(PlanTables(tables), options.TableHandling, cancellationToken))
+            .ConfigureAwait(false);
         if (options.TableHandling != TableHandling.DropAndRecreate)
         {
-            await TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, cancellationToken).ConfigureAwait(false);
+            await timings.TimeAsync("target schema check", () => TargetSchemaCheck.EnsureCompatibleAsync(target.DataSource, plans, cancellationToken)).ConfigureAwait(false);
         }
 
-        var planned = plans.Select(plan => new PlannedTable(plan, WhereFor(plan.Source.Name), PreLoadStatements(plan),
-            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(plan, ByName(plans)) : [])
+        var timing = new PrimaryKeyTiming(options, target.Dialect, resuming);
+        var planned = plans.Select(plan => (Plan: plan, Key: timing.Choose(plan))).Select(p => new PlannedTable(p.Plan, WhereFor(p.Plan.Source.Name),
+            PreLoadStatements(p.Plan, p.Key?.AfterLoad == true),
+            options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.PostLoadStatements(p.Plan, ByName(plans)) : [])
         {
-            PrimaryKeyAfterLoad = options.DeferPrimaryKey && options.TableHandling == TableHandling.DropAndRecreate ? target.Dialect.AddPrimaryKey(plan) : null,
-            Warning = plan.Source.HasPrimaryKey ? null
-                : $"Table {plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
+            PrimaryKeyAfterLoad = p.Key is { AfterLoad: true } or { AddedIfMissing: true } ? target.Dialect.AddPrimaryKey(p.Plan) : null,
+            PrimaryKey = p.Key,
+            Warning = p.Plan.Source.HasPrimaryKey ? null
+                : $"Table {p.Plan.Source.Name} has no primary key: it is loaded as one shard, and replication and verification will need a key." +
                   (target.Dialect.GivesKeylessTablesHiddenRowId ? $" {target.Dialect.DisplayName} gives it a hidden rowid primary key." : ""),
         }).ToList();
-        var reset = await Resets(options.TableHandling).PlanAsync(planned.Select(t => t.Plan.Target).ToList(), cancellationToken).ConfigureAwait(false);
+        var reset = await timings.TimeAsync("target dependents", () => Resets(options.TableHandling).PlanAsync(planned.Select(t => t.Plan.Target).ToList(), cancellationToken))
+            .ConfigureAwait(false);
         return new LoadPlan(fetchId, resuming, planned, target.Dialect.DisplayName, options.SelectionOf(plans.Select(p => p.Source.Name)))
         {
             Reset = reset,
@@ -186,6 +191,9 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
         };
     }
 
+    private Task<IReadOnlyList<TableModel>> ReadTablesAsync(TableFilter filter, CancellationToken cancellationToken) =>
+        timings.TimeAsync("source catalog", () => source.Catalog.ReadTablesAsync(filter, cancellationToken));
+
     private TableName TargetName(TableName name) =>
         source.Syntax == SqlSyntax.MySql ? new TableName(options.TargetSchema, options.IdentifierCase.Apply(name.Name)) : name;
 
@@ -194,8 +202,8 @@ internal sealed class LoadPlanner(ISourceEndpoint source, ILoadTarget target, Bu
     private string? WhereFor(TableName table) => new RowFilters(options.Where).For(table);
 
     /// <summary>A table's own DDL; the DROP or TRUNCATE is one statement over all tables (<see cref="TableReset"/>), run before any of this.</summary>
-    private List<string> PreLoadStatements(TablePlan plan) => options.TableHandling == TableHandling.DropAndRecreate
-        ? [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.CreateTable(plan, options.DeferPrimaryKey)]
+    private List<string> PreLoadStatements(TablePlan plan, bool deferPrimaryKey) => options.TableHandling == TableHandling.DropAndRecreate
+        ? [.. target.Dialect.CreateSupportingTypes(plan), target.Dialect.CreateTable(plan, deferPrimaryKey)]
         : [];
 
     private TableResetPlanner Resets(TableHandling handling) => new(target, handling, options.Cascade);

@@ -5,6 +5,9 @@ namespace Molt.Engine.Load;
 /// <summary>What a failed shard records: a message, the SQLSTATE and, when the error names one, the rejected row's key.</summary>
 internal sealed record ShardFailure(string Message, string? SqlState, string? RowKey)
 {
+    /// <summary>Whether the target ran out of disk (SQLSTATE 53100, disk_full): the shard goes in on a resume once there is room.</summary>
+    public bool DiskFull => SqlState == "53100";
+
     /// <summary>
     /// Whether an exception is a shard's own failure (recorded, the table fails, other tables go on) rather than a bug:
     /// a server or driver error, a rejected row, a broken stream or file, or Molt's own error.
@@ -15,6 +18,7 @@ internal sealed record ShardFailure(string Message, string? SqlState, string? Ro
 
     public static ShardFailure From(Exception exception) => exception switch
     {
+        PostgresException { SqlState: "53100" } full => new ShardFailure($"the target's disk is full: {full.MessageText}", full.SqlState, null),
         PostgresException pg => new ShardFailure(
             pg.Where is null ? pg.MessageText : $"{pg.MessageText} ({pg.Where})", pg.SqlState, RowKeyOf(pg)),
         ShardRowRejectedException rejected => new ShardFailure(rejected.Message, null, rejected.RowKey),

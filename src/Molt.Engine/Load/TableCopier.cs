@@ -11,7 +11,7 @@ namespace Molt.Engine.Load;
 /// Loads one table: splits it into shards (recorded, so a resumed run reads the same ones), copies the shards not done
 /// yet in parallel (or exports and imports them with IMPORT INTO), then adds a deferred primary key.
 /// </summary>
-internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, ILogger log)
+internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, LoadTimings timings, ILogger log)
 {
     /// <summary>Bounds the shard rows kept in _molt.fetch_shards however small the target's transaction limit.</summary>
     private const int MaxShardsPerTable = 10_000;
@@ -30,19 +30,21 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         IReadOnlyList<ShardState> shards = [];
         var progress = new TableCounter(0, 0);
         var errors = new ConcurrentQueue<string>();
+        var diskFull = 0;
         void Report((long Rows, long Bytes) sofar) =>
             callbacks.Progress?.Invoke(new TableProgress(name, sofar.Rows, plan.Source.EstimatedRows, sofar.Bytes, clock.Elapsed) { RowsBefore = progress.RowsBefore });
         try
         {
-            shards = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
-            if (shards.Count == 0)
+            shards = await timings.TimeAsync("split", async () =>
             {
-                shards = await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
+                var recorded = await state.ReadShardsAsync(fetchId, name.ToString(), cancellationToken).ConfigureAwait(false);
+                return recorded.Count > 0 ? recorded : await state.RecordShardsAsync(fetchId, name.ToString(), plan.Target.ToString(),
                     await SplitAsync(plan.Source, table.Where, snapshot, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            }
+            }).ConfigureAwait(false);
 
             progress = new TableCounter(shards.Where(s => s.IsDone).Sum(s => s.Rows), shards.Where(s => s.IsDone).Sum(s => s.Bytes));
-            log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done", name, plan.Target, shards.Count, shards.Count(s => s.IsDone));
+            log.Information("Loading {Table} into {Target}: {Shards} shards, {Done} already done{Key:l}", name, plan.Target, shards.Count, shards.Count(s => s.IsDone),
+                table.PrimaryKey is { } key ? "; primary key " + key.Reason : "");
             if (options.Import is { } import)
             {
                 var error = await new TableImporter(target, import, log).ImportAsync(state, fetchId, table, shards, snapshot, options.ShardsPerTable,
@@ -58,10 +60,15 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
                     new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ShardsPerTable), CancellationToken = cancellationToken },
                     async (shard, ct) =>
                     {
-                        var error = await LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct).ConfigureAwait(false);
-                        if (error is not null)
+                        var failure = await timings.TimeAsync("copy", () => LoadShardAsync(state, fetchId, table, shard, snapshot, progress, clock, callbacks, ct))
+                            .ConfigureAwait(false);
+                        if (failure is not null)
                         {
-                            errors.Enqueue(error);
+                            errors.Enqueue(failure.Message);
+                            if (failure.DiskFull)
+                            {
+                                Interlocked.Exchange(ref diskFull, 1);
+                            }
                         }
                     }).ConfigureAwait(false);
             }
@@ -70,12 +77,12 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         {
             // Cancelled while splitting, or while its shards load (each records itself interrupted).
             return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, TableLoadStatus.Interrupted,
-                "interrupted", shards.Count) { RowsBefore = progress.RowsBefore };
+                "interrupted", shards.Count) { RowsBefore = progress.RowsBefore, PrimaryKey = table.PrimaryKey };
         }
 
         if (errors.IsEmpty && table.PrimaryKeyAfterLoad is { } addKey)
         {
-            await AddPrimaryKeyAsync(state, fetchId, name, addKey, errors, cancellationToken).ConfigureAwait(false);
+            await timings.TimeAsync("primary key", () => AddPrimaryKeyAsync(state, fetchId, name, addKey, errors, cancellationToken)).ConfigureAwait(false);
         }
 
         var status = errors.IsEmpty ? TableLoadStatus.Succeeded : TableLoadStatus.Failed;
@@ -87,7 +94,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         }
 
         return new TableLoadResult(fetchId, name, plan.Target, progress.Rows, progress.Bytes, clock.Elapsed, status,
-            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore };
+            errors.IsEmpty ? null : string.Join("; ", errors), shards.Count) { RowsBefore = progress.RowsBefore, PrimaryKey = table.PrimaryKey, TargetDiskFull = diskFull != 0 };
     }
 
     /// <summary>
@@ -116,8 +123,8 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
         return await snapshot.SplitAsync(table, shards, rows, where, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Loads one shard; returns its error, or null. Cancellation marks it interrupted and propagates.</summary>
-    private async Task<string?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
+    /// <summary>Loads one shard; returns its failure, or null. Cancellation marks it interrupted and propagates.</summary>
+    private async Task<ShardFailure?> LoadShardAsync(LoadStateStore state, string fetchId, PlannedTable table, ShardState shard, ISourceSnapshot snapshot,
         TableCounter counter, Stopwatch clock, BulkLoadCallbacks callbacks, CancellationToken cancellationToken)
     {
         var plan = table.Plan;
@@ -171,10 +178,21 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, I
             counter.Add(-before.Rows, -before.Bytes);
             var failure = ShardFailure.From(ex);
             log.Error("{Table:l} shard {Shard} ({Range}) failed: {Error:l}", sourceTable, shard.Shard, shard.Range, failure.Message);
-            await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
-            await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
-                failure.RowKey), CancellationToken.None).ConfigureAwait(false);
-            return failure.Message;
+            try
+            {
+                await state.MarkShardFailedAsync(fetchId, sourceTable, shard.Shard, ShardStatus.Failed, failure.Message, CancellationToken.None).ConfigureAwait(false);
+                await state.RecordExceptionAsync(new LoadFailureRecord(fetchId, sourceTable, shard.Shard, LoadStage.DataLoad, failure.SqlState, failure.Message,
+                    failure.RowKey), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception recording) when (failure.DiskFull && ShardFailure.IsShardFailure(recording) && ShardFailure.From(recording).DiskFull)
+            {
+                // A full disk can refuse the record of the failure too: the shard then stays recorded not done, which is
+                // what a resume needs to load it again, so the table fails as it would have, not the whole load.
+                log.Warning("{Table:l} shard {Shard}: its failure could not be recorded, as the target's disk is full; it stays to be loaded on resume",
+                    sourceTable, shard.Shard);
+            }
+
+            return failure;
         }
     }
 

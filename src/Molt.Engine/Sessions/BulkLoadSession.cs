@@ -73,14 +73,22 @@ public sealed class BulkLoadSession : IAsyncDisposable
         // Every line the run logs names it, so one log file written by several runs can be read run by run.
         using (LogContext.PushProperty("FetchId", plan.FetchId))
         {
-            if (sourceOptions.ReplicationSlot is not null)
-            {
-                // Before the load creates the slot: a replication that follows reads the tables' changes through it.
-                await DatabaseRegistry.PrepareReplicationPublicationAsync(sourceAddress!, plan.FetchId, sourceOptions.ReplicationPublication,
-                    plan.Tables.Select(t => t.Plan.Source).ToList(), cancellationToken).ConfigureAwait(false);
-            }
-
+            await PrepareReplicationAsync(plan, cancellationToken).ConfigureAwait(false);
             return await loader.ExecuteAsync(plan, callbacks, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// With a slot to create: the publication a replication that follows reads the tables' changes through, made (or
+    /// checked) before the load creates the slot. It refuses what cannot be replicated (a table without a key or full
+    /// replica identity, a slot name taken) before anything is created; running it again finds it done.
+    /// </summary>
+    public async Task PrepareReplicationAsync(LoadPlan plan, CancellationToken cancellationToken)
+    {
+        if (sourceOptions.ReplicationSlot is not null)
+        {
+            await DatabaseRegistry.PrepareReplicationPublicationAsync(sourceAddress!, plan.FetchId, sourceOptions.ReplicationPublication, sourceOptions.ReplicationSlot,
+                plan.Tables.Select(t => t.Plan.Source).ToList(), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,4 +1,5 @@
 using Molt.Engine.Endpoints;
+using Molt.Engine.Endpoints.Cockroach.Changefeed;
 using Molt.Engine.Endpoints.MySql.Apply;
 using Molt.Engine.Endpoints.MySql.Replication;
 using Molt.Engine.Endpoints.PgWire;
@@ -49,7 +50,17 @@ internal static partial class DatabaseRegistry
         FailbackApplier = OpenMySqlFailbackApplierAsync,
     };
 
-    private static ReplicationParts CockroachReplication => new() { ApplySql = dialect => new CockroachApplySql(dialect) };
+    /// <summary>
+    /// CockroachDB is replicated into, and failed back from with a sinkless changefeed: its stop anchors failback at the
+    /// cluster's HLC, which is the changefeed's cursor; no slot.
+    /// </summary>
+    private static ReplicationParts CockroachReplication => new()
+    {
+        ApplySql = dialect => new CockroachApplySql(dialect),
+        FailbackAnchor = (dataSource, position) => new CockroachFailbackAnchor(dataSource, position),
+        FailbackSource = address => new CockroachChangefeedSource(address),
+        FailbackStartCheck = ChangefeedPrerequisites.CheckCursorAsync,
+    };
 
     /// <summary>
     /// The change source of a replication from <paramref name="address"/>, with its slot and publication named where the
@@ -87,12 +98,12 @@ internal static partial class DatabaseRegistry
     /// Creates (or checks) the publication of <paramref name="tables"/> a replication from <paramref name="address"/> reads,
     /// before a load creates its slot; nothing for a database without one.
     /// </summary>
-    public static async Task PrepareReplicationPublicationAsync(EndpointAddress address, string fetchId, string? publication, IReadOnlyList<TableModel> tables,
-        CancellationToken cancellationToken)
+    public static async Task PrepareReplicationPublicationAsync(EndpointAddress address, string fetchId, string? publication, string slot,
+        IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
     {
         if (Databases[address.Kind].Replication?.Source is { Prepare: { } prepare, DefaultPublication: { } defaultPublication })
         {
-            await prepare(address, publication ?? defaultPublication(fetchId), tables, cancellationToken).ConfigureAwait(false);
+            await prepare(address, publication ?? defaultPublication(fetchId), slot, tables, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -146,15 +157,14 @@ internal static partial class DatabaseRegistry
 
     /// <summary>
     /// Failback into MySQL or MariaDB: the values come back into the original columns' types, which the pairing hands the
-    /// applier. The tables' columns are compared with the target's own dialect (only PostgreSQL is failed back from).
+    /// applier. The tables' columns are compared with the migration target's own dialect (PostgreSQL's or CockroachDB's).
     /// </summary>
     private static async Task<FailbackTarget> OpenMySqlFailbackApplierAsync(EndpointAddress address, ApplyBatchLimits limits, ZeroDateHandling zeroDates,
         ILogger log, CancellationToken cancellationToken)
     {
         var applier = await MySqlChangeApplier.OpenAsync(address, limits, zeroDates, log, cancellationToken).ConfigureAwait(false);
-        return new FailbackTarget(applier, applier, applier.Limits, async (fetchId, forward, onTarget, target, ct) =>
+        return new FailbackTarget(applier, applier, applier.Limits, async (fetchId, forward, onTarget, targetTypes, ct) =>
         {
-            var targetTypes = await Databases[EndpointKind.Postgres].LoadTarget!.Dialect(new Load.BulkLoadOptions(), target, ct).ConfigureAwait(false);
             var plans = FailbackPlans.Pair(fetchId, forward, onTarget, targetTypes, c => new TargetType(c.Source.Type.Declared, c.Source.Type.Name, false));
             applier.UseOriginals(forward.Select(p => p.Source));
             return plans;
@@ -162,21 +172,33 @@ internal static partial class DatabaseRegistry
     }
 
     /// <summary>
-    /// The change source failback reads on the migration target <paramref name="address"/>: the database's own change
-    /// source, on the slot (and publication of the same name) its forward stream's cutover recorded, else its default.
+    /// The change source failback reads on the migration target <paramref name="address"/> (resolved): a database's failback
+    /// source where it has one (CockroachDB: a changefeed from the recorded HLC, no slot), else its own change source, on
+    /// the slot (and publication of the same name) its forward stream's cutover recorded, else its default.
     /// </summary>
     /// <exception cref="MoltException"><c>FailbackSourceUnsupported</c>: Molt cannot read that database's changes yet.</exception>
     public static async Task<ReplicationSource> OpenFailbackSourceAsync(EndpointAddress address, string fetchId, string? recordedSlot,
         CancellationToken cancellationToken)
     {
-        var resolved = await ResolveAsync(address, cancellationToken).ConfigureAwait(false);
-        // Failback reads a slot on the migration target: a source without slots (the binlog) is not one failback reads yet.
-        var parts = Databases[resolved.Kind].Replication?.Source is { DefaultSlot: { } defaultSlot } found ? found : throw new MoltException(MoltErrorKind.InvalidArgument, "FailbackSourceUnsupported",
-            $"Failback from {resolved.Kind.DisplayName()} is not available: Molt cannot read its changes yet.",
+        var replication = Databases[address.Kind].Replication;
+        if (replication?.FailbackSource is { } open)
+        {
+            return new ReplicationSource(open(address), null, null, _ => Task.FromResult((false, false)), _ => throw new MoltException(MoltErrorKind.InvalidArgument,
+                "FailbackStartsAtTargetPosition", "Failback starts from the target position the cutover recorded, not from a load.",
+                "Give -StartAt or the FetchId of the stopped replication."));
+        }
+
+        // Otherwise failback reads a slot on the migration target: a source without slots (the binlog) is not one failback reads yet.
+        var parts = replication?.Source is { DefaultSlot: { } defaultSlot } found ? found : throw new MoltException(MoltErrorKind.InvalidArgument, "FailbackSourceUnsupported",
+            $"Failback from {address.Kind.DisplayName()} is not available: Molt cannot read its changes yet.",
             "Keep the application on the migration target until Molt can fail back from it.") { Target = address.Label };
         var name = recordedSlot ?? (parts.FailbackName ?? defaultSlot)(fetchId);
-        return await OpenReplicationSourceAsync(resolved, fetchId, name, name, cancellationToken).ConfigureAwait(false);
+        return await OpenReplicationSourceAsync(address, fetchId, name, name, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The dialect of the migration target <paramref name="target"/> (its kind resolved), as a load into it plans its tables.</summary>
+    public static Task<ITargetDialect> FailbackTargetDialectAsync(EndpointKind target, NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        Databases[target].LoadTarget!.Dialect(new Load.BulkLoadOptions(), dataSource, cancellationToken);
 
     /// <summary>The migration target's catalog, which failback pairs its tables from (PostgreSQL and CockroachDB answer the same catalog queries).</summary>
     public static ICatalogReader OpenFailbackCatalog(NpgsqlDataSource target) => new PostgresCatalogReader(target);
@@ -191,13 +213,20 @@ internal static partial class DatabaseRegistry
 
     /// <summary>
     /// Test-MoltConnection -For Failback -FetchId on the migration target: <paramref name="checks"/> with the check of what the
-    /// database keeps for that failback (PostgreSQL: the slot the cutover recorded, else its default name) added.
+    /// database keeps for that failback added (PostgreSQL: the slot the cutover recorded, else its default name; CockroachDB:
+    /// the row versions since <paramref name="start"/>, where failback starts or resumes).
     /// </summary>
     public static async Task<IReadOnlyList<Checks.PrerequisiteCheck>> CheckFailbackSlotAsync(EndpointAddress target, string fetchId, string? recordedSlot,
-        IReadOnlyList<Checks.PrerequisiteCheck> checks, CancellationToken cancellationToken)
+        SourcePosition? start, IReadOnlyList<Checks.PrerequisiteCheck> checks, CancellationToken cancellationToken)
     {
         var resolved = await ResolveAsync(target, cancellationToken).ConfigureAwait(false);
-        return Databases[resolved.Kind].Replication?.Source is { FailbackName: { } name, FailbackSlotCheck: { } check }
+        var replication = Databases[resolved.Kind].Replication;
+        if (replication?.FailbackStartCheck is { } startCheck)
+        {
+            return await startCheck(resolved, start, checks, cancellationToken).ConfigureAwait(false);
+        }
+
+        return replication?.Source is { FailbackName: { } name, FailbackSlotCheck: { } check }
             ? await check(resolved, recordedSlot ?? name(fetchId), checks, cancellationToken).ConfigureAwait(false)
             : checks;
     }
@@ -238,11 +267,15 @@ internal static partial class DatabaseRegistry
         }
     }
 
-    /// <summary>Creating the publication before the slot: PostgreSQL older than 18 cannot decode changes older than the publication.</summary>
-    private static async Task PreparePostgresPublicationAsync(EndpointAddress address, string publication, IReadOnlyList<TableModel> tables,
+    /// <summary>
+    /// Creating the publication before the slot: PostgreSQL older than 18 cannot decode changes older than the publication.
+    /// A slot of that name already there is refused first, so the refusal leaves no new publication behind.
+    /// </summary>
+    private static async Task PreparePostgresPublicationAsync(EndpointAddress address, string publication, string slot, IReadOnlyList<TableModel> tables,
         CancellationToken cancellationToken)
     {
         await using var connection = await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        await PostgresPublication.RequireNoSlotAsync(connection, slot, cancellationToken).ConfigureAwait(false);
         await PostgresPublication.EnsureAsync(connection, publication, tables, cancellationToken).ConfigureAwait(false);
     }
 
@@ -266,6 +299,13 @@ internal static partial class DatabaseRegistry
 
         /// <summary>What makes the target's position at a cutover readable by failback; null where the position alone is enough.</summary>
         public Func<NpgsqlDataSource, ITargetPosition, ITargetPosition>? FailbackAnchor { get; init; }
+
+        /// <summary>The change source failback reads this database with as a migration target, where it is not <see cref="Source"/> on a slot.</summary>
+        public Func<EndpointAddress, IChangeSource>? FailbackSource { get; init; }
+
+        /// <summary>Test-MoltConnection's check that failback can start at its position (given the checks so far), for a <see cref="FailbackSource"/>.</summary>
+        public Func<EndpointAddress, SourcePosition?, IReadOnlyList<Checks.PrerequisiteCheck>, CancellationToken,
+            Task<IReadOnlyList<Checks.PrerequisiteCheck>>>? FailbackStartCheck { get; init; }
     }
 
     /// <summary>
@@ -289,7 +329,7 @@ internal static partial class DatabaseRegistry
         Func<string, string>? DefaultSlot,
         Func<string, string>? DefaultPublication,
         Func<EndpointAddress, string?, string?, ZeroDateHandling, IChangeSource> Open,
-        Func<EndpointAddress, string, IReadOnlyList<TableModel>, CancellationToken, Task>? Prepare,
+        Func<EndpointAddress, string, string, IReadOnlyList<TableModel>, CancellationToken, Task>? Prepare,
         Func<EndpointAddress, string, string, CancellationToken, Task<(bool Slot, bool Publication)>>? Remove,
         Func<EndpointKind, LoadRun, SourcePosition> LoadPosition)
     {
@@ -326,11 +366,11 @@ internal sealed record ReplicationTarget(NpgsqlDataSource DataSource, PgWireChan
 
 /// <summary>
 /// Failback's applier on the original source: what the loop needs from it, and how it pairs the failback's tables
-/// (<see cref="PlanAsync"/>: the forward plans and the target's tables now, with the migration target's data source,
+/// (<see cref="PlanAsync"/>: the forward plans and the target's tables now, with the migration target's dialect,
 /// checked and reversed for this applier).
 /// </summary>
 internal sealed record FailbackTarget(IChangeApplier Applier, ITargetPosition Position, ApplyBatchLimits Limits,
-    Func<string, IReadOnlyList<TablePlan>, IReadOnlyList<TableModel>, NpgsqlDataSource, CancellationToken, Task<IReadOnlyList<TablePlan>>> PlanAsync,
+    Func<string, IReadOnlyList<TablePlan>, IReadOnlyList<TableModel>, ITargetDialect, CancellationToken, Task<IReadOnlyList<TablePlan>>> PlanAsync,
     IAsyncDisposable Owner)
     : IAsyncDisposable
 {

@@ -40,7 +40,7 @@ internal static partial class DatabaseRegistry
                 SessionSettings = PostgresSessionSettings.Load,
             },
             Prerequisites = PostgresPrerequisites.CheckAsync,
-            VerifySide = address => new PgWireVerifySide(address, dataSource => new PostgresCatalogReader(dataSource)),
+            VerifySide = address => new PgWireVerifySide(address, dataSource => new PostgresCatalogReader(dataSource), binaryCopy: true),
             Replication = PostgresReplication,
         },
         [EndpointKind.CockroachDb] = new()

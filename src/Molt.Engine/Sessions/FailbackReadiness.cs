@@ -7,7 +7,8 @@ namespace Molt.Engine.Sessions;
 /// <summary>
 /// What <c>Test-MoltConnection -For Failback -FetchId</c> adds on the migration target: that failback of that FetchId could
 /// start now (its forward stream stopped at the cutover with a target position, as <see cref="FailbackSession"/>
-/// requires), and what the database keeps for it (a PostgreSQL target: the failback slot).
+/// requires), and what the database keeps for it (a PostgreSQL target: the failback slot; a CockroachDB target: the row
+/// versions since where failback starts, its checkpoint or else the cutover's HLC, within gc.ttlseconds).
 /// </summary>
 internal static class FailbackReadiness
 {
@@ -15,10 +16,12 @@ internal static class FailbackReadiness
     {
         const EndpointRole role = EndpointRole.Target;
         ReplicationStatus? forward;
+        ReplicationStatus? failback;
         try
         {
-            forward = (await ReplicationControl.ReadStatusAsync(target, fetchId, cancellationToken).ConfigureAwait(false))
-                .FirstOrDefault(s => s.Direction == ReplicationDirection.Forward);
+            var statuses = await ReplicationControl.ReadStatusAsync(target, fetchId, cancellationToken).ConfigureAwait(false);
+            forward = statuses.FirstOrDefault(s => s.Direction == ReplicationDirection.Forward);
+            failback = statuses.FirstOrDefault(s => s.Direction == ReplicationDirection.Failback);
         }
         catch (MoltException ex)
         {
@@ -40,7 +43,9 @@ internal static class FailbackReadiness
             _ => PrerequisiteCheck.Pass(role, target, "FailbackStart",
                 $"replication '{fetchId}' stopped at the cutover; failback starts after target position {forward.TargetPosition}"),
         };
-        var checks = await DatabaseRegistry.CheckFailbackSlotAsync(target, fetchId, forward?.FailbackSlot, [.. report.Checks, start], cancellationToken)
+        // A failback that ran resumes from its checkpoint (the target keeps a copy of it); a first one from the cutover's position.
+        var from = failback?.SourcePosition ?? (forward is { State: ReplicationState.Stopped } ? forward.TargetPosition : null);
+        var checks = await DatabaseRegistry.CheckFailbackSlotAsync(target, fetchId, forward?.FailbackSlot, from, [.. report.Checks, start], cancellationToken)
             .ConfigureAwait(false);
         return report with { Checks = checks };
     }

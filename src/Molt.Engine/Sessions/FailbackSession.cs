@@ -13,7 +13,8 @@ namespace Molt.Engine.Sessions;
 /// <summary>
 /// Failback as a host drives it: the changes written on the migration target after the cutover, sent back into the
 /// original source by the forward machinery with its endpoints swapped. The change source is the migration target's
-/// own (its failback slot and publication, made when forward replication stopped for a stop request); the applier and
+/// own (PostgreSQL: its failback slot and publication, made when forward replication stopped for a stop request;
+/// CockroachDB: a changefeed from the HLC recorded then, or from the checkpoint on the original); the applier and
 /// its checkpoint are on the original source; the stream is claimed, asked to stop and reports its status in the
 /// migration target's <c>_molt</c>, under a key of its own beside the forward stream's. <c>-Source</c> and
 /// <c>-Target</c> keep their migration meaning: changes flow from the target into the source.
@@ -27,10 +28,12 @@ public sealed class FailbackSession : IAsyncDisposable
     private readonly ReplicationSource source;
     private readonly FailbackTarget original;
     private readonly BulkLoadSession forwardLoad;
+    private readonly EndpointKind targetKind;
 
     private FailbackSession(FailbackOptions options, MoltLogSession log, NpgsqlDataSource state, PgWireReplicationControl control, ReplicationSource source,
-        FailbackTarget original, BulkLoadSession forwardLoad)
+        FailbackTarget original, BulkLoadSession forwardLoad, EndpointKind targetKind)
     {
+        this.targetKind = targetKind;
         this.options = options;
         this.log = log;
         this.state = state;
@@ -42,9 +45,11 @@ public sealed class FailbackSession : IAsyncDisposable
 
     public string FetchId => options.FetchId;
 
-    /// <summary>The slot on the migration target failback reads (it keeps the target's WAL until Remove-MoltReplication).</summary>
-    // Failback opens its source with a slot name always (OpenFailbackSourceAsync refuses a database without slots).
-    public string Slot => source.Slot!;
+    /// <summary>
+    /// The slot on the migration target failback reads (it keeps the target's WAL until Remove-MoltReplication); null for a
+    /// CockroachDB target, whose changefeed needs none.
+    /// </summary>
+    public string? Slot => source.Slot;
 
     /// <summary>
     /// Opens the migration target (control, change source, catalog) and the original source (applier), failing before
@@ -52,24 +57,30 @@ public sealed class FailbackSession : IAsyncDisposable
     /// </summary>
     /// <param name="sourceAddress">The migration's source: the original database, which failback writes into.</param>
     /// <param name="targetAddress">The migration's target, which failback reads the application's changes from.</param>
-    public static async Task<FailbackSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, FailbackOptions options,
-        MoltLogSession log, CancellationToken cancellationToken)
+    public static Task<FailbackSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, FailbackOptions options,
+        MoltLogSession log, CancellationToken cancellationToken) =>
+        OpenAsync(sourceAddress, targetAddress, options, log, null, cancellationToken);
+
+    /// <summary>As above, reading the target's changes with <paramref name="changeSource"/> where given (the session tests: a changefeed over a PostgreSQL stand-in).</summary>
+    internal static async Task<FailbackSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, FailbackOptions options,
+        MoltLogSession log, ReplicationSource? changeSource, CancellationToken cancellationToken)
     {
         var (state, control) = await DatabaseRegistry.OpenReplicationControlAsync(targetAddress, ReplicationDirection.Failback, cancellationToken)
             .ConfigureAwait(false);
-        ReplicationSource? source = null;
+        ReplicationSource? source = changeSource;
         FailbackTarget? original = null;
         try
         {
+            var target = await DatabaseRegistry.ResolveAsync(targetAddress, cancellationToken).ConfigureAwait(false);
             var forward = await control.For(ReplicationDirection.Forward).ReadStatusAsync(options.FetchId, cancellationToken).ConfigureAwait(false);
-            source = await DatabaseRegistry.OpenFailbackSourceAsync(targetAddress, options.FetchId, forward?.FailbackSlot, cancellationToken).ConfigureAwait(false);
+            source ??= await DatabaseRegistry.OpenFailbackSourceAsync(target, options.FetchId, forward?.FailbackSlot, cancellationToken).ConfigureAwait(false);
             original = await DatabaseRegistry.OpenFailbackApplierAsync(sourceAddress, options.Batch, options.ZeroDates, log.Logger, cancellationToken).ConfigureAwait(false);
             // Planned again for the loaded tables' columns only: a MySQL source's review of zero dates guards a load, which
             // failback does not run, and Sentinel is the handling that plans every table as it is without reading rows.
             var forwardLoad = await BulkLoadSession.OpenAsync(sourceAddress, targetAddress, new BulkLoadOptions { FetchId = options.FetchId },
                 new SourceOptions { ZeroDates = ZeroDateHandling.Sentinel }, log,
                 cancellationToken).ConfigureAwait(false);
-            return new FailbackSession(options, log, state, control, source, original, forwardLoad);
+            return new FailbackSession(options, log, state, control, source, original, forwardLoad, target.Kind);
         }
         catch
         {
@@ -204,7 +215,8 @@ public sealed class FailbackSession : IAsyncDisposable
         var forward = (await forwardLoad.PlanLoadedAsync(run, cancellationToken).ConfigureAwait(false)).Tables.Select(t => t.Plan).ToList();
         var onTarget = await DatabaseRegistry.OpenFailbackCatalog(state).ReadTablesAsync(TableFilter.Of(forward.Select(p => p.Target)), cancellationToken)
             .ConfigureAwait(false);
-        return await original.PlanAsync(FetchId, forward, onTarget, state, cancellationToken).ConfigureAwait(false);
+        var targetDialect = await DatabaseRegistry.FailbackTargetDialectAsync(targetKind, state, cancellationToken).ConfigureAwait(false);
+        return await original.PlanAsync(FetchId, forward, onTarget, targetDialect, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The loop's statuses, as failback's.</summary>

@@ -47,6 +47,8 @@ public sealed class ReplicationSession : IAsyncDisposable
     {
         var fetchId = options.FetchId ?? Guid.NewGuid().ToString("D");
         DatabaseRegistry.EnsureLoadTarget(targetAddress);
+        // Before the target's state tables and the source's slot exist: one database as both would get them all.
+        await DatabaseIdentity.EnsureDistinctAsync(sourceAddress, targetAddress, cancellationToken).ConfigureAwait(false);
         var slot = options.SlotName;
         ReplicationTarget? target = null;
         ReplicationSource? source = null;
@@ -93,6 +95,15 @@ public sealed class ReplicationSession : IAsyncDisposable
     {
         using (LogContext.PushProperty("FetchId", plan.FetchId))
         {
+            // Refusals before the claim, which records the stream: over an existing stream's own state, or for a start that never began.
+            if (await new ReplicationStateStore(target.DataSource).ReadStreamsAsync(plan.FetchId, cancellationToken).ConfigureAwait(false) is [_, ..])
+            {
+                throw new MoltException(MoltErrorKind.InvalidState, "FetchIdInUse", $"The target already has a replication with id '{plan.FetchId}'.",
+                    $"Resume-MoltReplication -FetchId '{plan.FetchId}' continues it; or choose another -FetchId (or none, and Molt picks one).") { Target = plan.FetchId };
+            }
+
+            await load.PrepareReplicationAsync(plan, cancellationToken).ConfigureAwait(false);
+
             await using var claim = await target.Control.ClaimAsync(plan.FetchId, cancellationToken).ConfigureAwait(false);
             var loading = new ReplicationStatus(plan.FetchId, ReplicationState.Loading, DateTimeOffset.UtcNow) { Slot = source.Slot };
             await target.Control.PublishAsync(loading, cancellationToken).ConfigureAwait(false);

@@ -107,18 +107,22 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         var asText = source.Syntax != SqlSyntax.MySql && target.Syntax != SqlSyntax.MySql;
         var counts = new Counts();
         var sink = new DifferenceSink(table.Name, columns.Select(c => c.Name).ToList(), options, callbacks, counts);
-        await using (var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, rowFilter, cancellationToken).ConfigureAwait(false))
-        await using (var targetRows = await target.OpenOrderedAsync(targetTable.Name, targetKey, targetValueColumns, asText, targetFilter, cancellationToken)
-            .ConfigureAwait(false))
+        var (plan, slowReason) = source.ReadsBinaryCopy && target.ReadsBinaryCopy ? BinaryRowPlan.For(key, targetKey, columns, targetValueColumns)
+            : (null, "a side is not PostgreSQL");
+        if (plan is not null)
         {
+            log.Debug("{Table}: comparing binary COPY rows as bytes", table.Name);
+            await CompareBinaryRowsAsync(plan, table, targetTable, key, columns, targetKey, targetValueColumns, (rowFilter, targetFilter), kinds, keyKinds,
+                counts, sink, callbacks, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            log.Debug("{Table}: comparing text forms ({Reason})", table.Name, slowReason);
+            await CompareTextFormsAsync(table, targetTable, key, columns, targetKey, targetValueColumns, (rowFilter, targetFilter), kinds, keyKinds, asText,
+                counts, sink, callbacks, cancellationToken).ConfigureAwait(false);
             if (key.Count == 0)
             {
-                await CompareAsMultisetAsync(sourceRows, targetRows, kinds, counts, cancellationToken).ConfigureAwait(false);
                 note = Join(note, "no primary key: compared as a multiset of row hashes");
-            }
-            else
-            {
-                await MergeAsync(table, sourceRows, targetRows, key, kinds, keyKinds, counts, sink, callbacks, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -133,6 +137,47 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
         return new TableComparison(table.Name, targetTable.Name, counts.SourceRows, counts.TargetRows, counts.Missing, counts.Extra, counts.Mismatched,
             different ? ComparisonStatus.Different : ComparisonStatus.Equal, TimeSpan.Zero, note);
     }
+
+    /// <summary>The fast path (see <see cref="BinaryRowMerge"/>): two PostgreSQL sides' binary COPY rows compared as bytes.</summary>
+    private async Task CompareBinaryRowsAsync(BinaryRowPlan plan, TableModel table, TableModel targetTable, List<ColumnModel> key, List<ColumnModel> columns,
+        List<ColumnModel> targetKey, List<ColumnModel> targetValueColumns, (string? Source, string? Target) rowFilters, List<ColumnKind> kinds,
+        List<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        var merge = new BinaryRowMerge(plan, key.Select(k => k.Name).ToList(), kinds, keyKinds, options.FloatTolerance,
+            (fromSource, keyValues, ct) => fromSource
+                ? ReadValuesAsync(source, table.Name, key, columns, rowFilters.Source, keyValues, kinds, ct)
+                : ReadValuesAsync(target, targetTable.Name, targetKey, targetValueColumns, rowFilters.Target, keyValues, kinds, ct));
+        await using var sourceRows = await source.OpenBinaryOrderedAsync(table.Name, key, columns, rowFilters.Source, cancellationToken).ConfigureAwait(false);
+        await using var targetRows = await target.OpenBinaryOrderedAsync(targetTable.Name, targetKey, targetValueColumns, rowFilters.Target, cancellationToken)
+            .ConfigureAwait(false);
+        await merge.RunAsync(sourceRows, targetRows, counts, sink, rows => callbacks.Progress?.Invoke(new CompareProgress(table.Name, rows, table.EstimatedRows)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The slow path: both sides' values read (PostgreSQL's as text, MySQL's typed) and normalised before they are compared.</summary>
+    private async Task CompareTextFormsAsync(TableModel table, TableModel targetTable, List<ColumnModel> key, List<ColumnModel> columns,
+        List<ColumnModel> targetKey, List<ColumnModel> targetValueColumns, (string? Source, string? Target) rowFilters, List<ColumnKind> kinds,
+        List<ColumnKind> keyKinds, bool asText, Counts counts, DifferenceSink sink, CompareCallbacks callbacks, CancellationToken cancellationToken)
+    {
+        await using var sourceRows = await source.OpenOrderedAsync(table.Name, key, columns, asText, rowFilters.Source, cancellationToken).ConfigureAwait(false);
+        await using var targetRows = await target.OpenOrderedAsync(targetTable.Name, targetKey, targetValueColumns, asText, rowFilters.Target, cancellationToken)
+            .ConfigureAwait(false);
+        if (key.Count == 0)
+        {
+            await CompareAsMultisetAsync(sourceRows, targetRows, kinds, counts, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await MergeAsync(table, sourceRows, targetRows, key, kinds, keyKinds, counts, sink, callbacks, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One row's values by key, as the slow path reads and normalises them; null when that side has no such row.</summary>
+    private static async Task<string?[]?> ReadValuesAsync(VerifySide side, TableName table, List<ColumnModel> key, List<ColumnModel> columns,
+        string? rowFilter, object?[] keyValues, List<ColumnKind> kinds, CancellationToken cancellationToken) =>
+        await side.ReadRowAsync(table, key, columns, asText: true, rowFilter, keyValues, cancellationToken).ConfigureAwait(false) is { } row
+            ? Enumerable.Range(0, kinds.Count).Select(i => ValueNormalizer.Normalize(row[key.Count + i], kinds[i])).ToArray()
+            : null;
 
     private async Task MergeAsync(TableModel table, DbDataReader sourceRows, DbDataReader targetRows, List<ColumnModel> key,
         List<ColumnKind> kinds, IReadOnlyList<ColumnKind> keyKinds, Counts counts, DifferenceSink sink, CompareCallbacks callbacks,
@@ -162,12 +207,15 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
             {
                 counts.SourceRows++;
                 counts.TargetRows++;
-                var sourceValues = Row(sourceRows, keyCount, kinds);
-                var targetValues = Row(targetRows, keyCount, kinds);
-                if (!Enumerable.Range(0, kinds.Count).All(i => ValueNormalizer.Same(sourceValues[i], targetValues[i], kinds[i], options.FloatTolerance)))
+                if (!SameAsRead(sourceRows, targetRows, keyCount, kinds.Count))
                 {
-                    counts.Mismatched++;
-                    sink.Add(DifferenceKind.Mismatch, KeyText(sourceRows, key, keyKinds), sourceValues, targetValues, KeyValues(sourceRows, keyCount));
+                    var sourceValues = Row(sourceRows, keyCount, kinds);
+                    var targetValues = Row(targetRows, keyCount, kinds);
+                    if (!SameNormalised(sourceValues, targetValues, kinds))
+                    {
+                        counts.Mismatched++;
+                        sink.Add(DifferenceKind.Mismatch, KeyText(sourceRows, key, keyKinds), sourceValues, targetValues, KeyValues(sourceRows, keyCount));
+                    }
                 }
 
                 hasSource = await sourceRows.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -179,6 +227,33 @@ internal sealed class DataComparer(VerifySide source, VerifySide target, Compare
                 callbacks.Progress?.Invoke(new CompareProgress(table.Name, counts.SourceRows, table.EstimatedRows));
             }
         }
+    }
+
+    /// <summary>Equal as read, value by value (see <see cref="RawValues"/>): then equal once normalised, and no string is built.</summary>
+    private static bool SameAsRead(DbDataReader source, DbDataReader target, int offset, int count)
+    {
+        for (var i = offset; i < offset + count; i++)
+        {
+            if (!RawValues.Same(source.GetValue(i), target.GetValue(i)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool SameNormalised(string?[] source, string?[] target, List<ColumnKind> kinds)
+    {
+        for (var i = 0; i < kinds.Count; i++)
+        {
+            if (!ValueNormalizer.Same(source[i], target[i], kinds[i], options.FloatTolerance))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task CompareAsMultisetAsync(DbDataReader sourceRows, DbDataReader targetRows, IReadOnlyList<ColumnKind> kinds, Counts counts,

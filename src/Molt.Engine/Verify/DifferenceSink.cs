@@ -13,9 +13,15 @@ internal sealed class DifferenceSink(TableName table, IReadOnlyList<string> colu
 
     public List<Candidate> Candidates { get; } = [];
 
+    /// <summary>Whether another difference would be kept (the counts go on regardless).</summary>
+    public bool HasRoom => reported + Candidates.Count < options.MaxDifferences;
+
+    /// <summary>Whether another difference would be shown with its values (-Detailed): only then are they worth reading.</summary>
+    public bool ShowsValues => HasRoom && options.Detailed;
+
     public void Add(string kind, string key, string?[]? sourceValues, string?[]? targetValues, object?[] keyValues)
     {
-        if (reported + Candidates.Count >= options.MaxDifferences)
+        if (!HasRoom)
         {
             return;
         }

@@ -40,6 +40,9 @@ internal static class KeyComparer
         (_, null) => 1,
         (string a, string b) => CodePointComparer.Instance.Compare(a, b),
         (double a, double b) => Floats(a, b),
+        // The common keys first: by value, without the decimal widening below.
+        (long a, long b) => a.CompareTo(b),
+        (int a, int b) => a.CompareTo(b),
         var (a, b) when IsInteger(a) && IsInteger(b) => Convert.ToDecimal(a, CultureInfo.InvariantCulture).CompareTo(Convert.ToDecimal(b, CultureInfo.InvariantCulture)),
         (DateTime a, DateTime b) => a.CompareTo(b),
         (TimeSpan a, TimeSpan b) => a.CompareTo(b),

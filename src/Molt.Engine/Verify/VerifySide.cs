@@ -21,6 +21,17 @@ internal abstract class VerifySide : IAsyncDisposable
     public abstract Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         string? rowFilter, CancellationToken cancellationToken);
 
+    /// <summary>Whether <see cref="OpenBinaryOrderedAsync"/> can be used: a PostgreSQL side (CockroachDB's binary COPY TO is not PostgreSQL's).</summary>
+    public virtual bool ReadsBinaryCopy => false;
+
+    /// <summary>
+    /// Streams the same rows as <see cref="OpenOrderedAsync"/>, in the same order, as binary COPY: key columns first, then
+    /// the columns, each as its type sends it. Only when <see cref="ReadsBinaryCopy"/>.
+    /// </summary>
+    public virtual Task<BinaryCopyRows> OpenBinaryOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns,
+        string? rowFilter, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not read binary COPY.");
+
     /// <summary>Reads one row by key, laid out as in <see cref="OpenOrderedAsync"/>; null when it does not exist or does not match the filter.</summary>
     public async Task<object?[]?> ReadRowAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         string? rowFilter, object?[] keyValues, CancellationToken cancellationToken)

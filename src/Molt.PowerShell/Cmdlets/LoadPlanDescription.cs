@@ -59,6 +59,11 @@ internal static class LoadPlanDescription
             text.AppendLine().Append("  before: ").Append(sql);
         }
 
+        if (table.PrimaryKey is { } key)
+        {
+            text.AppendLine().Append("  primary key: ").Append(key.Reason);
+        }
+
         if (table.PrimaryKeyAfterLoad is not null)
         {
             text.AppendLine().Append("  after its rows: ").Append(table.PrimaryKeyAfterLoad);

@@ -88,8 +88,9 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
     public Molt.ZeroDateHandling ZeroDateHandling { get; set; } = Molt.ZeroDateHandling.Null;
 
     /// <summary>
-    /// With -TableHandling DropAndRecreate on PostgreSQL: build each table's primary key once its rows are in, which is
-    /// faster than maintaining it through the load.
+    /// With -TableHandling DropAndRecreate on PostgreSQL: build every table's primary key once its rows are in, which is
+    /// faster than maintaining it through the load; -DeferPrimaryKey:$false creates every key with its table. Left out,
+    /// tables of at least 100,000 estimated rows defer their key and smaller ones do not (-WhatIf shows each choice).
     /// </summary>
     [Parameter]
     public SwitchParameter DeferPrimaryKey { get; set; }
@@ -143,7 +144,7 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
         GivenSelection = GivenSelection(),
         TargetSchema = TargetSchema,
         AllowMissingPrimaryKey = AllowMissingPrimaryKey,
-        DeferPrimaryKey = DeferPrimaryKey,
+        DeferPrimaryKey = MyInvocation.BoundParameters.ContainsKey(nameof(DeferPrimaryKey)) ? DeferPrimaryKey.IsPresent : null,
         IdentifierCase = EnumMappings.IdentifierCase.ToEngine(IdentifierCase),
         Import = ImportIntoOptions.From(ImportPath is null ? null : ProviderPath(ImportPath), ImportUrl, ImportListenAddress),
     };
@@ -197,14 +198,16 @@ public abstract class MoltLoadCmdlet : MoltRunCmdlet
 
     private string ProviderPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
-    private static ErrorRecord TableFailed(TableLoadResult result) =>
-        new(new InvalidOperationException($"Table {result.Table} failed to load: {result.Error}"), "TableLoadFailed", ErrorCategory.InvalidData,
-            result.Table.ToString())
+    private static ErrorRecord TableFailed(TableLoadResult result) => result.TargetDiskFull
+        ? TableFailed(result, "TargetDiskFull", ErrorCategory.ResourceUnavailable,
+            $"Free space on the target (or give its tablespace more room), then run again with -FetchId {result.FetchId} -Resume: the shards recorded done stay, the rest are loaded.")
+        : TableFailed(result, "TableLoadFailed", ErrorCategory.InvalidData,
+            $"See Get-MoltFetchStatus -FetchId {result.FetchId}; fix the cause, then run again with -FetchId {result.FetchId} -Resume.");
+
+    private static ErrorRecord TableFailed(TableLoadResult result, string errorId, ErrorCategory category, string remedy) =>
+        new(new InvalidOperationException($"Table {result.Table} failed to load: {result.Error}"), errorId, category, result.Table.ToString())
         {
-            ErrorDetails = new ErrorDetails($"Table {result.Table} failed to load: {result.Error}")
-            {
-                RecommendedAction = $"See Get-MoltFetchStatus -FetchId {result.FetchId}; fix the cause, then run again with -FetchId {result.FetchId} -Resume.",
-            },
+            ErrorDetails = new ErrorDetails($"Table {result.Table} failed to load: {result.Error}") { RecommendedAction = remedy },
         };
 
     /// <summary>The selection options this invocation set: with -Resume the rest come from the run's record.</summary>

@@ -24,6 +24,9 @@ public sealed class BulkLoadTableResult
 
     public int Shards { get; init; }
 
+    /// <summary>When the table's primary key was made (with the table, or after its rows) and why; null when the load did not create the table.</summary>
+    public string? PrimaryKey { get; init; }
+
     /// <summary>The load's -Where predicate for this table, if any: Compare-MoltData takes it when the result is piped to it.</summary>
     public string? Where { get; init; }
 
@@ -65,6 +68,9 @@ public sealed class BulkLoadSummary
     public string[] FailedTables { get; init; } = [];
 
     public string[] PendingTables { get; init; } = [];
+
+    /// <summary>Where the run's time went, phase by phase (planning included; parallel work adds up each task's time).</summary>
+    public LoadPhaseTime[] Phases { get; init; } = [];
 
     /// <summary>What of the source schema the target does not have (a default, a check, a generated expression, an index, a foreign key), and why.</summary>
     public SchemaFactNotCarried[] NotCarried { get; init; } = [];
@@ -159,4 +165,17 @@ public sealed class SchemaFactNotCarried
     public string Why { get; init; } = string.Empty;
 
     public override string ToString() => $"{Table}{(Column is null ? "" : "." + Column)}: {What}: {Why}";
+}
+
+/// <summary>One phase of a bulk load: its time summed over the Count times it ran.</summary>
+public sealed class LoadPhaseTime
+{
+    public string Name { get; init; } = string.Empty;
+
+    public TimeSpan Duration { get; init; }
+
+    public int Count { get; init; }
+
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name} {Duration.TotalSeconds:F2} s") + (Count > 1 ? $" ({Count}x)" : "");
 }

@@ -99,4 +99,34 @@ public sealed class ChangefeedStreamTests(PostgresSourceFixture fixture)
         });
         Assert.Equal("ChangefeedMessageUnreadable", error.ErrorId);
     }
+
+    [Fact]
+    public async Task Cancelling_a_feed_that_waits_for_rows_after_a_window_ends_it_within_seconds()
+    {
+        // The window's rows, then enough resolved copies that PostgreSQL flushes its output buffer past them, then a wait.
+        var rows = Row("movr.public.employees", "[2]", """{"after": {"id": 2, "name": "Alex", "office": "los angeles"}, "before": null, "updated": "1701102305519323705.0000000000"}""");
+        const string resolved = """{"resolved": "1701102312000000000.0000000000"}""";
+        await using var stream = await StreamAsync(
+            $"SELECT * FROM (VALUES {rows}) AS feed(\"table\", key, value) UNION ALL SELECT NULL, NULL, convert_to('{resolved}', 'UTF8') FROM generate_series(1, 2000) " +
+            "UNION ALL SELECT NULL, NULL, NULL FROM pg_sleep(600)");
+        using var cancel = new CancellationTokenSource();
+        var changes = 0;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var change in stream.ReadAsync(cancel.Token))
+            {
+                if (change is CommitChange)
+                {
+                    cancel.CancelAfter(TimeSpan.FromSeconds(1));
+                }
+
+                changes++;
+            }
+        });
+
+        Assert.Equal(3, changes);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"The feed ended {watch.Elapsed.TotalSeconds:F0} s after it was read, not soon after its cancellation.");
+    }
 }

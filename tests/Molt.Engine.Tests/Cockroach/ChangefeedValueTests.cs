@@ -50,19 +50,24 @@ public sealed class ChangefeedValueTests
     [InlineData("12345678901234567890123456789.123456789012345678901234567890", "DECIMAL(65,30)", "12345678901234567890123456789.123456789012345678901234567890")]
     [InlineData("0.1", "FLOAT8", "0.1")]
     [InlineData("1.7976931348623157e+308", "FLOAT8", "1.7976931348623157e+308")]
+    // apd prints a decimal below 1E-6 with an exponent; PostgreSQL never does.
+    [InlineData("1.0E-7", "DECIMAL(20,8)", "0.00000010")]
+    [InlineData("1.20E+3", "DECIMAL", "1200")]
+    [InlineData("-5E-1", "DECIMAL", "-0.5")]
     public void ANumberKeepsItsExactDigits(string json, string type, string expected) => Assert.Equal(expected, Text(json, type));
 
     [Theory]
-    // "in_stock": true (changefeed-message-envelopes)
-    [InlineData("true", "BOOL", "true")]
-    [InlineData("false", "BOOL", "false")]
+    // "in_stock": true (changefeed-message-envelopes), as PostgreSQL prints a boolean
+    [InlineData("true", "BOOL", "t")]
+    [InlineData("false", "BOOL", "f")]
     // "name": "Terry", "id": "68ee1f95-...", "creation_time": "2019-01-02T03:04:05", "created_at": "2025-04-01T17:55:46.812942"
     [InlineData("\"Terry\"", "STRING", "Terry")]
     [InlineData("\"68ee1f95-3137-48e2-8ce3-34ac2d18c7c8\"", "UUID", "68ee1f95-3137-48e2-8ce3-34ac2d18c7c8")]
-    [InlineData("\"2019-01-02T03:04:05\"", "TIMESTAMP", "2019-01-02T03:04:05")]
-    [InlineData("\"2025-04-01T17:55:46.812942\"", "TIMESTAMP(6)", "2025-04-01T17:55:46.812942")]
-    // TIMESTAMPTZ is RFC 3339 in UTC; DATE, TIME, INTERVAL, INET, enum values are their SQL text.
-    [InlineData("\"2025-04-24T14:59:28.96273Z\"", "TIMESTAMPTZ", "2025-04-24T14:59:28.96273Z")]
+    [InlineData("\"2019-01-02T03:04:05\"", "TIMESTAMP", "2019-01-02 03:04:05")]
+    [InlineData("\"2025-04-01T17:55:46.812942\"", "TIMESTAMP(6)", "2025-04-01 17:55:46.812942")]
+    // TIMESTAMPTZ is RFC 3339 in UTC, printed as PostgreSQL does under DateStyle ISO; DATE, TIME, INTERVAL, INET, enum values are their SQL text.
+    [InlineData("\"2025-04-24T14:59:28.96273Z\"", "TIMESTAMPTZ", "2025-04-24 14:59:28.96273+00")]
+    [InlineData("\"2025-04-24T16:59:28.96273+02:00\"", "TIMESTAMPTZ", "2025-04-24 16:59:28.96273+02:00")]
     [InlineData("\"2019-01-02\"", "DATE", "2019-01-02")]
     [InlineData("\"03:04:05.123456\"", "TIME", "03:04:05.123456")]
     [InlineData("\"1 year 2 mons 3 days 04:05:06.789\"", "INTERVAL", "1 year 2 mons 3 days 04:05:06.789")]
@@ -118,7 +123,10 @@ public sealed class ChangefeedValueTests
     [InlineData("INT8[]", "Array")]
     [InlineData("STRING ARRAY", "Array")]
     [InlineData("JSONB[]", "JsonArray")]
-    [InlineData("DECIMAL(20,2)", "Scalar")]
+    [InlineData("DECIMAL(20,2)", "Decimal")]
+    [InlineData("timestamp with time zone", "Timestamp")]
+    [InlineData("BOOL", "Bool")]
+    [InlineData("GEOMETRY(POINT,4326)", "Spatial")]
     [InlineData("BYTES", "Scalar")]
     public void TheColumnsTypeSaysHowItsJsonIsRead(string type, string kind) => Assert.Equal(kind, ChangefeedValues.KindOf(type).ToString());
 

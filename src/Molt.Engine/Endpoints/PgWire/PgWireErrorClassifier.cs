@@ -7,13 +7,17 @@ namespace Molt.Engine.Endpoints.PgWire;
 /// 40001 serialization failure (CockroachDB asks clients to retry it:
 /// https://www.cockroachlabs.com/docs/stable/transaction-retry-error-reference) and 40P01 deadlock abort the
 /// transaction; 57P01 (administrator shutdown), class 08 and a broken socket lose the connection; classes 22 (data
-/// exception) and 23 (integrity constraint violation) refuse a row.
+/// exception) and 23 (integrity constraint violation) refuse a row; 53100 (disk full) stops the work, to go on once the
+/// target has room again.
 /// </summary>
 internal sealed class PgWireErrorClassifier : IErrorClassifier
 {
     public const string SerializationFailure = "40001";
 
     public const string DeadlockDetected = "40P01";
+
+    /// <summary>disk_full: the target had no room for a write; the statement's transaction is rolled back whole.</summary>
+    public const string DiskFull = "53100";
 
     public static PgWireErrorClassifier Instance { get; } = new();
 

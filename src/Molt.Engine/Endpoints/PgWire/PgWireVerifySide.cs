@@ -10,7 +10,8 @@ using Npgsql;
 namespace Molt.Engine.Endpoints.PgWire;
 
 /// <summary>A pgwire side of a comparison (PostgreSQL, CockroachDB), whose tables <paramref name="catalog"/> reads.</summary>
-internal sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataSource, ICatalogReader> catalog) : VerifySide
+/// <param name="binaryCopy">The server sends PostgreSQL's binary COPY of a query (PostgreSQL does; CockroachDB does not).</param>
+internal sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataSource, ICatalogReader> catalog, bool binaryCopy = false) : VerifySide
 {
     private const string PinnedSettings =
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3";
@@ -30,10 +31,65 @@ internal sealed class PgWireVerifySide(EndpointAddress address, Func<NpgsqlDataS
     public override Task<DbDataReader> OpenOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,
         string? rowFilter, CancellationToken cancellationToken)
     {
-        // Qualified, the key is the table's column, not the text a DECIMAL key is selected as (which would order as text).
-        var order = key.Count == 0 ? ""
-            : " ORDER BY " + string.Join(", ", key.Select(k => $"{PgWireSyntax.Quote(table)}.{PgWireSyntax.Quote(k.Name)}" + (IsText(k) ? " COLLATE \"C\"" : "")));
-        return ExecuteAsync(Select(table, key, columns, asText) + WhereClause.Of(null, null, rowFilter) + order, [], cancellationToken);
+        return ExecuteAsync(Select(table, key, columns, asText) + WhereClause.Of(null, null, rowFilter) + OrderBy(table, key), [], cancellationToken);
+    }
+
+    // Qualified, the key is the table's column, not the text a DECIMAL key is selected as (which would order as text).
+    private static string OrderBy(TableName table, IReadOnlyList<ColumnModel> key) => key.Count == 0 ? ""
+        : " ORDER BY " + string.Join(", ", key.Select(k => $"{PgWireSyntax.Quote(table)}.{PgWireSyntax.Quote(k.Name)}" + (IsText(k) ? " COLLATE \"C\"" : "")));
+
+    public override bool ReadsBinaryCopy => binaryCopy;
+
+    public override async Task<BinaryCopyRows> OpenBinaryOrderedAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns,
+        string? rowFilter, CancellationToken cancellationToken)
+    {
+        var select = "SELECT " + string.Join(", ", key.Concat(columns).Select(c => PgWireSyntax.Quote(c.Name))) + $" FROM {PgWireSyntax.Quote(table)}"
+            + WhereClause.Of(null, null, rowFilter) + OrderBy(table, key);
+        var connection = await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var copy = await connection.BeginRawBinaryCopyAsync($"COPY ({select}) TO STDOUT (FORMAT binary)", cancellationToken).ConfigureAwait(false);
+            return new BinaryCopyRows(copy, key.Count + columns.Count, async ended =>
+            {
+                // Disposing an unfinished COPY would read the rest of the table: cancel it on the server instead.
+                if (!ended)
+                {
+                    await CancelQuietlyAsync(copy).ConfigureAwait(false);
+                }
+
+                await DisposeQuietlyAsync(copy).ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
+            });
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A COPY that already ended with an error cannot be cancelled again: that error is the one reported.</summary>
+    private static async ValueTask CancelQuietlyAsync(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            await copy.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            await copy.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException)
+        {
+            // A cancelled COPY ends with an error by design.
+        }
     }
 
     protected internal override Task<DbDataReader> OpenAsync(TableName table, IReadOnlyList<ColumnModel> key, IReadOnlyList<ColumnModel> columns, bool asText,

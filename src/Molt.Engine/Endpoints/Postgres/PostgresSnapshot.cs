@@ -310,8 +310,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateObject)
         {
             await replication.DisposeAsync().ConfigureAwait(false);
-            throw new MoltException(MoltErrorKind.InvalidState, "ReplicationSlotExists", $"The replication slot '{slotName}' already exists on the source.",
-                $"Drop it (SELECT pg_drop_replication_slot('{slotName}')) if no replication uses it, or choose another -ReplicationSlot name.");
+            throw Replication.PostgresPublication.SlotExists(slotName);
         }
         catch
         {

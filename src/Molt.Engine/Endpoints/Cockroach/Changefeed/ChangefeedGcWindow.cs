@@ -55,13 +55,14 @@ internal static partial class ChangefeedGcWindow
         }
     }
 
-    /// <summary>Reads each table's gc.ttlseconds and the cluster's time, then <see cref="Require"/>s the cursor.</summary>
-    public static async Task CheckAsync(NpgsqlConnection connection, CockroachHlc cursor, IReadOnlyList<TableName> tables, CancellationToken cancellationToken)
+    /// <summary>Reads each table's gc.ttlseconds and the cluster's time (with <paramref name="sql"/>), then <see cref="Require"/>s the cursor.</summary>
+    public static async Task CheckAsync(NpgsqlConnection connection, ChangefeedSql sql, CockroachHlc cursor, IReadOnlyList<TableName> tables,
+        CancellationToken cancellationToken)
     {
         var ttls = new List<(TableName, int)>();
         foreach (var table in tables)
         {
-            await using var command = new NpgsqlCommand(ZoneSql(table), connection);
+            await using var command = new NpgsqlCommand(sql.Zone(table), connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -72,7 +73,7 @@ internal static partial class ChangefeedGcWindow
             ttls.Add((table, TtlSeconds(reader.GetString(reader.GetOrdinal("raw_config_sql")))));
         }
 
-        var now = CockroachHlc.Parse(await PgWirePrerequisites.ScalarAsync<string>(connection, NowSql, cancellationToken).ConfigureAwait(false));
+        var now = CockroachHlc.Parse(await PgWirePrerequisites.ScalarAsync<string>(connection, sql.Now, cancellationToken).ConfigureAwait(false));
         Require(cursor, now, ttls);
     }
 

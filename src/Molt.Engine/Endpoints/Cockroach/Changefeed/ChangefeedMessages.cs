@@ -15,25 +15,32 @@ internal sealed record ChangefeedResolved(CockroachHlc Timestamp) : ChangefeedMe
 internal sealed record ChangefeedRow(RowChange Change, string KeyText, CockroachHlc Updated) : ChangefeedMessage;
 
 /// <summary>
-/// A watched table: the CockroachDB table of a plan's target, reported as the plan's source table (the database failback
-/// writes to), with each target column's value turned into text by its type.
+/// A watched table, from a failback plan (the one failback's loop hands its change source: its source is the table on
+/// the CockroachDB target, its target the original's): the CockroachDB table and its columns, named as the changefeed
+/// names them, with each column's value turned into text by its CockroachDB type. Changes are named as on CockroachDB,
+/// as the PostgreSQL change source names a PostgreSQL target's, and the applier maps them onto the original.
 /// </summary>
 internal sealed class ChangefeedTable
 {
     private readonly Dictionary<string, int> ordinals;
+    private readonly HashSet<string> notCopied;
     private readonly ChangefeedColumnKind[] kinds;
     private readonly ChangefeedColumnKind[] keyKinds;
 
     public ChangefeedTable(string database, TablePlan plan)
     {
-        Topic = ChangefeedStatement.Topic(database, plan.Target);
-        Watched = plan.Target;
-        ordinals = plan.Columns.Select((c, i) => (c.Name, i)).ToDictionary(c => c.Name, c => c.i, StringComparer.Ordinal);
-        kinds = plan.Columns.Select(c => ChangefeedValues.KindOf(c.Type.Sql)).ToArray();
-        var keyOrdinals = plan.PrimaryKey.Select(k => ordinals.TryGetValue(k, out var i) ? i
-            : throw new ArgumentException($"The key column '{k}' of {plan.Target} is not among the plan's columns.", nameof(plan))).ToList();
+        Watched = plan.Source.Name;
+        Topic = ChangefeedStatement.Topic(database, Watched);
+        var columns = plan.Columns.Select(c => c.Source).ToList();
+        ordinals = columns.Select((c, i) => (c.Name, i)).ToDictionary(c => c.Name, c => c.i, StringComparer.Ordinal);
+        // Computed columns the changefeed sends (stored ones) but failback leaves to the original.
+        notCopied = plan.Source.Columns.Select(c => c.Name).Where(n => !ordinals.ContainsKey(n)).ToHashSet(StringComparer.Ordinal);
+        kinds = columns.Select(c => ChangefeedValues.KindOf(c.Type)).ToArray();
+        // The changefeed's key is the CockroachDB table's primary key, in its order.
+        var keyOrdinals = plan.Source.PrimaryKey.Select(k => ordinals.TryGetValue(k, out var i) ? i
+            : throw new ArgumentException($"The key column '{k}' of {Watched} is not among the plan's columns.", nameof(plan))).ToList();
         keyKinds = keyOrdinals.Select(i => kinds[i]).ToArray();
-        Table = new ChangeTable(plan.Source.Name, plan.Columns.Select(c => c.Source.Name).ToList(), keyOrdinals.Select(i => plan.Columns[i].Source.Name).ToList());
+        Table = new ChangeTable(Watched, columns.Select(c => c.Name).ToList(), keyOrdinals.Select(i => columns[i].Name).ToList());
     }
 
     /// <summary>The table column of the changefeed's rows for this table (database.schema.table under full_table_name).</summary>
@@ -42,7 +49,7 @@ internal sealed class ChangefeedTable
     /// <summary>The CockroachDB table the changefeed watches.</summary>
     public TableName Watched { get; }
 
-    /// <summary>The table as changes name it: the plan's source table and columns.</summary>
+    /// <summary>The table as changes name it: CockroachDB's table and columns, the plan's source.</summary>
     public ChangeTable Table { get; }
 
     internal IReadOnlyList<object?> Key(JsonElement key)
@@ -64,6 +71,11 @@ internal sealed class ChangefeedTable
         {
             if (!ordinals.TryGetValue(property.Name, out var i))
             {
+                if (notCopied.Contains(property.Name))
+                {
+                    continue;
+                }
+
                 throw ChangefeedErrors.UnknownColumn(Watched, property.Name);
             }
 

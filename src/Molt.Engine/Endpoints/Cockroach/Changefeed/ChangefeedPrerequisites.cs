@@ -1,6 +1,7 @@
 using System.Globalization;
 using Molt.Engine.Checks;
 using Molt.Engine.Endpoints.PgWire;
+using Molt.Engine.Replication;
 using Npgsql;
 
 namespace Molt.Engine.Endpoints.Cockroach.Changefeed;
@@ -70,6 +71,63 @@ internal static class ChangefeedPrerequisites
                 $"GRANT SELECT ON TABLE <tables> TO {PgWireSyntax.Quote(user)}; (a sinkless changefeed needs SELECT; CHANGEFEED is the privilege for changefeed jobs).");
     }
 
+    /// <summary>
+    /// Test-MoltConnection -For Failback -FetchId: whether failback can still start (or resume) at <paramref name="cursor"/>,
+    /// the checkpoint failback last wrote or the HLC the cutover recorded, under the database's gc.ttlseconds now, as
+    /// <see cref="ChangefeedGcWindow.Require"/> judges each table when failback starts.
+    /// </summary>
+    public static PrerequisiteCheck EvaluateCursor(EndpointRole role, EndpointAddress address, string database, CockroachHlc cursor, CockroachHlc now, int ttlSeconds)
+    {
+        var age = now.WallTime - cursor.WallTime;
+        var left = TimeSpan.FromSeconds(ttlSeconds) - ChangefeedGcWindow.Margin - age;
+        return left > TimeSpan.Zero
+            ? PrerequisiteCheck.Pass(role, address, "FailbackCursor", string.Create(CultureInfo.InvariantCulture,
+                $"failback starts at {cursor}, {age.TotalMinutes:F0} min ago; gc.ttlseconds = {ttlSeconds} on database '{database}' keeps its row versions for another {left.TotalMinutes:F0} min"))
+            : PrerequisiteCheck.Fail(role, address, "FailbackCursor", string.Create(CultureInfo.InvariantCulture,
+                    $"failback would start at {cursor}, {age.TotalMinutes:F0} min ago, but gc.ttlseconds = {ttlSeconds} on database '{database}' keeps row versions for {ttlSeconds / 60} min only"),
+                "The changes since then may be gone: load the original database again from the target. Raise gc.ttlseconds above the longest time failback may wait (ALTER DATABASE ... CONFIGURE ZONE USING gc.ttlseconds = <seconds>).");
+    }
+
+    /// <summary>Connects to the target and checks <paramref name="start"/> (null: FailbackStart failed already, nothing to add) with <see cref="EvaluateCursor"/>.</summary>
+    public static async Task<IReadOnlyList<PrerequisiteCheck>> CheckCursorAsync(EndpointAddress address, SourcePosition? start, IReadOnlyList<PrerequisiteCheck> checks,
+        CancellationToken cancellationToken)
+    {
+        const EndpointRole role = EndpointRole.Target;
+        if (start is null)
+        {
+            return checks;
+        }
+
+        if (start is not CockroachHlc cursor)
+        {
+            return [.. checks, PrerequisiteCheck.Fail(role, address, "FailbackCursor", $"the recorded position {start} is a {start.Notation}, not a CockroachDB HLC",
+                "Start failback with -StartAt <HLC>, the cluster_logical_timestamp() after which the application's writes began.")];
+        }
+
+        try
+        {
+            await using var connection = await PgWireConnections.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+            var ttl = await DatabaseTtlSecondsAsync(connection, cancellationToken).ConfigureAwait(false);
+            var now = CockroachHlc.Parse(await PgWirePrerequisites.ScalarAsync<string>(connection, ChangefeedGcWindow.NowSql, cancellationToken).ConfigureAwait(false));
+            return [.. checks, EvaluateCursor(role, address, connection.Database, cursor, now, ttl)];
+        }
+        catch (Exception ex) when (ex is PostgresException or FormatException)
+        {
+            return [.. checks, PrerequisiteCheck.Fail(role, address, "FailbackCursor", $"could not read gc.ttlseconds or the cluster's time: {ex.Message}",
+                "Run SHOW ZONE CONFIGURATION FROM DATABASE as a user that may, and check that gc.ttlseconds still reaches back to the cutover.")];
+        }
+    }
+
+    /// <summary>The database's effective gc.ttlseconds.</summary>
+    /// <exception cref="FormatException">The zone configuration holds none.</exception>
+    private static async Task<int> DatabaseTtlSecondsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var zone = new NpgsqlCommand(DatabaseZoneSql(connection.Database), connection);
+        await using var reader = await zone.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var raw = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetString(reader.GetOrdinal("raw_config_sql")) : "";
+        return ChangefeedGcWindow.TtlSeconds(raw);
+    }
+
     /// <summary>Runs the SQL of both checks on an open connection to the target.</summary>
     public static async Task<IReadOnlyList<PrerequisiteCheck>> CheckAsync(NpgsqlConnection connection, EndpointAddress address, EndpointRole role, string user,
         CancellationToken cancellationToken)
@@ -77,10 +135,8 @@ internal static class ChangefeedPrerequisites
         var checks = new List<PrerequisiteCheck>();
         try
         {
-            await using var zone = new NpgsqlCommand(DatabaseZoneSql(connection.Database), connection);
-            await using var reader = await zone.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var raw = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetString(reader.GetOrdinal("raw_config_sql")) : "";
-            checks.Add(EvaluateGcTtl(role, address, connection.Database, ChangefeedGcWindow.TtlSeconds(raw), ExpectedDowntime));
+            checks.Add(EvaluateGcTtl(role, address, connection.Database, await DatabaseTtlSecondsAsync(connection, cancellationToken).ConfigureAwait(false),
+                ExpectedDowntime));
         }
         catch (Exception ex) when (ex is PostgresException or FormatException)
         {

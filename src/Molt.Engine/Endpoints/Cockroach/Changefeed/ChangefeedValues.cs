@@ -4,18 +4,28 @@ using System.Text.Json;
 
 namespace Molt.Engine.Endpoints.Cockroach.Changefeed;
 
-/// <summary>What a column's JSON value means, from its CockroachDB type: JSON itself, an array, or any other scalar.</summary>
+/// <summary>
+/// What a column's JSON value means, from its CockroachDB type: JSON itself, an array, a scalar whose text CockroachDB
+/// spells otherwise than PostgreSQL prints it (BOOL, TIMESTAMP/TIMESTAMPTZ, DECIMAL), a geometry, or any other scalar.
+/// </summary>
 internal enum ChangefeedColumnKind
 {
     Scalar,
     Json,
     Array,
     JsonArray,
+    Bool,
+    Timestamp,
+    Decimal,
+    Spatial,
 }
 
 /// <summary>
-/// Turns a changefeed's JSON value of a column into the text the pgwire applier sends (as "unknown", cast by the server by
-/// the column's type), as the PostgreSQL change source gives text in PostgreSQL's output format.
+/// Turns a changefeed's JSON value of a column into the text the appliers take: PostgreSQL's output format, as the
+/// PostgreSQL change source gives it (the pgwire applier sends it as "unknown", cast by the server by the column's type;
+/// MySqlFailbackValues reads it back into a MySQL original's types). Where CockroachDB's JSON spells a value otherwise,
+/// it is respelled as PostgreSQL prints it: BOOL as t/f, a timestamp's RFC 3339 'T' as a space and its 'Z' as +00, a
+/// DECIMAL in exponent notation (apd's String, which CockroachDB prints below 1E-6, e.g. 1.0E-7) in plain digits.
 /// <para>
 /// A changefeed encodes each datum with CockroachDB's <c>tree.AsJSON</c> under a default data conversion configuration
 /// and UTC (cockroachdb/cockroach pkg/ccl/changefeedccl/encoder_json.go, datumToJSON; pkg/sql/sem/tree/datum.go, AsJSON):
@@ -36,7 +46,25 @@ internal static class ChangefeedValues
     /// </summary>
     public const string JsonNullMarker = "__crdb_json_null__";
 
-    /// <summary>The kind of a column from its CockroachDB type as the plan names it (<c>JSONB</c>, <c>INT8[]</c>, <c>STRING ARRAY</c>).</summary>
+    /// <summary>
+    /// The kind of a column from its type as CockroachDB's catalog shows it (read like PostgreSQL's): its family, else its
+    /// declared spelling.
+    /// </summary>
+    public static ChangefeedColumnKind KindOf(Schema.ColumnType type) => type switch
+    {
+        { IsArray: true } => type.Family == Schema.ColumnTypeFamily.Json ? ChangefeedColumnKind.JsonArray : ChangefeedColumnKind.Array,
+        { Family: Schema.ColumnTypeFamily.Json } => ChangefeedColumnKind.Json,
+        { Family: Schema.ColumnTypeFamily.Boolean } => ChangefeedColumnKind.Bool,
+        { Family: Schema.ColumnTypeFamily.Timestamp } => ChangefeedColumnKind.Timestamp,
+        { Family: Schema.ColumnTypeFamily.Decimal } => ChangefeedColumnKind.Decimal,
+        { Family: Schema.ColumnTypeFamily.Spatial } => ChangefeedColumnKind.Spatial,
+        _ => KindOf(type.Declared),
+    };
+
+    /// <summary>
+    /// The kind of a column from its type's spelling, CockroachDB's or PostgreSQL's (<c>JSONB</c>, <c>INT8[]</c>,
+    /// <c>STRING ARRAY</c>, <c>timestamp with time zone</c>).
+    /// </summary>
     public static ChangefeedColumnKind KindOf(string sqlType)
     {
         var type = sqlType.Trim().ToUpperInvariant();
@@ -48,6 +76,10 @@ internal static class ChangefeedValues
             (true, true) => ChangefeedColumnKind.JsonArray,
             (true, false) => ChangefeedColumnKind.Array,
             (false, true) => ChangefeedColumnKind.Json,
+            _ when element is "BOOL" or "BOOLEAN" => ChangefeedColumnKind.Bool,
+            _ when element.StartsWith("TIMESTAMP", StringComparison.Ordinal) => ChangefeedColumnKind.Timestamp,
+            _ when element.StartsWith("DECIMAL", StringComparison.Ordinal) || element.StartsWith("NUMERIC", StringComparison.Ordinal) => ChangefeedColumnKind.Decimal,
+            _ when element.StartsWith("GEOMETRY", StringComparison.Ordinal) || element.StartsWith("GEOGRAPHY", StringComparison.Ordinal) => ChangefeedColumnKind.Spatial,
             _ => ChangefeedColumnKind.Scalar,
         };
     }
@@ -59,8 +91,56 @@ internal static class ChangefeedValues
         _ when value.ValueKind == JsonValueKind.Null => null,
         ChangefeedColumnKind.Json => IsJsonNullMarker(value) ? "null" : CanonicalJson(value),
         ChangefeedColumnKind.Array or ChangefeedColumnKind.JsonArray => ArrayLiteral(value, kind == ChangefeedColumnKind.JsonArray),
+        ChangefeedColumnKind.Bool when value.ValueKind is JsonValueKind.True or JsonValueKind.False => value.ValueKind == JsonValueKind.True ? "t" : "f",
+        ChangefeedColumnKind.Timestamp when value.ValueKind == JsonValueKind.String => Timestamp(value.GetString()!),
+        ChangefeedColumnKind.Decimal when value.ValueKind == JsonValueKind.Number => PlainDecimal(value.GetRawText()),
+        ChangefeedColumnKind.Spatial when value.ValueKind != JsonValueKind.String => throw SpatialUnsupported(value),
         _ => Scalar(value),
     };
+
+    /// <summary>
+    /// RFC 3339 as PostgreSQL prints a timestamp under DateStyle ISO: "2025-04-24T14:59:28.96273Z" is
+    /// "2025-04-24 14:59:28.96273+00", "2019-01-02T03:04:05" is "2019-01-02 03:04:05"; an offset other than Z stays.
+    /// </summary>
+    internal static string Timestamp(string text)
+    {
+        var spaced = text.Length > 10 && text[10] == 'T' ? string.Concat(text.AsSpan(0, 10), " ", text.AsSpan(11)) : text;
+        return spaced.EndsWith('Z') ? string.Concat(spaced.AsSpan(0, spaced.Length - 1), "+00") : spaced;
+    }
+
+    /// <summary>
+    /// A decimal's digits without an exponent, exactly (no .NET decimal holds 65 digits): "1.0E-7" is "0.00000010", the
+    /// scale of its coefficient kept; "1.20E+3" is "1200".
+    /// </summary>
+    internal static string PlainDecimal(string number)
+    {
+        var e = number.IndexOfAny(['e', 'E']);
+        if (e < 0)
+        {
+            return number;
+        }
+
+        var exponent = int.Parse(number.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var mantissa = number[..e];
+        var sign = mantissa.StartsWith('-') ? "-" : "";
+        mantissa = mantissa.TrimStart('-', '+');
+        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        var digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
+        var point = (dot < 0 ? mantissa.Length : dot) + exponent;
+        var (whole, fraction) = point <= 0 ? ("0", new string('0', -point) + digits)
+            : point >= digits.Length ? (digits + new string('0', point - digits.Length), "")
+            : (digits[..point], digits[point..]);
+        whole = whole.TrimStart('0');
+        return sign + (whole.Length == 0 ? "0" : whole) + (fraction.Length > 0 ? "." + fraction : "");
+    }
+
+    /// <summary>
+    /// A geometry the changefeed sent as a JSON object (GeoJSON) rather than its hex EWKB: Molt converts EWKB only, and
+    /// GeoJSON's coordinates may be rounded, so the value is refused rather than written back inexactly.
+    /// </summary>
+    private static MoltException SpatialUnsupported(JsonElement value) => new(MoltErrorKind.SchemaMismatch, "ChangefeedSpatialUnsupported",
+        $"The changefeed sent a geometry as {(value.ValueKind == JsonValueKind.Object ? "GeoJSON" : value.ValueKind.ToString())}, which Molt does not convert back into the original's geometry (it reads hex EWKB).",
+        "Fail back the spatial tables another way (load them back from the target with Start-MoltBulkLoad), or leave them out of the migration's FetchId.");
 
     private static string Scalar(JsonElement value) => value.ValueKind switch
     {

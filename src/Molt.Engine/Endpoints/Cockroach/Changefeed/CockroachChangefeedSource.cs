@@ -13,12 +13,14 @@ namespace Molt.Engine.Endpoints.Cockroach.Changefeed;
 /// <para>
 /// Not run against a real cluster: CockroachDB cannot run where Molt is tested. The statement, the message parsing, the
 /// value conversion, the windowing and the GC window check are unit-tested on output written as CockroachDB's
-/// documentation shows it; this class only wires them over Npgsql.
+/// documentation shows it; this class only wires them over Npgsql, and runs for real with a PostgreSQL server standing
+/// in for the changefeed's SQL (<see cref="ChangefeedSql"/>) in the failback session tests.
 /// </para>
 /// </summary>
-internal sealed class CockroachChangefeedSource(EndpointAddress address, ChangefeedOptions? options = null, ChangefeedWindowOptions? windowOptions = null)
-    : IChangeSource
+internal sealed class CockroachChangefeedSource(EndpointAddress address, ChangefeedSql? sql = null, ChangefeedOptions? options = null,
+    ChangefeedWindowOptions? windowOptions = null) : IChangeSource
 {
+    private readonly ChangefeedSql sql = sql ?? ChangefeedSql.Cockroach;
     private readonly SemaphoreSlim endLock = new(1, 1);
     private NpgsqlConnection? endConnection;
 
@@ -33,8 +35,9 @@ internal sealed class CockroachChangefeedSource(EndpointAddress address, Changef
         {
             var tables = plans.Select(p => new ChangefeedTable(feed.Database, p)).ToList();
             var watched = tables.Select(t => t.Watched).ToList();
-            await ChangefeedGcWindow.CheckAsync(feed, cursor, watched, cancellationToken).ConfigureAwait(false);
-            var statement = ChangefeedStatement.For(feed.Database, watched, cursor, options ?? new ChangefeedOptions());
+            // Before the feed: CockroachDB refuses a cursor past the GC threshold too, but only once the feed runs, and in its own words.
+            await ChangefeedGcWindow.CheckAsync(feed, sql, cursor, watched, cancellationToken).ConfigureAwait(false);
+            var statement = sql.Feed(feed.Database, watched, cursor, options ?? new ChangefeedOptions());
             return new CockroachChangefeedStream(feed, statement, new ChangefeedMessageParser(tables), new ChangefeedWindow(cursor, windowOptions ?? new ChangefeedWindowOptions()));
         }
         catch
@@ -51,7 +54,7 @@ internal sealed class CockroachChangefeedSource(EndpointAddress address, Changef
         try
         {
             endConnection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
-            return CockroachHlc.Parse(await PgWirePrerequisites.ScalarAsync<string>(endConnection, ChangefeedGcWindow.NowSql, cancellationToken).ConfigureAwait(false));
+            return CockroachHlc.Parse(await PgWirePrerequisites.ScalarAsync<string>(endConnection, sql.Now, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException)
         {

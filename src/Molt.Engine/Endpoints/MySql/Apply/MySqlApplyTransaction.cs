@@ -9,7 +9,8 @@ namespace Molt.Engine.Endpoints.MySql.Apply;
 
 /// <summary>
 /// One transaction of failback into MySQL or MariaDB. Consecutive changes of one table and one kind are gathered into
-/// one multi-row statement (INSERT ... ON DUPLICATE KEY UPDATE, a DELETE by keys, a plain INSERT for a keyless table);
+/// one multi-row statement (INSERT ... ON DUPLICATE KEY UPDATE, a DELETE by keys, a plain INSERT for a keyless table;
+/// a table with a secondary unique key is written row by row by its primary key, see <see cref="WriteByKeyAsync"/>);
 /// anything else, and a row whose key the statement holds already, writes the gathered statement first. So the
 /// original sees every change in the target's commit order, and foreign keys hold at each statement as they did on the
 /// target: checks stay on, except while one truncate of several tables empties them (the target emptied them at once).
@@ -152,6 +153,12 @@ internal sealed class MySqlApplyTransaction : IApplyTransaction
 
     private async ValueTask AddRowAsync(MySqlTableApply table, RunKind kind, object[] values, CancellationToken cancellationToken)
     {
+        if (kind == RunKind.Upsert && table.HasSecondaryUniqueKey)
+        {
+            await WriteByKeyAsync(table, values, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var key = kind == RunKind.Upsert ? KeyText(values, table.ConflictOrdinals) : null;
         var bytes = PgWireApplyTransaction.Size(values);
         if (run is not null && !run.Accepts(table, kind, key, bytes, limits))
@@ -161,6 +168,25 @@ internal sealed class MySqlApplyTransaction : IApplyTransaction
 
         run ??= new RowRun(table, kind);
         run.Add(values, key, bytes);
+    }
+
+    /// <summary>
+    /// A whole row of a table with a secondary unique key: updated by its primary key, or inserted when no row has that
+    /// key. A value another row holds on a unique key is then refused (1062) instead of updating that other row, as
+    /// ON DUPLICATE KEY UPDATE would.
+    /// </summary>
+    private async ValueTask WriteByKeyAsync(MySqlTableApply table, object[] values, CancellationToken cancellationToken)
+    {
+        await FlushRunAsync(cancellationToken).ConfigureAwait(false);
+        var set = table.SetOrdinals;
+        var matched = await ExecuteAsync(MySqlApplySql.UpdateByKey(table.Target, set.Select(i => table.WrittenColumns[i]).ToList(), table.Rows.ConflictColumns),
+            [.. set.Select(i => values[i]), .. table.ConflictOrdinals.Select(i => values[i])], $"updating a row of {table.Target} by its primary key",
+            table.Target.ToString(), cancellationToken).ConfigureAwait(false);
+        if (matched == 0)
+        {
+            await ExecuteAsync(MySqlApplySql.Insert(table.Target, table.WrittenColumns, 1), values, $"inserting a row into {table.Target}", table.Target.ToString(),
+                cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async ValueTask ExecuteSingleAsync(MySqlTableApply table, string statement, object[] values, CancellationToken cancellationToken)
@@ -187,7 +213,8 @@ internal sealed class MySqlApplyTransaction : IApplyTransaction
         await ExecuteAsync(statement, rows.SelectMany(r => r).ToArray(), doing, t.Target.ToString(), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ExecuteAsync(string statement, object[] values, string doing, string? table, CancellationToken cancellationToken)
+    /// <summary>Runs one statement of the batch; returns the rows it matched (the connection counts found rows, not changed ones).</summary>
+    private async Task<int> ExecuteAsync(string statement, object[] values, string doing, string? table, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(statement, connection, transaction);
         for (var i = 0; i < values.Length; i++)
@@ -197,7 +224,7 @@ internal sealed class MySqlApplyTransaction : IApplyTransaction
 
         try
         {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

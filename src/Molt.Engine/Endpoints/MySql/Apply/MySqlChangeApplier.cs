@@ -126,6 +126,8 @@ internal sealed class MySqlChangeApplier : IChangeApplier, ITargetPosition
     {
         var builder = MySqlConnections.Builder(address);
         builder.DefaultCommandTimeout = CommandTimeoutSeconds;
+        // An UPDATE reports the rows it found, also those already holding its values: a row written by key is inserted only when none has the key.
+        builder.UseAffectedRows = false;
         var connection = new MySqlConnection(builder.ConnectionString);
         try
         {

@@ -25,6 +25,8 @@ internal sealed class MySqlTableApply
         WrittenColumns = Written.Select(i => rows.Columns[i]).ToList();
         var written = WrittenColumns.ToList();
         ConflictOrdinals = rows.ConflictColumns.Select(c => written.IndexOf(c)).ToArray();
+        SetOrdinals = Enumerable.Range(0, WrittenColumns.Count).Where(i => !ConflictOrdinals.Contains(i)).DefaultIfEmpty(ConflictOrdinals[0]).ToArray();
+        HasSecondaryUniqueKey = original.UniqueConstraints.Any(u => u.Columns.Count != rows.ConflictColumns.Count || !u.Columns.All(rows.ConflictColumns.Contains));
     }
 
     public TableApply Rows { get; }
@@ -38,6 +40,16 @@ internal sealed class MySqlTableApply
 
     /// <summary>The primary key's positions among the written values, naming a row in an upsert run.</summary>
     public IReadOnlyList<int> ConflictOrdinals { get; }
+
+    /// <summary>
+    /// True when the original has a unique key other than the one an upsert means (<see cref="TableApply.ConflictColumns"/>):
+    /// ON DUPLICATE KEY UPDATE would also fire on that key and update whichever row holds the value, so such a table's
+    /// rows are written by key instead (<see cref="MySqlApplySql.UpdateByKey"/>, then an INSERT when no row matched).
+    /// </summary>
+    public bool HasSecondaryUniqueKey { get; }
+
+    /// <summary>The written columns an upsert sets (all but the conflict key's; the key itself where that is every column).</summary>
+    public IReadOnlyList<int> SetOrdinals { get; }
 
     /// <exception cref="MoltException">A column of the plan is not in the original table (it changed since planning).</exception>
     public static MySqlTableApply Create(TablePlan plan, ChangeTable table, TableModel original, ZeroDateHandling zeroDates)

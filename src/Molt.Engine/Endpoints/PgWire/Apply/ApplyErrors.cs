@@ -15,6 +15,12 @@ internal static class ApplyErrors
     {
         (ErrorAction.Retry, PostgresException pg) => new TransientApplyException($"The target aborted {what}: {pg.MessageText} (SQLSTATE {pg.SqlState}).", error),
         (ErrorAction.Retry or ErrorAction.Reconnect, _) => new TransientApplyException($"The target connection failed while {what}: {error.Message}", error),
+        (_, PostgresException { SqlState: PgWireErrorClassifier.DiskFull } full) => new MoltException(MoltErrorKind.InvalidState, "TargetDiskFull",
+            $"The target's disk is full: {full.MessageText} (SQLSTATE {full.SqlState}), while {what}. Nothing of the batch was committed; the checkpoint is where it was.",
+            "Free space on the target (or give its tablespace more room), then resume the stream: it goes on from the checkpoint, nothing skipped.", error)
+        {
+            Target = table,
+        },
         (_, PostgresException pg) => new MoltException(MoltErrorKind.DataRejected, "ApplyFailed",
             $"The target refused {what}: {pg.MessageText} (SQLSTATE {pg.SqlState}). Nothing of the batch was committed; the checkpoint is where it was.",
             "Make the target table accept the source's rows again (a constraint or column the source does not have, a row changed on the target), then resume.", error)

@@ -51,6 +51,24 @@ internal static class PostgresPublication
         return identities;
     }
 
+    /// <summary>Refuses a slot that already exists, as creating it would (<c>ReplicationSlotExists</c>), before anything is created for it.</summary>
+    public static async Task RequireNoSlotAsync(NpgsqlConnection connection, string slot, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = slot } },
+        };
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+        {
+            throw SlotExists(slot);
+        }
+    }
+
+    /// <summary>The error for a slot name already taken on the source.</summary>
+    public static MoltException SlotExists(string slot) =>
+        new(MoltErrorKind.InvalidState, "ReplicationSlotExists", $"The replication slot '{slot}' already exists on the source.",
+            $"Drop it (SELECT pg_drop_replication_slot('{slot}')) if no replication uses it, or choose another -ReplicationSlot name.");
+
     /// <summary>Checks, without changing anything, that the publication exists and publishes exactly <paramref name="tables"/>.</summary>
     /// <exception cref="MoltException">The publication is missing or differs.</exception>
     public static async Task RequireAsync(NpgsqlConnection connection, string publication, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
