@@ -25,7 +25,7 @@
     load, of a load under Start-MoltReplication and of a failback). More: the long run, random faults until the time
     is spent, shared among the flows.
 .EXAMPLE
-    dotnet pwsh -NoProfile tests/Reliability/Invoke-MoltReliability.ps1 -Seed 16 -Minutes 60
+    dotnet pwsh -NoProfile tests/Reliability/Invoke-MoltReliability.ps1 -Seed 1616 -Minutes 60
 #>
 [CmdletBinding()]
 param(
