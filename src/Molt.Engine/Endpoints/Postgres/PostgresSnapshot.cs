@@ -225,10 +225,25 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     {
         foreach (var reader in readers)
         {
-            await reader.DisposeAsync().ConfigureAwait(false);
+            await DisposeLostAsync(reader).ConfigureAwait(false);
         }
 
-        await exporter.DisposeAsync().ConfigureAwait(false);
+        await DisposeLostAsync(exporter).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The snapshot's connections are only read from: one the source ended after the last shard was read (a restart,
+    /// a cut) has nothing left to release, and a load whose shards all committed must not fail for it.
+    /// </summary>
+    private static async ValueTask DisposeLostAsync(IAsyncDisposable connection)
+    {
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+        {
+        }
     }
 
     internal static string SelectSql(TablePlan plan, KeyRange range, string? where)
