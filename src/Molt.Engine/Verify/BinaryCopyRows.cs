@@ -43,8 +43,11 @@ internal sealed class BinaryCopyRows : IAsyncDisposable
     /// <summary>A field's value bytes (empty for NULL: ask <see cref="IsNull"/>).</summary>
     public ReadOnlySpan<byte> Field(int field) => lengths[field] < 0 ? default : buffer.AsSpan(offsets[field], lengths[field]);
 
-    /// <summary>The fields from <paramref name="field"/> to the row's end as sent, each with its length: equal spans are equal values.</summary>
-    public ReadOnlySpan<byte> FieldsFrom(int field) => buffer.AsSpan(offsets[field] - 4, rowEnd - offsets[field] + 4);
+    /// <summary>
+    /// The fields from <paramref name="field"/> to the row's end as sent, each with its length: equal spans are equal values.
+    /// Empty past the last field (a table whose every column is its key).
+    /// </summary>
+    public ReadOnlySpan<byte> FieldsFrom(int field) => field >= offsets.Length ? default : buffer.AsSpan(offsets[field] - 4, rowEnd - offsets[field] + 4);
 
     public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
     {

@@ -172,6 +172,26 @@ public sealed class PostgresBinaryCompareTests(PostgresSourceFixture fixture)
         Assert.Equal("no primary key", BinaryRowPlan.For([], [], [Column("n", "integer", "integer")], [Column("n", "integer", "integer")]).Reason);
     }
 
+    [Fact]
+    public async Task ATableWhoseEveryColumnIsItsKeyIsComparedOnTheBinaryPathAndItsMissingAndExtraRowsNamed()
+    {
+        var (source, target) = await PairAsync("vbinkeyonly", """
+            CREATE TABLE tags (tag text PRIMARY KEY);
+            INSERT INTO tags VALUES ('a'), ('b'), ('c');
+            CREATE TABLE pairs (a int, b bigint, PRIMARY KEY (a, b));
+            INSERT INTO pairs SELECT g, g * 10 FROM generate_series(1, 20) g;
+            """);
+        var (equal, _, log) = await CompareAsync(source, target, new CompareOptions());
+        Assert.Equal(2, log.Count(e => e.Contains(Binary, StringComparison.Ordinal)));
+        Assert.All(equal, t => Assert.True(t.Status == ComparisonStatus.Equal, $"{t.Table}: {t.Status} {t.Note}"));
+
+        await fixture.Server.ExecuteAsync(target, "DELETE FROM tags WHERE tag = 'b'; INSERT INTO tags VALUES ('d'); DELETE FROM pairs WHERE a = 5;");
+        var (tables, differences, _) = await CompareAsync(source, target, new CompareOptions());
+        Assert.All(tables, t => Assert.Equal(t.Table.Name == "tags" ? (1L, 1L, 0L) : (1L, 0L, 0L), (t.Missing, t.Extra, t.Mismatched)));
+        Assert.Equal(new[] { "pairs Missing a=5, b=50", "tags Extra tag=d", "tags Missing tag=b" },
+            differences.Select(d => $"{d.Table.Name} {d.Kind} {d.Key}").Order(StringComparer.Ordinal));
+    }
+
     private async Task<string> KeyAsync(string database, int n) => (await fixture.Server.ScalarAsync<Guid>(database, $"SELECT k FROM uk WHERE n = {n}")).ToString("D");
 
     private async Task<(IReadOnlyList<TableComparison> Tables, List<RowDifference> Differences, List<string> Log)> CompareAsync(string source, string target,
