@@ -41,6 +41,13 @@ internal interface ISourceSnapshot : IAsyncDisposable
     SourcePosition Position { get; }
 
     /// <summary>
+    /// Which source transactions the snapshot's rows hold, where that is not exactly those before <see cref="Position"/>:
+    /// a PostgreSQL snapshot that is not a slot's exported one (a resumed load's) gives its <c>pg_current_snapshot()</c>,
+    /// recorded with each shard it loads so that replication skips a table's changes its rows already hold. Null otherwise.
+    /// </summary>
+    string? Visibility => null;
+
+    /// <summary>
     /// Splits a table into up to <paramref name="count"/> primary-key ranges of similar size, as seen in the snapshot;
     /// <paramref name="rows"/> is how many rows the table holds (counted or estimated), for keys split by row counts.
     /// A table without a usable key (none, or a first key column that cannot be ranged) is one unbounded range.

@@ -147,7 +147,7 @@ internal sealed class TableCopier(ILoadTarget target, BulkLoadOptions options, L
                 before = (0, 0);
                 await using var data = await snapshot.ReadAsync(plan, shard.Range, table.Where, ct).ConfigureAwait(false);
                 return await target.Writer.CopyAsync(plan, data,
-                    (connection, copied) => LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, copied.Rows, copied.Bytes, ct),
+                    (connection, copied) => LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, copied.Rows, copied.Bytes, snapshot.Visibility, ct),
                     Report, ct).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             if (attempts > 1)

@@ -50,7 +50,7 @@ internal sealed class TableImporter(ILoadTarget target, ImportIntoOptions import
             foreach (var shard in pending)
             {
                 var file = files[shard.Shard];
-                await LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, file.Rows, file.Bytes, cancellationToken).ConfigureAwait(false);
+                await LoadStateStore.MarkShardDoneAsync(connection, fetchId, sourceTable, shard.Shard, file.Rows, file.Bytes, snapshot.Visibility, cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -167,6 +167,13 @@ public sealed record TablePlan(TableModel Source, TableName Target, IReadOnlyLis
     /// </summary>
     public IReadOnlyList<GeneratedColumn> Generated { get; init; } = [];
 
+    /// <summary>
+    /// Set for replication when every row of the table was loaded from one snapshot later than the stream's start (a
+    /// resumed load's): the source's own description of what that snapshot saw (ISourceSnapshot.Visibility). The change
+    /// source skips this table's changes the snapshot already held: applied again, a keyless table's inserts would double.
+    /// </summary>
+    public string? LoadedSnapshot { get; init; }
+
     /// <summary>A source column's name on the target (for columns named by constraints and indexes).</summary>
     public string TargetColumn(string sourceColumn) => Names.Apply(sourceColumn);
 

@@ -171,8 +171,10 @@ public sealed class ReplicationSession : IAsyncDisposable
             }
 
             var start = checkpoint?.Position ?? source.LoadPosition(run);
-            return await Loop().RunClaimedAsync(FetchId, plan.Tables.Select(t => t.Plan).ToList(), start, source.Slot, status, cancellationToken)
-                .ConfigureAwait(false);
+            // A load resumed after an interruption read its remaining shards from a later snapshot than the stream's start.
+            var snapshots = await new LoadStateStore(target.DataSource).ReadTableSnapshotsAsync(FetchId, cancellationToken).ConfigureAwait(false);
+            var plans = plan.Tables.Select(t => t.Plan with { LoadedSnapshot = snapshots.GetValueOrDefault(t.Plan.Source.Name.ToString()) }).ToList();
+            return await Loop().RunClaimedAsync(FetchId, plans, start, source.Slot, status, cancellationToken).ConfigureAwait(false);
         }
     }
 

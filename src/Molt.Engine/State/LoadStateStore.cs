@@ -68,6 +68,8 @@ internal sealed class LoadStateStore(NpgsqlDataSource target)
             updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
             PRIMARY KEY (fetch_id, source_table, description))
         """,
+        // Added after the first release: what a shard's rows hold when its snapshot is not the run's (ISourceSnapshot.Visibility).
+        $"""ALTER TABLE "{Schema}"."fetch_shards" ADD COLUMN IF NOT EXISTS snapshot TEXT""",
     ];
 
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
@@ -133,13 +135,37 @@ internal sealed class LoadStateStore(NpgsqlDataSource target)
 
     /// <summary>Marks a shard done on the connection and transaction that loaded its rows.</summary>
     public static async Task MarkShardDoneAsync(NpgsqlConnection connection, string fetchId, string sourceTable, int shard, long rows, long bytes,
-        CancellationToken cancellationToken)
+        string? snapshot, CancellationToken cancellationToken)
     {
         await using var command = StateSql.Command(
-            $"""UPDATE "{Schema}"."fetch_shards" SET status = 'done', rows_loaded = $4, bytes_loaded = $5, error = NULL, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3""",
-            fetchId, sourceTable, shard, rows, bytes);
+            $"""UPDATE "{Schema}"."fetch_shards" SET status = 'done', rows_loaded = $4, bytes_loaded = $5, snapshot = $6, error = NULL, updated_at = now() WHERE fetch_id = $1 AND source_table = $2 AND shard = $3""",
+            fetchId, sourceTable, shard, rows, bytes, snapshot);
         command.Connection = connection;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The tables whose every shard was loaded from one snapshot other than the run's (a resumed load's), with that
+    /// snapshot's <see cref="Load.ISourceSnapshot.Visibility"/>: their rows already hold changes the stream, which starts at
+    /// the run's position, delivers again.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> ReadTableSnapshotsAsync(string fetchId, CancellationToken cancellationToken)
+    {
+        var snapshots = new Dictionary<string, string>();
+        await using var command = StateSql.Command(
+            $"""
+            SELECT source_table, min(snapshot) FROM "{Schema}"."fetch_shards" WHERE fetch_id = $1
+            GROUP BY source_table HAVING count(snapshot) = count(*) AND min(snapshot) = max(snapshot)
+            """, fetchId);
+        await using var connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            snapshots[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return snapshots;
     }
 
     /// <summary>

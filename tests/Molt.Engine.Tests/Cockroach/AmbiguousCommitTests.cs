@@ -24,7 +24,7 @@ public sealed class AmbiguousCommitTests(PostgresSourceFixture fixture)
         await state.RecordShardsAsync("ambiguous-run", "public.t", "public.t", [new KeyRange(null, null, null)], CancellationToken.None);
         await using (var connection = await target.OpenConnectionAsync())
         {
-            await LoadStateStore.MarkShardDoneAsync(connection, "ambiguous-run", "public.t", 0, 10, 100, CancellationToken.None);
+            await LoadStateStore.MarkShardDoneAsync(connection, "ambiguous-run", "public.t", 0, 10, 100, null, CancellationToken.None);
         }
 
         await state.MarkShardFailedAsync("ambiguous-run", "public.t", 0, ShardStatus.Failed, "result is ambiguous", CancellationToken.None);

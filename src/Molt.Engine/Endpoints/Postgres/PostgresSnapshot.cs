@@ -23,11 +23,12 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
     private readonly List<NpgsqlConnection> readers;
     private readonly Channel<NpgsqlConnection> idle;
 
-    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SourcePosition position)
+    private PostgresSnapshot(IAsyncDisposable exporter, List<NpgsqlConnection> readers, SourcePosition position, string? visibility)
     {
         this.exporter = exporter;
         this.readers = readers;
         Position = position;
+        Visibility = visibility;
         idle = Channel.CreateUnbounded<NpgsqlConnection>();
         foreach (var reader in readers)
         {
@@ -37,10 +38,12 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
 
     public SourcePosition Position { get; }
 
+    public string? Visibility { get; }
+
     public static async Task<PostgresSnapshot> OpenAsync(EndpointAddress address, NpgsqlDataSource dataSource, string? slotName, int readerCount,
         ILogger log, CancellationToken cancellationToken)
     {
-        var (exporter, snapshotName, lsn) = slotName is null
+        var (exporter, snapshotName, lsn, visibility) = slotName is null
             ? await ExportFromTransactionAsync(dataSource, cancellationToken).ConfigureAwait(false)
             : await ExportFromSlotAsync(address, slotName, cancellationToken).ConfigureAwait(false);
         var readers = new List<NpgsqlConnection>();
@@ -66,7 +69,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
 
         log.Information("Source snapshot {Snapshot} at LSN {Lsn} shared by {Readers} readers", snapshotName, lsn, readers.Count);
-        return new PostgresSnapshot(exporter, readers, PostgresLsn.Parse(lsn));
+        return new PostgresSnapshot(exporter, readers, PostgresLsn.Parse(lsn), visibility);
     }
 
     /// <summary>
@@ -276,17 +279,19 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
             ? long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)
             : Literal(value);
 
-    private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn)> ExportFromTransactionAsync(NpgsqlDataSource dataSource,
+    // The LSN read beside a plain snapshot is not exact (a transaction can be in the WAL and not yet visible), so the
+    // snapshot's own transaction list goes with it: PgSnapshotVisibility decides from it what the rows hold.
+    private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn, string? Visibility)> ExportFromTransactionAsync(NpgsqlDataSource dataSource,
         CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await ExecuteAsync(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT pg_export_snapshot(), pg_current_wal_insert_lsn()::text", connection);
+            await using var command = new NpgsqlCommand("SELECT pg_export_snapshot(), pg_current_wal_insert_lsn()::text, pg_current_snapshot()::text", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return (connection, reader.GetString(0), reader.GetString(1));
+            return (connection, reader.GetString(0), reader.GetString(1), reader.GetString(2));
         }
         catch
         {
@@ -295,7 +300,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         }
     }
 
-    private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn)> ExportFromSlotAsync(EndpointAddress address, string slotName,
+    private static async Task<(IAsyncDisposable Exporter, string Snapshot, string Lsn, string? Visibility)> ExportFromSlotAsync(EndpointAddress address, string slotName,
         CancellationToken cancellationToken)
     {
         // The exported snapshot lives as long as the replication connection stays idle after creating the slot.
@@ -305,7 +310,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
             await replication.Open(cancellationToken).ConfigureAwait(false);
             var slot = await replication.CreatePgOutputReplicationSlot(slotName, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
-            return (replication, slot.SnapshotName!, slot.ConsistentPoint.ToString());
+            return (replication, slot.SnapshotName!, slot.ConsistentPoint.ToString(), null);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateObject)
         {

@@ -9,13 +9,18 @@ namespace Molt.Engine.Endpoints.Postgres.Replication;
 /// <summary>
 /// Turns pgoutput messages into the change model, one message at a time (nothing of a transaction is held but its Begin,
 /// until its first change of a planned table). Transactions that committed before the start position, and changes of
-/// tables outside the plan, are dropped here; a transaction with nothing planned in it yields nothing at all.
+/// tables outside the plan, are dropped here; so are the changes a table's rows already hold because it was loaded from a
+/// later snapshot than the start (<paramref name="loaded"/>: a resumed load's). A transaction with nothing planned in it
+/// yields nothing at all.
 /// </summary>
-internal sealed class PgOutputDecoder(IReadOnlyList<TableModel> tables, PostgresLsn from, TypeNames typeNames)
+internal sealed class PgOutputDecoder(IReadOnlyList<TableModel> tables, PostgresLsn from, TypeNames typeNames,
+    IReadOnlyDictionary<TableName, PgSnapshotVisibility> loaded)
 {
     private readonly Dictionary<TableName, TableModel> planned = tables.ToDictionary(t => t.Name);
     private readonly Dictionary<uint, ReplicatedRelation?> relations = [];
+    private readonly Dictionary<uint, PgSnapshotVisibility> loadedRelations = [];
     private bool skipping;
+    private uint xid;
     private BeginChange? pendingBegin;
     private bool begun;
 
@@ -37,6 +42,7 @@ internal sealed class PgOutputDecoder(IReadOnlyList<TableModel> tables, Postgres
                 // PostgreSQL's own rule for where decoding starts: a transaction whose commit record begins before the start
                 // position is already applied (its end is at or before it).
                 skipping = (ulong)begin.TransactionFinalLsn < from.Value;
+                xid = begin.TransactionXid;
                 pendingBegin = skipping ? null : new BeginChange(begin.TransactionXid.ToString(CultureInfo.InvariantCulture));
                 begun = false;
                 return Decoded.None;
@@ -44,9 +50,15 @@ internal sealed class PgOutputDecoder(IReadOnlyList<TableModel> tables, Postgres
                 return Commit(commit);
             case RelationMessage relation:
                 // Described even inside a skipped transaction: PostgreSQL sends each Relation once per stream.
-                relations[relation.RelationId] = planned.TryGetValue(new TableName(relation.Namespace, relation.RelationName), out var table)
+                var name = new TableName(relation.Namespace, relation.RelationName);
+                relations[relation.RelationId] = planned.TryGetValue(name, out var table)
                     ? await ReplicatedRelation.DescribeAsync(relation, table, typeNames, cancellationToken).ConfigureAwait(false)
                     : null;
+                if (loaded.TryGetValue(name, out var snapshot))
+                {
+                    loadedRelations[relation.RelationId] = snapshot;
+                }
+
                 return Decoded.None;
             case InsertMessage insert when Target(insert.Relation) is { } relation:
             {
@@ -184,7 +196,8 @@ internal sealed class PgOutputDecoder(IReadOnlyList<TableModel> tables, Postgres
 
     private ReplicatedRelation? Target(RelationMessage relation)
     {
-        if (skipping || !relations.TryGetValue(relation.RelationId, out var target) || target is null)
+        if (skipping || !relations.TryGetValue(relation.RelationId, out var target) || target is null
+            || (loadedRelations.TryGetValue(relation.RelationId, out var snapshot) && snapshot.Sees(xid)))
         {
             return null;
         }

@@ -28,7 +28,8 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
     public string PublicationName => publicationName;
 
     public Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TablePlan> plans, CancellationToken cancellationToken) =>
-        StartAsync(from, plans.Select(p => p.Source).ToList(), cancellationToken);
+        StartAsync(from, plans.Select(p => p.Source).ToList(), cancellationToken,
+            plans.Where(p => p.LoadedSnapshot is not null).ToDictionary(p => p.Source.Name, p => PgSnapshotVisibility.Parse(p.LoadedSnapshot!)));
 
     /// <summary>
     /// Checks the slot, the publication (creating it when missing) and every table's replica identity, then opens the
@@ -36,7 +37,8 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
     /// </summary>
     /// <exception cref="MoltException">The slot is missing, busy or unusable; a table cannot be identified; the publication differs.</exception>
     /// <exception cref="TransientSourceException">The source could not be reached.</exception>
-    public async Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken)
+    public async Task<IChangeStream> StartAsync(SourcePosition from, IReadOnlyList<TableModel> tables, CancellationToken cancellationToken,
+        IReadOnlyDictionary<TableName, PgSnapshotVisibility>? loaded = null)
     {
         var start = from as PostgresLsn ?? throw new ArgumentException($"A PostgreSQL source starts from a postgres-lsn position, not {from.Notation}.", nameof(from));
         var catalog = await OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -48,7 +50,7 @@ internal sealed class PostgresChangeSource(EndpointAddress address, string slotN
             await PostgresPublication.EnsureAsync(catalog, publicationName, tables, cancellationToken).ConfigureAwait(false);
             replication = new LogicalReplicationConnection(ReplicationConnectionString());
             await replication.Open(cancellationToken).ConfigureAwait(false);
-            return new PostgresChangeStream(replication, catalog, slotName, publicationName, start, tables);
+            return new PostgresChangeStream(replication, catalog, slotName, publicationName, start, tables, loaded ?? new Dictionary<TableName, PgSnapshotVisibility>());
         }
         catch (Exception ex)
         {

@@ -28,14 +28,14 @@ internal sealed class PostgresChangeStream : IChangeStream
     private int reading;
 
     internal PostgresChangeStream(LogicalReplicationConnection replication, NpgsqlConnection catalog, string slotName, string publication, PostgresLsn from,
-        IReadOnlyList<TableModel> tables)
+        IReadOnlyList<TableModel> tables, IReadOnlyDictionary<TableName, PgSnapshotVisibility> loaded)
     {
         this.replication = replication;
         this.catalog = catalog;
         this.slotName = slotName;
         this.publication = publication;
         this.from = from;
-        decoder = new PgOutputDecoder(tables, from, new TypeNames(catalog));
+        decoder = new PgOutputDecoder(tables, from, new TypeNames(catalog), loaded);
     }
 
     /// <summary>
