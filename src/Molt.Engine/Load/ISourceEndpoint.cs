@@ -42,7 +42,7 @@ internal interface ISourceSnapshot : IAsyncDisposable
 
     /// <summary>
     /// Which source transactions the snapshot's rows hold, where that is not exactly those before <see cref="Position"/>:
-    /// a PostgreSQL snapshot that is not a slot's exported one (a resumed load's) gives its <c>pg_current_snapshot()</c>,
+    /// a PostgreSQL snapshot that is not a slot's exported one (a resumed load's) gives its <c>txid_current_snapshot()</c>,
     /// recorded with each shard it loads so that replication skips a table's changes its rows already hold. Null otherwise.
     /// </summary>
     string? Visibility => null;

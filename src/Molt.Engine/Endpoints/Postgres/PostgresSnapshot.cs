@@ -288,7 +288,7 @@ internal sealed class PostgresSnapshot : ISourceSnapshot
         try
         {
             await ExecuteAsync(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT pg_export_snapshot(), pg_current_wal_insert_lsn()::text, pg_current_snapshot()::text", connection);
+            await using var command = new NpgsqlCommand("SELECT pg_export_snapshot(), pg_current_wal_insert_lsn()::text, txid_current_snapshot()::text", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             return (connection, reader.GetString(0), reader.GetString(1), reader.GetString(2));

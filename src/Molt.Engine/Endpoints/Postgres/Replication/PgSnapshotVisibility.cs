@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Molt.Engine.Endpoints.Postgres.Replication;
 
 /// <summary>
-/// Which committed transactions a PostgreSQL snapshot sees, from its <c>pg_current_snapshot()</c> text
-/// (<c>xmin:xmax:xip,...</c>, https://www.postgresql.org/docs/15/functions-info.html#FUNCTIONS-PG-SNAPSHOT-PARTS):
+/// Which committed transactions a PostgreSQL snapshot sees, from its <c>txid_current_snapshot()</c> text
+/// (<c>xmin:xmax:xip,...</c> with epoch-extended ids; https://www.postgresql.org/docs/15/functions-info.html#FUNCTIONS-PG-SNAPSHOT-PARTS.
+/// The txid_ spelling, deprecated since PostgreSQL 13 but still there, is the one PostgreSQL 11 and 12 have too):
 /// those below xmin, and those below xmax not in progress when it was taken. A table loaded from such a snapshot
 /// already holds what these transactions wrote, so the stream must not apply their changes to it again.
 /// </summary>
@@ -21,13 +22,13 @@ internal sealed class PgSnapshotVisibility
         this.inProgress = inProgress;
     }
 
-    /// <exception cref="FormatException">The text is not a pg_snapshot.</exception>
+    /// <exception cref="FormatException">The text is not a txid_snapshot.</exception>
     public static PgSnapshotVisibility Parse(string text)
     {
         var parts = text.Split(':');
         if (parts.Length != 3)
         {
-            throw new FormatException($"'{text}' is not a pg_snapshot (xmin:xmax:xip_list).");
+            throw new FormatException($"'{text}' is not a txid_snapshot (xmin:xmax:xip_list).");
         }
 
         var inProgress = parts[2].Length == 0 ? [] : parts[2].Split(',').Select(Xid).ToHashSet();
