@@ -6,9 +6,9 @@
 # show each history row inserted once and never again, each account update applied once; no password shown.
 # Both windows are held open from outside rather than hit by timing: mid-batch, a MariaDB session holds a table lock on
 # the one table only the large transaction writes, and last, so its apply is seen waiting there with the rest of it
-# written, and killed; between commit and confirm, the failback
-# reads its slot through a TcpFaultProxy that, from a moment on, throws away what Molt sends on that connection, so no
-# confirm after it reaches the walsender while the changes still stream in and are committed on MariaDB.
+# written, and killed; between commit and confirm, the failback reads its slot through a TcpFaultProxy that, from a
+# moment on, throws away what Molt sends on that connection, so no confirm after it reaches the walsender while the
+# changes still stream in and are committed on MariaDB.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'MoltTestHarness.psm1') -Force
     Import-BuiltMolt
@@ -143,8 +143,8 @@ CREATE TRIGGER accounts_updated AFTER UPDATE ON accounts FOR EACH ROW INSERT INT
         # 1. Killed mid-batch: a large target transaction is being written into an open transaction on MariaDB. Its last
         # change is to totals, which nothing else writes: a session holding totals locked keeps the apply open there (the
         # 15000 account rows come before it in commit order, in the same MariaDB transaction) for as long as the test needs.
-        # The wait is a metadata lock, which the processlist shows as it happens: a row lock's wait, read from INNODB_TRX,
-        # was not seen at all in one run of five.
+        # The wait is a metadata lock, which the processlist shows as it happens (a row lock's wait in INNODB_TRX was
+        # missed in one run of five).
         $child = Start-FailbackChild
         Wait-Until -Child $child -What 'the first checkpoint on MariaDB' { (Get-Checkpoint) -ne '0/0' }
         $script:blocker = Open-MariaDbSession
