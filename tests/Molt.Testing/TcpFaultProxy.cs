@@ -20,6 +20,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     private readonly Task accepting;
     private long accepted;
     private long refused;
+    private long discarded;
     private volatile bool refusing;
     private int disposed;
 
@@ -56,6 +57,9 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     }
 
     public bool IsStalled => gate.IsClosed;
+
+    /// <summary>Bytes clients sent that <see cref="DiscardFromClient"/> threw away.</summary>
+    public long BytesDiscarded => Interlocked.Read(ref discarded);
 
     /// <summary>Starts forwarding a free loopback port to <paramref name="host"/>:<paramref name="port"/>.</summary>
     public static TcpFaultProxy Start(string host, int port) => new(host, port);
@@ -94,6 +98,25 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     public void Stall() => gate.Close();
 
     public void Resume() => gate.Open();
+
+    /// <summary>
+    /// Cuts one direction of one connection: what its client sends from now on is read and thrown away, so the server never
+    /// sees it (not even once the connection ends), while the server's bytes still reach the client. The connection is the
+    /// one the server sees coming from port <paramref name="serverSeesClientPort"/> (PostgreSQL's client_port). A client
+    /// whose acknowledgements must provably never arrive, e.g. a replication client's confirms, is held this way. Returns
+    /// false when no open connection has that port.
+    /// </summary>
+    public bool DiscardFromClient(int serverSeesClientPort)
+    {
+        TcpFaultProxyConnection? match;
+        lock (connections)
+        {
+            match = connections.Find(c => c.ServerSidePort == serverSeesClientPort);
+        }
+
+        match?.DiscardFromClient();
+        return match is not null;
+    }
 
     /// <summary>While on, each new connection is reset as soon as it is accepted (open ones are left alone).</summary>
     public void RefuseNew(bool refuse) => refusing = refuse;
@@ -189,7 +212,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         }
 
         client.NoDelay = true;
-        var connection = new TcpFaultProxyConnection(client, server, gate);
+        var connection = new TcpFaultProxyConnection(client, server, gate, read => Interlocked.Add(ref discarded, read));
         lock (connections)
         {
             connections.Add(connection);

@@ -1,18 +1,27 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Molt.Testing;
 
 /// <summary>One proxied connection: a pump each way, and the two sockets it closes together.</summary>
-internal sealed class TcpFaultProxyConnection(Socket client, Socket server, TcpFaultProxyGate gate)
+internal sealed class TcpFaultProxyConnection(Socket client, Socket server, TcpFaultProxyGate gate, Action<int> discarded)
 {
     private const int BufferSize = 64 * 1024;
 
     private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int serverSidePort = ((IPEndPoint)server.LocalEndPoint!).Port;
     private int closed;
     private volatile bool clientDropped;
+    private volatile bool discardingFromClient;
 
     /// <summary>Completes once both sockets are closed.</summary>
     public Task Completion => done.Task;
+
+    /// <summary>The local port of the socket to the server: the client port the server sees (PostgreSQL's client_port).</summary>
+    public int ServerSidePort => serverSidePort;
+
+    /// <summary>From now on the client's bytes are read and thrown away; the server's still reach the client, and the client's end of stream still ends the server's side.</summary>
+    public void DiscardFromClient() => discardingFromClient = true;
 
     public void Start(CancellationToken ct) =>
         _ = Task.WhenAll(PumpAsync(client, server, ct), PumpAsync(server, client, ct)).ContinueWith(_ =>
@@ -101,6 +110,13 @@ internal sealed class TcpFaultProxyConnection(Socket client, Socket server, TcpF
                 {
                     to.Shutdown(SocketShutdown.Send);
                     return;
+                }
+
+                // Checked after the read, so a chunk read once discarding began is never written.
+                if (discardingFromClient && from == client)
+                {
+                    discarded(read);
+                    continue;
                 }
 
                 for (var sent = 0; sent < read;)

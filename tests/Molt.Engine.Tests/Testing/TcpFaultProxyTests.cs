@@ -92,6 +92,34 @@ public sealed class TcpFaultProxyTests(TestToolsServerFixture fixture)
     }
 
     [Fact]
+    public async Task Discarding_a_clients_bytes_still_delivers_the_servers_and_what_the_client_sent_then_never_reaches_the_server()
+    {
+        await using var proxy = TcpFaultProxy.Start(fixture.Server.Host, fixture.Server.Port);
+        await using var other = await OpenAsync(proxy);
+        await using var connection = await OpenAsync(proxy);
+        var pid = await ScalarAsync<int>(connection, "SELECT pg_backend_pid()");
+        var port = await ScalarAsync<int>(connection, "SELECT inet_client_port()");
+        // A query sent before, held on a lock the other connection releases after: its result comes back all the same.
+        await ScalarAsync<string>(other, "SELECT pg_advisory_lock(4242)::text");
+        var waiting = ScalarAsync<int>(connection, "SELECT 7 FROM pg_advisory_lock(4242)");
+        await WaitUntilAsync(async () => await fixture.Server.ScalarAsync<long>("postgres",
+            $"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND wait_event_type = 'Lock'") == 1);
+
+        Assert.False(proxy.DiscardFromClient(1));
+        Assert.True(proxy.DiscardFromClient(port));
+        Assert.True(await ScalarAsync<bool>(other, "SELECT pg_advisory_unlock(4242)"));
+        Assert.Equal(7, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        var lost = ScalarAsync<int>(connection, "CREATE TABLE discarded_probe (); SELECT 8");
+        await WaitUntilAsync(() => proxy.BytesDiscarded > 0);
+
+        // The session ends only after what reached it, in order: had the statement been passed on, the table would exist.
+        proxy.Cut();
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => lost);
+        await WaitUntilAsync(async () => await fixture.Server.ScalarAsync<long>("postgres", $"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}") == 0);
+        Assert.False(await fixture.Server.ScalarAsync<bool>("postgres", "SELECT to_regclass('discarded_probe') IS NOT NULL"));
+    }
+
+    [Fact]
     public async Task Refusing_new_connections_fails_each_open_and_leaves_open_connections_working()
     {
         await using var proxy = TcpFaultProxy.Start(fixture.Server.Host, fixture.Server.Port);
