@@ -204,6 +204,26 @@ Describe 'Remove-MoltReplication' {
         $removed.Slot | Should -BeNullOrEmpty
         $removed.Note | Should -BeNullOrEmpty
     }
+
+    It 'refuses a FetchId the target never recorded, under -WhatIf too, naming it and how to list the recorded ones, and drops nothing' {
+        $pair = New-ReplicationPair 'unknown'
+        $null = Start-MoltReplication $pair.Source $pair.Target @common -FetchId kept -TableHandling DropAndRecreate -StopWhenCaughtUp -Confirm:$false -WarningAction SilentlyContinue
+        foreach ($whatIf in $true, $false) {
+            $refused = $null
+            $output = Remove-MoltReplication $pair.Source $pair.Target @common -FetchId 'no_such_id' -WhatIf:$whatIf -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue
+            $output | Should -BeNullOrEmpty
+            @($refused).Count | Should -Be 1 -Because "-WhatIf:$whatIf must fail"
+            $refused[0].FullyQualifiedErrorId | Should -BeLike 'ReplicationNotFound,*'
+            $refused[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $refused[0].Exception.Message | Should -Match "'no_such_id'"
+            $refused[0].ErrorDetails.RecommendedAction | Should -Match 'Get-MoltReplicationStatus -Target'
+            Get-SlotCount $pair | Should -Be 1
+            Get-TestScalar $pg $pair.SourceDatabase "SELECT count(*) FROM pg_publication" | Should -Be 1
+        }
+        (Get-MoltReplicationStatus -Target $pair.Target -TargetCredential $credential).FetchId | Should -Be 'kept'
+        $null = Remove-MoltReplication $pair.Source $pair.Target @common -FetchId kept -Confirm:$false
+        Get-SlotCount $pair | Should -Be 0
+    }
 }
 
 Describe 'Credentials' {

@@ -17,17 +17,24 @@ public sealed record BulkLoadCallbacks
 /// <summary>
 /// The bulk load: plan the tables (<see cref="LoadPlanner"/>), check the plan's DDL on the target (<see cref="DdlDryRun"/>), prepare the target, copy every table from one source
 /// snapshot (<see cref="TableCopier"/>, tables and shards in parallel), then create what comes after the data. State in
-/// the target makes it resumable.
+/// the target makes it resumable. <paramref name="opened"/> runs from when the session began to connect: a summary's
+/// Duration is the run as its user waited for it, connecting and planning included (time at -Confirm prompts is not).
 /// </summary>
-internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, ILogger log)
+internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, BulkLoadOptions options, ILogger log, Stopwatch opened)
 {
     private readonly LoadTimings timings = new();
+    private TimeSpan planning;
 
     /// <summary>
     /// Reads the source catalog and decides everything the load will do, checking the target before writing anything. A
     /// resumed run is planned with the tables and options it recorded when it started.
     /// </summary>
-    public Task<LoadPlan> PlanAsync(CancellationToken cancellationToken) => new LoadPlanner(source, target, options, timings).PlanAsync(cancellationToken);
+    public async Task<LoadPlan> PlanAsync(CancellationToken cancellationToken)
+    {
+        var plan = await new LoadPlanner(source, target, options, timings).PlanAsync(cancellationToken).ConfigureAwait(false);
+        planning = opened.Elapsed;
+        return plan;
+    }
 
     /// <summary>A recorded run's tables as it loaded them, for the replication that follows it.</summary>
     public Task<LoadPlan> PlanLoadedAsync(LoadRun run, CancellationToken cancellationToken) =>
@@ -105,14 +112,15 @@ internal sealed class BulkLoader(ISourceEndpoint source, ILoadTarget target, Bul
             await state.SetRunStatusAsync(plan.FetchId, finished.Status, finished: true, CancellationToken.None).ConfigureAwait(false);
             return finished;
         }).ConfigureAwait(false);
-        log.Information("Load {FetchId} took {Seconds:F2} s: {Phases:l}", plan.FetchId, clock.Elapsed.TotalSeconds, timings.Describe());
+        var duration = planning + clock.Elapsed;
+        log.Information("Load {FetchId} took {Seconds:F2} s: {Phases:l}", plan.FetchId, duration.TotalSeconds, timings.Describe());
         if (outcome.PendingTables.Count > 0)
         {
             log.Warning("Load {FetchId} is not finished: {Tables:l} not loaded (declined, or not attempted); continue it with: {Command:l}",
                 plan.FetchId, string.Join(", ", outcome.PendingTables), ResumeCommand(plan.FetchId));
         }
 
-        return new BulkLoadSummary(plan.FetchId, outcome.Status, position, results.Count, results.Sum(r => r.Rows), results.Sum(r => r.Bytes), clock.Elapsed,
+        return new BulkLoadSummary(plan.FetchId, outcome.Status, position, results.Count, results.Sum(r => r.Rows), results.Sum(r => r.Bytes), duration,
             outcome.FailedTables)
         {
             PendingTables = outcome.PendingTables,

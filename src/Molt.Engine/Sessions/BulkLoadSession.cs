@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Molt.Engine.Endpoints;
 using Molt.Engine.Load;
 using Molt.Engine.Logging;
@@ -38,6 +39,7 @@ public sealed class BulkLoadSession : IAsyncDisposable
     internal static async Task<BulkLoadSession> OpenAsync(EndpointAddress sourceAddress, EndpointAddress targetAddress, BulkLoadOptions options,
         SourceOptions sourceOptions, MoltLogSession log, EndpointKind? targetAs, CancellationToken cancellationToken)
     {
+        var opened = Stopwatch.StartNew();
         DatabaseRegistry.EnsureLoadTarget(targetAddress);
         var source = await DatabaseRegistry.OpenSourceAsync(sourceAddress, sourceOptions, log.Logger, cancellationToken).ConfigureAwait(false);
         ILoadTarget? target = null;
@@ -45,7 +47,7 @@ public sealed class BulkLoadSession : IAsyncDisposable
         {
             target = await DatabaseRegistry.OpenLoadTargetAsync(targetAddress, sourceAddress, options, targetAs, log.Logger, cancellationToken).ConfigureAwait(false);
             await DatabaseIdentity.EnsureDistinctAsync(sourceAddress, targetAddress, cancellationToken).ConfigureAwait(false);
-            return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger))
+            return new BulkLoadSession(source, target, new BulkLoader(source, target, options, log.Logger, opened))
             {
                 sourceAddress = sourceAddress,
                 sourceOptions = sourceOptions,

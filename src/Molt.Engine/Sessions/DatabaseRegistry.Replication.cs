@@ -256,7 +256,7 @@ internal static partial class DatabaseRegistry
             var dialect = await database.LoadTarget.Dialect(options, dataSource, cancellationToken).ConfigureAwait(false);
             // A target with a per-transaction row bound (CockroachDB) keeps batches under it.
             var bounded = dialect.MaxRowsPerTransaction is { } max && max < limits.MaxRows ? limits with { MaxRows = (int)max } : limits;
-            var applier = await PgWireChangeApplier.OpenAsync(dataSource, database.Replication!.ApplySql!(dialect), bounded, cancellationToken).ConfigureAwait(false);
+            var applier = PgWireChangeApplier.Open(dataSource, database.Replication!.ApplySql!(dialect), bounded);
             var position = anchorsFailback && database.Replication.FailbackAnchor is { } anchor ? anchor(dataSource, applier) : applier;
             return new ReplicationTarget(dataSource, applier, position, new PgWireReplicationControl(dataSource, database.LoadTarget.Lease), bounded, dialect);
         }

@@ -113,6 +113,12 @@ public sealed class FailbackSession : IAsyncDisposable
     {
         using (LogContext.PushProperty("FetchId", FetchId))
         {
+            // Before the claim, which creates the state tables: a FetchId with nothing to start from leaves the target as it was.
+            if (options.StartAt is null && await control.For(ReplicationDirection.Forward).ReadStatusAsync(FetchId, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw NoStartPosition(null);
+            }
+
             await using var claim = await control.ClaimAsync(FetchId, cancellationToken).ConfigureAwait(false);
             var start = await StartPositionAsync(cancellationToken).ConfigureAwait(false);
             // Before planning, so that a stop waited for meanwhile does not read the status the stream stopped with last time.
@@ -196,7 +202,11 @@ public sealed class FailbackSession : IAsyncDisposable
             return SourcePosition.Parse((await source.Source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false)).Notation, startAt);
         }
 
-        return forward?.TargetPosition ?? throw new MoltException(MoltErrorKind.NotFound, "FailbackNoStartPosition",
+        return forward?.TargetPosition ?? throw NoStartPosition(forward);
+    }
+
+    private MoltException NoStartPosition(ReplicationStatus? forward) =>
+        new(MoltErrorKind.NotFound, "FailbackNoStartPosition",
             forward is null
                 ? $"The target has no replication '{FetchId}', so it records no position for failback to start from."
                 : $"Replication '{FetchId}' recorded no target position when it stopped.",
@@ -204,7 +214,6 @@ public sealed class FailbackSession : IAsyncDisposable
         {
             Target = FetchId,
         };
-    }
 
     /// <summary>The forward stream's tables planned again as Resume plans them, each paired with its table on the target now.</summary>
     private async Task<IReadOnlyList<TablePlan>> PlanAsync(CancellationToken cancellationToken)

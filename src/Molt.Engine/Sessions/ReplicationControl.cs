@@ -110,16 +110,45 @@ public static class ReplicationControl
     }
 
     /// <summary>
+    /// Refuses a FetchId the target records neither a stream nor a load of (a Start-MoltBulkLoad -ReplicationSlot load
+    /// has a slot to remove and no stream yet), before anything is claimed or dropped.
+    /// </summary>
+    /// <exception cref="MoltException"><c>ReplicationNotFound</c>.</exception>
+    public static async Task RequireRecordedAsync(EndpointAddress target, string fetchId, CancellationToken cancellationToken)
+    {
+        var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            await RequireRecordedAsync(dataSource, control, target, fetchId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RequireRecordedAsync(Npgsql.NpgsqlDataSource dataSource, Endpoints.PgWire.PgWireReplicationControl control, EndpointAddress target,
+        string fetchId, CancellationToken cancellationToken)
+    {
+        if (await control.ReadStatusAsync(fetchId, cancellationToken).ConfigureAwait(false) is null
+            && await new State.LoadStateStore(dataSource).FindRunAsync(fetchId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound",
+                $"The target {target.Display} has no replication or load with id '{fetchId}': there is nothing to remove.",
+                $"Get-MoltReplicationStatus -Target '{target.Display}' lists the FetchIds of the replications recorded there.") { Target = fetchId };
+        }
+    }
+
+    /// <summary>
     /// Drops the stream's slot and publication on the source (so the source stops keeping log for it) and marks the stream
     /// ended. <paramref name="slot"/> and <paramref name="publication"/> default to the recorded slot and the default names.
     /// </summary>
-    /// <exception cref="MoltException"><c>ReplicationStreamActive</c>: the stream is running (stop it first).</exception>
+    /// <exception cref="MoltException"><c>ReplicationNotFound</c>: nothing of that id is recorded (nothing is dropped);
+    /// <c>ReplicationStreamActive</c>: the stream is running (stop it first).</exception>
     public static async Task<(bool SlotDropped, bool PublicationDropped)> RemoveAsync(EndpointAddress source, EndpointAddress target, string fetchId,
         string? slot, string? publication, CancellationToken cancellationToken)
     {
         var (dataSource, control) = await DatabaseRegistry.OpenReplicationControlAsync(target, cancellationToken).ConfigureAwait(false);
         await using (dataSource.ConfigureAwait(false))
         {
+            // Before the claim, which creates the state tables: an unknown id leaves the target as it was.
+            await RequireRecordedAsync(dataSource, control, target, fetchId, cancellationToken).ConfigureAwait(false);
             // Holding the claim while dropping keeps a Resume from starting meanwhile.
             await using var claim = await control.ClaimAsync(fetchId, cancellationToken).ConfigureAwait(false);
             var recorded = await control.ReadStatusAsync(fetchId, cancellationToken).ConfigureAwait(false);

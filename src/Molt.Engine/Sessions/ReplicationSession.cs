@@ -143,10 +143,12 @@ public sealed class ReplicationSession : IAsyncDisposable
 
         using (LogContext.PushProperty("FetchId", FetchId))
         {
-            await using var claim = await target.Control.ClaimAsync(FetchId, cancellationToken).ConfigureAwait(false);
+            // Before the claim, which creates the state tables: an unknown FetchId leaves the target as it was. A run once
+            // recorded stays, so reading it unclaimed is safe.
             var run = await new LoadStateStore(target.DataSource).FindRunAsync(FetchId, cancellationToken).ConfigureAwait(false)
                 ?? throw new MoltException(MoltErrorKind.NotFound, "ReplicationNotFound", $"The target has no replication or load with id '{FetchId}'.",
                     "Get-MoltReplicationStatus lists the streams recorded in the target, Get-MoltFetchStatus the loads.") { Target = FetchId };
+            await using var claim = await target.Control.ClaimAsync(FetchId, cancellationToken).ConfigureAwait(false);
             var checkpoint = await target.Applier.ReadCheckpointAsync(FetchId, cancellationToken).ConfigureAwait(false);
             if (checkpoint is null && (run.Status != RunStatus.Succeeded || run.SnapshotPosition is null))
             {

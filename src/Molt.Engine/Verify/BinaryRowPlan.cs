@@ -11,7 +11,7 @@ internal enum BinaryValueKind
     /// <summary>numeric: its bytes carry the scale (1.0 and 1.00 differ), so differing bytes are decoded and compared by value.</summary>
     Numeric,
 
-    /// <summary>real: differing bytes decoded (-0 is not 0; NaN's payload does not count; a tolerance applies).</summary>
+    /// <summary>real: differing bytes decoded (-0 equals 0, as both databases compare them; NaN's payload does not count; a tolerance applies).</summary>
     Single,
 
     /// <summary>double precision, as <see cref="Single"/>.</summary>

@@ -5,7 +5,7 @@ namespace Molt.Engine.Verify;
 /// <summary>
 /// A shortcut before normalising: two values as read that are equal in what their normalised text is made of (the same
 /// type, equal as that type) normalise alike, so most equal rows are known equal without building a string. Anything
-/// else (floats, where -0 equals 0 as a number but not as text; types that differ between the sides) answers false,
+/// else (floats, whose normalised text differs from their own: -0 is 0; types that differ between the sides) answers false,
 /// and the caller compares normalised texts.
 /// </summary>
 internal static class RawValues

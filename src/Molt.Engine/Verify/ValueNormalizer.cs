@@ -25,8 +25,11 @@ internal static class ValueNormalizer
         TimeOnly time => Duration(time.ToTimeSpan()),
         TimeSpan span => Duration(span),
         decimal number => Decimal(number),
+        // -0 is written as 0: PostgreSQL and MySQL compare them equal ('-0'::float8 = '0'::float8). Every NaN is "NaN".
+        double number when number == 0 => "0",
         // A single-precision source value is compared at its own precision, however it was widened on the way.
         double number => kind.IsSingle ? ((float)number).ToString("R", CultureInfo.InvariantCulture) : number.ToString("R", CultureInfo.InvariantCulture),
+        float number when number == 0 => "0",
         float number => number.ToString("R", CultureInfo.InvariantCulture),
         bool flag => flag ? "1" : "0",
         ulong bits when kind.BitLength is { } length => Bits(bits, length),

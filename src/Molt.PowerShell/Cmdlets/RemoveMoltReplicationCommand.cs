@@ -33,6 +33,8 @@ public sealed class RemoveMoltReplicationCommand : MoltEndpointsCmdlet
         {
             var sourceAddress = SourceAddress();
             var targetAddress = TargetAddress();
+            // An unknown FetchId is refused under -WhatIf too, rather than shown as something that would be dropped.
+            RunEngine(ct => ReplicationControl.RequireRecordedAsync(targetAddress, FetchId, ct));
             if (!ShouldProcess($"replication '{FetchId}' on {sourceAddress.Display}", "Drop the replication slot and publication"))
             {
                 return;

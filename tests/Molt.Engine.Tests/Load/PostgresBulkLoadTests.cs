@@ -326,6 +326,47 @@ public sealed class PostgresBulkLoadTests(PostgresSourceFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task TheSummarysDurationIsTheWholeRunWithItsPlanning()
+    {
+        var source = await fixture.NewDatabaseAsync("duration_src");
+        var target = await fixture.NewDatabaseAsync("duration_dst");
+        await fixture.Server.ExecuteAsync(source, "CREATE TABLE items (id int PRIMARY KEY, v text); INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 100) g");
+
+        // Planning reads the table's size, which waits for this lock: the load is known to plan for at least as long as
+        // it is held once the planner is seen waiting for it.
+        await using var holder = new Npgsql.NpgsqlConnection(fixture.Server.ConnectionString(source));
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockItems = new Npgsql.NpgsqlCommand("LOCK TABLE items IN ACCESS EXCLUSIVE MODE", holder, transaction))
+        {
+            await lockItems.ExecuteNonQueryAsync();
+        }
+
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        var load = LoadHarness.LoadAsync(Uri(source), Uri(target), Recreate);
+        var waitedFor = $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{source}' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()";
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await fixture.Server.ScalarAsync<long>(source, waitedFor) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the planner never waited for the lock");
+            Assert.False(load.IsCompleted, "the load finished without waiting for the lock");
+            await Task.Delay(50);
+        }
+
+        var held = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await transaction.RollbackAsync();
+        held.Stop();
+        var (_, summary, _, _) = await load;
+        wall.Stop();
+
+        Assert.Equal(RunStatus.Succeeded, summary.Status);
+        var copying = summary.Phases.Single(p => p.Name == "tables (wall)").Duration;
+        Assert.True(summary.Duration >= held.Elapsed + copying, $"Duration {summary.Duration} excludes the {held.Elapsed} the planner waited");
+        Assert.True(summary.Duration <= wall.Elapsed, $"Duration {summary.Duration} is longer than the {wall.Elapsed} the load took");
+    }
+
     private string Uri(string database) => fixture.Server.ConnectionUri(database);
 
     private async Task<long> Count(string database, string table) => await fixture.Server.ScalarAsync<long>(database, $"SELECT count(*) FROM {table}");

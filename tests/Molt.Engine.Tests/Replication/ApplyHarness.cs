@@ -53,7 +53,7 @@ internal sealed class ApplyTarget(PostgresServer server, string database, Npgsql
         string fetchId = "f1", IProgress<ReplicationStatus>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new ReplicationOptions();
-        await using var applier = await PgWireChangeApplier.OpenAsync(dataSource, new PostgresApplySql(new PostgresDialect()), options.Batch, cancellationToken);
+        await using var applier = PgWireChangeApplier.Open(dataSource, new PostgresApplySql(new PostgresDialect()), options.Batch);
         var loop = new ReplicationLoop(source, applier, applier, Control, options, Apply.Timing, Apply.Log);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));

@@ -25,6 +25,7 @@ internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
     private readonly ApplyBatchLimits limits;
     private readonly ReplicationStateStore state;
     private IReadOnlyList<TablePlan>? readFor;
+    private bool stateCreated;
     private IReadOnlyDictionary<TableName, string> offSetPath = new Dictionary<TableName, string>();
 
     private PgWireChangeApplier(NpgsqlDataSource target, PgWireApplySql sql, ApplyBatchLimits limits)
@@ -35,14 +36,11 @@ internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
         state = new ReplicationStateStore(target);
     }
 
-    /// <summary>Creates the state tables where they are missing; <paramref name="target"/> stays the caller's.</summary>
-    public static async Task<PgWireChangeApplier> OpenAsync(NpgsqlDataSource target, PgWireApplySql sql, ApplyBatchLimits limits,
-        CancellationToken cancellationToken)
-    {
-        var applier = new PgWireChangeApplier(target, sql, limits);
-        await applier.state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        return applier;
-    }
+    /// <summary>
+    /// Writes nothing: the state tables are created where they are missing with the first transaction, so a run refused
+    /// before it applies anything leaves the target as it was. <paramref name="target"/> stays the caller's.
+    /// </summary>
+    public static PgWireChangeApplier Open(NpgsqlDataSource target, PgWireApplySql sql, ApplyBatchLimits limits) => new(target, sql, limits);
 
     public async Task<ReplicationCheckpoint?> ReadCheckpointAsync(string fetchId, CancellationToken cancellationToken)
     {
@@ -61,6 +59,12 @@ internal sealed class PgWireChangeApplier : IChangeApplier, ITargetPosition
         NpgsqlConnection? connection = null;
         try
         {
+            if (!stateCreated)
+            {
+                await state.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+                stateCreated = true;
+            }
+
             connection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             if (!ReferenceEquals(readFor, plans))
