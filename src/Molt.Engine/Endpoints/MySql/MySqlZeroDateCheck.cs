@@ -104,20 +104,29 @@ internal sealed class MySqlZeroDateCheck(EndpointAddress address, ZeroDateHandli
     /// <summary>Below this many estimated rows a table is scanned whole: a second connection would cost more than it saves.</summary>
     internal const long SplitMinRows = 100_000;
 
-    private static List<string> NotNullDateColumns(TablePlan plan) =>
-        plan.Columns.Where(c => !c.IsNullable && c.Source.Type.Family is ColumnTypeFamily.Date or ColumnTypeFamily.Timestamp).Select(c => c.Source.Name).ToList();
+    private static List<ColumnModel> NotNullDateColumns(TablePlan plan) =>
+        plan.Columns.Where(c => !c.IsNullable && c.Source.Type.Family is ColumnTypeFamily.Date or ColumnTypeFamily.Timestamp).Select(c => c.Source).ToList();
+
+    /// <summary>
+    /// A TIMESTAMP holds no zero month or day (one written is stored as the zero date), so it is compared with the zero
+    /// date as stored, which costs half of YEAR/MONTH/DAYOFMONTH: those convert every value to the session's time zone.
+    /// </summary>
+    private static string ZeroTest(ColumnModel column) =>
+        column.Type.Name.Equals("timestamp", StringComparison.OrdinalIgnoreCase)
+            ? $"({Quote(column.Name)} = '0000-00-00 00:00:00')"
+            : $"(YEAR({Quote(column.Name)}) = 0 OR MONTH({Quote(column.Name)}) = 0 OR DAYOFMONTH({Quote(column.Name)}) = 0)";
 
     /// <summary>
     /// The columns that hold a zero date. Each query stops at the first row with one, which names the columns zero in
     /// that row; the rest are asked again, so a table without zero dates is read once, and each column found ends a read early.
     /// </summary>
-    private static async Task<HashSet<string>> ProbeAsync(MySqlConnection connection, TableName table, KeyRange range, List<string> columns, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>> ProbeAsync(MySqlConnection connection, TableName table, KeyRange range, List<ColumnModel> columns, CancellationToken cancellationToken)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
         var remaining = columns;
         while (remaining.Count > 0)
         {
-            var tests = remaining.Select(c => $"(YEAR({Quote(c)}) = 0 OR MONTH({Quote(c)}) = 0 OR DAYOFMONTH({Quote(c)}) = 0)").ToList();
+            var tests = remaining.Select(ZeroTest).ToList();
             var where = WhereClause.Of(
                 range.Lower is null ? null : $"{Quote(range.KeyColumn!)} >= {range.Lower}",
                 range.Upper is null ? null : $"{Quote(range.KeyColumn!)} < {range.Upper}",
@@ -130,7 +139,7 @@ internal sealed class MySqlZeroDateCheck(EndpointAddress address, ZeroDateHandli
             }
 
             var inRow = remaining.Where((_, i) => Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture) == 1).ToList();
-            found.UnionWith(inRow);
+            found.UnionWith(inRow.Select(c => c.Name));
             remaining = remaining.Except(inRow).ToList();
         }
 
