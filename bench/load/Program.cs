@@ -118,6 +118,18 @@ else
 
     if (only is "all" or "molt")
     {
+        // The zero-date review's scan of the NOT NULL timestamp, by itself: as s5's one query, and as this branch's review
+        // sends it on a two-core machine: the TIMESTAMP compared with the zero date, in two key ranges side by side (the
+        // load's -ZeroDateHandling Sentinel skips the scan).
+        var client = $"mariadb -h {source.Host} -P {source.Port} -u {source.AdminUser} -p{source.AdminPassword} bench -N";
+        string Scan(string zero, string range) => $"{client} -e \"SELECT {zero} FROM bench WHERE {range}{zero} LIMIT 1\" >/dev/null";
+        const string parts = "(YEAR(at) = 0 OR MONTH(at) = 0 OR DAYOFMONTH(at) = 0)";
+        const string stored = "(at = '0000-00-00 00:00:00')";
+        var middle = 1 + rows / 2;
+        await Peer("zero-date scan, s5: one query, YEAR/MONTH/DAYOFMONTH", Scan(parts, ""), []);
+        await Peer("zero-date scan: one query, compared with the zero date", Scan(stored, ""), []);
+        await Peer("zero-date scan, this branch: two key ranges at once, compared with the zero date",
+            $"{Scan(stored, $"id < {middle} AND ")} & first=$!; {Scan(stored, $"id >= {middle} AND ")} && wait $first", []);
         await RunMolt(source.ConnectionUri("bench"));
     }
 }

@@ -238,6 +238,40 @@ public sealed class MySqlBulkLoadTests(MySqlSourceFixture fixture)
         Assert.Equal(0L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('public', '_molt')"));
     }
 
+    /// <summary>
+    /// A table large enough to be scanned in key ranges side by side: one zero date near its first key and others, in
+    /// other columns, near its middle and its last, so they lie in different ranges and all must be named. A TIMESTAMP
+    /// one second after the epoch is not a zero date.
+    /// </summary>
+    [Fact]
+    public async Task ZeroDatesInEachKeyRangeOfALargeTableAreAllFoundBeforeAnythingIsWritten()
+    {
+        var database = $"zbig_{Guid.NewGuid():N}"[..20];
+        await fixture.Source.CreateDatabaseAsync(database);
+        await fixture.Source.ExecuteAsync(database, """
+            SET SESSION sql_mode = '';
+            SET SESSION time_zone = '+00:00';
+            CREATE TABLE big (id INT PRIMARY KEY, placed DATE NOT NULL, shipped DATETIME NOT NULL, stamped TIMESTAMP NOT NULL, touched TIMESTAMP(6) NOT NULL);
+            INSERT INTO big SELECT seq, '2024-05-01', '2024-05-01 10:00:00', '2024-05-01 10:00:00', '2024-05-01 10:00:00' FROM seq_1_to_200000;
+            UPDATE big SET placed = '2024-05-00' WHERE id = 7;
+            UPDATE big SET stamped = '0000-00-00 00:00:00' WHERE id = 150001;
+            UPDATE big SET shipped = '0000-00-00 00:00:00' WHERE id = 199993;
+            UPDATE big SET touched = '1970-01-01 00:00:01' WHERE id = 3;
+            ANALYZE TABLE big;
+            """);
+        Assert.True(await fixture.Source.ScalarAsync<long>(database,
+            $"SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{database}' AND TABLE_NAME = 'big'") >= 100_000);
+        var target = await fixture.NewTargetAsync("zbig");
+
+        var error = await Assert.ThrowsAsync<MoltException>(() => LoadHarness.LoadAsync(fixture.Source.ConnectionUri(database),
+            fixture.Target.ConnectionUri(target), new BulkLoadOptions { TableHandling = TableHandling.DropAndRecreate }));
+
+        Assert.Equal("ZeroDatesInNotNullColumns", error.ErrorId);
+        Assert.Contains($"{database}.big.placed, {database}.big.shipped, {database}.big.stamped", error.Message);
+        Assert.DoesNotContain("touched", error.Message);
+        Assert.Equal(0L, await fixture.Target.ScalarAsync<long>(target, "SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('public', '_molt')"));
+    }
+
     [Fact]
     public async Task DropNotNullLoadsZeroDatesAsNullIntoColumnsCreatedNullableAndWarnsOfEach()
     {

@@ -96,19 +96,7 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
         var filter = WhereClause.Of(null, null, where);
         if (family == ColumnTypeFamily.Integer)
         {
-            return OnIdleReaderAsync<IReadOnlyList<KeyRange>>(async connection =>
-            {
-                await using var command = new MySqlCommand(
-                    $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table.Name)}{filter}", connection);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                // An unsigned BIGINT beyond long's range is read as one range.
-                return !reader.IsDBNull(0)
-                       && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
-                       && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
-                    ? KeyRanges.Split(key, min, max, count)
-                    : [KeyRange.All];
-            }, cancellationToken);
+            return OnIdleReaderAsync(connection => IntegerRangesAsync(connection, table.Name, key, count, filter, cancellationToken), cancellationToken);
         }
 
         var step = Math.Max(1, (rows + count - 1) / count);
@@ -121,6 +109,22 @@ internal sealed partial class MySqlSnapshot : ISourceSnapshot
                 $"ORDER BY {Quote(key)} LIMIT 1 OFFSET {(previous is null ? step : step - 1)}", connection);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         }), cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="count"/> ranges of an integer key, cut by its bounds alone (two index lookups).</summary>
+    internal static async Task<IReadOnlyList<KeyRange>> IntegerRangesAsync(MySqlConnection connection, TableName table, string key, int count, string filter,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(
+            $"SELECT CAST(MIN({Quote(key)}) AS CHAR), CAST(MAX({Quote(key)}) AS CHAR) FROM {Quote(table)}{filter}", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        // An unsigned BIGINT beyond long's range is read as one range.
+        return !reader.IsDBNull(0)
+               && long.TryParse(reader.GetString(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var min)
+               && long.TryParse(reader.GetString(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
+            ? KeyRanges.Split(key, min, max, count)
+            : [KeyRange.All];
     }
 
     public Task<long> CountRowsAsync(TableModel table, string? where, CancellationToken cancellationToken) =>
