@@ -9,8 +9,8 @@ namespace Molt.Engine.Replication;
 /// backlog's reading stops for every target round trip, and the source's decoding and the target's writing take turns
 /// instead of running together. What is read ahead is bounded by changes and by bytes (a change larger than the bound
 /// passes alone), so memory stays flat whatever the backlog. Errors reach the consumer after the changes read before them.
-/// The stream is idle only when the inner stream is and nothing read ahead is still waiting: the loop confirms the
-/// source's end only then, so nothing read ahead and not yet applied is ever confirmed.
+/// The stream is idle only when the inner stream is and every change it handed over has been taken and dealt with by the
+/// consumer: the loop confirms the source's end only then, so nothing read ahead and not yet applied is ever confirmed.
 /// </summary>
 internal sealed class ReadAheadStream(IChangeStream inner, int maxChanges = ReadAheadStream.DefaultChanges, long maxBytes = ReadAheadStream.DefaultBytes)
     : IChangeStream
@@ -25,14 +25,30 @@ internal sealed class ReadAheadStream(IChangeStream inner, int maxChanges = Read
     private readonly object gate = new();
     private int queued;
     private long queuedBytes;
+    private long received;
+    private long handled;
     private TaskCompletionSource? room;
     private Exception? failure;
     private Task? producer;
 
     public SourcePosition? KnownEnd => inner.KnownEnd;
 
-    // Read in this order: the inner stream marks itself busy before it hands over a Begin, which is counted before it is queued.
-    public bool IsIdle => Volatile.Read(ref queued) == 0 && inner.IsIdle;
+    public bool IsIdle => TryReadIdleEnd(out _);
+
+    /// <summary>
+    /// True when nothing is pending between the last change the consumer dealt with (it asked for the next) and
+    /// <paramref name="end"/>, the inner stream's known end read with it. The inner stream reads on while the consumer
+    /// looks, so its idleness and its end are read between two readings of the count of changes it handed over: a whole
+    /// transaction read ahead in between (its end then past changes not applied) moves the count and makes this false.
+    /// </summary>
+    public bool TryReadIdleEnd(out SourcePosition? end)
+    {
+        var before = Interlocked.Read(ref received);
+        var idle = inner.IsIdle;
+        end = inner.KnownEnd;
+        var after = Interlocked.Read(ref received);
+        return idle && before == after && Interlocked.Read(ref handled) == after;
+    }
 
     /// <summary>
     /// True while a tenth of the read-ahead bound or more waits for the consumer: a backlog, not the few changes a steady
@@ -81,6 +97,8 @@ internal sealed class ReadAheadStream(IChangeStream inner, int maxChanges = Read
 
             freed?.TrySetResult();
             yield return change;
+            // Only now, when the consumer asks for the next: until then the change may be in its hands and not yet dealt with.
+            Interlocked.Increment(ref handled);
         }
 
         // The queue is complete: the inner stream failed (thrown here, after every change it sent before), or it ended.
@@ -111,6 +129,8 @@ internal sealed class ReadAheadStream(IChangeStream inner, int maxChanges = Read
         {
             await foreach (var change in inner.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Counted before the inner stream is asked for more, so before it can be idle again past this change.
+                Interlocked.Increment(ref received);
                 var size = BatchLog.Size(change);
                 await WaitForRoomAsync(size, cancellationToken).ConfigureAwait(false);
                 queue.Writer.TryWrite((change, size));

@@ -362,19 +362,21 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                 await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
             }
 
-            var idle = !inTransaction && !batch.HasTransactions && stream.IsIdle;
+            // The end read with the idleness, never after it: the source is read ahead meanwhile, and a later end can lie past
+            // transactions read and not yet applied.
+            var idle = stream.TryReadIdleEnd(out var idleEnd) && !inTransaction && !batch.HasTransactions;
             progress.SawEnd(stream.KnownEnd);
-            if (idle && stream.KnownEnd is { } end)
+            if (idle && idleEnd is not null)
             {
                 // Nothing pending up to the end the source reported: let the source release its log up to there.
-                await ConfirmAsync(stream, end, cancellationToken).ConfigureAwait(false);
+                await ConfirmAsync(stream, idleEnd, cancellationToken).ConfigureAwait(false);
             }
 
             caughtUp = idle;
             if (now >= nextPoll)
             {
                 nextPoll = now + loop.timing.StopPollInterval;
-                if (await PollStopAsync(stream, idle, cancellationToken).ConfigureAwait(false) is { } stopped)
+                if (await PollStopAsync(stream, idle ? idleEnd : null, idle, cancellationToken).ConfigureAwait(false) is { } stopped)
                 {
                     return stopped;
                 }
@@ -390,7 +392,8 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             return null;
         }
 
-        private async Task<ReplicationStatus?> PollStopAsync(ReadAheadStream stream, bool idle, CancellationToken cancellationToken)
+        /// <param name="idleEnd">The source's end when <paramref name="idle"/>, read with it.</param>
+        private async Task<ReplicationStatus?> PollStopAsync(ReadAheadStream stream, SourcePosition? idleEnd, bool idle, CancellationToken cancellationToken)
         {
             if (!stopRequested && await ReadStopRequestAsync(cancellationToken).ConfigureAwait(false) is { } request)
             {
@@ -420,7 +423,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                 return null;
             }
 
-            var reached = stopAt is not null && (progress.Position.HasReached(stopAt) || (idle && stream.KnownEnd is { } end && end.HasReached(stopAt)));
+            var reached = stopAt is not null && (progress.Position.HasReached(stopAt) || (idleEnd is not null && idleEnd.HasReached(stopAt)));
             if (stopImmediately || reached)
             {
                 await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
