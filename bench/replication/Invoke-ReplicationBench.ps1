@@ -66,9 +66,27 @@ function Start-Pgbench($Server, [string] $Database, [string[]] $Arguments) {
 }
 
 function Start-MoltBench([ValidateSet('Start', 'Resume')] [string] $Verb) {
-    $run = Start-MoltProcess -Verb $Verb -SourceUri $sourceUri -SourceCredential (Get-TestAdminCredential $source) -TargetUri $moltUri -TargetCredential $credential -FetchId $fetchId
+    # Each process logs to a file of its own: its stream's start-up milestones are read from it after the round.
+    $log = Join-Path ([IO.Path]::GetTempPath()) "molt-bench-$PID-$($script:moltProcesses.Count).log"
+    $started = [DateTime]::UtcNow
+    $run = Start-MoltProcess -Verb $Verb -SourceUri $sourceUri -SourceCredential (Get-TestAdminCredential $source) -TargetUri $moltUri -TargetCredential $credential -FetchId $fetchId -LogPath $log
     $script:moltProcesses += $run.Process
-    $run
+    $script:moltLogs += $log
+    $run | Add-Member LogPath $log
+    $run | Add-Member Started $started -PassThru
+}
+
+# A Molt process's log up to its first target commit (the stream's start-up milestones among it), in seconds since the process was started.
+function Write-MoltStartup($Run) {
+    $imported = [regex]::Match($Run.Out.Result, 'IMPORTED (\S+)')
+    if ($imported.Success) {
+        Write-Step ("  {0,6:F2} s  pwsh started and the module imported" -f ([DateTime]::Parse($imported.Groups[1].Value).ToUniversalTime() - $Run.Started).TotalSeconds)
+    }
+    foreach ($line in Get-Content -LiteralPath $Run.LogPath) {
+        $event = $line | ConvertFrom-Json -DateKind Utc
+        Write-Step ("  {0,6:F2} s  {1}" -f ($event.'@t' - $Run.Started).TotalSeconds, $event.'@m')
+        if ($event.'@m' -like '*first target commit*') { break }
+    }
 }
 
 function Stop-MoltBench($Run) { Stop-MoltProcess -Run $Run -TargetUri $moltUri -TargetCredential $credential -FetchId $fetchId }
@@ -102,7 +120,7 @@ function Measure-CatchUp([string] $Peer, [string] $Lsn, [string] $Before) {
     $seconds = $clock.Elapsed.TotalSeconds
     $peak = $null
     $cpu = $null
-    if ($Peer -eq 'Molt') { $stopped = Stop-MoltBench $run; $peak = $stopped.Peak; $cpu = $stopped.Cpu }
+    if ($Peer -eq 'Molt') { $stopped = Stop-MoltBench $run; $peak = $stopped.Peak; $cpu = $stopped.Cpu; Write-MoltStartup $run }
     else { Stop-Native }
     [pscustomobject]@{ Peer = $Peer; Seconds = $seconds; FirstApplied = $first; Peak = $peak; Cpu = $cpu }
 }
@@ -122,6 +140,7 @@ $checks = @(
 )
 
 $script:moltProcesses = @()
+$script:moltLogs = @()
 $servers = @()
 $sourceDb, $moltDb, $nativeDb = 'bench_src', 'bench_molt', 'bench_native'
 try {
@@ -256,5 +275,5 @@ CREATE PUBLICATION "native_pub" FOR TABLE "pgbench_accounts", "pgbench_branches"
 finally {
     foreach ($p in $script:moltProcesses) { if (-not $p.HasExited) { $p.Kill($true) } }
     foreach ($s in $servers) { $s.Dispose() }
-    foreach ($f in @($heartbeat, $schemaFile)) { if ($f -and (Test-Path -LiteralPath $f)) { Remove-Item -LiteralPath $f } }
+    foreach ($f in @($heartbeat, $schemaFile) + $script:moltLogs) { if ($f -and (Test-Path -LiteralPath $f)) { Remove-Item -LiteralPath $f } }
 }

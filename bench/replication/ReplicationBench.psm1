@@ -39,8 +39,8 @@ function Wait-BenchProcess($Run) {
 }
 
 <#
-Molt in a pwsh of its own, as a user runs it: Start (load, then stream) or Resume. It prints a STATUS line per status and,
-when its stream stops, its VmHWM and CPU time, which Stop-MoltProcess reads. Credentials reach it in its environment.
+Molt in a pwsh of its own, as a user runs it: Start (load, then stream) or Resume. It prints when the module was imported
+(IMPORTED), a STATUS line per status and, when its stream stops, its VmHWM and CPU time, which Stop-MoltProcess reads. Credentials reach it in its environment.
 #>
 function Start-MoltProcess {
     param(
@@ -49,13 +49,17 @@ function Start-MoltProcess {
         [Parameter(Mandatory)] [pscredential] $SourceCredential,
         [Parameter(Mandatory)] [string] $TargetUri,
         [Parameter(Mandatory)] [pscredential] $TargetCredential,
-        [Parameter(Mandatory)] [string] $FetchId
+        [Parameter(Mandatory)] [string] $FetchId,
+        # Also write the engine's log (compact JSON lines, timestamps included) to this file: the stream's start-up milestones.
+        [string] $LogPath
     )
     $script = @'
+"IMPORTED $([DateTime]::UtcNow.ToString('o'))"
 $sourceCredential = [pscredential]::new($env:MOLT_BENCH_SOURCE_USER, (ConvertTo-SecureString $env:MOLT_BENCH_SOURCE_PASSWORD -AsPlainText -Force))
 $targetCredential = [pscredential]::new($env:MOLT_BENCH_TARGET_USER, (ConvertTo-SecureString $env:MOLT_BENCH_TARGET_PASSWORD -AsPlainText -Force))
 Remove-Item Env:MOLT_BENCH_SOURCE_PASSWORD, Env:MOLT_BENCH_TARGET_PASSWORD
 $common = @{ SourceCredential = $sourceCredential; TargetCredential = $targetCredential; FetchId = $args[3]; StatusInterval = '00:00:01'; WarningAction = 'SilentlyContinue' }
+if ($args[4]) { $common.LogPath = $args[4] }
 $run = if ($args[0] -eq 'Start') { { Start-MoltReplication $args[1] $args[2] @common -TableHandling DropAndRecreate -Confirm:$false } }
        else { { Resume-MoltReplication $args[1] $args[2] @common } }
 & $run @args | ForEach-Object { if ($_ -is [Molt.ReplicationStatus]) { "STATUS $([DateTime]::UtcNow.ToString('HH:mm:ss.fff')) $($_.State) $($_.SourcePosition) $($_.Changes) $($_.LagSeconds)" } }
@@ -66,7 +70,7 @@ $run = if ($args[0] -eq 'Start') { { Start-MoltReplication $args[1] $args[2] @co
     $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
     foreach ($part in $pwsh | Select-Object -Skip 1) { $start.ArgumentList.Add($part) }
     foreach ($a in @('-NoProfile', '-NonInteractive', '-CommandWithArgs', ("Import-Module '$(Get-BuiltMoltManifest)' -ErrorAction Stop`n" + $script),
-            $Verb, $SourceUri, $TargetUri, $FetchId)) { $start.ArgumentList.Add($a) }
+            $Verb, $SourceUri, $TargetUri, $FetchId, [string] $LogPath)) { $start.ArgumentList.Add($a) }
     $start.Environment['MOLT_BENCH_SOURCE_USER'] = $SourceCredential.UserName
     $start.Environment['MOLT_BENCH_SOURCE_PASSWORD'] = $SourceCredential.GetNetworkCredential().Password
     $start.Environment['MOLT_BENCH_TARGET_USER'] = $TargetCredential.UserName

@@ -31,7 +31,18 @@ internal sealed class ApplyBatch(IChangeApplier applier, IReadOnlyList<TablePlan
     public long Bytes { get; private set; }
 
     /// <summary>True when the batch should commit at the next source transaction boundary.</summary>
-    public bool IsFull => Counts.Changes >= limits.MaxRows || Bytes >= limits.MaxBytes || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay);
+    public bool IsFull => IsFullBySize || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay);
+
+    /// <summary>
+    /// The bound of a stream that is behind, where committing at the time bound would mostly add commits (the changes
+    /// waiting are lag either way): as many rows or bytes as one target transaction may hold, or four times the time bound,
+    /// so that the checkpoint and the slot still advance every second or so under a slow target.
+    /// </summary>
+    public bool IsFullBehind => IsFullBySize || (HasTransactions && DateTimeOffset.UtcNow - openedAt >= limits.MaxDelay * BehindDelayFactor);
+
+    private bool IsFullBySize => Counts.Changes >= limits.MaxRows || Bytes >= limits.MaxBytes;
+
+    private const int BehindDelayFactor = 4;
 
     public DateTimeOffset Deadline => openedAt + limits.MaxDelay;
 

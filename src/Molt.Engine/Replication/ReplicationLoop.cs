@@ -60,6 +60,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         private readonly IProgress<ReplicationStatus>? reports;
         private readonly ApplyBatch batch;
         private readonly TimeSpan statusInterval;
+        private readonly StartupTimeline startup;
         private SourcePosition? stopAt;
         private bool stopImmediately;
         private bool stopRequested;
@@ -68,6 +69,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         private SourcePosition? confirmed;
         private DateTimeOffset nextStatus;
         private DateTimeOffset nextPoll;
+        private Task<SourcePosition?>? endRead;
 
         public Run(ReplicationLoop loop, string fetchId, IReadOnlyList<TablePlan> plans, ReplicationProgress progress, IProgress<ReplicationStatus>? reports)
         {
@@ -76,6 +78,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             this.progress = progress;
             this.reports = reports;
             this.plans = plans;
+            startup = new StartupTimeline(loop.log);
             batch = new ApplyBatch(loop.applier, plans, loop.options.Batch, loop.timing, loop.log, progress.Retried);
             statusInterval = loop.options.StatusInterval > TimeSpan.Zero ? loop.options.StatusInterval : TimeSpan.FromSeconds(10);
             stopAt = loop.options.StopAt is { } text ? SourcePosition.Parse(progress.Position.Notation, text) : null;
@@ -118,11 +121,28 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             }
         }
 
-        public ValueTask DisposeAsync() => batch.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            if (endRead is not null)
+            {
+                try
+                {
+                    await endRead.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The run was cancelled; the status no longer needs the end.
+                }
+            }
+
+            await batch.DisposeAsync().ConfigureAwait(false);
+        }
 
         private async Task<ReplicationStatus> StreamAsync(Action progressed, CancellationToken cancellationToken)
         {
-            await using var stream = await loop.source.StartAsync(progress.Position, plans, cancellationToken).ConfigureAwait(false);
+            startup.Reached("status published, opening the source stream");
+            await using var stream = new ReadAheadStream(await loop.source.StartAsync(progress.Position, plans, cancellationToken).ConfigureAwait(false));
+            startup.Reached("source stream opened (slot, publication and replica identities checked)");
             using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var changes = stream.ReadAsync(reading.Token).GetAsyncEnumerator(reading.Token);
             Task<bool>? pending = null;
@@ -213,7 +233,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         /// The source refused to go on (a schema change, a lost slot): the batch's complete transactions are still good, so
         /// they are committed before the stream stops, and the one being read is left out.
         /// </summary>
-        private async Task KeepCompleteTransactionsAsync(IChangeStream stream, CancellationToken cancellationToken)
+        private async Task KeepCompleteTransactionsAsync(ReadAheadStream stream, CancellationToken cancellationToken)
         {
             try
             {
@@ -232,14 +252,18 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             }
         }
 
+        /// <summary>Behind (a backlog read ahead waits), a batch fills to its size bounds or a longer time bound; otherwise it commits at its time bound.</summary>
+        private bool BatchFull(ReadAheadStream stream) => stream.IsBehind ? batch.IsFullBehind : batch.IsFull;
+
         private DateTimeOffset NextDeadline()
         {
             var next = nextStatus < nextPoll ? nextStatus : nextPoll;
             return batch.HasTransactions && !inTransaction && batch.Deadline < next ? batch.Deadline : next;
         }
 
-        private async Task<ReplicationStatus?> OnChangeAsync(IChangeStream stream, Change change, Action progressed, CancellationToken cancellationToken)
+        private async Task<ReplicationStatus?> OnChangeAsync(ReadAheadStream stream, Change change, Action progressed, CancellationToken cancellationToken)
         {
+            startup.Reached("first change read from the source");
             switch (change)
             {
                 case BeginChange:
@@ -257,6 +281,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                     };
                 case RowChange or TruncateChange:
                     await batch.AddAsync(change, cancellationToken).ConfigureAwait(false);
+                    startup.Reached("first change written into the target transaction");
                     return null;
                 case CommitChange commit:
                     inTransaction = false;
@@ -266,7 +291,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             }
         }
 
-        private async Task<ReplicationStatus?> OnCommitAsync(IChangeStream stream, CommitChange commit, Action progressed, CancellationToken cancellationToken)
+        private async Task<ReplicationStatus?> OnCommitAsync(ReadAheadStream stream, CommitChange commit, Action progressed, CancellationToken cancellationToken)
         {
             var last = batch.LastCommit?.Position ?? progress.Position;
             if (commit.Position.CompareWith(last) != PositionOrder.After)
@@ -287,7 +312,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             batch.EndTransaction(commit);
             progress.SawEnd(commit.Position);
             var stopNow = stopImmediately || (stopAt is not null && commit.Position.HasReached(stopAt));
-            if (stopNow || batch.IsFull)
+            if (stopNow || BatchFull(stream))
             {
                 await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
                 progressed();
@@ -296,7 +321,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             return stopNow ? await StopAsync(stream, cancellationToken).ConfigureAwait(false) : null;
         }
 
-        private async Task CommitBatchAsync(IChangeStream stream, CancellationToken cancellationToken)
+        private async Task CommitBatchAsync(ReadAheadStream stream, CancellationToken cancellationToken)
         {
             if (!batch.HasTransactions)
             {
@@ -312,12 +337,14 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                 Updates = totals.Updates,
                 Deletes = totals.Deletes,
             };
+            startup.Reached("first batch closed", batch.Counts.Changes);
             await batch.CommitAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            startup.Reached("first target commit");
             progress.Committed(checkpoint);
             await ConfirmAsync(stream, checkpoint.Position, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task ConfirmAsync(IChangeStream stream, SourcePosition position, CancellationToken cancellationToken)
+        private async Task ConfirmAsync(ReadAheadStream stream, SourcePosition position, CancellationToken cancellationToken)
         {
             if (confirmed is null || position.CompareWith(confirmed) == PositionOrder.After)
             {
@@ -327,27 +354,29 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
         }
 
         /// <summary>The timers: batch age, idle confirmation, stop requests, caught-up detection, status.</summary>
-        private async Task<ReplicationStatus?> OnTimeAsync(IChangeStream stream, CancellationToken cancellationToken)
+        private async Task<ReplicationStatus?> OnTimeAsync(ReadAheadStream stream, CancellationToken cancellationToken)
         {
             var now = DateTimeOffset.UtcNow;
-            if (!inTransaction && batch.HasTransactions && (now >= batch.Deadline || batch.IsFull))
+            if (!inTransaction && batch.HasTransactions && BatchFull(stream))
             {
                 await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
             }
 
-            var idle = !inTransaction && !batch.HasTransactions && stream.IsIdle;
+            // The end read with the idleness, never after it: the source is read ahead meanwhile, and a later end can lie past
+            // transactions read and not yet applied.
+            var idle = stream.TryReadIdleEnd(out var idleEnd) && !inTransaction && !batch.HasTransactions;
             progress.SawEnd(stream.KnownEnd);
-            if (idle && stream.KnownEnd is { } end)
+            if (idle && idleEnd is not null)
             {
                 // Nothing pending up to the end the source reported: let the source release its log up to there.
-                await ConfirmAsync(stream, end, cancellationToken).ConfigureAwait(false);
+                await ConfirmAsync(stream, idleEnd, cancellationToken).ConfigureAwait(false);
             }
 
             caughtUp = idle;
             if (now >= nextPoll)
             {
                 nextPoll = now + loop.timing.StopPollInterval;
-                if (await PollStopAsync(stream, idle, cancellationToken).ConfigureAwait(false) is { } stopped)
+                if (await PollStopAsync(stream, idle ? idleEnd : null, idle, cancellationToken).ConfigureAwait(false) is { } stopped)
                 {
                     return stopped;
                 }
@@ -356,14 +385,15 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             if (now >= nextStatus)
             {
                 nextStatus = now + statusInterval;
-                await RefreshEndAsync(cancellationToken).ConfigureAwait(false);
+                TakeEndRead(cancellationToken);
                 await PublishAsync(State, cancellationToken).ConfigureAwait(false);
             }
 
             return null;
         }
 
-        private async Task<ReplicationStatus?> PollStopAsync(IChangeStream stream, bool idle, CancellationToken cancellationToken)
+        /// <param name="idleEnd">The source's end when <paramref name="idle"/>, read with it.</param>
+        private async Task<ReplicationStatus?> PollStopAsync(ReadAheadStream stream, SourcePosition? idleEnd, bool idle, CancellationToken cancellationToken)
         {
             if (!stopRequested && await ReadStopRequestAsync(cancellationToken).ConfigureAwait(false) is { } request)
             {
@@ -393,7 +423,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
                 return null;
             }
 
-            var reached = stopAt is not null && (progress.Position.HasReached(stopAt) || (idle && stream.KnownEnd is { } end && end.HasReached(stopAt)));
+            var reached = stopAt is not null && (progress.Position.HasReached(stopAt) || (idleEnd is not null && idleEnd.HasReached(stopAt)));
             if (stopImmediately || reached)
             {
                 await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
@@ -421,7 +451,7 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             }
         }
 
-        private async Task<ReplicationStatus> StopAsync(IChangeStream stream, CancellationToken cancellationToken)
+        private async Task<ReplicationStatus> StopAsync(ReadAheadStream stream, CancellationToken cancellationToken)
         {
             await CommitBatchAsync(stream, cancellationToken).ConfigureAwait(false);
             // A stop request is the cutover: from here the application writes to the target, and failback must be able to read that.
@@ -447,16 +477,34 @@ internal sealed class ReplicationLoop(IChangeSource source, IChangeApplier appli
             return final;
         }
 
-        private async Task RefreshEndAsync(CancellationToken cancellationToken)
+        private async Task RefreshEndAsync(CancellationToken cancellationToken) => progress.SawEnd(await ReadEndAsync(cancellationToken).ConfigureAwait(false));
+
+        /// <summary>
+        /// The status's source end, read in the background: a round trip to the source at every status would stall the
+        /// apply for as long as the source takes to answer. The end read at one status is shown from the next on.
+        /// </summary>
+        private void TakeEndRead(CancellationToken cancellationToken)
+        {
+            if (endRead is { IsCompleted: true } done)
+            {
+                progress.SawEnd(done.Result);
+                endRead = null;
+            }
+
+            endRead ??= ReadEndAsync(cancellationToken);
+        }
+
+        private async Task<SourcePosition?> ReadEndAsync(CancellationToken cancellationToken)
         {
             try
             {
-                progress.SawEnd(await loop.source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false));
+                return await loop.source.ReadCurrentEndAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The status can do with the end the stream last heard of; the stream itself notices a lost source.
                 loop.log.Warning("Could not read the source's current end for the status: {Reason}", ex.Message);
+                return null;
             }
         }
 

@@ -15,6 +15,7 @@ internal sealed class FakeChangeSource : IChangeSource
     private readonly List<(PostgresLsn Position, IReadOnlyList<Change> Changes)> transactions = [];
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ulong end = 0x1000;
+    private PostgresLsn delivered = new(0);
 
     /// <summary>Start exclusive of the position the loop asks for, as the contract says (false: from the confirmed position).</summary>
     public bool HonorsStart { get; init; } = true;
@@ -26,6 +27,24 @@ internal sealed class FakeChangeSource : IChangeSource
 
     /// <summary>Runs on every confirm, before it counts: throwing here is a process dying between commit and confirm.</summary>
     public Action<PostgresLsn>? OnConfirm { get; set; }
+
+    /// <summary>
+    /// Runs inside every read of a stream's idleness, before it is decided: what it does there happens between the
+    /// consumer's readings, as another thread's work does when the consumer's thread is preempted.
+    /// </summary>
+    public Action? OnIdleRead { get; set; }
+
+    /// <summary>The commit position of the last transaction a stream handed over whole.</summary>
+    public PostgresLsn Delivered
+    {
+        get
+        {
+            lock (gate)
+            {
+                return delivered;
+            }
+        }
+    }
 
     /// <summary>Fails the stream once, after this many changes were delivered (a lost source connection).</summary>
     public int? FailAfterChanges { get; set; }
@@ -95,6 +114,7 @@ internal sealed class FakeChangeSource : IChangeSource
         {
             get
             {
+                source.OnIdleRead?.Invoke();
                 lock (source.gate)
                 {
                     return !midTransaction && !source.transactions.Any(t => t.Position.Value > delivered.Value);
@@ -135,6 +155,11 @@ internal sealed class FakeChangeSource : IChangeSource
                 }
 
                 delivered = next.Value.Position;
+                lock (source.gate)
+                {
+                    source.delivered = delivered;
+                }
+
                 midTransaction = false;
                 yield return new CommitChange(next.Value.Position, DateTimeOffset.UtcNow);
             }

@@ -42,7 +42,8 @@ public sealed class ReplicationLoopTests(ApplyTargetFixture fixture)
                 throw new InvalidOperationException("process killed between commit and confirm");
             }
         };
-        var grouped = new ReplicationOptions { Batch = ApplyBatchLimits.Default with { MaxRows = 20 } };
+        // Grouped by rows alone: on a loaded machine the first target transaction can take longer to open than the 250 ms bound.
+        var grouped = new ReplicationOptions { Batch = ApplyBatchLimits.Default with { MaxRows = 20, MaxDelay = TimeSpan.FromMinutes(1) } };
         await Assert.ThrowsAsync<InvalidOperationException>(() => target.RunAsync(source, [Events], grouped));
         Assert.Equal(20, await CountAsync(target));
         Assert.Equal(new PostgresLsn(0x1000), source.Confirmed);
@@ -54,6 +55,48 @@ public sealed class ReplicationLoopTests(ApplyTargetFixture fixture)
         Assert.Equal(60, await DistinctAsync(target));
         Assert.Equal(6, final.Transactions);
         Assert.Equal(last, source.Confirmed);
+    }
+
+    [Fact]
+    public async Task A_transaction_read_ahead_while_the_loop_asks_whether_the_source_is_idle_is_not_confirmed_before_the_target_has_it()
+    {
+        await using var target = await fixture.NewTargetAsync("loop_idle_race", EventsDdl);
+        var source = new FakeChangeSource();
+        var first = CommitEvents(source, 0, 10);
+        var second = new PostgresLsn(first.Value + 0x100);
+        var early = new List<string>();
+        var armed = 0;
+        source.OnConfirm = lsn =>
+        {
+            // The fake source's end is its last commit, so a confirm past the target's checkpoint releases a transaction not applied.
+            var checkpoint = PostgresLsn.Parse(target.ScalarAsync<string>("SELECT position FROM _molt.replication_checkpoints WHERE fetch_id = 'f1'").GetAwaiter().GetResult()!);
+            if (lsn.Value > checkpoint.Value)
+            {
+                early.Add($"{lsn} confirmed with the checkpoint at {checkpoint}");
+            }
+
+            if (lsn == first)
+            {
+                armed = 1;
+            }
+        };
+        // The loop's thread stops in its next look at idleness (preempted, on a loaded machine) while the read-ahead takes a
+        // whole new transaction from the source, which is idle again when the look goes on.
+        source.OnIdleRead = () =>
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 1)
+            {
+                Assert.Equal(second, CommitEvents(source, 10, 10));
+                Assert.True(SpinWait.SpinUntil(() => source.Delivered == second, TimeSpan.FromSeconds(30)), "the read-ahead took the second transaction");
+            }
+        };
+
+        var final = await target.RunAsync(source, [Events], new ReplicationOptions { StopAt = second.ToString() });
+
+        Assert.Empty(early);
+        Assert.Equal(20, await CountAsync(target));
+        Assert.Equal(second, final.SourcePosition);
+        Assert.Equal(second, source.Confirmed);
     }
 
     [Fact]
