@@ -52,6 +52,27 @@ public sealed class MySqlRowsLayoutTests
         Assert.Equal(Array.Empty<byte>(), rows.Rows[1].After![2]);
     }
 
+    [Fact]
+    public void A_table_map_logged_again_has_the_same_layout_until_a_column_differs()
+    {
+        var decoder = new EventDecoder(ChecksumAlgorithm.Crc32);
+        var first = Assert.IsType<TableMapEvent>(decoder.Decode(EventBytes.Build(19, TableMap, crc32: true)).Single());
+        var again = Assert.IsType<TableMapEvent>(decoder.Decode(EventBytes.Build(19, TableMap, crc32: true)).Single());
+        byte[] wider = [.. TableMap];
+        wider[Array.IndexOf(TableMap, (byte)0x90)] = 0x91;
+        var widened = Assert.IsType<TableMapEvent>(decoder.Decode(EventBytes.Build(19, wider, crc32: true)).Single());
+        var labelled = first with { Columns = [.. first.Columns.Take(2), first.Columns[2] with { EnumValues = ["a", "b"] }] };
+
+        Assert.NotSame(first, again);
+        Assert.True(first.HasSameLayout(again));
+        Assert.False(first.HasSameLayout(widened));
+        Assert.False(first.HasSameLayout(first with { TableId = 43 }));
+        Assert.False(first.HasSameLayout(first with { Columns = [.. first.Columns.Take(2), first.Columns[2] with { Name = "w" }] }));
+        Assert.True(labelled.HasSameLayout(labelled with { Columns = [.. first.Columns.Take(2), first.Columns[2] with { EnumValues = ["a", "b"] }] }));
+        Assert.False(labelled.HasSameLayout(labelled with { Columns = [.. first.Columns.Take(2), first.Columns[2] with { EnumValues = ["a", "c"] }] }));
+        Assert.False(labelled.HasSameLayout(first));
+    }
+
     [Theory]
     [InlineData(ColumnType.Date, (ushort)0, "9F8F0F", "MySqlDateTime:1991-12-31 00:00:00")]
     [InlineData(ColumnType.DateTime, (ushort)0, "7FC5AA8B68120000", "MySqlDateTime:2024-02-29 12:34:55")]

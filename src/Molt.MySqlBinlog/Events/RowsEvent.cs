@@ -113,8 +113,13 @@ public sealed record RowsEvent(EventHeader Header, RowsEventKind Kind, TableMapE
 
     private static BinlogRowImage ReadImage(ref PayloadReader reader, TableMapEvent table, bool[] present)
     {
-        var presentCount = present.Count(p => p);
-        var nulls = reader.ReadBytes((presentCount + 7) / 8).ToArray();
+        var presentCount = 0;
+        foreach (var p in present)
+        {
+            presentCount += p ? 1 : 0;
+        }
+
+        var nulls = reader.ReadBytes((presentCount + 7) / 8);
         var values = new object?[table.Columns.Count];
         var nth = 0;
         for (var i = 0; i < present.Length; i++)

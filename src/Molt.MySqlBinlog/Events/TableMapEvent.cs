@@ -39,6 +39,34 @@ public sealed record TableMapEvent(EventHeader Header, ulong TableId, string Sch
         return new TableMapEvent(header, tableId, schema, table, columns, optional.HasSignedness, optional.HasColumnNames);
     }
 
+    /// <summary>
+    /// True when <paramref name="other"/> describes the same table with the same columns, metadata included: the source
+    /// logs a table map before every transaction's rows, and a reader that has described this one need not do it again.
+    /// </summary>
+    public bool HasSameLayout(TableMapEvent other)
+    {
+        if (TableId != other.TableId || Schema != other.Schema || Table != other.Table || HasSignedness != other.HasSignedness
+            || HasColumnNames != other.HasColumnNames || Columns.Count != other.Columns.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < Columns.Count; i++)
+        {
+            var (a, b) = (Columns[i], other.Columns[i]);
+            if (a != b && !(a with { EnumValues = null, SetValues = null } == (b with { EnumValues = null, SetValues = null })
+                    && SameLabels(a.EnumValues, b.EnumValues) && SameLabels(a.SetValues, b.SetValues)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool SameLabels(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
+        ReferenceEquals(a, b) || (a is not null && b is not null && a.SequenceEqual(b, StringComparer.Ordinal));
+
     /// <summary>A copy with the caller's signedness for tables whose binlog has no SIGNEDNESS metadata.</summary>
     public TableMapEvent WithSignedness(IReadOnlyList<bool> unsignedColumns)
     {

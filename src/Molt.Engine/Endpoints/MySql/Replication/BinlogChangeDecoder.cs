@@ -51,7 +51,7 @@ internal sealed class BinlogChangeDecoder(IReadOnlyList<TablePlan> plans, ZeroDa
             case XidEvent:
                 return Commit(e);
             case TableMapEvent map:
-                tables[map.TableId] = (map, planned.TryGetValue(new TableName(map.Schema, map.Table), out var plan) ? BinlogTable.Describe(map, plan, zeroDates) : null);
+                Remember(map);
                 return [];
             case RowsEvent rows when Target(rows) is { } table:
                 return Deliver(rows.Rows.Select(row => Change(table, rows.Kind, row)));
@@ -135,6 +135,18 @@ internal sealed class BinlogChangeDecoder(IReadOnlyList<TablePlan> plans, ZeroDa
         return changes;
     }
 
+    /// <summary>
+    /// The source logs a table's map before each transaction's rows: while its layout stays the same the table keeps its
+    /// description, which saves describing it again and lets the applier gather its changes across transactions.
+    /// </summary>
+    private void Remember(TableMapEvent map)
+    {
+        var table = tables.TryGetValue(map.TableId, out var known) && known.Map.HasSameLayout(map)
+            ? known.Table
+            : planned.TryGetValue(new TableName(map.Schema, map.Table), out var plan) ? BinlogTable.Describe(map, plan, zeroDates) : null;
+        tables[map.TableId] = (map, table);
+    }
+
     private BinlogTable? Target(RowsEvent rows)
     {
         var table = tables.TryGetValue(rows.Table.TableId, out var known) && ReferenceEquals(known.Map, rows.Table)
@@ -166,7 +178,13 @@ internal sealed class BinlogChangeDecoder(IReadOnlyList<TablePlan> plans, ZeroDa
                 var image = table.Convert(row.After!);
                 var oldKey = RequireKey(table, old);
                 // A minimal after image leaves an unchanged key out: the row keeps the old one.
-                var newKey = table.KeyOrdinals.Select((at, i) => image.IsPresent(at) ? image.Values[at] : oldKey[i]).ToArray();
+                var newKey = new object?[oldKey.Length];
+                for (var i = 0; i < newKey.Length; i++)
+                {
+                    var at = table.KeyOrdinals[i];
+                    newKey[i] = image.IsPresent(at) ? image.Values[at] : oldKey[i];
+                }
+
                 return new RowChange(table.Table, RowChangeKind.Update)
                 {
                     New = image, Old = Whole(old), Key = oldKey, OldKey = SameValues(oldKey, newKey) ? null : oldKey,
@@ -176,7 +194,18 @@ internal sealed class BinlogChangeDecoder(IReadOnlyList<TablePlan> plans, ZeroDa
     }
 
     /// <summary>The old row counts as the whole old row only when the image has every column (binlog_row_image=FULL).</summary>
-    private static RowImage? Whole(RowImage image) => image.States.All(s => s == ColumnValueState.Present) ? image : null;
+    private static RowImage? Whole(RowImage image)
+    {
+        for (var i = 0; i < image.States.Count; i++)
+        {
+            if (image.States[i] != ColumnValueState.Present)
+            {
+                return null;
+            }
+        }
+
+        return image;
+    }
 
     /// <summary>A change whose key was not logged cannot be matched on the target: applying it anyway would corrupt the copy.</summary>
     private static object?[] RequireKey(BinlogTable table, RowImage image) =>

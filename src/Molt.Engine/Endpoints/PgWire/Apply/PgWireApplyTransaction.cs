@@ -246,7 +246,7 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
 
     private async ValueTask AddRowAsync(TableApply table, RunKind kind, object?[] values, CancellationToken cancellationToken)
     {
-        var key = kind == RunKind.Upsert ? RowKeys.Text(table.ConflictOrdinals.Select(o => values[o])) : null;
+        var key = kind == RunKind.Upsert ? RowKeys.Text(values, table.ConflictOrdinals) : null;
         var bytes = Size(values);
         if (run is not null && !run.Accepts(table, kind, key, bytes, limits))
         {
@@ -400,13 +400,22 @@ internal sealed class PgWireApplyTransaction : IApplyTransaction
         _ => new NpgsqlParameter { ParameterName = "p" + index, Value = value, DataTypeName = column.Type.WireType },
     };
 
-    internal static long Size(IEnumerable<object?> values) => values.Sum(v => v switch
+    internal static long Size(IReadOnlyList<object?> values)
     {
-        null => 1,
-        string s => s.Length + 4,
-        byte[] b => b.Length + 4,
-        _ => 12,
-    });
+        long size = 0;
+        for (var i = 0; i < values.Count; i++)
+        {
+            size += values[i] switch
+            {
+                null => 1,
+                string s => s.Length + 4,
+                byte[] b => b.Length + 4,
+                _ => 12,
+            };
+        }
+
+        return size;
+    }
 
     private enum RunKind
     {

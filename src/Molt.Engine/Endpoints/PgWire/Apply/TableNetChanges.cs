@@ -99,7 +99,13 @@ internal sealed class TableNetChanges(TableApply table)
 
     private void Upsert(object?[] row)
     {
-        var key = table.KeyOrdinals.Select(o => row[o]).ToArray();
+        var ordinals = table.KeyOrdinals;
+        var key = new object?[ordinals.Count];
+        for (var i = 0; i < key.Length; i++)
+        {
+            key[i] = row[ordinals[i]];
+        }
+
         entries[RowKeys.Text(key)] = new Entry(key, row);
         Values += row.Length;
         Bytes += PgWireApplyTransaction.Size(row);
@@ -150,26 +156,50 @@ internal static class RowKeys
     /// Each value length-prefixed so no two keys spell alike; bytes as hex and other values in their round-trip invariant
     /// form (a default ToString would spell every byte array alike, and two timestamps a fraction of a second apart too).
     /// </summary>
-    public static string Text(IEnumerable<object?> values)
+    public static string Text(IReadOnlyList<object?> values)
     {
         var text = new StringBuilder();
-        foreach (var value in values)
+        for (var i = 0; i < values.Count; i++)
         {
-            var spelled = value switch
-            {
-                null => null,
-                string s => s,
-                byte[] b => "x" + Convert.ToHexString(b),
-                DateTime d => d.ToString("O", CultureInfo.InvariantCulture),
-                DateTimeOffset d => d.ToString("O", CultureInfo.InvariantCulture),
-                double d => d.ToString("R", CultureInfo.InvariantCulture),
-                float f => f.ToString("R", CultureInfo.InvariantCulture),
-                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                _ => value.ToString() ?? "",
-            };
-            text.Append(spelled is null ? "~" : $"{spelled.Length}:{spelled}");
+            Append(text, values[i]);
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The key of the values at <paramref name="ordinals"/> of a row, spelled as <see cref="Text(IReadOnlyList{object?})"/> spells them.</summary>
+    public static string Text(object?[] row, IReadOnlyList<int> ordinals)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < ordinals.Count; i++)
+        {
+            Append(text, row[ordinals[i]]);
+        }
+
+        return text.ToString();
+    }
+
+    private static void Append(StringBuilder text, object? value)
+    {
+        var spelled = value switch
+        {
+            null => null,
+            string s => s,
+            byte[] b => "x" + Convert.ToHexString(b),
+            DateTime d => d.ToString("O", CultureInfo.InvariantCulture),
+            DateTimeOffset d => d.ToString("O", CultureInfo.InvariantCulture),
+            double d => d.ToString("R", CultureInfo.InvariantCulture),
+            float f => f.ToString("R", CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+        if (spelled is null)
+        {
+            text.Append('~');
+        }
+        else
+        {
+            text.Append(spelled.Length).Append(':').Append(spelled);
+        }
     }
 }
