@@ -48,11 +48,9 @@ public sealed class BinlogClient : IAsyncDisposable
         }
 
         var (source, decoder, transactions, retention) = await ConnectWithinTimeoutAsync(start, ct).ConfigureAwait(false);
-        // One token source for the stream, its timer re-armed per packet: a new one per event cost a timer each.
-        using var silence = CancellationTokenSource.CreateLinkedTokenSource(ct);
         while (true)
         {
-            var packet = await ReadWithinTimeoutAsync(source, silence, ct).ConfigureAwait(false);
+            var packet = await ReadWithinTimeoutAsync(source, ct).ConfigureAwait(false);
             if (ServerPackets.IsError(packet))
             {
                 throw StreamError(ServerPackets.ParseError(packet), start, retention);
@@ -162,8 +160,9 @@ public sealed class BinlogClient : IAsyncDisposable
         }
     }
 
-    private async Task<byte[]> ReadWithinTimeoutAsync(ProtocolConnection source, CancellationTokenSource silence, CancellationToken ct)
+    private async Task<byte[]> ReadWithinTimeoutAsync(ProtocolConnection source, CancellationToken ct)
     {
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var timeout = options.EffectiveDeadConnectionTimeout;
         silence.CancelAfter(timeout);
         try
@@ -175,11 +174,6 @@ public sealed class BinlogClient : IAsyncDisposable
             throw new BinlogException(BinlogErrorIds.ConnectionTimedOut,
                 $"Nothing came from the source for {timeout.TotalSeconds:0.#} s, though it was asked for a heartbeat every {options.HeartbeatPeriod.TotalSeconds:0.#} s: the connection is dead.",
                 "Reconnect and resume from the last position.");
-        }
-        finally
-        {
-            // Disarmed while the consumer handles the event: only the wait for the source counts.
-            silence.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 

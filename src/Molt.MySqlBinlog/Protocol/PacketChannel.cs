@@ -8,13 +8,7 @@ internal sealed class PacketChannel : IAsyncDisposable
 {
     internal const int MaxPacketPayload = 0xFFFFFF;
 
-    /// <summary>A binlog stream is many small events: reading them through a buffer takes a few syscalls per socket read, not two per event.</summary>
-    private const int ReadBufferBytes = 64 * 1024;
-
     private readonly byte[] header = new byte[4];
-    private readonly byte[] buffer = new byte[ReadBufferBytes];
-    private int buffered;
-    private int consumed;
     private Stream stream;
     private byte sequence;
 
@@ -26,16 +20,7 @@ internal sealed class PacketChannel : IAsyncDisposable
     public void ResetSequence() => sequence = 0;
 
     /// <summary>After TLS is negotiated the same exchange goes on over the encrypted stream.</summary>
-    /// <exception cref="BinlogException">The server sent bytes the switch to TLS would lose.</exception>
-    public void ReplaceStream(Stream encrypted)
-    {
-        if (consumed < buffered)
-        {
-            throw new BinlogException(BinlogErrorIds.ProtocolViolation, "The server sent data before the TLS handshake.");
-        }
-
-        stream = encrypted;
-    }
+    public void ReplaceStream(Stream encrypted) => stream = encrypted;
 
     public async ValueTask<byte[]> ReadPacketAsync(CancellationToken ct)
     {
@@ -105,29 +90,7 @@ internal sealed class PacketChannel : IAsyncDisposable
     {
         try
         {
-            while (target.Length > 0)
-            {
-                if (consumed == buffered)
-                {
-                    if (target.Length >= buffer.Length)
-                    {
-                        // A large payload goes straight into its own array.
-                        await stream.ReadExactlyAsync(target, ct).ConfigureAwait(false);
-                        return;
-                    }
-
-                    (consumed, buffered) = (0, await stream.ReadAsync(buffer, ct).ConfigureAwait(false));
-                    if (buffered == 0)
-                    {
-                        throw new EndOfStreamException();
-                    }
-                }
-
-                var taken = Math.Min(target.Length, buffered - consumed);
-                buffer.AsMemory(consumed, taken).CopyTo(target);
-                consumed += taken;
-                target = target[taken..];
-            }
+            await stream.ReadExactlyAsync(target, ct).ConfigureAwait(false);
         }
         catch (EndOfStreamException e)
         {
