@@ -23,6 +23,7 @@ internal sealed class MySqlChangeApplier : IChangeApplier, ITargetPosition
     private readonly ZeroDateHandling zeroDates;
     private readonly ILogger log;
     private IReadOnlyDictionary<TableName, TableModel> originals = new Dictionary<TableName, TableModel>();
+    private bool checkpointsCreated;
 
     private MySqlChangeApplier(EndpointAddress address, ApplyBatchLimits limits, ZeroDateHandling zeroDates, ILogger log)
     {
@@ -34,14 +35,17 @@ internal sealed class MySqlChangeApplier : IChangeApplier, ITargetPosition
 
     public ApplyBatchLimits Limits => limits;
 
-    /// <summary>Creates the <c>_molt</c> database and checkpoint table where they are missing.</summary>
+    /// <summary>
+    /// Connects once, so a wrong address or password fails here, and writes nothing: the <c>_molt</c> database and its
+    /// checkpoint table are created where they are missing before the first transaction, so a failback refused before it
+    /// applies anything leaves the original as it was.
+    /// </summary>
     /// <param name="zeroDates">What the migration's load made of zero dates, which failback turns back into them.</param>
     public static async Task<MySqlChangeApplier> OpenAsync(EndpointAddress address, ApplyBatchLimits limits, ZeroDateHandling zeroDates, ILogger log,
         CancellationToken cancellationToken)
     {
         var applier = new MySqlChangeApplier(address, limits, zeroDates, log);
         await using var connection = await MySqlConnections.OpenAsync(address, CommandTimeoutSeconds, cancellationToken).ConfigureAwait(false);
-        await MySqlCheckpointStore.EnsureSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
         return applier;
     }
 
@@ -70,6 +74,13 @@ internal sealed class MySqlChangeApplier : IChangeApplier, ITargetPosition
         try
         {
             connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (!checkpointsCreated)
+            {
+                // Before the transaction: DDL commits implicitly in MySQL.
+                await MySqlCheckpointStore.EnsureSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
+                checkpointsCreated = true;
+            }
+
             await using (var settings = new MySqlCommand(MySqlApplySql.SessionSettings, connection))
             {
                 await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -39,12 +39,23 @@ internal static class MySqlCheckpointStore
         }
     }
 
+    /// <summary>The stream's checkpoint, or null where there is none (also where the table was never created).</summary>
     public static async Task<ReplicationCheckpoint?> ReadAsync(MySqlConnection connection, string fetchId, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(
             $"SELECT notation, position, source_committed_at, transactions, inserts, updates, deletes FROM {Table} WHERE fetch_id = @id", connection);
         command.Parameters.AddWithValue("@id", fetchId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        MySqlDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.NoSuchTable or MySqlErrorCode.UnknownDatabase)
+        {
+            return null;
+        }
+
+        await using var _ = reader;
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
