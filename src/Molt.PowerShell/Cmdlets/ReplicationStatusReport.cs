@@ -14,8 +14,16 @@ internal sealed class ReplicationStatusReport(IReplicationRecords records, Endpo
     private readonly ProgressWriter progress = new(records.WriteProgress);
     private readonly object activity = new();
     private EngineStatus? lastWritten;
+    private volatile bool reported;
 
-    public void Report(EngineStatus value) => records.Post(() => Write(value));
+    /// <summary>Whether the engine reported any status: a Start's first one (Loading) comes once it has claimed and recorded the stream.</summary>
+    public bool AnyReported => reported;
+
+    public void Report(EngineStatus value)
+    {
+        reported = true;
+        records.Post(() => Write(value));
+    }
 
     /// <summary>The status the stream returned when it stopped: written unless it was reported already; then the slots it leaves.</summary>
     public void Stopped(EngineStatus final) => records.Post(() =>

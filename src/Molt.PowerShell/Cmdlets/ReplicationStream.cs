@@ -10,15 +10,20 @@ namespace Molt.PowerShell.Cmdlets;
 /// A stream run by Start- or Resume-MoltReplication or Invoke-MoltFailback, here or in its job: it writes the statuses and
 /// lag, and, when the stream ends any other way than stopping, says how to go on and what the slot keeps.
 /// </summary>
-internal sealed class ReplicationStream(string fetchId, string? slot, Direction direction, EndpointAddress source, EndpointAddress target)
+/// <param name="newStream">
+/// A Start's stream, which exists only once the engine has claimed it: refused before that (its FetchId in use, a table it
+/// cannot replicate, a slot name taken), there is no checkpoint to speak of and nothing to resume.
+/// </param>
+internal sealed class ReplicationStream(string fetchId, string? slot, Direction direction, bool newStream, EndpointAddress source, EndpointAddress target)
 {
-    public ReplicationStream(ReplicationSession session, EndpointAddress source, EndpointAddress target)
-        : this(session.FetchId, session.Slot, Direction.Forward, source, target)
+    /// <summary>The stream of a Resume (<paramref name="newStream"/> false) or of a Start (true).</summary>
+    public ReplicationStream(ReplicationSession session, bool newStream, EndpointAddress source, EndpointAddress target)
+        : this(session.FetchId, session.Slot, Direction.Forward, newStream, source, target)
     {
     }
 
     public ReplicationStream(FailbackSession session, EndpointAddress source, EndpointAddress target)
-        : this(session.FetchId, session.Slot, Direction.Failback, source, target)
+        : this(session.FetchId, session.Slot, Direction.Failback, false, source, target)
     {
     }
 
@@ -30,7 +35,7 @@ internal sealed class ReplicationStream(string fetchId, string? slot, Direction 
         {
             report.Stopped(await stream(report, cancellationToken).ConfigureAwait(false));
         }
-        catch (Exception ex) when (!IsRefusal(ex))
+        catch (Exception ex) when (!IsRefusal(ex) && (!newStream || report.AnyReported))
         {
             var how = ex is OperationCanceledException ? "was interrupted" : "failed";
             var (name, continueWith, note) = direction == Direction.Failback

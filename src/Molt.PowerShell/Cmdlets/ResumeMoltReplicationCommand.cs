@@ -67,7 +67,7 @@ public sealed class ResumeMoltReplicationCommand : MoltRunCmdlet
                 (log, ct) => ReplicationSession.OpenAsync(sourceAddress, targetAddress, options, log, ct),
                 session =>
                 {
-                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    var stream = new ReplicationStream(session, newStream: false, sourceAddress, targetAddress);
                     var metrics = StartMetrics(session.FetchId);
                     return new ReplicationRun($"Replication {FetchId}", async (records, ct) =>
                     {

@@ -66,7 +66,7 @@ public sealed class StartMoltReplicationCommand : MoltLoadCmdlet
                         return null;
                     }
 
-                    var stream = new ReplicationStream(session, sourceAddress, targetAddress);
+                    var stream = new ReplicationStream(session, newStream: true, sourceAddress, targetAddress);
                     var metrics = StartMetrics(session.FetchId);
                     return new ReplicationRun($"Replication {session.FetchId}", async (records, ct) =>
                     {
