@@ -173,15 +173,12 @@ async Task RunMolt(string source)
         }
 
         var database = run == 1 ? "molt" : $"molt_{run}";
-        if (run > 1)
-        {
-            await target.CreateDatabaseAsync(database);
-        }
-
+        await target.CreateDatabaseAsync(database);
         await Settle();
         results.Add(await Molt(Manifest(), source, target.ConnectionUri(database), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false", sourcePid, target.ProcessId));
         await Check(target, database, rows);
     }
+
     if (compare)
     {
         await Settle();
