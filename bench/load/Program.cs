@@ -10,9 +10,13 @@ using Molt.Testing;
 //   dotnet run -c Release --project bench/load -- --rows 5000000 [--source postgres|mariadb] [--only molt]
 //       [--molt-args "-ShardsPerTable 2"] [--molt-variants "-DeferPrimaryKey:$false;-ShardsPerTable 2"] [--no-compare]
 // Each variant is one more Molt load (into a database of its own) with those extra parameters, in the same run.
+// --baseline PATH/out/Molt/Molt.psd1 also loads with another build of Molt (e.g. main's) in the same run, and --repeat N
+// alternates the two builds' loads N times: a same-run before/after on a shared machine.
 // Molt runs in a child process (this program with --molt-child) so that its peak memory is its own; it prints where its
 // time went (engine start, Import-Module, then the load's own phases from its summary). Each row shows the 1-minute load
-// average when the tool started: the machine is shared.
+// average when the tool started: the machine is shared. Each row also gives CPU seconds, which a shared machine disturbs much
+// less than wall time: the tool's own processes (user + system, from their rusage when reaped), and the source and target
+// servers' processes over the tool's run (postmaster and backends, or mariadbd).
 if (args.Length > 0 && args[0] == "--molt-child")
 {
     return MoltChild.Run(args[1], args[2], args[3], args[4]);
@@ -23,6 +27,8 @@ var sourceKind = Option("--source", "postgres");
 var only = Option("--only", "all");
 var moltArguments = ("-TableHandling DropAndRecreate " + Option("--molt-args", "")).Trim();
 var compare = !args.Contains("--no-compare");
+var baseline = Option("--baseline", "");
+var repeat = int.Parse(Option("--repeat", "1"), CultureInfo.InvariantCulture);
 var moltVariants = Option("--molt-variants", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // No autovacuum, and a CHECKPOINT before each tool: one tool's writes must not be flushed or vacuumed during the next one's run.
 var settings = new Dictionary<string, string>
@@ -32,10 +38,12 @@ var settings = new Dictionary<string, string>
 Console.WriteLine($"# {rows:N0} rows from {sourceKind}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 await using var target = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
 // Time is the whole process; InSession, for Molt, is Import-Module plus the cmdlet in an already open PowerShell.
-var results = new List<(string Name, TimeSpan Time, TimeSpan? InSession, long PeakKb, string Load)>();
+var results = new List<(string Name, TimeSpan Time, TimeSpan? InSession, long PeakKb, string Load, Cpu Cpu)>();
+var sourcePid = 0;
 if (sourceKind == "postgres")
 {
     await using var source = await PostgresServer.StartAsync(new PostgresServerOptions { ExtraSettings = settings });
+    sourcePid = source.ProcessId;
     await source.CreateDatabaseAsync("bench");
     await source.ExecuteAsync("bench",
         "CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL)");
@@ -94,6 +102,7 @@ if (sourceKind == "postgres")
 else
 {
     await using var source = await MariaDbServer.StartAsync();
+    sourcePid = source.ProcessId;
     await source.CreateDatabaseAsync("bench");
     await source.ExecuteAsync("bench",
         "CREATE TABLE bench.bench (id bigint PRIMARY KEY, n int NOT NULL, t text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL)");
@@ -135,12 +144,13 @@ else
 }
 
 Console.WriteLine();
-Console.WriteLine("| tool | seconds | rows/s | in an open PowerShell: seconds, rows/s | peak RSS | load average at start |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-foreach (var (name, time, inSession, peak, load) in results)
+Console.WriteLine("| tool | seconds | rows/s | in an open PowerShell: seconds, rows/s | tool CPU s | source server CPU s | target server CPU s | peak RSS | load average at start |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var (name, time, inSession, peak, load, cpu) in results)
 {
     var session = inSession is { } t ? $"{t.TotalSeconds:F1}, {rows / t.TotalSeconds:N0}" : "-";
-    Console.WriteLine($"| {name} | {time.TotalSeconds:F2} | {rows / time.TotalSeconds:N0} | {session} | {(peak > 0 ? $"{peak / 1024} MB" : "-")} | {load} |");
+    Console.WriteLine($"| {name} | {time.TotalSeconds:F2} | {rows / time.TotalSeconds:N0} | {session} | {cpu.Tool:F2} | {cpu.Source:F2} | {cpu.Target:F2} | " +
+                      $"{(peak > 0 ? $"{peak / 1024} MB" : "-")} | {load} |");
 }
 
 return 0;
@@ -150,21 +160,37 @@ async Task Settle() => await target.ExecuteAsync("postgres", "CHECKPOINT");
 // Molt with the given arguments, then Compare-MoltData on what it loaded, then each variant.
 async Task RunMolt(string source)
 {
-    await target.CreateDatabaseAsync("molt");
-    await Settle();
-    results.Add(await Molt(source, target.ConnectionUri("molt"), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false"));
-    await Check(target, "molt", rows);
+    for (var run = 1; run <= repeat; run++)
+    {
+        if (baseline != "")
+        {
+            await target.CreateDatabaseAsync($"moltbase{run}");
+            await Settle();
+            var (name, time, inSession, peak, load, cpu) = await Molt(baseline, source, target.ConnectionUri($"moltbase{run}"),
+                $"Start-MoltBulkLoad {moltArguments} -Confirm:$false", sourcePid, target.ProcessId);
+            results.Add(($"{name} (baseline build)", time, inSession, peak, load, cpu));
+            await Check(target, $"moltbase{run}", rows);
+        }
+
+        var database = run == 1 ? "molt" : $"molt_{run}";
+        await target.CreateDatabaseAsync(database);
+        await Settle();
+        results.Add(await Molt(Manifest(), source, target.ConnectionUri(database), $"Start-MoltBulkLoad {moltArguments} -Confirm:$false", sourcePid, target.ProcessId));
+        await Check(target, database, rows);
+    }
+
     if (compare)
     {
         await Settle();
-        results.Add(await Molt(source, target.ConnectionUri("molt"), "Compare-MoltData"));
+        results.Add(await Molt(Manifest(), source, target.ConnectionUri("molt"), "Compare-MoltData", sourcePid, target.ProcessId));
     }
 
     for (var i = 0; i < moltVariants.Length; i++)
     {
         await target.CreateDatabaseAsync($"molt{i}");
         await Settle();
-        results.Add(await Molt(source, target.ConnectionUri($"molt{i}"), $"Start-MoltBulkLoad {moltArguments} {moltVariants[i]} -Confirm:$false"));
+        results.Add(await Molt(Manifest(), source, target.ConnectionUri($"molt{i}"), $"Start-MoltBulkLoad {moltArguments} {moltVariants[i]} -Confirm:$false",
+            sourcePid, target.ProcessId));
         await Check(target, $"molt{i}", rows);
     }
 }
@@ -173,7 +199,9 @@ async Task RunMolt(string source)
 async Task Peer(string name, string command, Dictionary<string, string> environment)
 {
     var load = LoadAverage();
-    results.Add((name, await Time(command, environment), null, 0, load));
+    var before = Cpu.Sample(sourcePid, target.ProcessId);
+    var time = await Time(command, environment);
+    results.Add((name, time, null, 0, load, Cpu.Sample(sourcePid, target.ProcessId) - before));
 }
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -207,16 +235,18 @@ static async Task Check(PostgresServer server, string database, long expected, s
     }
 }
 
-static async Task<(string, TimeSpan, TimeSpan?, long, string)> Molt(string source, string target, string commandLine)
+static async Task<(string, TimeSpan, TimeSpan?, long, string, Cpu)> Molt(string manifest, string source, string target, string commandLine, int sourcePid, int targetPid)
 {
     var load = LoadAverage();
+    var before = Cpu.Sample(sourcePid, targetPid);
     var self = Environment.ProcessPath!;
-    var start = new ProcessStartInfo(self, ["--molt-child", Manifest(), source, target, commandLine]) { RedirectStandardOutput = true };
+    var start = new ProcessStartInfo(self, ["--molt-child", manifest, source, target, commandLine]) { RedirectStandardOutput = true };
     var clock = Stopwatch.StartNew();
     using var process = Process.Start(start)!;
     var output = await process.StandardOutput.ReadToEndAsync();
     await process.WaitForExitAsync();
     var elapsed = clock.Elapsed;
+    var cpu = Cpu.Sample(sourcePid, targetPid) - before;
     Console.Write(output);
     if (process.ExitCode != 0)
     {
@@ -225,7 +255,8 @@ static async Task<(string, TimeSpan, TimeSpan?, long, string)> Molt(string sourc
 
     var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-kb ", StringComparison.Ordinal))[8..], CultureInfo.InvariantCulture);
     var invoke = long.Parse(output.Split('\n').Single(l => l.StartsWith("invoke-ms ", StringComparison.Ordinal))[10..], CultureInfo.InvariantCulture);
-    return ($"Molt {commandLine.Trim()}", elapsed, TimeSpan.FromMilliseconds(invoke), peak, load);
+    Console.WriteLine($"cpu: Molt {cpu.Tool:F2} s, source server {cpu.Source:F2} s, target server {cpu.Target:F2} s");
+    return ($"Molt {commandLine.Trim()}", elapsed, TimeSpan.FromMilliseconds(invoke), peak, load, cpu);
 }
 
 static string Manifest()
@@ -291,4 +322,83 @@ internal static class MoltChild
         Console.WriteLine("peak-kb " + new string(peak.Where(char.IsDigit).ToArray()));
         return shell.HadErrors ? 1 : 0;
     }
+}
+
+/// <summary>CPU seconds (user + system) so far: of this program's reaped children, and of two servers' process trees.</summary>
+internal readonly record struct Cpu(double Tool, double Source, double Target)
+{
+    private const int Children = -1;
+
+    /// <summary>Linux reports /proc times in clock ticks of 1/100 s (USER_HZ) on every architecture .NET runs on.</summary>
+    private const double TicksPerSecond = 100;
+
+    public static Cpu operator -(Cpu after, Cpu before) => new(after.Tool - before.Tool, after.Source - before.Source, after.Target - before.Target);
+
+    /// <summary>
+    /// Waits for the servers to reap what the tool's connections left (a backend's CPU reaches its postmaster's when it is
+    /// reaped), then samples. The tool's processes count once waited for, with every child they waited for.
+    /// </summary>
+    public static Cpu Sample(int sourcePid, int targetPid)
+    {
+        Thread.Sleep(300);
+        var usage = new long[18];
+        if (GetRUsage(Children, usage) != 0)
+        {
+            throw new InvalidOperationException("getrusage failed");
+        }
+
+        // struct rusage begins with two struct timevals (seconds, microseconds): user, then system.
+        var tool = usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6;
+        return new Cpu(tool, Server(sourcePid), Server(targetPid));
+    }
+
+    /// <summary>A server's process and its reaped children (utime, stime, cutime, cstime), plus its live children.</summary>
+    private static double Server(int pid)
+    {
+        var ticks = 0L;
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            var stat = Stat(Path.Combine(folder, "stat"));
+            if (stat is null)
+            {
+                continue;
+            }
+
+            if (stat[0] == pid.ToString(CultureInfo.InvariantCulture))
+            {
+                ticks += long.Parse(stat[13], CultureInfo.InvariantCulture) + long.Parse(stat[14], CultureInfo.InvariantCulture)
+                         + long.Parse(stat[15], CultureInfo.InvariantCulture) + long.Parse(stat[16], CultureInfo.InvariantCulture);
+            }
+            else if (stat[3] == pid.ToString(CultureInfo.InvariantCulture))
+            {
+                ticks += long.Parse(stat[13], CultureInfo.InvariantCulture) + long.Parse(stat[14], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return ticks / TicksPerSecond;
+    }
+
+    /// <summary>The fields of /proc/PID/stat, the command name (which may hold spaces) kept as one; null once the process is gone.</summary>
+    private static string[]? Stat(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var name = text.LastIndexOf(')');
+        return name < 0 ? null : [text[..text.IndexOf(' ', StringComparison.Ordinal)], "comm", .. text[(name + 2)..].Split(' ')];
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRUsage(int who, [System.Runtime.InteropServices.Out] long[] usage);
 }
